@@ -1,0 +1,48 @@
+/* digest.c: SHA-256 hashing with OpenSSL. */
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "digest.h"
+
+struct Digest {
+        EVP_MD_CTX *ctx;
+};
+
+Digest *digest_new(void)
+{
+        Digest *d = calloc(1, sizeof(*d));
+        if (!d)
+                return NULL;
+        d->ctx = EVP_MD_CTX_new();
+        if (!d->ctx || EVP_DigestInit_ex(d->ctx, EVP_sha256(), NULL) != 1)
+                return digest_free(d);
+        return d;
+}
+
+Digest *digest_free(Digest *d)
+{
+        if (!d)
+                return NULL;
+        EVP_MD_CTX_free(d->ctx);
+        free(d);
+        return NULL;
+}
+
+int digest_update(Digest *d, const void *data, size_t len)
+{
+        return EVP_DigestUpdate(d->ctx, data, len) == 1 ? 0 : -EIO;
+}
+
+int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1])
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+
+        if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1 || n != 32)
+                return -EIO;
+        for (unsigned i = 0; i < n; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}

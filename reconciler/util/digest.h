@@ -1,0 +1,14 @@
+/* digest.h: SHA-256 through OpenSSL's EVP interface, in hex. */
+#pragma once
+
+#include <stddef.h>
+
+#define DIGEST_HEX_LEN 64
+
+typedef struct Digest Digest;
+
+Digest *digest_new(void);
+Digest *digest_free(Digest *d);
+int digest_update(Digest *d, const void *data, size_t len);
+/* Writes 64 hex characters and a NUL into hex. */
+int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1]);

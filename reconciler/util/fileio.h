@@ -1,0 +1,20 @@
+/* fileio.h: reading whole files with a size limit. The returned buffer is owned by the caller and
+ * NUL-terminated (the NUL is not counted in *ret_len). */
+#pragma once
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define FILE_MAX_DEFAULT ((size_t)8 * 1024 * 1024)
+
+int file_read(const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err);
+/* Like file_read but relative to the directory fd dirfd (AT_FDCWD allowed). */
+int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err);
+/* Checks for valid UTF-8; on failure returns false and the 1-based line and column of the bad byte. */
+int utf8_validate(const char *s, size_t len, unsigned *ret_line, unsigned *ret_col);
+/* Joins dir and a relative path; absolute paths are returned as they are. */
+char *path_join(const char *dir, const char *path);
+/* Makes path absolute against base, folding "." and ".." lexically. */
+char *path_absolute(const char *base, const char *path);
+char *path_dirname(const char *path);
