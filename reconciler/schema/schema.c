@@ -118,9 +118,10 @@ static const cJSON *res_find(const Schema *s, const char *uri)
 
 static const char *res_uri_of(const Schema *s, const cJSON *node)
 {
-        for (size_t i = 0; i < s->n_res; i++)
-                if (s->res[i].node == node && !strchr(s->res[i].uri, '#'))
-                        return s->res[i].uri;
+        /* The latest non-empty URI: a root is registered first as given, then under its own $id. */
+        for (size_t i = s->n_res; i > 0; i--)
+                if (s->res[i - 1].node == node && s->res[i - 1].uri[0] && !strchr(s->res[i - 1].uri, '#'))
+                        return s->res[i - 1].uri;
         return NULL;
 }
 
@@ -228,8 +229,10 @@ Schema *schema_free(Schema *s)
         return NULL;
 }
 
-/* JSON pointer ("/a/b~1c/0") from node; NULL when it leads nowhere. */
-static const cJSON *pointer_get(const cJSON *node, const char *ptr)
+static const char *res_uri_of(const Schema *s, const cJSON *node);
+
+/* JSON pointer ("/a/b~1c/0") from node; NULL when it leads nowhere. *ret_base follows the $ids passed. */
+static const cJSON *pointer_get(const Schema *s, const cJSON *node, const char *ptr, const char **ret_base)
 {
         while (node && *ptr == '/') {
                 char tok[256];
@@ -256,6 +259,9 @@ static const cJSON *pointer_get(const cJSON *node, const char *ptr)
                         node = *end || i < 0 ? NULL : cJSON_GetArrayItem(node, (int)i);
                 } else
                         node = cJSON_GetObjectItemCaseSensitive(node, tok);
+                const char *u = node && *ptr ? res_uri_of(s, node) : NULL;
+                if (u)
+                        *ret_base = u;
         }
         return node;
 }
@@ -276,8 +282,10 @@ static const cJSON *ref_resolve(const Schema *s, const char *base, const char *r
         doc = res_find(s, doc_uri ? doc_uri : "");
         if (!doc)
                 return NULL;
-        *ret_base = strdup(doc_uri);
-        return hash ? pointer_get(doc, hash + 1) : doc;
+        const char *base_uri = doc_uri;
+        const cJSON *target = hash ? pointer_get(s, doc, hash + 1, &base_uri) : doc;
+        *ret_base = strdup(base_uri);
+        return target;
 }
 
 /* ---- errors ---- */
@@ -679,16 +687,17 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         verr(e, d, inst, false, strbuf_str(path), "schema reference \"%s\" cannot be resolved",
                              k->valuestring);
                         ok = false;
-                } else {
-                        const char *tb = res_uri_of(c->s, target);
-                        ok = validate(c, inst, target, tb ? tb : target_base, path, e);
-                }
+                } else
+                        ok = validate(c, inst, target, target_base, path, e);
                 c->depth--;
                 return ok; /* draft-07: siblings of $ref are ignored */
         }
         if ((k = cJSON_GetObjectItemCaseSensitive(sch, "$id")) && cJSON_IsString(k) && k->valuestring[0] != '#') {
-                own_base = uri_resolve(base, k->valuestring);
-                if (own_base)
+                /* The index resolved every $id once; reuse that so a $ref target is not rebased twice. */
+                const char *known = res_uri_of(c->s, sch);
+                if (known)
+                        base = known;
+                else if ((own_base = uri_resolve(base, k->valuestring)))
                         base = own_base;
         }
 
