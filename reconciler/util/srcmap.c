@@ -95,6 +95,7 @@ int srcmap_put(SrcMap *m, const void *node, const SrcPos *pos)
 {
         if (!m || !node || !pos)
                 return 0;
+        SrcPos copy = *pos; /* pos may point into the table that grow() frees */
         if ((m->used + 1) * 2 > m->n_slots) {
                 int r = grow(m);
                 if (r < 0)
@@ -104,7 +105,7 @@ int srcmap_put(SrcMap *m, const void *node, const SrcPos *pos)
         if (!s->key)
                 m->used++;
         s->key = node;
-        s->pos = *pos;
+        s->pos = copy;
         return 0;
 }
 

@@ -1,0 +1,893 @@
+/* project.c: loading a compose project: files, environment, merge, extends, profiles, finalisation. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../schema/schema.h"
+#include "../util/fileio.h"
+#include "dotenv.h"
+#include "interp.h"
+#include "merge.h"
+#include "normalize.h"
+#include "project.h"
+#include "yaml.h"
+
+#define COMPOSE_FILE_MAX ((size_t)8 * 1024 * 1024)
+#define ENV_FILE_MAX ((size_t)1024 * 1024)
+#define MAX_SERVICES 10000
+#define MAX_FILES 64
+
+extern const unsigned char compose_schema_json[];
+extern const size_t compose_schema_json_len;
+
+typedef struct Loaded {
+        char *path;
+        cJSON *doc;
+} Loaded;
+
+typedef struct Loader {
+        ComposeCtx c;
+        const ComposeOptions *o;
+        Project *p;
+        EnvLookup env; /* OS environment over .env */
+        const char *home;
+        Loaded *cache; /* files loaded for extends */
+        size_t n_cache;
+        char **chain; /* extends chain, for cycle errors */
+        size_t n_chain;
+} Loader;
+
+static Schema *compose_schema(void)
+{
+        /* Built once per process: the schema is immutable and compiling it is not free. */
+        static Schema *s;
+        if (!s && schema_new((const char *)compose_schema_json, compose_schema_json_len, &s, NULL) < 0)
+                s = NULL;
+        return s;
+}
+
+int project_name_valid(const char *name)
+{
+        size_t n = strlen(name);
+        if (n == 0 || n > 63)
+                return 0;
+        if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+                return 0;
+        return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+/* ---- interpolation and type casts ---- */
+
+typedef enum Cast {
+        CAST_NONE,
+        CAST_INT,
+        CAST_FLOAT,
+        CAST_BOOL,
+} Cast;
+
+/* Where compose turns interpolated strings back into the type the schema wants (compose-go's table). */
+static const struct {
+        const char *pattern;
+        Cast cast;
+} cast_table[] = {
+        { "services.*.configs.*.mode", CAST_INT },
+        { "services.*.cpu_count", CAST_INT },
+        { "services.*.cpu_percent", CAST_FLOAT },
+        { "services.*.cpu_period", CAST_INT },
+        { "services.*.cpu_quota", CAST_INT },
+        { "services.*.cpu_rt_period", CAST_INT },
+        { "services.*.cpu_rt_runtime", CAST_INT },
+        { "services.*.cpus", CAST_FLOAT },
+        { "services.*.cpu_shares", CAST_INT },
+        { "services.*.init", CAST_BOOL },
+        { "services.*.deploy.replicas", CAST_INT },
+        { "services.*.deploy.update_config.parallelism", CAST_INT },
+        { "services.*.deploy.update_config.max_failure_ratio", CAST_FLOAT },
+        { "services.*.deploy.rollback_config.parallelism", CAST_INT },
+        { "services.*.deploy.rollback_config.max_failure_ratio", CAST_FLOAT },
+        { "services.*.deploy.restart_policy.max_attempts", CAST_INT },
+        { "services.*.deploy.placement.max_replicas_per_node", CAST_INT },
+        { "services.*.healthcheck.retries", CAST_INT },
+        { "services.*.healthcheck.disable", CAST_BOOL },
+        { "services.*.oom_kill_disable", CAST_BOOL },
+        { "services.*.oom_score_adj", CAST_INT },
+        { "services.*.pids_limit", CAST_INT },
+        { "services.*.ports.*.target", CAST_INT },
+        { "services.*.privileged", CAST_BOOL },
+        { "services.*.read_only", CAST_BOOL },
+        { "services.*.scale", CAST_INT },
+        { "services.*.secrets.*.mode", CAST_INT },
+        { "services.*.stdin_open", CAST_BOOL },
+        { "services.*.tty", CAST_BOOL },
+        { "services.*.ulimits.*", CAST_INT },
+        { "services.*.ulimits.*.hard", CAST_INT },
+        { "services.*.ulimits.*.soft", CAST_INT },
+        { "services.*.volumes.*.read_only", CAST_BOOL },
+        { "services.*.volumes.*.volume.nocopy", CAST_BOOL },
+        { "networks.*.external", CAST_BOOL },
+        { "networks.*.internal", CAST_BOOL },
+        { "networks.*.attachable", CAST_BOOL },
+        { "networks.*.enable_ipv6", CAST_BOOL },
+        { "volumes.*.external", CAST_BOOL },
+        { "secrets.*.external", CAST_BOOL },
+        { "configs.*.external", CAST_BOOL },
+};
+
+#define MAX_PATH_DEPTH 64
+
+static Cast cast_for(const char *const *parts, size_t n)
+{
+        for (size_t i = 0; i < ELEMENTSOF(cast_table); i++) {
+                const char *p = cast_table[i].pattern;
+                size_t k = 0;
+                for (; k < n && *p; k++) {
+                        const char *dot = strchrnul(p, '.');
+                        size_t len = (size_t)(dot - p);
+                        if (!(len == 1 && p[0] == '*') && (strlen(parts[k]) != len || memcmp(parts[k], p, len) != 0))
+                                break;
+                        p = *dot ? dot + 1 : dot;
+                }
+                if (k == n && !*p)
+                        return cast_table[i].cast;
+        }
+        return CAST_NONE;
+}
+
+static void path_render(const char *const *parts, const bool *is_index, size_t n, char *buf, size_t size)
+{
+        size_t len = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < n && len < size; i++) {
+                int k = is_index[i] ? snprintf(buf + len, size - len, "[%s]", parts[i])
+                                    : snprintf(buf + len, size - len, "%s%s", i ? "." : "", parts[i]);
+                if (k < 0)
+                        break;
+                len += (size_t)k;
+        }
+}
+
+typedef struct Walk {
+        Loader *l;
+        const char *parts[MAX_PATH_DEPTH];
+        bool is_index[MAX_PATH_DEPTH];
+        char idx[MAX_PATH_DEPTH][16];
+        size_t n;
+} Walk;
+
+static void warn_unset(void *ud, const char *name, size_t len)
+{
+        Loader *l = ud;
+        compose_warn(&l->c, "the \"%.*s\" variable is not set, defaulting to a blank string", (int)len, name);
+}
+
+static int cast_value(Walk *w, cJSON *parent, cJSON *node, Cast cast)
+{
+        char path[512];
+        const char *s = node->valuestring;
+        cJSON *n = NULL;
+
+        path_render(w->parts, w->is_index, w->n, path, sizeof(path));
+        if (cast == CAST_BOOL) {
+                if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "y") || !strcasecmp(s, "on"))
+                        n = cJSON_CreateTrue();
+                else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "n") || !strcasecmp(s, "off"))
+                        n = cJSON_CreateFalse();
+                else
+                        return compose_fail(&w->l->c, -EINVAL, node, false, path, "\"%s\" is not a boolean", s);
+        } else {
+                char *end;
+                double d = strtod(s, &end);
+                if (!*s || *end || (cast == CAST_INT && d != (double)(long long)d))
+                        return compose_fail(&w->l->c, -EINVAL, node, false, path, "\"%s\" is not %s", s,
+                                            cast == CAST_INT ? "an integer" : "a number");
+                n = cJSON_CreateNumber(d);
+                if (n && !(n->valuestring = strdup(s))) {
+                        cJSON_Delete(n);
+                        return -ENOMEM;
+                }
+        }
+        if (!n)
+                return -ENOMEM;
+        compose_pos_copy(&w->l->c, n, node);
+        compose_swap(parent, node, n);
+        return 0;
+}
+
+static int interpolate(Walk *w, cJSON *parent, cJSON *node)
+{
+        int r;
+
+        if (cJSON_IsString(node) && interp_needed(node->valuestring)) {
+                _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+                Interp ip = { .env = &w->l->env, .on_unset = warn_unset, .userdata = w->l };
+                BerthError ierr = { 0 };
+                r = interp_expand(&ip, node->valuestring, strlen(node->valuestring), &out, &ierr);
+                if (r < 0) {
+                        char path[512];
+                        path_render(w->parts, w->is_index, w->n, path, sizeof(path));
+                        return compose_fail(&w->l->c, r, node, false, path, "%s", ierr.msg);
+                }
+                /* cJSON allocates with malloc by default, so the value can be swapped in place. */
+                free(node->valuestring);
+                node->valuestring = strbuf_detach(&out);
+                if (!node->valuestring)
+                        return -ENOMEM;
+                Cast cast = cast_for(w->parts, w->n);
+                if (cast != CAST_NONE && parent)
+                        return cast_value(w, parent, node, cast);
+                return 0;
+        }
+        if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+                return 0;
+        if (w->n >= MAX_PATH_DEPTH)
+                return 0;
+        int i = 0;
+        for (cJSON *ch = node->child, *next; ch; ch = next, i++) {
+                next = ch->next;
+                if (cJSON_IsArray(node)) {
+                        snprintf(w->idx[w->n], sizeof(w->idx[0]), "%d", i);
+                        w->parts[w->n] = w->idx[w->n];
+                        w->is_index[w->n] = true;
+                } else {
+                        w->parts[w->n] = ch->string;
+                        w->is_index[w->n] = false;
+                }
+                w->n++;
+                r = interpolate(w, node, ch);
+                w->n--;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- one file ---- */
+
+static int load_file(Loader *l, const char *path, cJSON **ret)
+{
+        _cleanup_free_ char *buf = NULL, *dir = NULL;
+        _cleanup_cjson_ cJSON *doc = NULL;
+        size_t len;
+        int r;
+
+        r = file_read(path, COMPOSE_FILE_MAX, &buf, &len, l->c.err);
+        if (r < 0)
+                return r;
+        r = yaml_load(buf, len, path, NULL, l->c.src, &doc, l->c.err);
+        if (r < 0)
+                return r;
+        if (cJSON_IsNull(doc))
+                return error_set(l->c.err, -EINVAL, path, 0, 0, NULL, "empty compose file");
+        if (!cJSON_IsObject(doc))
+                return compose_fail(&l->c, -EINVAL, doc, false, NULL, "the top level must be a mapping, not a %s",
+                                    cJSON_IsArray(doc) ? "list" : "scalar");
+
+        Walk w = { .l = l };
+        r = interpolate(&w, NULL, doc);
+        if (r < 0)
+                return r;
+
+        Schema *schema = compose_schema();
+        if (!schema)
+                return error_set(l->c.err, -ENOMEM, NULL, 0, 0, NULL, "cannot load the compose schema");
+        r = schema_validate(schema, doc, l->c.src, l->c.err);
+        if (r < 0)
+                return r;
+        cJSON *services = cJSON_GetObjectItemCaseSensitive(doc, "services");
+        if (cJSON_GetArraySize(services) > MAX_SERVICES)
+                return compose_fail(&l->c, -E2BIG, services, true, "services", "more than %d services", MAX_SERVICES);
+
+        if (cJSON_HasObjectItem(doc, "version")) {
+                compose_warn(&l->c, "%s: the attribute \"version\" is obsolete and ignored", path);
+                cJSON_DeleteItemFromObjectCaseSensitive(doc, "version");
+        }
+        dir = path_dirname(path);
+        if (!dir)
+                return -ENOMEM;
+        /* Paths in the project's own files resolve from the project directory, as in compose. */
+        r = normalize_file(&l->c, doc, l->p->dir ? l->p->dir : dir, l->home);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(doc);
+        return 0;
+}
+
+/* ---- extends ---- */
+
+static int cached_file(Loader *l, const char *path, cJSON **ret)
+{
+        for (size_t i = 0; i < l->n_cache; i++)
+                if (strcmp(l->cache[i].path, path) == 0) {
+                        *ret = l->cache[i].doc;
+                        return 0;
+                }
+        cJSON *doc = NULL;
+        _cleanup_free_ char *saved_dir = l->p->dir;
+        /* A file reached through extends resolves its relative paths from its own directory. */
+        l->p->dir = path_dirname(path);
+        int r = l->p->dir ? load_file(l, path, &doc) : -ENOMEM;
+        free(l->p->dir);
+        l->p->dir = TAKE_PTR(saved_dir);
+        if (r < 0)
+                return r;
+        Loaded *c = realloc(l->cache, (l->n_cache + 1) * sizeof(Loaded));
+        if (!c) {
+                cJSON_Delete(doc);
+                return -ENOMEM;
+        }
+        l->cache = c;
+        l->cache[l->n_cache++] = (Loaded){ .path = strdup(path), .doc = doc };
+        *ret = doc;
+        return 0;
+}
+
+static int resolve_extends(Loader *l, cJSON *services, const char *name, const char *file)
+{
+        cJSON *svc = cJSON_GetObjectItemCaseSensitive(services, name);
+        cJSON *ext = cJSON_GetObjectItemCaseSensitive(svc, "extends");
+        cJSON *base_services = services;
+        const char *base_file = file;
+        char id[1024], path[512];
+        int r;
+
+        if (!cJSON_IsObject(ext))
+                return 0;
+        const char *base_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ext, "service"));
+        const char *ext_file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ext, "file"));
+        snprintf(path, sizeof(path), "services.%s.extends", name);
+        snprintf(id, sizeof(id), "%s:%s", file, name);
+        for (size_t i = 0; i < l->n_chain; i++)
+                if (strcmp(l->chain[i], id) == 0) {
+                        _cleanup_strbuf_ StrBuf cyc = STRBUF_INIT;
+                        for (size_t k = i; k < l->n_chain; k++)
+                                strbuf_addf(&cyc, "%s -> ", strrchr(l->chain[k], ':') + 1);
+                        strbuf_addstr(&cyc, name);
+                        return compose_fail(&l->c, -ELOOP, ext, true, path, "extends cycle: %s", strbuf_str(&cyc));
+                }
+        if (l->n_chain >= 32)
+                return compose_fail(&l->c, -ELOOP, ext, true, path, "extends chain too long");
+        l->chain[l->n_chain++] = strdup(id);
+
+        if (ext_file) {
+                cJSON *doc;
+                r = cached_file(l, ext_file, &doc);
+                if (r < 0)
+                        goto out;
+                base_services = cJSON_GetObjectItemCaseSensitive(doc, "services");
+                base_file = ext_file;
+        }
+        if (!cJSON_GetObjectItemCaseSensitive(base_services, base_name)) {
+                r = compose_fail(&l->c, -ENOENT, cJSON_GetObjectItemCaseSensitive(ext, "service"), false, path,
+                                 "cannot extend service \"%s\": no such service in \"%s\"", base_name, base_file);
+                goto out;
+        }
+        r = resolve_extends(l, base_services, base_name, base_file);
+        if (r < 0)
+                goto out;
+        cJSON *copy = srcmap_duplicate(l->c.src, cJSON_GetObjectItemCaseSensitive(base_services, base_name));
+        if (!copy) {
+                r = -ENOMEM;
+                goto out;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "extends");
+        cJSON_DeleteItemFromObjectCaseSensitive(svc, "extends");
+        r = merge_service(&l->c, copy, svc);
+        if (r >= 0)
+                r = compose_replace(&l->c, services, name, copy);
+        else
+                cJSON_Delete(copy);
+out:
+        free(l->chain[--l->n_chain]);
+        return r;
+}
+
+/* ---- environment and files ---- */
+
+static int read_dotenv(Loader *l, const char *path, bool required)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        EnvLookup os = { .maps = { l->o->os_env }, .n = l->o->os_env ? 1 : 0 };
+        int r;
+
+        if (!required && access(path, F_OK) < 0)
+                return 0;
+        r = file_read(path, ENV_FILE_MAX, &buf, &len, l->c.err);
+        if (r < 0)
+                return r;
+        return dotenv_parse(buf, len, path, &os, &l->p->dotenv, l->c.err);
+}
+
+static const char *env_get(Loader *l, const char *key)
+{
+        return envlookup_get(&l->env, key, strlen(key));
+}
+
+static int add_file(Project *p, size_t *n, const char *abs)
+{
+        if (*n >= MAX_FILES)
+                return -E2BIG;
+        char **f = realloc(p->files, (*n + 2) * sizeof(char *));
+        if (!f)
+                return -ENOMEM;
+        p->files = f;
+        if (!(p->files[*n] = strdup(abs)))
+                return -ENOMEM;
+        p->files[++*n] = NULL;
+        return 0;
+}
+
+static int find_files(Loader *l, const char *cwd)
+{
+        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+        static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
+                                                 "docker-compose.override.yaml", "docker-compose.override.yml" };
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < l->o->n_files; i++) {
+                _cleanup_free_ char *abs = strcmp(l->o->files[i], "-") == 0 ? NULL : path_absolute(cwd, l->o->files[i]);
+                if (!abs)
+                        return error_set(l->c.err, -EINVAL, l->o->files[i], 0, 0, NULL, "invalid compose file path");
+                if ((r = add_file(l->p, &n, abs)) < 0)
+                        return r;
+        }
+        if (n)
+                return 0;
+        const char *cf = env_get(l, "COMPOSE_FILE");
+        if (cf && *cf) {
+                const char *sep = env_get(l, "COMPOSE_PATH_SEPARATOR");
+                char s = sep && *sep ? sep[0] : ':';
+                _cleanup_free_ char *copy = strdup(cf);
+                if (!copy)
+                        return -ENOMEM;
+                for (char *tok = copy, *next; tok; tok = next) {
+                        next = strchr(tok, s);
+                        if (next)
+                                *next++ = '\0';
+                        if (!*tok)
+                                continue;
+                        _cleanup_free_ char *abs = path_absolute(l->p->dir, tok);
+                        if (!abs || (r = add_file(l->p, &n, abs)) < 0)
+                                return abs ? r : -ENOMEM;
+                }
+                return 0;
+        }
+        for (size_t k = 0; k < 2; k++) {
+                const char *const *list = k ? overrides : names;
+                for (size_t i = 0; i < 4; i++) {
+                        _cleanup_free_ char *abs = path_join(l->p->dir, list[i]);
+                        if (!abs)
+                                return -ENOMEM;
+                        if (access(abs, F_OK) == 0) {
+                                if ((r = add_file(l->p, &n, abs)) < 0)
+                                        return r;
+                                break;
+                        }
+                }
+                if (n == 0) {
+                        error_set(l->c.err, -ENOENT, NULL, 0, 0, NULL, "no compose file found in \"%s\"", l->p->dir);
+                        error_hint(l->c.err, "name one with -f, or add compose.yaml to the directory");
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+static char *name_from_dir(const char *dir)
+{
+        const char *base = strrchr(dir, '/');
+        base = base ? base + 1 : dir;
+        StrBuf sb = STRBUF_INIT;
+        for (const char *s = base; *s; s++) {
+                char ch = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
+                if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ((ch == '_' || ch == '-') && sb.len))
+                        strbuf_addch(&sb, ch);
+        }
+        return strbuf_detach(&sb);
+}
+
+static int choose_name(Loader *l)
+{
+        const char *n = l->o->project_name;
+        cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, "name");
+
+        if (!n || !*n)
+                n = env_get(l, "COMPOSE_PROJECT_NAME");
+        if ((!n || !*n) && cJSON_IsString(top))
+                n = top->valuestring;
+        if (n && *n) {
+                if (!project_name_valid(n)) {
+                        if (top && n == top->valuestring)
+                                compose_fail(&l->c, -EINVAL, top, false, "name", "invalid project name \"%s\"", n);
+                        else
+                                error_set(l->c.err, -EINVAL, NULL, 0, 0, NULL, "invalid project name \"%s\"", n);
+                        error_hint(l->c.err, "project names are lowercase letters, digits, \"_\" and \"-\", starting with a letter or digit");
+                        return -EINVAL;
+                }
+                l->p->name = strdup(n);
+        } else {
+                l->p->name = name_from_dir(l->p->dir);
+                if (l->p->name && !project_name_valid(l->p->name))
+                        return error_set(l->c.err, -EINVAL, NULL, 0, 0, NULL,
+                                         "cannot derive a project name from \"%s\": use -p", l->p->dir);
+        }
+        if (!l->p->name)
+                return -ENOMEM;
+        cJSON_DeleteItemFromObjectCaseSensitive(l->p->model, "name");
+        cJSON_AddStringToObject(l->p->model, "name", l->p->name);
+        return 0;
+}
+
+/* ---- profiles ---- */
+
+static bool profile_active(Loader *l, const char *profile)
+{
+        for (size_t i = 0; i < l->o->n_profiles; i++)
+                if (strcmp(l->o->profiles[i], profile) == 0 || strcmp(l->o->profiles[i], "*") == 0)
+                        return true;
+        const char *env = env_get(l, "COMPOSE_PROFILES");
+        if (!env)
+                return false;
+        size_t n = strlen(profile);
+        for (const char *s = env; *s;) {
+                const char *comma = strchrnul(s, ',');
+                size_t len = (size_t)(comma - s);
+                if ((len == n && memcmp(s, profile, n) == 0) || (len == 1 && *s == '*'))
+                        return true;
+                s = *comma ? comma + 1 : comma;
+        }
+        return false;
+}
+
+static int apply_profiles(Loader *l, cJSON *services)
+{
+        for (cJSON *s = services ? services->child : NULL, *next; s; s = next) {
+                next = s->next;
+                cJSON *profiles = cJSON_GetObjectItemCaseSensitive(s, "profiles");
+                if (!cJSON_GetArraySize(profiles))
+                        continue;
+                bool on = false;
+                for (cJSON *p = profiles->child; p && !on; p = p->next)
+                        on = cJSON_IsString(p) && profile_active(l, p->valuestring);
+                if (!on)
+                        cJSON_Delete(cJSON_DetachItemViaPointer(services, s));
+        }
+        return 0;
+}
+
+/* ---- finalisation ---- */
+
+static int add_ref(Loader *l, const char *service, const char *file)
+{
+        cJSON *list = cJSON_GetObjectItemCaseSensitive(l->p->refs, service);
+        if (!list && !(list = cJSON_AddArrayToObject(l->p->refs, service)))
+                return -ENOMEM;
+        for (cJSON *f = list->child; f; f = f->next)
+                if (strcmp(f->valuestring, file) == 0)
+                        return 0;
+        cJSON_AddItemToArray(list, cJSON_CreateString(file));
+        return 0;
+}
+
+static int resolve_environment(Loader *l, cJSON *svc, const char *name)
+{
+        cJSON *env_files = cJSON_GetObjectItemCaseSensitive(svc, "env_file");
+        cJSON *environment = cJSON_GetObjectItemCaseSensitive(svc, "environment");
+        char path[512];
+        int r;
+
+        snprintf(path, sizeof(path), "services.%s.env_file", name);
+        if (cJSON_GetArraySize(env_files) > 0) {
+                EnvMap from_files;
+                envmap_init(&from_files);
+                for (cJSON *f = env_files->child; f; f = f->next) {
+                        const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "path"));
+                        bool required = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f, "required"));
+                        _cleanup_free_ char *buf = NULL;
+                        size_t len;
+                        if (!file)
+                                continue;
+                        if (access(file, F_OK) < 0) {
+                                if (!required)
+                                        continue;
+                                envmap_done(&from_files);
+                                return compose_fail(&l->c, -ENOENT, f, false, path, "env file \"%s\" not found", file);
+                        }
+                        BerthError ferr = { 0 };
+                        r = file_read(file, ENV_FILE_MAX, &buf, &len, &ferr);
+                        if (r >= 0)
+                                r = dotenv_parse(buf, len, file, &l->env, &from_files, &ferr);
+                        if (r < 0) {
+                                envmap_done(&from_files);
+                                *l->c.err = ferr;
+                                return r;
+                        }
+                        if ((r = add_ref(l, name, file)) < 0) {
+                                envmap_done(&from_files);
+                                return r;
+                        }
+                }
+                if (!environment && !(environment = cJSON_AddObjectToObject(svc, "environment"))) {
+                        envmap_done(&from_files);
+                        return -ENOMEM;
+                }
+                /* "environment" wins over env_file. */
+                for (size_t i = 0; i < from_files.n; i++)
+                        if (!cJSON_HasObjectItem(environment, from_files.keys[i]))
+                                cJSON_AddStringToObject(environment, from_files.keys[i], from_files.values[i]);
+                envmap_done(&from_files);
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(svc, "env_file");
+        for (cJSON *e = environment ? environment->child : NULL; e; e = e->next) {
+                if (!cJSON_IsNull(e))
+                        continue;
+                const char *v = env_get(l, e->string);
+                if (v) {
+                        cJSON *s = compose_string_at(&l->c, v, e);
+                        if (!s)
+                                return -ENOMEM;
+                        compose_swap(environment, e, s);
+                        e = s;
+                }
+        }
+        return 0;
+}
+
+static int check_refs(Loader *l, cJSON *svc, const char *name, const char *key, const char *what)
+{
+        cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, key);
+        cJSON *used = cJSON_GetObjectItemCaseSensitive(svc, key);
+        char path[512];
+        int i = 0;
+
+        for (cJSON *u = used ? used->child : NULL; u; u = u->next, i++) {
+                const char *ref = cJSON_IsArray(used) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "source"))
+                                                      : u->string;
+                if (cJSON_IsArray(used) && strcmp(key, "volumes") == 0) {
+                        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "type"));
+                        if (!type || strcmp(type, "volume") != 0 || !ref)
+                                continue; /* binds, tmpfs and anonymous volumes need no declaration */
+                }
+                if (!ref)
+                        continue;
+                cJSON *decl = cJSON_GetObjectItemCaseSensitive(top, ref);
+                if (!decl) {
+                        snprintf(path, sizeof(path), "services.%s.%s", name, key);
+                        return compose_fail(&l->c, -EINVAL, u, cJSON_IsObject(used), path,
+                                            "service \"%s\" refers to undefined %s \"%s\"", name, what, ref);
+                }
+                const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "file"));
+                int r;
+                if (file && (r = add_ref(l, name, file)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
+{
+        const char *name = svc->string;
+        char path[512];
+        int r;
+
+        snprintf(path, sizeof(path), "services.%s", name);
+        if (!cJSON_HasObjectItem(svc, "image") && !cJSON_HasObjectItem(svc, "build"))
+                return compose_fail(&l->c, -EINVAL, svc, true, path, "service \"%s\" has neither an image nor a build context",
+                                    name);
+        if ((r = resolve_environment(l, svc, name)) < 0)
+                return r;
+
+        cJSON *deps = cJSON_GetObjectItemCaseSensitive(svc, "depends_on");
+        for (cJSON *d = deps ? deps->child : NULL; d; d = d->next) {
+                if (cJSON_GetObjectItemCaseSensitive(services, d->string))
+                        continue;
+                snprintf(path, sizeof(path), "services.%s.depends_on", name);
+                compose_fail(&l->c, -EINVAL, d, true, path, "service \"%s\" depends on undefined service \"%s\"", name,
+                             d->string);
+                error_hint(l->c.err, "is \"%s\" misspelt, or disabled by a profile?", d->string);
+                return -EINVAL;
+        }
+
+        if (!cJSON_HasObjectItem(svc, "network_mode") && !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(svc, "networks"))) {
+                cJSON *nets = cJSON_GetObjectItemCaseSensitive(svc, "networks");
+                if (!nets && !(nets = cJSON_AddObjectToObject(svc, "networks")))
+                        return -ENOMEM;
+                cJSON_AddNullToObject(nets, "default");
+        }
+        cJSON *nets = cJSON_GetObjectItemCaseSensitive(svc, "networks");
+        if (cJSON_GetObjectItemCaseSensitive(nets, "default")) {
+                cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, "networks");
+                if (!top && !(top = cJSON_AddObjectToObject(l->p->model, "networks")))
+                        return -ENOMEM;
+                if (!cJSON_HasObjectItem(top, "default"))
+                        cJSON_AddObjectToObject(top, "default");
+        }
+        if ((r = check_refs(l, svc, name, "networks", "network")) < 0 ||
+            (r = check_refs(l, svc, name, "volumes", "volume")) < 0 ||
+            (r = check_refs(l, svc, name, "secrets", "secret")) < 0 ||
+            (r = check_refs(l, svc, name, "configs", "config")) < 0)
+                return r;
+
+        /* Bind-mounted files of the project are part of what the service runs. */
+        cJSON *vols = cJSON_GetObjectItemCaseSensitive(svc, "volumes");
+        for (cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
+                const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "type"));
+                const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "source"));
+                struct stat st;
+                size_t dl = strlen(l->p->dir);
+                if (type && src && strcmp(type, "bind") == 0 && strncmp(src, l->p->dir, dl) == 0 &&
+                    (src[dl] == '/' || src[dl] == '\0') && stat(src, &st) == 0 && S_ISREG(st.st_mode) &&
+                    (r = add_ref(l, name, src)) < 0)
+                        return r;
+        }
+
+        cJSON *deploy = cJSON_GetObjectItemCaseSensitive(svc, "deploy");
+        cJSON *replicas = cJSON_GetObjectItemCaseSensitive(deploy, "replicas");
+        if (cJSON_HasObjectItem(svc, "container_name") && cJSON_IsNumber(replicas) && replicas->valuedouble > 1)
+                return compose_fail(&l->c, -EINVAL, replicas, false, path,
+                                    "service \"%s\" sets container_name, so it cannot have %g replicas", name,
+                                    replicas->valuedouble);
+        return 0;
+}
+
+static int finalize_resources(Loader *l, const char *key)
+{
+        cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, key);
+        for (cJSON *it = top ? top->child : NULL; it; it = it->next) {
+                if (cJSON_HasObjectItem(it, "name"))
+                        continue;
+                bool external = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "external"));
+                _cleanup_strbuf_ StrBuf n = STRBUF_INIT;
+                if (external)
+                        strbuf_addstr(&n, it->string);
+                else
+                        strbuf_addf(&n, "%s_%s", l->p->name, it->string);
+                if (!cJSON_AddStringToObject(it, "name", strbuf_str(&n)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* compose prints the top level in this order; everything below is sorted. */
+static void order_top_level(cJSON *model)
+{
+        static const char *const order[] = { "name", "services", "networks", "volumes", "configs", "secrets" };
+        for (size_t i = ELEMENTSOF(order); i > 0; i--) {
+                cJSON *it = cJSON_GetObjectItemCaseSensitive(model, order[i - 1]);
+                if (!it)
+                        continue;
+                cJSON_DetachItemViaPointer(model, it);
+                /* prepend */
+                if (!model->child) {
+                        model->child = it;
+                        it->prev = it;
+                        it->next = NULL;
+                } else {
+                        it->next = model->child;
+                        it->prev = model->child->prev;
+                        model->child->prev = it;
+                        model->child = it;
+                }
+        }
+}
+
+static int load(Loader *l, const ComposeOptions *o)
+{
+        _cleanup_free_ char *cwd = o->cwd ? strdup(o->cwd) : getcwd(NULL, 0);
+        Project *p = l->p;
+        int r;
+
+        if (!cwd)
+                return -ENOMEM;
+        if (o->project_directory)
+                p->dir = path_absolute(cwd, o->project_directory);
+        else if (o->n_files > 0 && strcmp(o->files[0], "-") != 0) {
+                _cleanup_free_ char *f = path_absolute(cwd, o->files[0]);
+                p->dir = f ? path_dirname(f) : NULL;
+        } else
+                p->dir = strdup(cwd);
+        if (!p->dir)
+                return -ENOMEM;
+
+        /* The OS environment wins over .env. */
+        l->env.maps[l->env.n++] = o->os_env;
+        l->env.maps[l->env.n++] = &p->dotenv;
+        if (o->n_env_files) {
+                for (size_t i = 0; i < o->n_env_files; i++) {
+                        _cleanup_free_ char *abs = path_absolute(cwd, o->env_files[i]);
+                        if (!abs || (r = read_dotenv(l, abs, true)) < 0)
+                                return abs ? r : -ENOMEM;
+                }
+        } else {
+                _cleanup_free_ char *dotenv = path_join(p->dir, ".env");
+                if (!dotenv || (r = read_dotenv(l, dotenv, false)) < 0)
+                        return dotenv ? r : -ENOMEM;
+        }
+
+        if ((r = find_files(l, cwd)) < 0)
+                return r;
+        for (char **f = p->files; *f; f++) {
+                cJSON *doc = NULL;
+                if ((r = load_file(l, *f, &doc)) < 0)
+                        return r;
+                if (!p->model)
+                        p->model = doc;
+                else {
+                        r = merge_documents(&l->c, p->model, doc);
+                        cJSON_Delete(doc);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        merge_strip_resets(&l->c, p->model);
+
+        cJSON *services = cJSON_GetObjectItemCaseSensitive(p->model, "services");
+        for (cJSON *s = services ? services->child : NULL; s; s = s->next)
+                if ((r = resolve_extends(l, services, s->string, p->files[0])) < 0)
+                        return r;
+        if ((r = choose_name(l)) < 0 || (r = apply_profiles(l, services)) < 0)
+                return r;
+        if (!(p->refs = cJSON_CreateObject()))
+                return -ENOMEM;
+        for (cJSON *s = services ? services->child : NULL; s; s = s->next)
+                if ((r = finalize_service(l, services, s)) < 0)
+                        return r;
+        static const char *const tops[] = { "networks", "volumes", "secrets", "configs" };
+        for (size_t i = 0; i < ELEMENTSOF(tops); i++)
+                if ((r = finalize_resources(l, tops[i])) < 0)
+                        return r;
+        if (!services && !cJSON_AddObjectToObject(p->model, "services"))
+                return -ENOMEM;
+        compose_sort(p->model);
+        order_top_level(p->model);
+        return 0;
+}
+
+int project_load(const ComposeOptions *o, Project **ret, BerthError *err)
+{
+        _cleanup_project_ Project *p = calloc(1, sizeof(Project));
+        char *chain[32];
+        int r;
+
+        if (!p || !(p->src = srcmap_new()))
+                return -ENOMEM;
+        envmap_init(&p->dotenv);
+        Loader l = { .o = o, .p = p, .home = o->os_env ? envmap_get(o->os_env, "HOME") : NULL, .chain = chain };
+        l.c = (ComposeCtx){ .src = p->src, .err = err };
+        l.c.env = &l.env;
+
+        r = load(&l, o);
+        for (size_t i = 0; i < l.n_cache; i++) {
+                free(l.cache[i].path);
+                cJSON_Delete(l.cache[i].doc);
+        }
+        free(l.cache);
+        p->warnings = l.c.warnings;
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        error_set(err, r, NULL, 0, 0, NULL, "out of memory");
+                return r;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+Project *project_free(Project *p)
+{
+        if (!p)
+                return NULL;
+        free(p->name);
+        free(p->dir);
+        strv_free(p->files);
+        strv_free(p->warnings);
+        cJSON_Delete(p->model);
+        cJSON_Delete(p->refs);
+        srcmap_free(p->src);
+        envmap_done(&p->dotenv);
+        free(p);
+        return NULL;
+}

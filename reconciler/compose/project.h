@@ -1,0 +1,50 @@
+/* project.h: one compose project, loaded and resolved into compose's canonical model.
+ *
+ * project_load() reads the compose files and the environment, and returns a Project that owns all of
+ * it: the canonical model (long syntax, defaults filled, keys sorted, as `docker compose config`
+ * prints it), the positions of its nodes, and for each service the files whose contents it depends
+ * on. Nothing in a Project refers to the options it was loaded with. */
+#pragma once
+
+#include <stddef.h>
+
+#include "../util/envmap.h"
+#include "../util/error.h"
+#include "../util/srcmap.h"
+
+typedef struct ComposeOptions {
+        char **files; /* -f, in order; none: COMPOSE_FILE, then the standard names */
+        size_t n_files;
+        const char *project_name;      /* -p */
+        const char *project_directory; /* --project-directory */
+        char **env_files;              /* --env-file; none: <project dir>/.env if present */
+        size_t n_env_files;
+        char **profiles; /* --profile, added to COMPOSE_PROFILES */
+        size_t n_profiles;
+        const EnvMap *os_env; /* the process environment; it wins over .env */
+        const char *cwd;      /* NULL: the current directory */
+} ComposeOptions;
+
+typedef struct Project {
+        char *name;
+        char *dir;     /* absolute project directory */
+        char **files;  /* absolute paths of the compose files read, NULL-terminated */
+        cJSON *model;  /* the canonical model */
+        cJSON *refs;   /* { service: [absolute file paths its config depends on] } */
+        SrcMap *src;   /* positions of the model's nodes */
+        EnvMap dotenv; /* what the .env files said */
+        char **warnings; /* NULL-terminated */
+} Project;
+
+int project_load(const ComposeOptions *opts, Project **ret, BerthError *err);
+Project *project_free(Project *p);
+
+/* A service's content hash (DESIGN.md): its canonical config without build, pull_policy, replicas,
+ * depends_on and profiles, the contents of every file it references, and image_digest when known. */
+int project_service_hash(const Project *p, const char *service, const char *image_digest, char ret[65]);
+
+/* Checks a project (stack) name: ^[a-z0-9][a-z0-9_-]{0,62}$. */
+int project_name_valid(const char *name);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Project *, project_free)
+#define _cleanup_project_ _cleanup_(project_freep)

@@ -1,0 +1,40 @@
+/* main.c: the berth CLI: a table of subcommands, each in its own cmd-<verb>.c. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const Command commands[] = {
+        { "config", cmd_config, "print the resolved, canonical compose model of a stack" },
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: berth <command> [options]\n\ncommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+                fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\nexit codes: 0 done, 1 failed, 2 changes pending (plan --detailed-exitcode), 64 usage error\n"
+                   "run 'berth <command> --help' for a command's options\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return EXIT_DONE;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("berth %s\n", BERTH_VERSION);
+                return EXIT_DONE;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "berth: unknown command \"%s\"\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+}
