@@ -35,7 +35,7 @@ static unsigned line_at(const Parser *p, size_t pos)
         return line;
 }
 
-#define fail(p, pos, ...) error_set((p)->err, -EINVAL, (p)->file, line_at(p, pos), 0, NULL, __VA_ARGS__)
+#define fail(p, pos, ...) error_set((p)->err, -EINVAL, (p)->file, line_at(p, pos), 1, NULL, __VA_ARGS__)
 
 /* Shell-style escapes inside double quotes. "\$" becomes "$$" so interpolation keeps a literal "$". */
 static int expand_escapes(const char *s, size_t len, StrBuf *out)
@@ -95,6 +95,7 @@ static int expand_vars(Parser *p, const char *s, size_t len, size_t pos, StrBuf 
                 /* interp fills only the message; add the place. */
                 snprintf(p->err->file, sizeof(p->err->file), "%s", p->file ? p->file : "");
                 p->err->line = line_at(p, pos);
+                p->err->col = 1;
         }
         return r;
 }

@@ -826,9 +826,14 @@ static int load(Loader *l, const ComposeOptions *o)
         merge_strip_resets(&l->c, p->model);
 
         cJSON *services = cJSON_GetObjectItemCaseSensitive(p->model, "services");
-        for (cJSON *s = services ? services->child : NULL; s; s = s->next)
-                if ((r = resolve_extends(l, services, s->string, p->files[0])) < 0)
+        /* resolve_extends() replaces service nodes, so walk by index with a copy of each name. */
+        for (int i = 0; i < cJSON_GetArraySize(services); i++) {
+                _cleanup_free_ char *name = strdup(cJSON_GetArrayItem(services, i)->string);
+                if (!name)
+                        return -ENOMEM;
+                if ((r = resolve_extends(l, services, name, p->files[0])) < 0)
                         return r;
+        }
         if ((r = choose_name(l)) < 0 || (r = apply_profiles(l, services)) < 0)
                 return r;
         if (!(p->refs = cJSON_CreateObject()))

@@ -452,6 +452,9 @@ int yaml_load(const char *buf, size_t len, const char *file, const YamlLimits *l
                                       parser.context ? " " : "", parser.context ? parser.context : "");
                         if (at < len && buf[at] == '\t')
                                 error_hint(err, "YAML does not allow tabs for indentation: use spaces");
+                        else if (parser.context)
+                                error_hint(err, "the construct began at line %u, column %u",
+                                           (unsigned)parser.context_mark.line + 1, (unsigned)parser.context_mark.column + 1);
                         break;
                 }
                 done = ev.type == YAML_STREAM_END_EVENT;

@@ -123,9 +123,14 @@ int emit_json(const cJSON *node, StrBuf *out)
 
         if (!text)
                 return -ENOMEM;
-        /* cJSON indents with tabs; a raw tab can only be indentation since strings escape it. */
-        for (const char *p = text; *p && r >= 0; p++)
-                r = *p == '\t' ? strbuf_add(out, "  ", 2) : strbuf_addch(out, *p);
+        /* cJSON indents with tabs and puts one after each ':'; a raw tab cannot be inside a string, since
+         * strings escape it, so each one is layout. */
+        for (const char *p = text; *p && r >= 0; p++) {
+                if (*p != '\t')
+                        r = strbuf_addch(out, *p);
+                else
+                        r = p > text && p[-1] == ':' ? strbuf_addch(out, ' ') : strbuf_add(out, "  ", 2);
+        }
         if (r >= 0)
                 r = strbuf_addch(out, '\n');
         return r;
