@@ -1,0 +1,22 @@
+#!/bin/bash
+# test-rig.sh: the rig itself, checked with the docker CLI: the private engine answers on its socket and
+# over mutual TLS, refuses a client it does not trust, and runs the busybox test image. Without the rig
+# this fails: integration tests never skip.
+. "$(dirname "$0")/../lib/tap.sh"
+
+tap_plan 6
+if [ -z "${BERTH_RIG_DIR:-}" ] || [ -z "${DOCKER_HOST:-}" ]; then
+        tap_bail "the test rig is not running: run the suite through tests/run.sh"
+fi
+tap_check "engine answers on the private unix socket" docker version --format '{{.Server.APIVersion}}'
+tap_check "engine answers over mutual TLS on 127.0.0.1" \
+        env DOCKER_HOST="$BERTH_TEST_TLS_HOST" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$BERTH_TEST_CERTS" docker version
+tap_check_fails "a client certificate from another CA is refused" \
+        env DOCKER_HOST="$BERTH_TEST_TLS_HOST" DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH="$BERTH_TEST_BAD_CERTS" docker version
+tap_check_fails "plain HTTP to the TLS port is refused" \
+        env DOCKER_HOST="$BERTH_TEST_TLS_HOST" DOCKER_TLS_VERIFY= DOCKER_CERT_PATH= docker version
+out=$(docker run --rm "$BERTH_TEST_IMAGE" sh -c 'echo hello from busybox' 2>&1)
+tap_is "the busybox test image runs" "$out" "hello from busybox"
+base=$(docker image inspect "$BERTH_TEST_IMAGE" --format '{{len .RootFS.Layers}}')
+tap_is "the test image is built from scratch (2 layers: busybox and its links)" "$base" "2"
+tap_done

@@ -1,0 +1,100 @@
+# rig.sh: the test rig, sourced by tests/run.sh. rig_start starts a private dockerd (its own data-root,
+# exec-root and unix socket under a temporary directory) that also listens on tcp://127.0.0.1:<free
+# port> with --tlsverify, using a CA and server/client certificates made here with openssl. It builds
+# the busybox test image. rig_stop stops dockerd and removes everything. If dockerd does not come up,
+# rig_start prints why and returns 1: the caller must fail the run, never skip.
+#
+# Exports: DOCKER_HOST (the unix socket), BERTH_TEST_TLS_HOST, BERTH_TEST_CERTS (ca.pem, cert.pem and
+# key.pem for a client, as DOCKER_CERT_PATH expects), BERTH_TEST_BAD_CERTS (a client signed by another
+# CA), BERTH_TEST_IMAGE, BERTH_RIG_DIR.
+
+rig_free_port() {
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+rig_make_certs() {
+        local d=$1 ca=$1/ca
+        mkdir -p "$ca" "$d/server" "$d/client" "$d/badclient" || return 1
+        (
+                set -e
+                cd "$d"
+                openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=berth test CA" \
+                        -keyout ca/ca-key.pem -out ca/ca.pem 2>/dev/null
+                openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+                        -keyout server/key.pem -out server/req.pem 2>/dev/null
+                printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server/ext.cnf
+                openssl x509 -req -days 2 -in server/req.pem -CA ca/ca.pem -CAkey ca/ca-key.pem -CAcreateserial \
+                        -extfile server/ext.cnf -out server/cert.pem 2>/dev/null
+                openssl req -newkey rsa:2048 -nodes -subj "/CN=berth test client" \
+                        -keyout client/key.pem -out client/req.pem 2>/dev/null
+                printf 'extendedKeyUsage=clientAuth\n' >client/ext.cnf
+                openssl x509 -req -days 2 -in client/req.pem -CA ca/ca.pem -CAkey ca/ca-key.pem -CAcreateserial \
+                        -extfile client/ext.cnf -out client/cert.pem 2>/dev/null
+                cp ca/ca.pem client/ca.pem
+                # A client whose certificate another CA signed: the daemon must refuse it.
+                openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rogue CA" \
+                        -keyout badclient/ca-key.pem -out badclient/rogue-ca.pem 2>/dev/null
+                openssl req -newkey rsa:2048 -nodes -subj "/CN=rogue client" \
+                        -keyout badclient/key.pem -out badclient/req.pem 2>/dev/null
+                openssl x509 -req -days 2 -in badclient/req.pem -CA badclient/rogue-ca.pem \
+                        -CAkey badclient/ca-key.pem -CAcreateserial -extfile client/ext.cnf \
+                        -out badclient/cert.pem 2>/dev/null
+                cp ca/ca.pem badclient/ca.pem
+                chmod 600 */key.pem
+        )
+}
+
+rig_start() {
+        local port tries
+        command -v dockerd >/dev/null || { echo "rig: dockerd is not installed (Debian package docker.io)" >&2; return 1; }
+        BERTH_RIG_DIR=$(mktemp -d /tmp/berth-rig.XXXXXX)
+        rig_make_certs "$BERTH_RIG_DIR/certs" || { echo "rig: cannot make certificates with openssl" >&2; return 1; }
+        port=$(rig_free_port)
+        dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
+                --pidfile "$BERTH_RIG_DIR/dockerd.pid" \
+                -H "unix://$BERTH_RIG_DIR/docker.sock" -H "tcp://127.0.0.1:$port" \
+                --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
+                --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
+                >"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
+        BERTH_RIG_PID=$!
+        export DOCKER_HOST="unix://$BERTH_RIG_DIR/docker.sock"
+        export BERTH_TEST_TLS_HOST="tcp://127.0.0.1:$port"
+        export BERTH_TEST_CERTS="$BERTH_RIG_DIR/certs/client"
+        export BERTH_TEST_BAD_CERTS="$BERTH_RIG_DIR/certs/badclient"
+        export BERTH_TEST_IMAGE="berth-test/busybox:latest"
+        export BERTH_RIG_DIR BERTH_RIG_PID
+        for tries in $(seq 1 120); do
+                if docker version >/dev/null 2>&1; then break; fi
+                if ! kill -0 "$BERTH_RIG_PID" 2>/dev/null; then tries=999; break; fi
+                sleep 0.5
+        done
+        if ! docker version >/dev/null 2>&1; then
+                echo "rig: FATAL: the private dockerd did not start; its log ends with:" >&2
+                tail -n 25 "$BERTH_RIG_DIR/dockerd.log" >&2
+                return 1
+        fi
+        local ctx="$BERTH_RIG_DIR/image"
+        mkdir -p "$ctx"
+        cp /bin/busybox "$ctx/busybox" || { echo "rig: /bin/busybox missing (Debian package busybox-static)" >&2; return 1; }
+        cp "$(dirname "${BASH_SOURCE[0]}")/../../docker/test-image/Dockerfile" "$ctx/"
+        if ! DOCKER_BUILDKIT=0 docker build -q -t "$BERTH_TEST_IMAGE" "$ctx" >"$BERTH_RIG_DIR/build.log" 2>&1; then
+                echo "rig: FATAL: cannot build the busybox test image:" >&2
+                cat "$BERTH_RIG_DIR/build.log" >&2
+                return 1
+        fi
+        echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls)"
+}
+
+rig_stop() {
+        [ -n "${BERTH_RIG_DIR:-}" ] || return 0
+        if [ -n "${BERTH_RIG_PID:-}" ] && kill -0 "$BERTH_RIG_PID" 2>/dev/null; then
+                docker rm -f $(docker ps -aq) >/dev/null 2>&1
+                kill "$BERTH_RIG_PID"
+                for _ in $(seq 1 40); do kill -0 "$BERTH_RIG_PID" 2>/dev/null || break; sleep 0.25; done
+                kill -9 "$BERTH_RIG_PID" 2>/dev/null
+        fi
+        # Leftover overlay or shm mounts would keep the directory busy.
+        grep -o " $BERTH_RIG_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+        rm -rf "$BERTH_RIG_DIR"
+        unset BERTH_RIG_DIR BERTH_RIG_PID
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# run.sh: every test, as CI runs it. Installs what is needed, starts the test rig (a private dockerd),
+# then builds and runs the whole suite twice: plain, and with -Db_sanitize=address,undefined. Ends with
+# one line "N passed, N failed", counting every TAP check of every test in both builds.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+bash tests/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+. tests/lib/rig.sh
+trap rig_stop EXIT
+if ! rig_start; then
+        echo "run: the test rig could not start, so nothing was tested"
+        echo "0 passed, 1 failed"
+        exit 1
+fi
+
+passed=0
+failed=0
+count() { # builddir: adds up the TAP checks (or whole tests) recorded in meson's log
+        local log=$1/meson-logs/testlog.json
+        [ -f "$log" ] || { failed=$((failed + 1)); return; }
+        read -r p f < <(python3 - "$log" <<'PY'
+import json, re, sys
+p = f = 0
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    out = t.get("stdout") or ""
+    oks = len(re.findall(r"^ok \d+", out, re.M))
+    nots = len(re.findall(r"^not ok \d+", out, re.M))
+    good = t["result"] in ("OK", "EXPECTEDFAIL")
+    if oks + nots == 0:
+        oks, nots = (1, 0) if good else (0, 1)
+    elif not good and nots == 0:
+        nots = 1  # crashed or leaked after its checks
+    p += oks
+    f += nots
+print(p, f)
+PY
+        )
+        passed=$((passed + p))
+        failed=$((failed + f))
+}
+
+for variant in plain sanitize; do
+        dir="$top/build-test-$variant"
+        opts=(-Dwerror=true)
+        [ $variant = sanitize ] && opts+=(-Db_sanitize=address,undefined -Db_lundef=false)
+        echo "=== $variant build"
+        if ! { meson setup --wipe "$dir" "${opts[@]}" >"$dir.setup.log" 2>&1 || meson setup "$dir" "${opts[@]}" >"$dir.setup.log" 2>&1; } ||
+                ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
+                echo "run: the $variant build failed:"
+                tail -n 40 "$dir.setup.log" "$dir.build.log" 2>/dev/null
+                failed=$((failed + 1))
+                continue
+        fi
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 | tail -n 25
+        count "$dir"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
