@@ -14,20 +14,21 @@ extern char **environ;
 
 static void config_help(FILE *f)
 {
-        fprintf(f, "usage: berth config [-f FILE]... [-p NAME] [--project-directory DIR] [--env-file FILE]...\n"
-                   "                    [--profile P]... [--format yaml|json] [--hash] [--services] [-q]\n\n"
-                   "Prints the resolved compose model: interpolated, merged, extended, normalised to the long\n"
-                   "syntax and validated against the compose-spec schema.\n\n"
-                   "  -f, --file FILE            compose file (repeat to merge; default: compose.yaml & co.)\n"
-                   "  -p, --project-name NAME    project (stack) name\n"
-                   "      --project-directory D  where relative paths and .env resolve from\n"
-                   "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"
-                   "      --profile P            enable services of profile P\n"
-                   "      --format yaml|json     output format (default yaml)\n"
-                   "      --hash                 print each service's content hash instead\n"
-                   "      --services             print the service names instead\n"
-                   "  -q, --quiet                only validate\n\n"
-                   "exit codes: 0 valid, 1 invalid, 64 usage error\n");
+        fprintf(f,
+                "usage: berth config [-f FILE]... [-p NAME] [--project-directory DIR] [--env-file FILE]...\n"
+                "                    [--profile P]... [--format yaml|json] [--hash] [--services] [-q]\n\n"
+                "Prints the resolved compose model: interpolated, merged, extended, normalised to the long\n"
+                "syntax and validated against the compose-spec schema.\n\n"
+                "  -f, --file FILE            compose file (repeat to merge; default: compose.yaml & co.)\n"
+                "  -p, --project-name NAME    project (stack) name\n"
+                "      --project-directory D  where relative paths and .env resolve from\n"
+                "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"
+                "      --profile P            enable services of profile P\n"
+                "      --format yaml|json     output format (default yaml)\n"
+                "      --hash                 print each service's content hash instead\n"
+                "      --services             print the service names instead\n"
+                "  -q, --quiet                only validate\n\n"
+                "exit codes: 0 valid, 1 invalid, 64 usage error\n");
 }
 
 static int push(char ***v, size_t *n, const char *s)
@@ -43,19 +44,17 @@ static int push(char ***v, size_t *n, const char *s)
 
 int cmd_config(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-                { "file", required_argument, NULL, 'f' },
-                { "project-name", required_argument, NULL, 'p' },
-                { "project-directory", required_argument, NULL, 'D' },
-                { "env-file", required_argument, NULL, 'E' },
-                { "profile", required_argument, NULL, 'P' },
-                { "format", required_argument, NULL, 'F' },
-                { "hash", no_argument, NULL, 'H' },
-                { "services", no_argument, NULL, 'S' },
-                { "quiet", no_argument, NULL, 'q' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option longopts[] = { { "file", required_argument, NULL, 'f' },
+                                                  { "project-name", required_argument, NULL, 'p' },
+                                                  { "project-directory", required_argument, NULL, 'D' },
+                                                  { "env-file", required_argument, NULL, 'E' },
+                                                  { "profile", required_argument, NULL, 'P' },
+                                                  { "format", required_argument, NULL, 'F' },
+                                                  { "hash", no_argument, NULL, 'H' },
+                                                  { "services", no_argument, NULL, 'S' },
+                                                  { "quiet", no_argument, NULL, 'q' },
+                                                  { "help", no_argument, NULL, 'h' },
+                                                  {} };
         ComposeOptions o = { 0 };
         const char *format = "yaml";
         bool hash = false, services = false, quiet = false;
@@ -90,7 +89,8 @@ int cmd_config(int argc, char **argv)
                 case 'F':
                         format = optarg;
                         if (strcmp(format, "yaml") != 0 && strcmp(format, "json") != 0) {
-                                fprintf(stderr, "berth config: unknown format \"%s\": use yaml or json\n", format);
+                                fprintf(stderr, "berth config: unknown format \"%s\": use yaml or json\n",
+                                        format);
                                 return EXIT_USAGE;
                         }
                         break;

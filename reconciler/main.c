@@ -13,7 +13,8 @@ static void usage(FILE *f)
         fprintf(f, "usage: berth <command> [options]\n\ncommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-        fprintf(f, "\nexit codes: 0 done, 1 failed, 2 changes pending (plan --detailed-exitcode), 64 usage error\n"
+        fprintf(f, "\nexit codes: 0 done, 1 failed, 2 changes pending (plan --detailed-exitcode), 64 usage "
+                   "error\n"
                    "run 'berth <command> --help' for a command's options\n");
 }
 

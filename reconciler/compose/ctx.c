@@ -7,7 +7,8 @@
 
 #include "ctx.h"
 
-int compose_fail(ComposeCtx *c, int r, const cJSON *node, bool at_key, const char *path, const char *fmt, ...)
+int compose_fail(ComposeCtx *c, int r, const cJSON *node, bool at_key, const char *path, const char *fmt,
+                 ...)
 {
         const SrcPos *pos = NULL;
         char msg[1024];
@@ -20,7 +21,8 @@ int compose_fail(ComposeCtx *c, int r, const cJSON *node, bool at_key, const cha
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return error_set(c->err, r, pos ? pos->file : NULL, pos ? pos->line : 0, pos ? pos->col : 0, path, "%s", msg);
+        return error_set(c->err, r, pos ? pos->file : NULL, pos ? pos->line : 0, pos ? pos->col : 0, path,
+                         "%s", msg);
 }
 
 int compose_warn(ComposeCtx *c, const char *fmt, ...)
@@ -113,7 +115,7 @@ int compose_replace(ComposeCtx *c, cJSON *obj, const char *key, cJSON *value)
 void compose_swap(cJSON *parent, cJSON *old, cJSON *new)
 {
         /* cJSON_ReplaceItemViaPointer leaves the replacement's key as it was. */
-        if (old->string && !(new->type & cJSON_StringIsConst)) {
+        if (old->string && !(new->type &cJSON_StringIsConst)) {
                 char *k = strdup(old->string);
                 if (!k) {
                         cJSON_Delete(new);

@@ -18,8 +18,8 @@ typedef struct ComposeCtx {
 } ComposeCtx;
 
 /* Fails at node's position (its key's, when at_key and known). Returns r. */
-int compose_fail(ComposeCtx *c, int r, const cJSON *node, bool at_key, const char *path, const char *fmt, ...)
-        _printf_(6, 7);
+int compose_fail(ComposeCtx *c, int r, const cJSON *node, bool at_key, const char *path, const char *fmt,
+                 ...) _printf_(6, 7);
 int compose_warn(ComposeCtx *c, const char *fmt, ...) _printf_(2, 3);
 /* New string node carrying the position of from. */
 cJSON *compose_string_at(ComposeCtx *c, const char *s, const cJSON *from);

@@ -48,22 +48,41 @@ static int expand_escapes(const char *s, size_t len, StrBuf *out)
                 }
                 char c = s[++i], e = 0;
                 switch (c) {
-                case 'a': e = '\a'; break;
-                case 'b': e = '\b'; break;
-                case 'f': e = '\f'; break;
-                case 'n': e = '\n'; break;
-                case 'r': e = '\r'; break;
-                case 't': e = '\t'; break;
-                case 'v': e = '\v'; break;
-                case '\\': e = '\\'; break;
-                case '"': e = '"'; break;
+                case 'a':
+                        e = '\a';
+                        break;
+                case 'b':
+                        e = '\b';
+                        break;
+                case 'f':
+                        e = '\f';
+                        break;
+                case 'n':
+                        e = '\n';
+                        break;
+                case 'r':
+                        e = '\r';
+                        break;
+                case 't':
+                        e = '\t';
+                        break;
+                case 'v':
+                        e = '\v';
+                        break;
+                case '\\':
+                        e = '\\';
+                        break;
+                case '"':
+                        e = '"';
+                        break;
                 case '$':
                         r = strbuf_add(out, "$$", 2);
                         continue;
                 case '0':
-                        if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '7' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-                            s[i + 3] >= '0' && s[i + 3] <= '7') {
-                                e = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+                        if (i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '7' && s[i + 2] >= '0' &&
+                            s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                                e = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) |
+                                           (s[i + 3] - '0'));
                                 i += 3;
                         }
                         break;
@@ -196,11 +215,13 @@ int dotenv_parse(const char *buf, size_t len, const char *file, const EnvLookup 
                                 break;
                         }
                         const char *nl = memchr(buf + start, '\n', len - start);
-                        _cleanup_free_ char *shown = strndup(buf + start, nl ? (size_t)(nl - (buf + start)) : len - start);
+                        _cleanup_free_ char *shown =
+                                strndup(buf + start, nl ? (size_t)(nl - (buf + start)) : len - start);
                         char ch[2] = { c, 0 };
                         if (!shown)
                                 return -ENOMEM;
-                        return fail(&p, start, "unexpected character \"%s\" in variable name \"%s\"", ch, shown);
+                        return fail(&p, start, "unexpected character \"%s\" in variable name \"%s\"", ch,
+                                    shown);
                 }
                 size_t klen = key_end - start;
                 while (klen > 0 && is_space(buf[start + klen - 1]))

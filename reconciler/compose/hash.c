@@ -49,7 +49,8 @@ int project_service_hash(const Project *p, const char *service, const char *imag
         static const char *const skip[] = { "build", "pull_policy", "depends_on", "profiles", "scale" };
         for (size_t i = 0; i < ELEMENTSOF(skip); i++)
                 cJSON_DeleteItemFromObjectCaseSensitive(copy, skip[i]);
-        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "deploy"), "replicas");
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "deploy"),
+                                                "replicas");
         text = cJSON_PrintUnformatted(copy);
         if (!text)
                 return -ENOMEM;

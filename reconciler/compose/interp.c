@@ -93,9 +93,9 @@ static int substitute(Ctx *c, const char *body, size_t blen, StrBuf *out)
                 r = expand(c, word, wlen, &msg);
                 if (r < 0)
                         return r;
-                return error_set(c->err, -EINVAL, NULL, 0, 0, NULL, "required variable %.*s is missing a value%s%s",
-                                 (int)name_len, body, msg.len ? ": " : "",
-                                 strbuf_str(&msg));
+                return error_set(c->err, -EINVAL, NULL, 0, 0, NULL,
+                                 "required variable %.*s is missing a value%s%s", (int)name_len, body,
+                                 msg.len ? ": " : "", strbuf_str(&msg));
         }
         }
 }

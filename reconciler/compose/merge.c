@@ -117,8 +117,9 @@ static int merge_object(ComposeCtx *c, cJSON *dst, cJSON *src, Level level)
                         continue;
                 }
                 if (d && !(tags & SRC_TAG_OVERRIDE) && cJSON_IsObject(d) && cJSON_IsObject(s)) {
-                        Level sub = level == LEVEL_SERVICE && strcmp(s->string, "healthcheck") == 0 ? LEVEL_HEALTHCHECK
-                                                                                                     : LEVEL_OTHER;
+                        Level sub = level == LEVEL_SERVICE && strcmp(s->string, "healthcheck") == 0
+                                            ? LEVEL_HEALTHCHECK
+                                            : LEVEL_OTHER;
                         r = merge_object(c, d, s, sub);
                         cJSON_Delete(s);
                         if (r < 0)
@@ -150,7 +151,8 @@ int merge_documents(ComposeCtx *c, cJSON *dst, cJSON *src)
         cJSON *ds = cJSON_GetObjectItemCaseSensitive(dst, "services");
         int r;
 
-        if (cJSON_IsObject(ss) && cJSON_IsObject(ds) && !(tags_of(c, ss) & (SRC_TAG_RESET | SRC_TAG_OVERRIDE))) {
+        if (cJSON_IsObject(ss) && cJSON_IsObject(ds) &&
+            !(tags_of(c, ss) & (SRC_TAG_RESET | SRC_TAG_OVERRIDE))) {
                 cJSON *s;
                 cJSON_DetachItemViaPointer(src, ss);
                 while ((s = ss->child)) {
@@ -160,7 +162,8 @@ int merge_documents(ComposeCtx *c, cJSON *dst, cJSON *src)
                         if (tags & SRC_TAG_RESET) {
                                 cJSON_DeleteItemFromObjectCaseSensitive(ds, s->string);
                                 cJSON_Delete(s);
-                        } else if (d && cJSON_IsObject(d) && cJSON_IsObject(s) && !(tags & SRC_TAG_OVERRIDE)) {
+                        } else if (d && cJSON_IsObject(d) && cJSON_IsObject(s) &&
+                                   !(tags & SRC_TAG_OVERRIDE)) {
                                 r = merge_service(c, d, s);
                                 cJSON_Delete(s);
                                 if (r < 0) {

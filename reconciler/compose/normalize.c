@@ -28,7 +28,8 @@ static int to_string_map(ComposeCtx *c, cJSON *obj, const char *key, const char 
                 for (cJSON *it = v->child; it; it = it->next, i++) {
                         _cleanup_free_ char *text = compose_scalar_text(it);
                         if (!text)
-                                return compose_fail(c, -EINVAL, it, false, PATH(p, "%s.%s[%d]", path, key, i),
+                                return compose_fail(c, -EINVAL, it, false,
+                                                    PATH(p, "%s.%s[%d]", path, key, i),
                                                     "must be a string like \"KEY%cVALUE\"", sep);
                         char *eq = strchr(text, sep);
                         if (sep == '=' && !eq && strchr(text, ':') && strcmp(key, "extra_hosts") == 0)
@@ -39,7 +40,8 @@ static int to_string_map(ComposeCtx *c, cJSON *obj, const char *key, const char 
                         if (eq)
                                 *eq = '\0';
                         if (!*text)
-                                return compose_fail(c, -EINVAL, it, false, PATH(p, "%s.%s[%d]", path, key, i),
+                                return compose_fail(c, -EINVAL, it, false,
+                                                    PATH(p, "%s.%s[%d]", path, key, i),
                                                     "empty variable name");
                         compose_pos_copy(c, val, it);
                         srcmap_put(c->src, SRCMAP_KEY(val), srcmap_get(c->src, it));
@@ -114,9 +116,11 @@ static int norm_ports(ComposeCtx *c, cJSON *svc, const char *path)
                         cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "target");
                         unsigned lo, hi;
                         if (cJSON_IsString(t)) {
-                                if (spec_parse_range(t->valuestring, strlen(t->valuestring), &lo, &hi) < 0 || lo != hi || !lo) {
+                                if (spec_parse_range(t->valuestring, strlen(t->valuestring), &lo, &hi) < 0 ||
+                                    lo != hi || !lo) {
                                         cJSON_Delete(e);
-                                        return compose_fail(c, -EINVAL, t, false, PATH(p, "%s.ports[%d].target", path, i),
+                                        return compose_fail(c, -EINVAL, t, false,
+                                                            PATH(p, "%s.ports[%d].target", path, i),
                                                             "invalid container port \"%s\"", t->valuestring);
                                 }
                                 cJSON *num = cJSON_CreateNumber(lo);
@@ -124,7 +128,8 @@ static int norm_ports(ComposeCtx *c, cJSON *svc, const char *path)
                                 cJSON_ReplaceItemInObjectCaseSensitive(e, "target", num);
                         } else if (!t || t->valuedouble < 1 || t->valuedouble > 65535) {
                                 cJSON_Delete(e);
-                                return compose_fail(c, -EINVAL, t ? t : it, false, PATH(p, "%s.ports[%d]", path, i),
+                                return compose_fail(c, -EINVAL, t ? t : it, false,
+                                                    PATH(p, "%s.ports[%d]", path, i),
                                                     "a port needs a target between 1 and 65535");
                         }
                         cJSON *pub = cJSON_GetObjectItemCaseSensitive(e, "published");
@@ -133,9 +138,11 @@ static int norm_ports(ComposeCtx *c, cJSON *svc, const char *path)
                                 cJSON *s = compose_string_at(c, text, pub);
                                 cJSON_ReplaceItemInObjectCaseSensitive(e, "published", s);
                         } else if (cJSON_IsString(pub) && *pub->valuestring &&
-                                   spec_parse_range(pub->valuestring, strlen(pub->valuestring), &lo, &hi) < 0) {
+                                   spec_parse_range(pub->valuestring, strlen(pub->valuestring), &lo, &hi) <
+                                           0) {
                                 cJSON_Delete(e);
-                                return compose_fail(c, -EINVAL, pub, false, PATH(p, "%s.ports[%d].published", path, i),
+                                return compose_fail(c, -EINVAL, pub, false,
+                                                    PATH(p, "%s.ports[%d].published", path, i),
                                                     "invalid published port \"%s\"", pub->valuestring);
                         }
                         if (!cJSON_HasObjectItem(e, "protocol"))
@@ -181,16 +188,21 @@ static int norm_volumes(ComposeCtx *c, cJSON *svc, const char *path, const char 
                         if (cJSON_IsString(type) && strcmp(type->valuestring, "bind") == 0) {
                                 cJSON *src = cJSON_GetObjectItemCaseSensitive(it, "source");
                                 if (cJSON_IsString(src) && src->valuestring[0] == '~') {
-                                        _cleanup_free_ char *abs = path_absolute(home ? home : "/", src->valuestring + 1 + (src->valuestring[1] == '/'));
-                                        if (!abs || compose_replace(c, it, "source", compose_string_at(c, abs, src)) < 0)
+                                        _cleanup_free_ char *abs = path_absolute(
+                                                home ? home : "/",
+                                                src->valuestring + 1 + (src->valuestring[1] == '/'));
+                                        if (!abs || compose_replace(c, it, "source",
+                                                                    compose_string_at(c, abs, src)) < 0)
                                                 return -ENOMEM;
                                 } else if ((r = abs_path_field(c, it, "source", basedir)) < 0)
                                         return r;
                         }
                         cJSON *target = cJSON_GetObjectItemCaseSensitive(it, "target");
-                        if (cJSON_IsString(target) && target->valuestring[0] != '/' && !(cJSON_IsString(type) && strcmp(type->valuestring, "npipe") == 0))
-                                return compose_fail(c, -EINVAL, target, false, PATH(p, "%s.volumes[%d].target", path, i),
-                                                    "the target \"%s\" must be an absolute path", target->valuestring);
+                        if (cJSON_IsString(target) && target->valuestring[0] != '/' &&
+                            !(cJSON_IsString(type) && strcmp(type->valuestring, "npipe") == 0))
+                                return compose_fail(
+                                        c, -EINVAL, target, false, PATH(p, "%s.volumes[%d].target", path, i),
+                                        "the target \"%s\" must be an absolute path", target->valuestring);
                         continue;
                 }
                 if (!cJSON_IsString(it))
@@ -326,8 +338,8 @@ static int norm_build(ComposeCtx *c, cJSON *svc, const char *basedir)
         if (!cJSON_HasObjectItem(v, "context"))
                 cJSON_AddStringToObject(v, "context", ".");
         cJSON *ctx = cJSON_GetObjectItemCaseSensitive(v, "context");
-        if (cJSON_IsString(ctx) && !strstr(ctx->valuestring, "://") && strncmp(ctx->valuestring, "git@", 4) != 0 &&
-            (r = abs_path_field(c, v, "context", basedir)) < 0)
+        if (cJSON_IsString(ctx) && !strstr(ctx->valuestring, "://") &&
+            strncmp(ctx->valuestring, "git@", 4) != 0 && (r = abs_path_field(c, v, "context", basedir)) < 0)
                 return r;
         if (!cJSON_HasObjectItem(v, "dockerfile") && !cJSON_HasObjectItem(v, "dockerfile_inline"))
                 cJSON_AddStringToObject(v, "dockerfile", "Dockerfile");
@@ -412,7 +424,8 @@ int normalize_service(ComposeCtx *c, cJSON *svc, const char *name, const char *b
                 if (!deploy && !(deploy = cJSON_AddObjectToObject(svc, "deploy")))
                         return -ENOMEM;
                 cJSON *rep = cJSON_GetObjectItemCaseSensitive(deploy, "replicas");
-                if (rep && cJSON_IsNumber(scale) && cJSON_IsNumber(rep) && rep->valuedouble != scale->valuedouble)
+                if (rep && cJSON_IsNumber(scale) && cJSON_IsNumber(rep) &&
+                    rep->valuedouble != scale->valuedouble)
                         return compose_fail(c, -EINVAL, scale, true, path,
                                             "\"scale\" and \"deploy.replicas\" disagree (%g and %g)",
                                             scale->valuedouble, rep->valuedouble);
@@ -427,7 +440,8 @@ int normalize_service(ComposeCtx *c, cJSON *svc, const char *name, const char *b
                 char *end;
                 double d = strtod(cpus->valuestring, &end);
                 if (*end || end == cpus->valuestring)
-                        return compose_fail(c, -EINVAL, cpus, false, path, "cpus: \"%s\" is not a number", cpus->valuestring);
+                        return compose_fail(c, -EINVAL, cpus, false, path, "cpus: \"%s\" is not a number",
+                                            cpus->valuestring);
                 cJSON *n = cJSON_CreateNumber(d);
                 compose_pos_copy(c, n, cpus);
                 compose_swap(svc, cpus, n);
@@ -452,7 +466,8 @@ static int norm_resources(ComposeCtx *c, cJSON *doc, const char *key, const char
                         it = o;
                 }
                 snprintf(path, sizeof(path), "%s.%s", key, it->string);
-                if ((r = to_string_map(c, it, "labels", path, '=')) < 0 || (r = abs_path_field(c, it, "file", basedir)) < 0)
+                if ((r = to_string_map(c, it, "labels", path, '=')) < 0 ||
+                    (r = abs_path_field(c, it, "file", basedir)) < 0)
                         return r;
                 /* Legacy "external: {name: x}" means external with that name. */
                 cJSON *ext = cJSON_GetObjectItemCaseSensitive(it, "external");

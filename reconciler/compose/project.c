@@ -16,9 +16,9 @@
 #include "yaml.h"
 
 #define COMPOSE_FILE_MAX ((size_t)8 * 1024 * 1024)
-#define ENV_FILE_MAX ((size_t)1024 * 1024)
-#define MAX_SERVICES 10000
-#define MAX_FILES 64
+#define ENV_FILE_MAX     ((size_t)1024 * 1024)
+#define MAX_SERVICES     10000
+#define MAX_FILES        64
 
 extern const unsigned char compose_schema_json[];
 extern const size_t compose_schema_json_len;
@@ -126,7 +126,8 @@ static Cast cast_for(const char *const *parts, size_t n)
                 for (; k < n && *p; k++) {
                         const char *dot = strchrnul(p, '.');
                         size_t len = (size_t)(dot - p);
-                        if (!(len == 1 && p[0] == '*') && (strlen(parts[k]) != len || memcmp(parts[k], p, len) != 0))
+                        if (!(len == 1 && p[0] == '*') &&
+                            (strlen(parts[k]) != len || memcmp(parts[k], p, len) != 0))
                                 break;
                         p = *dot ? dot + 1 : dot;
                 }
@@ -160,7 +161,8 @@ typedef struct Walk {
 static void warn_unset(void *ud, const char *name, size_t len)
 {
         Loader *l = ud;
-        compose_warn(&l->c, "the \"%.*s\" variable is not set, defaulting to a blank string", (int)len, name);
+        compose_warn(&l->c, "the \"%.*s\" variable is not set, defaulting to a blank string", (int)len,
+                     name);
 }
 
 static int cast_value(Walk *w, cJSON *parent, cJSON *node, Cast cast)
@@ -171,12 +173,15 @@ static int cast_value(Walk *w, cJSON *parent, cJSON *node, Cast cast)
 
         path_render(w->parts, w->is_index, w->n, path, sizeof(path));
         if (cast == CAST_BOOL) {
-                if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "y") || !strcasecmp(s, "on"))
+                if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "y") ||
+                    !strcasecmp(s, "on"))
                         n = cJSON_CreateTrue();
-                else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "n") || !strcasecmp(s, "off"))
+                else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "n") ||
+                         !strcasecmp(s, "off"))
                         n = cJSON_CreateFalse();
                 else
-                        return compose_fail(&w->l->c, -EINVAL, node, false, path, "\"%s\" is not a boolean", s);
+                        return compose_fail(&w->l->c, -EINVAL, node, false, path, "\"%s\" is not a boolean",
+                                            s);
         } else {
                 char *end;
                 double d = strtod(s, &end);
@@ -262,7 +267,8 @@ static int load_file(Loader *l, const char *path, cJSON **ret)
         if (cJSON_IsNull(doc))
                 return error_set(l->c.err, -EINVAL, path, 0, 0, NULL, "empty compose file");
         if (!cJSON_IsObject(doc))
-                return compose_fail(&l->c, -EINVAL, doc, false, NULL, "the top level must be a mapping, not a %s",
+                return compose_fail(&l->c, -EINVAL, doc, false, NULL,
+                                    "the top level must be a mapping, not a %s",
                                     cJSON_IsArray(doc) ? "list" : "scalar");
 
         Walk w = { .l = l };
@@ -278,7 +284,8 @@ static int load_file(Loader *l, const char *path, cJSON **ret)
                 return r;
         cJSON *services = cJSON_GetObjectItemCaseSensitive(doc, "services");
         if (cJSON_GetArraySize(services) > MAX_SERVICES)
-                return compose_fail(&l->c, -E2BIG, services, true, "services", "more than %d services", MAX_SERVICES);
+                return compose_fail(&l->c, -E2BIG, services, true, "services", "more than %d services",
+                                    MAX_SERVICES);
 
         if (cJSON_HasObjectItem(doc, "version")) {
                 compose_warn(&l->c, "%s: the attribute \"version\" is obsolete and ignored", path);
@@ -345,7 +352,8 @@ static int resolve_extends(Loader *l, cJSON *services, const char *name, const c
                         for (size_t k = i; k < l->n_chain; k++)
                                 strbuf_addf(&cyc, "%s -> ", strrchr(l->chain[k], ':') + 1);
                         strbuf_addstr(&cyc, name);
-                        return compose_fail(&l->c, -ELOOP, ext, true, path, "extends cycle: %s", strbuf_str(&cyc));
+                        return compose_fail(&l->c, -ELOOP, ext, true, path, "extends cycle: %s",
+                                            strbuf_str(&cyc));
                 }
         if (l->n_chain >= 32)
                 return compose_fail(&l->c, -ELOOP, ext, true, path, "extends chain too long");
@@ -360,8 +368,9 @@ static int resolve_extends(Loader *l, cJSON *services, const char *name, const c
                 base_file = ext_file;
         }
         if (!cJSON_GetObjectItemCaseSensitive(base_services, base_name)) {
-                r = compose_fail(&l->c, -ENOENT, cJSON_GetObjectItemCaseSensitive(ext, "service"), false, path,
-                                 "cannot extend service \"%s\": no such service in \"%s\"", base_name, base_file);
+                r = compose_fail(&l->c, -ENOENT, cJSON_GetObjectItemCaseSensitive(ext, "service"), false,
+                                 path, "cannot extend service \"%s\": no such service in \"%s\"", base_name,
+                                 base_file);
                 goto out;
         }
         r = resolve_extends(l, base_services, base_name, base_file);
@@ -422,16 +431,20 @@ static int add_file(Project *p, size_t *n, const char *abs)
 
 static int find_files(Loader *l, const char *cwd)
 {
-        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
+                                             "docker-compose.yml" };
         static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
-                                                 "docker-compose.override.yaml", "docker-compose.override.yml" };
+                                                 "docker-compose.override.yaml",
+                                                 "docker-compose.override.yml" };
         size_t n = 0;
         int r;
 
         for (size_t i = 0; i < l->o->n_files; i++) {
-                _cleanup_free_ char *abs = strcmp(l->o->files[i], "-") == 0 ? NULL : path_absolute(cwd, l->o->files[i]);
+                _cleanup_free_ char *abs =
+                        strcmp(l->o->files[i], "-") == 0 ? NULL : path_absolute(cwd, l->o->files[i]);
                 if (!abs)
-                        return error_set(l->c.err, -EINVAL, l->o->files[i], 0, 0, NULL, "invalid compose file path");
+                        return error_set(l->c.err, -EINVAL, l->o->files[i], 0, 0, NULL,
+                                         "invalid compose file path");
                 if ((r = add_file(l->p, &n, abs)) < 0)
                         return r;
         }
@@ -469,7 +482,8 @@ static int find_files(Loader *l, const char *cwd)
                         }
                 }
                 if (n == 0) {
-                        error_set(l->c.err, -ENOENT, NULL, 0, 0, NULL, "no compose file found in \"%s\"", l->p->dir);
+                        error_set(l->c.err, -ENOENT, NULL, 0, 0, NULL, "no compose file found in \"%s\"",
+                                  l->p->dir);
                         error_hint(l->c.err, "name one with -f, or add compose.yaml to the directory");
                         return -ENOENT;
                 }
@@ -484,7 +498,8 @@ static char *name_from_dir(const char *dir)
         StrBuf sb = STRBUF_INIT;
         for (const char *s = base; *s; s++) {
                 char ch = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-                if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ((ch == '_' || ch == '-') && sb.len))
+                if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+                    ((ch == '_' || ch == '-') && sb.len))
                         strbuf_addch(&sb, ch);
         }
         return strbuf_detach(&sb);
@@ -502,10 +517,13 @@ static int choose_name(Loader *l)
         if (n && *n) {
                 if (!project_name_valid(n)) {
                         if (top && n == top->valuestring)
-                                compose_fail(&l->c, -EINVAL, top, false, "name", "invalid project name \"%s\"", n);
+                                compose_fail(&l->c, -EINVAL, top, false, "name",
+                                             "invalid project name \"%s\"", n);
                         else
-                                error_set(l->c.err, -EINVAL, NULL, 0, 0, NULL, "invalid project name \"%s\"", n);
-                        error_hint(l->c.err, "project names are lowercase letters, digits, \"_\" and \"-\", starting with a letter or digit");
+                                error_set(l->c.err, -EINVAL, NULL, 0, 0, NULL, "invalid project name \"%s\"",
+                                          n);
+                        error_hint(l->c.err, "project names are lowercase letters, digits, \"_\" and \"-\", "
+                                             "starting with a letter or digit");
                         return -EINVAL;
                 }
                 l->p->name = strdup(n);
@@ -595,7 +613,8 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name)
                                 if (!required)
                                         continue;
                                 envmap_done(&from_files);
-                                return compose_fail(&l->c, -ENOENT, f, false, path, "env file \"%s\" not found", file);
+                                return compose_fail(&l->c, -ENOENT, f, false, path,
+                                                    "env file \"%s\" not found", file);
                         }
                         BerthError ferr = { 0 };
                         r = file_read(file, ENV_FILE_MAX, &buf, &len, &ferr);
@@ -618,7 +637,8 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name)
                 /* "environment" wins over env_file. */
                 for (size_t i = 0; i < from_files.n; i++)
                         if (!cJSON_HasObjectItem(environment, from_files.keys[i]))
-                                cJSON_AddStringToObject(environment, from_files.keys[i], from_files.values[i]);
+                                cJSON_AddStringToObject(environment, from_files.keys[i],
+                                                        from_files.values[i]);
                 envmap_done(&from_files);
         }
         cJSON_DeleteItemFromObjectCaseSensitive(svc, "env_file");
@@ -645,8 +665,10 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, const char *key, 
         int i = 0;
 
         for (cJSON *u = used ? used->child : NULL; u; u = u->next, i++) {
-                const char *ref = cJSON_IsArray(used) ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "source"))
-                                                      : u->string;
+                const char *ref =
+                        cJSON_IsArray(used)
+                                ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "source"))
+                                : u->string;
                 if (cJSON_IsArray(used) && strcmp(key, "volumes") == 0) {
                         const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(u, "type"));
                         if (!type || strcmp(type, "volume") != 0 || !ref)
@@ -676,8 +698,8 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
 
         snprintf(path, sizeof(path), "services.%s", name);
         if (!cJSON_HasObjectItem(svc, "image") && !cJSON_HasObjectItem(svc, "build"))
-                return compose_fail(&l->c, -EINVAL, svc, true, path, "service \"%s\" has neither an image nor a build context",
-                                    name);
+                return compose_fail(&l->c, -EINVAL, svc, true, path,
+                                    "service \"%s\" has neither an image nor a build context", name);
         if ((r = resolve_environment(l, svc, name)) < 0)
                 return r;
 
@@ -686,13 +708,14 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
                 if (cJSON_GetObjectItemCaseSensitive(services, d->string))
                         continue;
                 snprintf(path, sizeof(path), "services.%s.depends_on", name);
-                compose_fail(&l->c, -EINVAL, d, true, path, "service \"%s\" depends on undefined service \"%s\"", name,
-                             d->string);
+                compose_fail(&l->c, -EINVAL, d, true, path,
+                             "service \"%s\" depends on undefined service \"%s\"", name, d->string);
                 error_hint(l->c.err, "is \"%s\" misspelt, or disabled by a profile?", d->string);
                 return -EINVAL;
         }
 
-        if (!cJSON_HasObjectItem(svc, "network_mode") && !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(svc, "networks"))) {
+        if (!cJSON_HasObjectItem(svc, "network_mode") &&
+            !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(svc, "networks"))) {
                 cJSON *nets = cJSON_GetObjectItemCaseSensitive(svc, "networks");
                 if (!nets && !(nets = cJSON_AddObjectToObject(svc, "networks")))
                         return -ENOMEM;
@@ -727,10 +750,11 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
 
         cJSON *deploy = cJSON_GetObjectItemCaseSensitive(svc, "deploy");
         cJSON *replicas = cJSON_GetObjectItemCaseSensitive(deploy, "replicas");
-        if (cJSON_HasObjectItem(svc, "container_name") && cJSON_IsNumber(replicas) && replicas->valuedouble > 1)
+        if (cJSON_HasObjectItem(svc, "container_name") && cJSON_IsNumber(replicas) &&
+            replicas->valuedouble > 1)
                 return compose_fail(&l->c, -EINVAL, replicas, false, path,
-                                    "service \"%s\" sets container_name, so it cannot have %g replicas", name,
-                                    replicas->valuedouble);
+                                    "service \"%s\" sets container_name, so it cannot have %g replicas",
+                                    name, replicas->valuedouble);
         return 0;
 }
 
@@ -755,7 +779,9 @@ static int finalize_resources(Loader *l, const char *key)
 /* compose prints the top level in this order; everything below is sorted. */
 static void order_top_level(cJSON *model)
 {
-        static const char *const order[] = { "name", "services", "networks", "volumes", "configs", "secrets" };
+        static const char *const order[] = {
+                "name", "services", "networks", "volumes", "configs", "secrets"
+        };
         for (size_t i = ELEMENTSOF(order); i > 0; i--) {
                 cJSON *it = cJSON_GetObjectItemCaseSensitive(model, order[i - 1]);
                 if (!it)
@@ -861,7 +887,9 @@ int project_load(const ComposeOptions *o, Project **ret, BerthError *err)
         if (!p || !(p->src = srcmap_new()))
                 return -ENOMEM;
         envmap_init(&p->dotenv);
-        Loader l = { .o = o, .p = p, .home = o->os_env ? envmap_get(o->os_env, "HOME") : NULL, .chain = chain };
+        Loader l = {
+                .o = o, .p = p, .home = o->os_env ? envmap_get(o->os_env, "HOME") : NULL, .chain = chain
+        };
         l.c = (ComposeCtx){ .src = p->src, .err = err };
         l.c.env = &l.env;
 

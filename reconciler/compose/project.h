@@ -27,12 +27,12 @@ typedef struct ComposeOptions {
 
 typedef struct Project {
         char *name;
-        char *dir;     /* absolute project directory */
-        char **files;  /* absolute paths of the compose files read, NULL-terminated */
-        cJSON *model;  /* the canonical model */
-        cJSON *refs;   /* { service: [absolute file paths its config depends on] } */
-        SrcMap *src;   /* positions of the model's nodes */
-        EnvMap dotenv; /* what the .env files said */
+        char *dir;       /* absolute project directory */
+        char **files;    /* absolute paths of the compose files read, NULL-terminated */
+        cJSON *model;    /* the canonical model */
+        cJSON *refs;     /* { service: [absolute file paths its config depends on] } */
+        SrcMap *src;     /* positions of the model's nodes */
+        EnvMap dotenv;   /* what the .env files said */
         char **warnings; /* NULL-terminated */
 } Project;
 

@@ -113,7 +113,8 @@ int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen)
 
         unsigned clo, chi, hlo = 0, hhi = 0;
         if (spec_parse_range(ctr, strlen(ctr), &clo, &chi) < 0 || clo == 0)
-                return bad("invalid port \"%s\": container port \"%s\" is not a port number or range", s, ctr);
+                return bad("invalid port \"%s\": container port \"%s\" is not a port number or range", s,
+                           ctr);
         bool have_host = host && *host;
         if (have_host && spec_parse_range(host, strlen(host), &hlo, &hhi) < 0)
                 return bad("invalid port \"%s\": host port \"%s\" is not a port number or range", s, host);
@@ -142,8 +143,9 @@ int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen)
 
 static bool is_mode(const char *m)
 {
-        static const char *const modes[] = { "ro", "rw", "z", "Z", "nocopy", "shared", "rshared", "slave",
-                                             "rslave", "private", "rprivate", "consistent", "cached", "delegated" };
+        static const char *const modes[] = { "ro",       "rw",         "z",      "Z",        "nocopy",
+                                             "shared",   "rshared",    "slave",  "rslave",   "private",
+                                             "rprivate", "consistent", "cached", "delegated" };
         for (size_t i = 0; i < ELEMENTSOF(modes); i++)
                 if (strcmp(m, modes[i]) == 0)
                         return true;
@@ -213,7 +215,9 @@ int spec_parse_volume(const char *s, const char *basedir, const char *home, cJSO
                                 cJSON_AddTrueToObject(v, "read_only");
                         else if (strcmp(tok, "nocopy") == 0) {
                                 if (bind)
-                                        return bad("invalid volume \"%s\": \"nocopy\" applies to named volumes only", s);
+                                        return bad("invalid volume \"%s\": \"nocopy\" applies to named "
+                                                   "volumes only",
+                                                   s);
                                 if (!vol_opts)
                                         vol_opts = cJSON_AddObjectToObject(v, "volume");
                                 cJSON_AddTrueToObject(vol_opts, "nocopy");
@@ -244,7 +248,8 @@ int spec_split_words(const char *s, cJSON **ret, char *errbuf, size_t errlen)
                 char c = *p;
                 if (c == '\0') {
                         if (quote)
-                                return bad("unterminated %s quote in \"%s\"", quote == '"' ? "double" : "single", s);
+                                return bad("unterminated %s quote in \"%s\"",
+                                           quote == '"' ? "double" : "single", s);
                         break;
                 }
                 if (quote == '\'') {

@@ -50,8 +50,10 @@ typedef struct Loader {
 
 static SrcPos pos_of(Loader *l, const yaml_event_t *ev, uint32_t tags)
 {
-        return (SrcPos){ .file = l->file, .line = (uint32_t)ev->start_mark.line + 1,
-                         .col = (uint32_t)ev->start_mark.column + 1, .tags = tags };
+        return (SrcPos){ .file = l->file,
+                         .line = (uint32_t)ev->start_mark.line + 1,
+                         .col = (uint32_t)ev->start_mark.column + 1,
+                         .tags = tags };
 }
 
 static uint32_t tags_of(const yaml_char_t *tag)
@@ -215,13 +217,16 @@ static int add_node(Loader *l, cJSON *node, const SrcPos *pos)
                 if (r < 0)
                         return r;
                 f->key_pos = *pos;
-                f->key_is_merge = strcmp(f->key, "<<") == 0 && cJSON_IsString(node) &&
-                                  !(srcmap_get(l->map, node) && (srcmap_get(l->map, node)->tags & SRC_TAG_QUOTED));
+                f->key_is_merge =
+                        strcmp(f->key, "<<") == 0 && cJSON_IsString(node) &&
+                        !(srcmap_get(l->map, node) && (srcmap_get(l->map, node)->tags & SRC_TAG_QUOTED));
                 if (!f->key_is_merge && cJSON_GetObjectItemCaseSensitive(f->node, f->key)) {
-                        const SrcPos *first = srcmap_get(l->map, cJSON_GetObjectItemCaseSensitive(f->node, f->key));
+                        const SrcPos *first =
+                                srcmap_get(l->map, cJSON_GetObjectItemCaseSensitive(f->node, f->key));
                         r = fail(l, -EINVAL, pos, "duplicate key \"%s\"", f->key);
                         if (first)
-                                error_hint(l->err, "first defined at line %u, column %u", first->line, first->col);
+                                error_hint(l->err, "first defined at line %u, column %u", first->line,
+                                           first->col);
                         return r;
                 }
                 return 0;
@@ -229,12 +234,14 @@ static int add_node(Loader *l, cJSON *node, const SrcPos *pos)
         _cleanup_free_ char *key = TAKE_PTR(f->key);
         if (f->key_is_merge) {
                 if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
-                        return fail(l, -EINVAL, pos, "merge key \"<<\" needs a mapping or a list of mappings");
+                        return fail(l, -EINVAL, pos,
+                                    "merge key \"<<\" needs a mapping or a list of mappings");
                 if (cJSON_IsArray(node))
                         for (cJSON *c = node->child; c; c = c->next)
                                 if (!cJSON_IsObject(c))
-                                        return fail(l, -EINVAL, pos,
-                                                    "merge key \"<<\" needs a mapping or a list of mappings");
+                                        return fail(
+                                                l, -EINVAL, pos,
+                                                "merge key \"<<\" needs a mapping or a list of mappings");
                 if (!f->merges && !(f->merges = cJSON_CreateArray()))
                         return -ENOMEM;
                 cJSON_AddItemToArray(f->merges, TAKE_PTR(owned));
@@ -286,7 +293,8 @@ static int register_anchor(Loader *l, char *name, cJSON *node, bool owned)
                 return -ENOMEM;
         }
         l->anchors = a;
-        l->anchors[l->n_anchors++] = (Anchor){ .name = name, .node = node, .size = tree_size(node), .owned = owned };
+        l->anchors[l->n_anchors++] =
+                (Anchor){ .name = name, .node = node, .size = tree_size(node), .owned = owned };
         return 0;
 }
 
@@ -398,8 +406,8 @@ static int on_event(Loader *l, yaml_event_t *ev)
                         if (l->alias_nodes + a->size > l->lim->max_alias_nodes ||
                             l->nodes + a->size > l->lim->max_nodes) {
                                 fail(l, -E2BIG, &pos,
-                                            "alias \"%s\" expands past the limit of %zu aliased nodes", name,
-                                            l->lim->max_alias_nodes);
+                                     "alias \"%s\" expands past the limit of %zu aliased nodes", name,
+                                     l->lim->max_alias_nodes);
                                 error_hint(l->err, "is this an alias bomb (\"billion laughs\")?");
                                 return -E2BIG;
                         }
@@ -423,8 +431,12 @@ int yaml_load(const char *buf, size_t len, const char *file, const YamlLimits *l
         static const YamlLimits defaults = YAML_LIMITS_DEFAULT;
         yaml_parser_t parser;
         _cleanup_(yaml_parser_deletep) yaml_parser_t *pp = NULL;
-        Loader l = { .file = srcmap_intern(map, file ? file : "<input>"), .buf = buf, .len = len,
-                     .lim = limits ? limits : &defaults, .map = map, .err = err };
+        Loader l = { .file = srcmap_intern(map, file ? file : "<input>"),
+                     .buf = buf,
+                     .len = len,
+                     .lim = limits ? limits : &defaults,
+                     .map = map,
+                     .err = err };
         unsigned bl, bc;
         int r = 0;
 
@@ -454,7 +466,8 @@ int yaml_load(const char *buf, size_t len, const char *file, const YamlLimits *l
                                 error_hint(err, "YAML does not allow tabs for indentation: use spaces");
                         else if (parser.context)
                                 error_hint(err, "the construct began at line %u, column %u",
-                                           (unsigned)parser.context_mark.line + 1, (unsigned)parser.context_mark.column + 1);
+                                           (unsigned)parser.context_mark.line + 1,
+                                           (unsigned)parser.context_mark.column + 1);
                         break;
                 }
                 done = ev.type == YAML_STREAM_END_EVENT;

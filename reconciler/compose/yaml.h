@@ -18,7 +18,10 @@ typedef struct YamlLimits {
         size_t max_alias_nodes; /* nodes created by expanding aliases */
 } YamlLimits;
 
-#define YAML_LIMITS_DEFAULT { .max_depth = 64, .max_nodes = 1000000, .max_alias_nodes = 100000 }
+#define YAML_LIMITS_DEFAULT                                                                                 \
+        {                                                                                                   \
+                .max_depth = 64, .max_nodes = 1000000, .max_alias_nodes = 100000                            \
+        }
 
 /* Returns 0 and the tree in *ret (a JSON null for an empty document), or a negative errno with err
  * set to the place and the problem. */

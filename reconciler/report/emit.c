@@ -14,11 +14,13 @@ static int write_cb(void *data, unsigned char *buffer, size_t size)
 
 static bool plain_would_change_type(const char *s)
 {
-        static const char *const words[] = { "", "~", "null", "Null", "NULL", "true", "True", "TRUE",
-                                             "false", "False", "FALSE", ".inf", ".nan", "-.inf", "+.inf",
-                                             /* YAML 1.1 readers (PyYAML, docker-compose 1.x) take these as booleans */
-                                             "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-                                             "OFF", "y", "Y", "n", "N" };
+        static const char *const words[] = {
+                "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", ".inf",
+                ".nan", "-.inf", "+.inf",
+                /* YAML 1.1 readers (PyYAML, docker-compose 1.x) take these as booleans */
+                "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n",
+                "N"
+        };
         for (size_t i = 0; i < ELEMENTSOF(words); i++)
                 if (strcmp(s, words[i]) == 0)
                         return true;
@@ -31,15 +33,16 @@ static bool plain_would_change_type(const char *s)
         if (!*p)
                 return false;
         /* Anything that starts like a number and has only number characters could resolve as one. */
-        return strspn(p, "0123456789.eExXoOabcdefABCDEF_+-") == strlen(p) && ((*p >= '0' && *p <= '9') || *p == '.');
+        return strspn(p, "0123456789.eExXoOabcdefABCDEF_+-") == strlen(p) &&
+               ((*p >= '0' && *p <= '9') || *p == '.');
 }
 
 static int emit_scalar(yaml_emitter_t *e, const char *value, bool force_quote)
 {
         yaml_event_t ev;
         yaml_scalar_style_t style = force_quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
-        if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value, (int)strlen(value), !force_quote, 1,
-                                          style))
+        if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value, (int)strlen(value),
+                                          !force_quote, 1, style))
                 return -ENOMEM;
         return yaml_emitter_emit(e, &ev) ? 0 : -EIO;
 }

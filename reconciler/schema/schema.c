@@ -149,9 +149,17 @@ static int index_ids(Schema *s, const cJSON *node, const char *base, unsigned de
                         return r;
                 base = own;
         }
-        static const char *const maps[] = { "properties", "patternProperties", "definitions", "dependencies" };
-        static const char *const singles[] = { "additionalProperties", "additionalItems", "items", "contains",
-                                               "propertyNames", "not", "if", "then", "else" };
+        static const char *const maps[] = { "properties", "patternProperties", "definitions",
+                                            "dependencies" };
+        static const char *const singles[] = { "additionalProperties",
+                                               "additionalItems",
+                                               "items",
+                                               "contains",
+                                               "propertyNames",
+                                               "not",
+                                               "if",
+                                               "then",
+                                               "else" };
         static const char *const lists[] = { "allOf", "anyOf", "oneOf", "items" };
         for (size_t i = 0; i < ELEMENTSOF(maps); i++) {
                 const cJSON *m = cJSON_GetObjectItemCaseSensitive(node, maps[i]);
@@ -160,7 +168,8 @@ static int index_ids(Schema *s, const cJSON *node, const char *base, unsigned de
                                 return r;
         }
         for (size_t i = 0; i < ELEMENTSOF(singles); i++)
-                if ((r = index_ids(s, cJSON_GetObjectItemCaseSensitive(node, singles[i]), base, depth + 1)) < 0)
+                if ((r = index_ids(s, cJSON_GetObjectItemCaseSensitive(node, singles[i]), base, depth + 1)) <
+                    0)
                         return r;
         for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
                 const cJSON *l = cJSON_GetObjectItemCaseSensitive(node, lists[i]);
@@ -290,9 +299,10 @@ static const cJSON *ref_resolve(const Schema *s, const char *base, const char *r
 
 /* ---- errors ---- */
 
-static void verr(VError *e, int depth, const cJSON *node, bool at_key, const char *path, const char *fmt, ...)
-        _printf_(6, 7);
-static void verr(VError *e, int depth, const cJSON *node, bool at_key, const char *path, const char *fmt, ...)
+static void verr(VError *e, int depth, const cJSON *node, bool at_key, const char *path, const char *fmt,
+                 ...) _printf_(6, 7);
+static void verr(VError *e, int depth, const cJSON *node, bool at_key, const char *path, const char *fmt,
+                 ...)
 {
         va_list ap;
         if (e->set && e->depth > depth)
@@ -399,13 +409,26 @@ static char *regex_translate(const char *p)
                 if (*p == '\\' && p[1]) {
                         const char *cls = NULL, *neg = NULL;
                         switch (p[1]) {
-                        case 'd': cls = "0-9"; break;
-                        case 'w': cls = "A-Za-z0-9_"; break;
-                        case 's': cls = " \t\n\r\f\v"; break;
-                        case 'D': neg = "0-9"; break;
-                        case 'W': neg = "A-Za-z0-9_"; break;
-                        case 'S': neg = " \t\n\r\f\v"; break;
-                        default: break;
+                        case 'd':
+                                cls = "0-9";
+                                break;
+                        case 'w':
+                                cls = "A-Za-z0-9_";
+                                break;
+                        case 's':
+                                cls = " \t\n\r\f\v";
+                                break;
+                        case 'D':
+                                neg = "0-9";
+                                break;
+                        case 'W':
+                                neg = "A-Za-z0-9_";
+                                break;
+                        case 'S':
+                                neg = " \t\n\r\f\v";
+                                break;
+                        default:
+                                break;
                         }
                         if (cls && in_bracket)
                                 r = strbuf_addstr(&sb, cls);
@@ -462,8 +485,8 @@ static int path_push_key(StrBuf *path, const char *key)
         return path->len ? strbuf_addf(path, ".%s", key) : strbuf_addstr(path, key);
 }
 
-static bool child(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path, const char *key,
-                  int index, VError *e)
+static bool child(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path,
+                  const char *key, int index, VError *e)
 {
         size_t keep = path->len;
         if (key)
@@ -495,7 +518,8 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                         }
         int n = cJSON_GetArraySize(inst);
         if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minProperties")) && n < k->valuedouble) {
-                verr(e, d, inst, false, strbuf_str(path), "must have at least %g properties", k->valuedouble);
+                verr(e, d, inst, false, strbuf_str(path), "must have at least %g properties",
+                     k->valuedouble);
                 return false;
         }
         if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maxProperties")) && n > k->valuedouble) {
@@ -512,8 +536,8 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                         bool ok = name && validate(c, name, names, base, path, &tmp);
                         cJSON_Delete(name);
                         if (!ok) {
-                                verr(e, d, m, true, strbuf_str(path), "invalid property name \"%s\": %s", m->string,
-                                     tmp.msg);
+                                verr(e, d, m, true, strbuf_str(path), "invalid property name \"%s\": %s",
+                                     m->string, tmp.msg);
                                 return false;
                         }
                 }
@@ -532,8 +556,8 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                 if (!matched && addl) {
                         if (cJSON_IsFalse(addl)) {
                                 size_t keep = path->len;
-                                verr(e, d + 1, m, true, strbuf_str(path), "additional property \"%s\" is not allowed",
-                                     m->string);
+                                verr(e, d + 1, m, true, strbuf_str(path),
+                                     "additional property \"%s\" is not allowed", m->string);
                                 (void)keep;
                                 return false;
                         }
@@ -543,9 +567,11 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                 const cJSON *dep = deps ? cJSON_GetObjectItemCaseSensitive(deps, m->string) : NULL;
                 if (cJSON_IsArray(dep)) {
                         for (const cJSON *r = dep->child; r; r = r->next)
-                                if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(inst, r->valuestring)) {
+                                if (cJSON_IsString(r) &&
+                                    !cJSON_GetObjectItemCaseSensitive(inst, r->valuestring)) {
                                         verr(e, d, inst, false, strbuf_str(path),
-                                             "property \"%s\" requires property \"%s\"", m->string, r->valuestring);
+                                             "property \"%s\" requires property \"%s\"", m->string,
+                                             r->valuestring);
                                         return false;
                                 }
                 } else if (dep && !validate(c, inst, dep, base, path, e))
@@ -589,7 +615,8 @@ static bool validate_array(Ctx *c, const cJSON *inst, const cJSON *sch, const ch
                 for (const cJSON *a = inst->child; a; a = a->next, i++)
                         for (const cJSON *b = a->next; b; b = b->next)
                                 if (json_equal(a, b)) {
-                                        verr(e, d, b, false, strbuf_str(path), "has duplicate items (item %d repeats)", i);
+                                        verr(e, d, b, false, strbuf_str(path),
+                                             "has duplicate items (item %d repeats)", i);
                                         return false;
                                 }
         }
@@ -615,11 +642,13 @@ static bool validate_scalar(Ctx *c, const cJSON *inst, const cJSON *sch, StrBuf 
         if (cJSON_IsString(inst)) {
                 size_t n = utf8_len(inst->valuestring);
                 if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minLength")) && n < k->valuedouble) {
-                        verr(e, d, inst, false, strbuf_str(path), "must be at least %g characters long", k->valuedouble);
+                        verr(e, d, inst, false, strbuf_str(path), "must be at least %g characters long",
+                             k->valuedouble);
                         return false;
                 }
                 if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maxLength")) && n > k->valuedouble) {
-                        verr(e, d, inst, false, strbuf_str(path), "must be at most %g characters long", k->valuedouble);
+                        verr(e, d, inst, false, strbuf_str(path), "must be at most %g characters long",
+                             k->valuedouble);
                         return false;
                 }
                 if ((k = cJSON_GetObjectItemCaseSensitive(sch, "pattern")) && cJSON_IsString(k) &&
@@ -650,7 +679,8 @@ static bool validate_scalar(Ctx *c, const cJSON *inst, const cJSON *sch, StrBuf 
                 if ((k = cJSON_GetObjectItemCaseSensitive(sch, "multipleOf")) && k->valuedouble > 0) {
                         double q = v / k->valuedouble;
                         if (!isfinite(q) || fabs(q - round(q)) > 1e-9) {
-                                verr(e, d, inst, false, strbuf_str(path), "must be a multiple of %g", k->valuedouble);
+                                verr(e, d, inst, false, strbuf_str(path), "must be a multiple of %g",
+                                     k->valuedouble);
                                 return false;
                         }
                 }
@@ -684,15 +714,16 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                 _cleanup_free_ char *target_base = NULL;
                 const cJSON *target = ref_resolve(c->s, base, k->valuestring, &target_base);
                 if (!target) {
-                        verr(e, d, inst, false, strbuf_str(path), "schema reference \"%s\" cannot be resolved",
-                             k->valuestring);
+                        verr(e, d, inst, false, strbuf_str(path),
+                             "schema reference \"%s\" cannot be resolved", k->valuestring);
                         ok = false;
                 } else
                         ok = validate(c, inst, target, target_base, path, e);
                 c->depth--;
                 return ok; /* draft-07: siblings of $ref are ignored */
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "$id")) && cJSON_IsString(k) && k->valuestring[0] != '#') {
+        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "$id")) && cJSON_IsString(k) &&
+            k->valuestring[0] != '#') {
                 /* The index resolved every $id once; reuse that so a $ref target is not rebased twice. */
                 const char *known = res_uri_of(c->s, sch);
                 if (known)
@@ -714,9 +745,10 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                                 snprintf(want, sizeof(want), "%s", type_word(k->valuestring));
                         for (const cJSON *t = cJSON_IsArray(k) ? k->child : NULL; t; t = t->next)
                                 if (cJSON_IsString(t) && n < sizeof(want))
-                                        n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s", n ? " or " : "",
-                                                              type_word(t->valuestring));
-                        verr(e, d, inst, false, strbuf_str(path), "must be a %s, not a %s", want, type_name(inst));
+                                        n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s",
+                                                              n ? " or " : "", type_word(t->valuestring));
+                        verr(e, d, inst, false, strbuf_str(path), "must be a %s, not a %s", want,
+                             type_name(inst));
                         ok = false;
                         goto done;
                 }
@@ -753,7 +785,8 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         ok = validate(c, inst, s, base, path, e);
         if (!ok)
                 goto done;
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "anyOf")) || (k = cJSON_GetObjectItemCaseSensitive(sch, "oneOf"))) {
+        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "anyOf")) ||
+            (k = cJSON_GetObjectItemCaseSensitive(sch, "oneOf"))) {
                 bool one = strcmp(k->string, "oneOf") == 0;
                 /* Both may be present. */
                 const cJSON *any_of = cJSON_GetObjectItemCaseSensitive(sch, "anyOf");
@@ -776,10 +809,12 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                                 if (best.set && best.depth > d + 1)
                                         *e = best.depth >= e->depth || !e->set ? best : *e;
                                 else
-                                        verr(e, d, inst, false, strbuf_str(path), "%s", best.set ? best.msg : "matches no alternative");
+                                        verr(e, d, inst, false, strbuf_str(path), "%s",
+                                             best.set ? best.msg : "matches no alternative");
                                 ok = false;
                         } else if (one && matches > 1) {
-                                verr(e, d, inst, false, strbuf_str(path), "matches more than one alternative of \"oneOf\"");
+                                verr(e, d, inst, false, strbuf_str(path),
+                                     "matches more than one alternative of \"oneOf\"");
                                 ok = false;
                         }
                 }
@@ -820,6 +855,6 @@ int schema_validate(Schema *s, const cJSON *instance, const SrcMap *map, BerthEr
                 pos = srcmap_get(map, SRCMAP_KEY(e.node));
         if (!pos)
                 pos = srcmap_get(map, e.node);
-        return error_set(err, -EINVAL, pos ? pos->file : NULL, pos ? pos->line : 0, pos ? pos->col : 0, e.path, "%s",
-                         e.msg);
+        return error_set(err, -EINVAL, pos ? pos->file : NULL, pos ? pos->line : 0, pos ? pos->col : 0,
+                         e.path, "%s", e.msg);
 }

@@ -9,16 +9,16 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_     __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
-#define TAKE_PTR(p)                                   \
-        __extension__({                               \
-                __typeof__(p) *_pp = &(p);            \
-                __typeof__(p) _p = *_pp;              \
-                *_pp = NULL;                          \
-                _p;                                   \
+#define TAKE_PTR(p)                                                                                         \
+        __extension__({                                                                                     \
+                __typeof__(p) *_pp = &(p);                                                                  \
+                __typeof__(p) _p = *_pp;                                                                    \
+                *_pp = NULL;                                                                                \
+                _p;                                                                                         \
         })
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -29,11 +29,11 @@ static inline void freep(void *p)
 }
 #define _cleanup_free_ _cleanup_(freep)
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)      \
-        static inline void func##p(type *p)          \
-        {                                            \
-                if (*p)                              \
-                        func(*p);                    \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                             \
+        static inline void func##p(type *p)                                                                 \
+        {                                                                                                   \
+                if (*p)                                                                                     \
+                        func(*p);                                                                           \
         }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cJSON *, cJSON_Delete)

@@ -46,13 +46,15 @@ int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return error_set(err, -errno, path, 0, 0, NULL, "cannot read file: %s", strerror(errno));
+                        return error_set(err, -errno, path, 0, 0, NULL, "cannot read file: %s",
+                                         strerror(errno));
                 }
                 if (k == 0)
                         break;
                 len += (size_t)k;
                 if (len > max)
-                        return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (limit %zu bytes)", max);
+                        return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (limit %zu bytes)",
+                                         max);
         }
         buf[len] = '\0';
         *ret = TAKE_PTR(buf);
@@ -126,7 +128,8 @@ char *path_join(const char *dir, const char *path)
 
         if (path[0] == '/' || !dir || !dir[0])
                 return strdup(path);
-        if (strbuf_addstr(&sb, dir) < 0 || (sb.len && sb.buf[sb.len - 1] != '/' && strbuf_addch(&sb, '/') < 0) ||
+        if (strbuf_addstr(&sb, dir) < 0 ||
+            (sb.len && sb.buf[sb.len - 1] != '/' && strbuf_addch(&sb, '/') < 0) ||
             strbuf_addstr(&sb, path) < 0) {
                 strbuf_done(&sb);
                 return NULL;

@@ -19,7 +19,10 @@ typedef struct StrBuf {
         size_t max;
 } StrBuf;
 
-#define STRBUF_INIT { .buf = NULL, .len = 0, .alloc = 0, .max = STRBUF_MAX_DEFAULT }
+#define STRBUF_INIT                                                                                         \
+        {                                                                                                   \
+                .buf = NULL, .len = 0, .alloc = 0, .max = STRBUF_MAX_DEFAULT                                \
+        }
 
 void strbuf_init(StrBuf *sb, size_t max);
 void strbuf_done(StrBuf *sb);

@@ -22,7 +22,8 @@ TEST(conformance_dotenv_cases)
                 envmap_init(&os);
                 envmap_init(&out);
                 cJSON *kv;
-                cJSON_ArrayForEach(kv, cJSON_GetObjectItem(c, "lookup_env")) envmap_set(&os, kv->string, kv->valuestring);
+                cJSON_ArrayForEach(kv, cJSON_GetObjectItem(c, "lookup_env"))
+                        envmap_set(&os, kv->string, kv->valuestring);
                 EnvLookup lk = { .maps = { &os }, .n = 1 };
                 BerthError err = { 0 };
                 int r = dotenv_parse(input, strlen(input), ".env", &lk, &out, &err);
@@ -52,7 +53,8 @@ TEST(conformance_dotenv_cases)
                         }
                         if (cJSON_IsTrue(cJSON_GetObjectItem(c, "expected_is_complete_map")) &&
                             out.n != (size_t)cJSON_GetArraySize(expected)) {
-                                printf("#   %s: %zu keys, expected %d\n", id, out.n, cJSON_GetArraySize(expected));
+                                printf("#   %s: %zu keys, expected %d\n", id, out.n,
+                                       cJSON_GetArraySize(expected));
                                 ok = false;
                         }
                         cJSON_ArrayForEach(kv, cJSON_GetObjectItem(c, "expected_absent_keys"))

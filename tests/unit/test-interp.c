@@ -32,7 +32,8 @@ TEST(conformance_interp_cases)
                 EnvMap env;
                 envmap_init(&env);
                 cJSON *kv;
-                cJSON_ArrayForEach(kv, cJSON_GetObjectItem(c, "env")) envmap_set(&env, kv->string, kv->valuestring);
+                cJSON_ArrayForEach(kv, cJSON_GetObjectItem(c, "env"))
+                        envmap_set(&env, kv->string, kv->valuestring);
                 EnvLookup lk = { .maps = { &env }, .n = 1 };
                 Warn w = { 0 };
                 Interp ip = { .env = &lk, .on_unset = count_unset, .userdata = &w };
@@ -45,7 +46,8 @@ TEST(conformance_interp_cases)
                 if (expected) {
                         ok = r >= 0 && strcmp(strbuf_str(&out), expected->valuestring) == 0;
                         if (ok && warnings && (unsigned)warnings->valuedouble != w.n) {
-                                printf("#   %s: %u unset warnings, expected %d\n", id, w.n, warnings->valueint);
+                                printf("#   %s: %u unset warnings, expected %d\n", id, w.n,
+                                       warnings->valueint);
                                 ok = false;
                         }
                         if (!ok)
@@ -54,10 +56,11 @@ TEST(conformance_interp_cases)
                 } else {
                         cJSON *m = cJSON_GetObjectItem(error, "message");
                         cJSON *mc = cJSON_GetObjectItem(error, "message_contains");
-                        ok = r < 0 && (m ? strcmp(err.msg, m->valuestring) == 0 : strstr(err.msg, mc->valuestring) != NULL);
+                        ok = r < 0 && (m ? strcmp(err.msg, m->valuestring) == 0
+                                         : strstr(err.msg, mc->valuestring) != NULL);
                         if (!ok)
-                                printf("#   %s: %s -> r=%d \"%s\", expected error \"%s\"\n", id, tmpl, r, err.msg,
-                                       m ? m->valuestring : mc->valuestring);
+                                printf("#   %s: %s -> r=%d \"%s\", expected error \"%s\"\n", id, tmpl, r,
+                                       err.msg, m ? m->valuestring : mc->valuestring);
                 }
                 passed += ok;
                 strbuf_done(&out);
@@ -80,7 +83,8 @@ TEST(required_error_names_variable)
         BerthError err = { 0 };
         const char *t = "image: ${REGISTRY:?set REGISTRY to your registry}";
         ASSERT_TRUE(interp_expand(&ip, t, strlen(t), &out, &err) < 0);
-        ASSERT_STREQ(err.msg, "required variable REGISTRY is missing a value: set REGISTRY to your registry");
+        ASSERT_STREQ(err.msg,
+                     "required variable REGISTRY is missing a value: set REGISTRY to your registry");
         strbuf_done(&out);
         envmap_done(&env);
 }

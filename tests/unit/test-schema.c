@@ -8,8 +8,21 @@
 
 /* Keywords compose-spec.json uses: every test for them must pass. */
 static const char *const compose_keywords[] = {
-        "type", "ref", "patternProperties", "additionalProperties", "properties", "items", "oneOf",
-        "uniqueItems", "required", "enum", "minimum", "maximum", "pattern", "definitions", "default",
+        "type",
+        "ref",
+        "patternProperties",
+        "additionalProperties",
+        "properties",
+        "items",
+        "oneOf",
+        "uniqueItems",
+        "required",
+        "enum",
+        "minimum",
+        "maximum",
+        "pattern",
+        "definitions",
+        "default",
 };
 
 static bool is_compose_keyword(const char *file)
@@ -29,9 +42,11 @@ static void add_remotes(Schema *s)
                 { "http://localhost:1234/integer.json", JSTS_DIR "/remotes/integer.json" },
                 { "http://localhost:1234/subSchemas.json", JSTS_DIR "/remotes/subSchemas.json" },
                 { "http://localhost:1234/name.json", JSTS_DIR "/remotes/name.json" },
-                { "http://localhost:1234/folder/folderInteger.json", JSTS_DIR "/remotes/folder/folderInteger.json" },
+                { "http://localhost:1234/folder/folderInteger.json",
+                  JSTS_DIR "/remotes/folder/folderInteger.json" },
                 /* The draft-07 metaschema, as Debian's python3-jsonschema ships it. */
-                { "http://json-schema.org/draft-07/schema", "/usr/lib/python3/dist-packages/jsonschema/schemas/draft7.json" },
+                { "http://json-schema.org/draft-07/schema",
+                  "/usr/lib/python3/dist-packages/jsonschema/schemas/draft7.json" },
         };
         for (size_t i = 0; i < sizeof(remotes) / sizeof(*remotes); i++) {
                 char *t = tap_slurp(remotes[i][1]);
@@ -65,8 +80,8 @@ static void run_file(const char *file, unsigned *ret_pass, unsigned *ret_total)
                         else
                                 printf("#   %s: %s / %s: got %s (%s)\n", file,
                                        cJSON_GetObjectItem(g, "description")->valuestring,
-                                       cJSON_GetObjectItem(t, "description")->valuestring, valid ? "valid" : "invalid",
-                                       err.msg);
+                                       cJSON_GetObjectItem(t, "description")->valuestring,
+                                       valid ? "valid" : "invalid", err.msg);
                 }
                 schema_free(s);
         }
@@ -88,7 +103,8 @@ TEST(json_schema_test_suite_draft7)
                         continue;
                 unsigned pass = 0, total = 0;
                 run_file(de->d_name, &pass, &total);
-                printf("# %-26s %3u/%3u%s\n", de->d_name, pass, total, is_compose_keyword(de->d_name) ? "  (compose keyword)" : "");
+                printf("# %-26s %3u/%3u%s\n", de->d_name, pass, total,
+                       is_compose_keyword(de->d_name) ? "  (compose keyword)" : "");
                 all_pass += pass;
                 all_total += total;
                 if (is_compose_keyword(de->d_name)) {
@@ -97,8 +113,8 @@ TEST(json_schema_test_suite_draft7)
                 }
         }
         closedir(d);
-        printf("# JSON-Schema-Test-Suite draft7 required: %u/%u passed; keywords compose uses: %u/%u\n", all_pass,
-               all_total, kw_pass, kw_total);
+        printf("# JSON-Schema-Test-Suite draft7 required: %u/%u passed; keywords compose uses: %u/%u\n",
+               all_pass, all_total, kw_pass, kw_total);
         ASSERT_TRUE(kw_total > 100);
         ASSERT_EQ(kw_pass, kw_total);
         ASSERT_EQ(all_pass, all_total);

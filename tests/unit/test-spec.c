@@ -19,16 +19,19 @@ TEST(ports)
                 const char *spec, *json;
         } ok[] = {
                 { "80", "[{\"mode\":\"ingress\",\"target\":80,\"protocol\":\"tcp\"}]" },
-                { "8080:80", "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"8080\",\"protocol\":\"tcp\"}]" },
-                { "127.0.0.1:8080:80/udp",
-                  "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"8080\",\"protocol\":\"udp\",\"host_ip\":\"127.0.0.1\"}]" },
-                { "127.0.0.1::80", "[{\"mode\":\"ingress\",\"target\":80,\"protocol\":\"tcp\",\"host_ip\":\"127.0.0.1\"}]" },
-                { "[::1]:53:53/udp",
-                  "[{\"mode\":\"ingress\",\"target\":53,\"published\":\"53\",\"protocol\":\"udp\",\"host_ip\":\"::1\"}]" },
+                { "8080:80",
+                  "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"8080\",\"protocol\":\"tcp\"}]" },
+                { "127.0.0.1:8080:80/udp", "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"8080\","
+                                           "\"protocol\":\"udp\",\"host_ip\":\"127.0.0.1\"}]" },
+                { "127.0.0.1::80",
+                  "[{\"mode\":\"ingress\",\"target\":80,\"protocol\":\"tcp\",\"host_ip\":\"127.0.0.1\"}]" },
+                { "[::1]:53:53/udp", "[{\"mode\":\"ingress\",\"target\":53,\"published\":\"53\","
+                                     "\"protocol\":\"udp\",\"host_ip\":\"::1\"}]" },
                 { "9000-9001:80-81",
                   "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"9000\",\"protocol\":\"tcp\"},"
                   "{\"mode\":\"ingress\",\"target\":81,\"published\":\"9001\",\"protocol\":\"tcp\"}]" },
-                { "9000-9010:80", "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"9000-9010\",\"protocol\":\"tcp\"}]" },
+                { "9000-9010:80", "[{\"mode\":\"ingress\",\"target\":80,\"published\":\"9000-9010\","
+                                  "\"protocol\":\"tcp\"}]" },
         };
         for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
                 char errbuf[256] = "";
@@ -38,8 +41,8 @@ TEST(ports)
                 ASSERT_STREQ(j, ok[i].json);
                 free(j);
         }
-        static const char *const bad[] = { "", "0", "65536", "a:b", "80/tcpx", "1:2:3:4", "90-80", "8000-8002:80-81",
-                                           "[::1:80" };
+        static const char *const bad[] = { "",        "0",     "65536",           "a:b",    "80/tcpx",
+                                           "1:2:3:4", "90-80", "8000-8002:80-81", "[::1:80" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 char errbuf[256] = "";
                 int r;
@@ -82,7 +85,8 @@ TEST(command_words)
 {
         char errbuf[256];
         cJSON *w = NULL;
-        ASSERT_OK(spec_split_words("sh -c 'echo \"hi there\"' \"a\\\"b\" c\\ d", &w, errbuf, sizeof(errbuf)));
+        ASSERT_OK(
+                spec_split_words("sh -c 'echo \"hi there\"' \"a\\\"b\" c\\ d", &w, errbuf, sizeof(errbuf)));
         char *j = cJSON_PrintUnformatted(w);
         ASSERT_STREQ(j, "[\"sh\",\"-c\",\"echo \\\"hi there\\\"\",\"a\\\"b\",\"c d\"]");
         free(j);

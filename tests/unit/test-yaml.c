@@ -17,7 +17,8 @@ TEST(scalars_resolve_like_yaml_1_2)
         SrcMap *m = srcmap_new();
         BerthError err = { 0 };
         int r;
-        cJSON *d = load("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: yes\ng: 0x1F\nh: 010\ni: \"\"\nj: 1e3\n", m, &err, &r);
+        cJSON *d = load("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: yes\ng: 0x1F\nh: 010\ni: \"\"\nj: 1e3\n", m,
+                        &err, &r);
         ASSERT_OK(r);
         ASSERT_TRUE(cJSON_IsNumber(cJSON_GetObjectItem(d, "a")));
         ASSERT_STREQ(cJSON_GetObjectItem(d, "a")->valuestring, "1");
