@@ -146,7 +146,8 @@ int cmd_config(int argc, char **argv)
                         strbuf_addf(&out, "%s %s\n", s->string, hex);
                 }
         } else {
-                r = strcmp(format, "json") == 0 ? emit_json(p->model, &out) : emit_yaml(p->model, &out);
+                r = strcmp(format, "json") == 0 ? emit_json(p->model, EMIT_ESCAPE_DOLLAR, &out)
+                                                : emit_yaml(p->model, EMIT_ESCAPE_DOLLAR, &out);
                 if (r < 0)
                         return cli_report_error(NULL, r, "berth config: cannot write the model");
         }

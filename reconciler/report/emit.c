@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <yaml.h>
 
 #include "emit.h"
@@ -45,6 +46,38 @@ static int emit_scalar(yaml_emitter_t *e, const char *value, bool force_quote)
                                           !force_quote, 1, style))
                 return -ENOMEM;
         return yaml_emitter_emit(e, &ev) ? 0 : -EIO;
+}
+
+/* Doubles every "$" in string values below node, in place. Depth is bounded by the loader's limit. */
+static int escape_dollars(cJSON *node)
+{
+        if (cJSON_IsString(node) && strchr(node->valuestring, '$')) {
+                StrBuf sb = STRBUF_INIT;
+                for (const char *p = node->valuestring; *p; p++)
+                        if (strbuf_addch(&sb, *p) < 0 || (*p == '$' && strbuf_addch(&sb, '$') < 0)) {
+                                strbuf_done(&sb);
+                                return -ENOMEM;
+                        }
+                free(node->valuestring);
+                node->valuestring = strbuf_detach(&sb);
+                return node->valuestring ? 0 : -ENOMEM;
+        }
+        for (cJSON *ch = node->child; ch; ch = ch->next) {
+                int r = escape_dollars(ch);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static cJSON *escaped_copy(const cJSON *node)
+{
+        cJSON *c = cJSON_Duplicate(node, 1);
+        if (c && escape_dollars(c) < 0) {
+                cJSON_Delete(c);
+                return NULL;
+        }
+        return c;
 }
 
 static int emit_node(yaml_emitter_t *e, const cJSON *n)
@@ -90,12 +123,18 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n)
         return emit_scalar(e, "null", false);
 }
 
-int emit_yaml(const cJSON *node, StrBuf *out)
+int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out)
 {
+        _cleanup_cjson_ cJSON *copy = NULL;
         yaml_emitter_t e;
         yaml_event_t ev;
         int r = -EIO;
 
+        if (flags & EMIT_ESCAPE_DOLLAR) {
+                if (!(copy = escaped_copy(node)))
+                        return -ENOMEM;
+                node = copy;
+        }
         if (!yaml_emitter_initialize(&e))
                 return -ENOMEM;
         yaml_emitter_set_output(&e, write_cb, out);
@@ -119,9 +158,12 @@ out:
         return r;
 }
 
-int emit_json(const cJSON *node, StrBuf *out)
+int emit_json(const cJSON *node, unsigned flags, StrBuf *out)
 {
-        _cleanup_free_ char *text = cJSON_Print(node);
+        _cleanup_cjson_ cJSON *copy = (flags & EMIT_ESCAPE_DOLLAR) ? escaped_copy(node) : NULL;
+        if ((flags & EMIT_ESCAPE_DOLLAR) && !copy)
+                return -ENOMEM;
+        _cleanup_free_ char *text = cJSON_Print(copy ? copy : node);
         int r = 0;
 
         if (!text)

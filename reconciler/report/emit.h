@@ -4,5 +4,10 @@
 
 #include "../util/strbuf.h"
 
-int emit_yaml(const cJSON *node, StrBuf *out);
-int emit_json(const cJSON *node, StrBuf *out);
+enum {
+        /* Write "$" in values as "$$", so the output loads again as a compose file with the same values. */
+        EMIT_ESCAPE_DOLLAR = 1 << 0,
+};
+
+int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out);
+int emit_json(const cJSON *node, unsigned flags, StrBuf *out);
