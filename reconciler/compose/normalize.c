@@ -118,19 +118,21 @@ static int norm_ports(ComposeCtx *c, cJSON *svc, const char *path)
                         if (cJSON_IsString(t)) {
                                 if (spec_parse_range(t->valuestring, strlen(t->valuestring), &lo, &hi) < 0 ||
                                     lo != hi || !lo) {
+                                        r = compose_fail(c, -EINVAL, t, false,
+                                                         PATH(p, "%s.ports[%d].target", path, i),
+                                                         "invalid container port \"%s\"", t->valuestring);
                                         cJSON_Delete(e);
-                                        return compose_fail(c, -EINVAL, t, false,
-                                                            PATH(p, "%s.ports[%d].target", path, i),
-                                                            "invalid container port \"%s\"", t->valuestring);
+                                        return r;
                                 }
                                 cJSON *num = cJSON_CreateNumber(lo);
                                 compose_pos_copy(c, num, t);
                                 cJSON_ReplaceItemInObjectCaseSensitive(e, "target", num);
                         } else if (!t || t->valuedouble < 1 || t->valuedouble > 65535) {
+                                r = compose_fail(c, -EINVAL, t ? t : it, false,
+                                                 PATH(p, "%s.ports[%d]", path, i),
+                                                 "a port needs a target between 1 and 65535");
                                 cJSON_Delete(e);
-                                return compose_fail(c, -EINVAL, t ? t : it, false,
-                                                    PATH(p, "%s.ports[%d]", path, i),
-                                                    "a port needs a target between 1 and 65535");
+                                return r;
                         }
                         cJSON *pub = cJSON_GetObjectItemCaseSensitive(e, "published");
                         if (cJSON_IsNumber(pub)) {
@@ -140,10 +142,11 @@ static int norm_ports(ComposeCtx *c, cJSON *svc, const char *path)
                         } else if (cJSON_IsString(pub) && *pub->valuestring &&
                                    spec_parse_range(pub->valuestring, strlen(pub->valuestring), &lo, &hi) <
                                            0) {
+                                r = compose_fail(c, -EINVAL, pub, false,
+                                                 PATH(p, "%s.ports[%d].published", path, i),
+                                                 "invalid published port \"%s\"", pub->valuestring);
                                 cJSON_Delete(e);
-                                return compose_fail(c, -EINVAL, pub, false,
-                                                    PATH(p, "%s.ports[%d].published", path, i),
-                                                    "invalid published port \"%s\"", pub->valuestring);
+                                return r;
                         }
                         if (!cJSON_HasObjectItem(e, "protocol"))
                                 cJSON_AddStringToObject(e, "protocol", "tcp");
