@@ -1,0 +1,46 @@
+/* container.h: what the engine is asked to create for one replica of a compose service.
+ *
+ * Reads only the canonical model (compose/), writes Engine API JSON. The ContainerSpec owns its
+ * members. Names and labels follow compose, so `docker compose -p STACK ps` sees berth's containers. */
+#pragma once
+
+#include "../compose/project.h"
+#include "../util/error.h"
+
+#define LABEL_PROJECT      "com.docker.compose.project"
+#define LABEL_SERVICE      "com.docker.compose.service"
+#define LABEL_NUMBER       "com.docker.compose.container-number"
+#define LABEL_ONEOFF       "com.docker.compose.oneoff"
+#define LABEL_CONFIG_HASH  "com.docker.compose.config-hash"
+#define LABEL_DEPENDS_ON   "com.docker.compose.depends_on"
+#define LABEL_NETWORK      "com.docker.compose.network"
+#define LABEL_VOLUME       "com.docker.compose.volume"
+#define LABEL_MANAGED      "io.berth.managed"
+#define LABEL_REPO         "io.berth.repo"
+#define LABEL_STACK        "io.berth.stack"
+#define LABEL_COMMIT       "io.berth.commit"
+#define LABEL_CONTENT_HASH "io.berth.content-hash"
+
+typedef struct DeployIdentity {
+        const char *repo;   /* io.berth.repo; "local" outside a repo */
+        const char *commit; /* io.berth.commit; may be NULL */
+} DeployIdentity;
+
+typedef struct ContainerSpec {
+        char *name;
+        cJSON *body;     /* POST /containers/create */
+        cJSON *networks; /* [{"Name": full network name, "EndpointConfig": {...}}], after the first */
+} ContainerSpec;
+
+void container_spec_done(ContainerSpec *s);
+
+/* Builds the spec for replica number of service. hash is the service's content hash. */
+int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
+                         const DeployIdentity *id, ContainerSpec *ret, BerthError *err);
+/* The container name compose would give: <project>-<service>-<number>, or container_name. */
+char *container_name(const Project *p, const char *service, unsigned number);
+/* Calls warn for each service key berth cannot honour on a standalone engine. */
+int container_check_service(const Project *p, const char *service, void (*warn)(void *ud, const char *msg),
+                            void *ud, BerthError *err);
+/* Full engine name of a network key of the project ("default" -> "<project>_default"). */
+const char *container_network_name(const Project *p, const char *key);
