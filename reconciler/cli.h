@@ -2,6 +2,10 @@
  * Only main.c and the cmd-*.c files include this; the library never prints. */
 #pragma once
 
+#include <getopt.h>
+
+#include "compose/project.h"
+#include "engine/engine.h"
 #include "util/error.h"
 
 enum {
@@ -18,7 +22,47 @@ typedef struct Command {
 } Command;
 
 int cmd_config(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
 
 /* Prints err as one line on stderr (then its hint) and returns EXIT_FAILED. */
 int cli_report_error(const BerthError *err, int r, const char *what);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The compose options every stack command takes: -f, -p, --project-directory, --env-file, --profile. */
+typedef struct ComposeArgs {
+        ComposeOptions o;
+        char **files, **env_files, **profiles;
+        EnvMap env; /* the process environment */
+} ComposeArgs;
+
+enum {
+        OPT_PROJECT_DIRECTORY = 0x1000,
+        OPT_ENV_FILE,
+        OPT_PROFILE,
+        OPT_HOST,
+        OPT_FIRST_COMMAND_OPTION, /* commands number their own long options from here */
+};
+
+#define CLI_COMPOSE_LONGOPTS                                                                                \
+        { "file", required_argument, NULL, 'f' }, { "project-name", required_argument, NULL, 'p' },         \
+                { "project-directory", required_argument, NULL, OPT_PROJECT_DIRECTORY },                    \
+                { "env-file", required_argument, NULL, OPT_ENV_FILE },                                      \
+        {                                                                                                   \
+                "profile", required_argument, NULL, OPT_PROFILE                                             \
+        }
+#define CLI_COMPOSE_HELP                                                                                    \
+        "  -f, --file FILE            compose file (repeat to merge; default: compose.yaml & co.)\n"        \
+        "  -p, --project-name NAME    project (stack) name\n"                                               \
+        "      --project-directory D  where relative paths and .env resolve from\n"                         \
+        "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"             \
+        "      --profile P            enable services of profile P\n"
+
+/* Takes one parsed option; returns 1 if it was a compose option, 0 if not, <0 on OOM. */
+int cli_compose_option(ComposeArgs *a, int opt, const char *arg);
+/* Loads the project, printing warnings and, on failure, the error; returns an exit code. */
+int cli_compose_load(ComposeArgs *a, Project **ret);
+void cli_compose_done(ComposeArgs *a);
+/* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
+int cli_engine_connect(const char *host, EngineClient **ret);

@@ -10,20 +10,13 @@
 #include "report/emit.h"
 #include "util/strbuf.h"
 
-extern char **environ;
-
 static void config_help(FILE *f)
 {
         fprintf(f,
                 "usage: berth config [-f FILE]... [-p NAME] [--project-directory DIR] [--env-file FILE]...\n"
                 "                    [--profile P]... [--format yaml|json] [--hash] [--services] [-q]\n\n"
                 "Prints the resolved compose model: interpolated, merged, extended, normalised to the long\n"
-                "syntax and validated against the compose-spec schema.\n\n"
-                "  -f, --file FILE            compose file (repeat to merge; default: compose.yaml & co.)\n"
-                "  -p, --project-name NAME    project (stack) name\n"
-                "      --project-directory D  where relative paths and .env resolve from\n"
-                "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"
-                "      --profile P            enable services of profile P\n"
+                "syntax and validated against the compose-spec schema.\n\n" CLI_COMPOSE_HELP
                 "      --format yaml|json     output format (default yaml)\n"
                 "      --hash                 print each service's content hash instead\n"
                 "      --services             print the service names instead\n"
@@ -31,62 +24,37 @@ static void config_help(FILE *f)
                 "exit codes: 0 valid, 1 invalid, 64 usage error\n");
 }
 
-static int push(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv)
-                return -1;
-        *v = nv;
-        nv[(*n)++] = (char *)s;
-        nv[*n] = NULL;
-        return 0;
-}
+enum {
+        OPT_FORMAT = OPT_FIRST_COMMAND_OPTION,
+        OPT_HASH,
+        OPT_SERVICES,
+};
 
 int cmd_config(int argc, char **argv)
 {
-        static const struct option longopts[] = { { "file", required_argument, NULL, 'f' },
-                                                  { "project-name", required_argument, NULL, 'p' },
-                                                  { "project-directory", required_argument, NULL, 'D' },
-                                                  { "env-file", required_argument, NULL, 'E' },
-                                                  { "profile", required_argument, NULL, 'P' },
-                                                  { "format", required_argument, NULL, 'F' },
-                                                  { "hash", no_argument, NULL, 'H' },
-                                                  { "services", no_argument, NULL, 'S' },
+        static const struct option longopts[] = { CLI_COMPOSE_LONGOPTS,
+                                                  { "format", required_argument, NULL, OPT_FORMAT },
+                                                  { "hash", no_argument, NULL, OPT_HASH },
+                                                  { "services", no_argument, NULL, OPT_SERVICES },
                                                   { "quiet", no_argument, NULL, 'q' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
-        ComposeOptions o = { 0 };
+        _cleanup_(cli_compose_done) ComposeArgs args = { 0 };
         const char *format = "yaml";
         bool hash = false, services = false, quiet = false;
-        _cleanup_free_ char **files = NULL, **env_files = NULL, **profiles = NULL;
         _cleanup_project_ Project *p = NULL;
         _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
-        EnvMap os;
-        BerthError err = { 0 };
         int c, r;
 
         optind = 1;
         while ((c = getopt_long(argc, argv, "f:p:qh", longopts, NULL)) >= 0) {
+                if ((r = cli_compose_option(&args, c, optarg)) != 0) {
+                        if (r < 0)
+                                return cli_report_error(NULL, r, "berth config");
+                        continue;
+                }
                 switch (c) {
-                case 'f':
-                        if (push(&files, &o.n_files, optarg) < 0)
-                                return EXIT_FAILED;
-                        break;
-                case 'p':
-                        o.project_name = optarg;
-                        break;
-                case 'D':
-                        o.project_directory = optarg;
-                        break;
-                case 'E':
-                        if (push(&env_files, &o.n_env_files, optarg) < 0)
-                                return EXIT_FAILED;
-                        break;
-                case 'P':
-                        if (push(&profiles, &o.n_profiles, optarg) < 0)
-                                return EXIT_FAILED;
-                        break;
-                case 'F':
+                case OPT_FORMAT:
                         format = optarg;
                         if (strcmp(format, "yaml") != 0 && strcmp(format, "json") != 0) {
                                 fprintf(stderr, "berth config: unknown format \"%s\": use yaml or json\n",
@@ -94,10 +62,10 @@ int cmd_config(int argc, char **argv)
                                 return EXIT_USAGE;
                         }
                         break;
-                case 'H':
+                case OPT_HASH:
                         hash = true;
                         break;
-                case 'S':
+                case OPT_SERVICES:
                         services = true;
                         break;
                 case 'q':
@@ -115,23 +83,10 @@ int cmd_config(int argc, char **argv)
                 fprintf(stderr, "berth config: unexpected argument \"%s\"\n", argv[optind]);
                 return EXIT_USAGE;
         }
-        o.files = files;
-        o.env_files = env_files;
-        o.profiles = profiles;
-        envmap_init(&os);
-        if (envmap_from_environ(&os, environ) < 0)
-                return EXIT_FAILED;
-        o.os_env = &os;
-
-        r = project_load(&o, &p, &err);
-        envmap_done(&os);
-        if (r < 0)
-                return cli_report_error(&err, r, "berth config");
-        for (char **w = p->warnings; w && *w; w++)
-                cli_warn("%s", *w);
+        if ((r = cli_compose_load(&args, &p)) != EXIT_DONE)
+                return r;
         if (quiet)
                 return EXIT_DONE;
-
         cJSON *svcs = cJSON_GetObjectItemCaseSensitive(p->model, "services");
         if (hash || services) {
                 for (cJSON *s = svcs ? svcs->child : NULL; s; s = s->next) {

@@ -1,4 +1,5 @@
 /* main.c: the berth CLI: a table of subcommands, each in its own cmd-<verb>.c. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +7,9 @@
 
 static const Command commands[] = {
         { "config", cmd_config, "print the resolved, canonical compose model of a stack" },
+        { "up", cmd_up, "create or update a stack on an engine, changing only what differs" },
+        { "down", cmd_down, "remove a stack's containers and networks (volumes on request)" },
+        { "ps", cmd_ps, "list the containers of a stack, or of every berth stack" },
 };
 
 static void usage(FILE *f)
@@ -20,6 +24,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+        /* Before any thread exists, as libcurl requires. */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "berth: cannot initialise libcurl\n");
+                return EXIT_FAILED;
+        }
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -1,0 +1,43 @@
+/* apply.h: carries out a Plan on the engine as a dependency graph.
+ *
+ * Every service runs in its own thread once the services it depends on are done; engine operations
+ * are bounded by opts->parallel at once. A service whose dependency failed is not touched. Progress
+ * goes to opts->progress, called one at a time. Results are per service, owned by the ApplyReport. */
+#pragma once
+
+#include "../engine/engine.h"
+#include "container.h"
+#include "plan.h"
+
+typedef enum ServiceResult {
+        RESULT_UNCHANGED,
+        RESULT_CHANGED,
+        RESULT_FAILED,
+        RESULT_SKIPPED, /* a dependency failed */
+} ServiceResult;
+
+typedef struct ServiceReport {
+        char *service;
+        ServiceResult result;
+        char message[1024];
+        double seconds;
+} ServiceReport;
+
+typedef struct ApplyReport {
+        ServiceReport *services;
+        size_t n;
+        size_t failed;
+} ApplyReport;
+
+typedef struct ApplyOptions {
+        unsigned parallel;
+        long timeout_s; /* waiting for depends_on conditions */
+        const DeployIdentity *id;
+        void (*progress)(void *ud, const Action *a, const char *phase, const char *error);
+        void *ud;
+} ApplyOptions;
+
+int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const ServiceHash *hashes,
+               size_t n_hashes, const ApplyOptions *opts, ApplyReport *ret, BerthError *err);
+void apply_report_done(ApplyReport *r);
+const char *service_result_name(ServiceResult r);

@@ -1,0 +1,481 @@
+/* stack.c: up and down for one stack. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "stack.h"
+
+void stack_result_done(StackResult *r)
+{
+        plan_done(&r->plan);
+        apply_report_done(&r->report);
+        for (size_t i = 0; i < r->n_hashes; i++)
+                free((char *)r->hashes[i].hash);
+        free(r->hashes);
+        *r = (StackResult){ 0 };
+}
+
+static cJSON *services_of(const Project *p)
+{
+        return cJSON_GetObjectItemCaseSensitive(p->model, "services");
+}
+
+/* ---- images ---- */
+
+static int image_id(EngineClient *c, const char *image, char **ret_id, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *j = NULL;
+        strbuf_addf(&path, "/images/%s/json", image);
+        strbuf_addf(&what, "inspect image \"%s\"", image);
+        int r = engine_call(c, "GET", path.buf, NULL, what.buf, 0, NULL, &j, err);
+        if (r < 0)
+                return r;
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
+        *ret_id = id ? strdup(id) : NULL;
+        return *ret_id ? 0 : -ENOMEM;
+}
+
+static int image_pull(EngineClient *c, const char *image, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT, out = STRBUF_INIT;
+        const char *slash = strrchr(image, '/');
+        const char *colon = strrchr(slash ? slash : image, ':');
+        const char *at = strchr(image, '@');
+        out.max = ENGINE_RESPONSE_MAX;
+        strbuf_addstr(&path, "/images/create?fromImage=");
+        if (colon && !at) {
+                _cleanup_free_ char *repo = strndup(image, (size_t)(colon - image));
+                engine_escape(repo ? repo : image, &path);
+                strbuf_addstr(&path, "&tag=");
+                engine_escape(colon + 1, &path);
+        } else
+                engine_escape(image, &path);
+        strbuf_addf(&what, "pull image \"%s\"", image);
+        int r = engine_call_raw(c, "POST", path.buf, NULL, 0, NULL, NULL, what.buf, 1800, NULL, &out, err);
+        return r < 0 ? r : engine_stream_check(&out, what.buf, err);
+}
+
+/* Makes sure every service's image is there, before anything changes; returns their ids. */
+static int resolve_images(EngineClient *c, const Project *p, cJSON *ids, BerthError *err)
+{
+        for (cJSON *s = services_of(p)->child; s; s = s->next) {
+                const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
+                const char *policy =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pull_policy"));
+                _cleanup_free_ char *id = NULL;
+                BerthError e2 = { 0 };
+                int r;
+                if (!image)
+                        return error_set(
+                                err, -EINVAL, NULL, 0, 0, NULL,
+                                "service \"%s\" has no image: building images is done by `berth build`",
+                                s->string);
+                if (cJSON_HasObjectItem(ids, image))
+                        continue;
+                bool always = policy && strcmp(policy, "always") == 0;
+                r = always ? -ENOENT : image_id(c, image, &id, &e2);
+                if (r == -ENOENT && !(policy && strcmp(policy, "never") == 0)) {
+                        BerthError pe = { 0 };
+                        r = image_pull(c, image, &pe);
+                        if (r < 0)
+                                return error_set(err, r, NULL, 0, 0, NULL,
+                                                 "service \"%s\": image \"%s\" is not on the engine and "
+                                                 "cannot be pulled: %s",
+                                                 s->string, image, pe.msg);
+                        r = image_id(c, image, &id, &e2);
+                }
+                if (r == -ENOENT)
+                        return error_set(
+                                err, r, NULL, 0, 0, NULL,
+                                "service \"%s\": image \"%s\" is not on the engine (pull_policy: never)",
+                                s->string, image);
+                if (r < 0) {
+                        *err = e2;
+                        return r;
+                }
+                cJSON_AddStringToObject(ids, image, id);
+        }
+        return 0;
+}
+
+/* ---- networks and volumes ---- */
+
+static int exists(EngineClient *c, const char *kind, const char *name, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        BerthError e2 = { 0 };
+        strbuf_addf(&path, "/%s/", kind);
+        engine_escape(name, &path);
+        int r = engine_call(c, "GET", path.buf, NULL, "inspect", 0, NULL, NULL, &e2);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                *err = e2;
+                return r;
+        }
+        return 1;
+}
+
+static void add_labels(cJSON *labels, const Project *p, const char *key_label, const char *key,
+                       const DeployIdentity *id)
+{
+        cJSON_AddStringToObject(labels, LABEL_PROJECT, p->name);
+        cJSON_AddStringToObject(labels, key_label, key);
+        cJSON_AddStringToObject(labels, LABEL_MANAGED, "true");
+        cJSON_AddStringToObject(labels, LABEL_STACK, p->name);
+        cJSON_AddStringToObject(labels, LABEL_REPO, id && id->repo ? id->repo : "local");
+}
+
+static int ensure_network(EngineClient *c, const Project *p, const char *key, const char *user,
+                          const DeployIdentity *id, bool dry_run, BerthError *err)
+{
+        cJSON *decl = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(p->model, "networks"), key);
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "name"));
+        int r;
+        if (!name)
+                return 0;
+        if ((r = exists(c, "networks", name, err)) != 0)
+                return r < 0 ? r : 0;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")))
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                 "service \"%s\" uses external network \"%s\", which does not exist", user,
+                                 name);
+        if (dry_run)
+                return 0;
+        _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+        if (!body)
+                return -ENOMEM;
+        const char *driver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "driver"));
+        cJSON_AddStringToObject(body, "Name", name);
+        cJSON_AddTrueToObject(body, "CheckDuplicate");
+        cJSON_AddStringToObject(body, "Driver", driver ? driver : "bridge");
+        static const char *const flags[][2] = { { "internal", "Internal" },
+                                                { "attachable", "Attachable" },
+                                                { "enable_ipv6", "EnableIPv6" } };
+        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, flags[i][0])))
+                        cJSON_AddTrueToObject(body, flags[i][1]);
+        cJSON *opts = cJSON_GetObjectItemCaseSensitive(decl, "driver_opts");
+        if (opts)
+                cJSON_AddItemToObject(body, "Options", cJSON_Duplicate(opts, 1));
+        cJSON *labels = cJSON_GetObjectItemCaseSensitive(decl, "labels");
+        labels = labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
+        add_labels(labels, p, LABEL_NETWORK, key, id);
+        cJSON_AddItemToObject(body, "Labels", labels);
+        cJSON *ipam = cJSON_GetObjectItemCaseSensitive(decl, "ipam");
+        if (ipam) {
+                cJSON *ip = cJSON_AddObjectToObject(body, "IPAM");
+                const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ipam, "driver"));
+                cJSON_AddStringToObject(ip, "Driver", d ? d : "default");
+                cJSON *cfgs = cJSON_AddArrayToObject(ip, "Config");
+                for (cJSON *cf = cJSON_GetObjectItemCaseSensitive(ipam, "config")
+                                         ? cJSON_GetObjectItemCaseSensitive(ipam, "config")->child
+                                         : NULL;
+                     cf; cf = cf->next) {
+                        cJSON *o = cJSON_CreateObject();
+                        static const char *const keys[][2] = { { "subnet", "Subnet" },
+                                                               { "gateway", "Gateway" },
+                                                               { "ip_range", "IPRange" } };
+                        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                                const char *v = cJSON_GetStringValue(
+                                        cJSON_GetObjectItemCaseSensitive(cf, keys[i][0]));
+                                if (v)
+                                        cJSON_AddStringToObject(o, keys[i][1], v);
+                        }
+                        cJSON_AddItemToArray(cfgs, o);
+                }
+        }
+        _cleanup_strbuf_ StrBuf what = STRBUF_INIT;
+        strbuf_addf(&what, "create network \"%s\"", name);
+        r = engine_call(c, "POST", "/networks/create", body, what.buf, 0, NULL, NULL, err);
+        /* A concurrent up may have made it in between: that is what we wanted. */
+        return r == -EEXIST ? 0 : r;
+}
+
+static int ensure_volume(EngineClient *c, const Project *p, const char *key, const char *user,
+                         const DeployIdentity *id, bool dry_run, BerthError *err)
+{
+        cJSON *decl =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->model, "volumes"), key);
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "name"));
+        int r;
+        if (!name)
+                return 0;
+        if ((r = exists(c, "volumes", name, err)) != 0)
+                return r < 0 ? r : 0;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")))
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                 "service \"%s\" uses external volume \"%s\", which does not exist", user,
+                                 name);
+        if (dry_run)
+                return 0;
+        _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+        if (!body)
+                return -ENOMEM;
+        const char *driver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "driver"));
+        cJSON_AddStringToObject(body, "Name", name);
+        cJSON_AddStringToObject(body, "Driver", driver ? driver : "local");
+        cJSON *opts = cJSON_GetObjectItemCaseSensitive(decl, "driver_opts");
+        if (opts)
+                cJSON_AddItemToObject(body, "DriverOpts", cJSON_Duplicate(opts, 1));
+        cJSON *labels = cJSON_GetObjectItemCaseSensitive(decl, "labels");
+        labels = labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
+        add_labels(labels, p, LABEL_VOLUME, key, id);
+        cJSON_AddItemToObject(body, "Labels", labels);
+        _cleanup_strbuf_ StrBuf what = STRBUF_INIT;
+        strbuf_addf(&what, "create volume \"%s\"", name);
+        return engine_call(c, "POST", "/volumes/create", body, what.buf, 0, NULL, NULL, err);
+}
+
+static int ensure_resources(EngineClient *c, const Project *p, const DeployIdentity *id, bool dry_run,
+                            BerthError *err)
+{
+        int r;
+        for (cJSON *s = services_of(p)->child; s; s = s->next) {
+                cJSON *nets = cJSON_GetObjectItemCaseSensitive(s, "networks");
+                for (cJSON *n = nets ? nets->child : NULL; n; n = n->next)
+                        if ((r = ensure_network(c, p, n->string, s->string, id, dry_run, err)) < 0)
+                                return r;
+                cJSON *vols = cJSON_GetObjectItemCaseSensitive(s, "volumes");
+                for (cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
+                        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "type"));
+                        const char *src =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "source"));
+                        if (type && src && strcmp(type, "volume") == 0 &&
+                            (r = ensure_volume(c, p, src, s->string, id, dry_run, err)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* ---- up ---- */
+
+static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthError *err)
+{
+        LiveSet live = { 0 };
+        int r = live_list(c, p->name, &live, err);
+        for (size_t i = 0; i < live.n && r >= 0; i++) {
+                LiveContainer *lc = &live.items[i];
+                if (lc->oneoff || !lc->service ||
+                    !cJSON_GetObjectItemCaseSensitive(services_of(p), lc->service))
+                        continue;
+                r = ops_wait(c, lc->id, lc->name, WAIT_HEALTHY, timeout_s, err);
+                if (r < 0) {
+                        _cleanup_strbuf_ StrBuf logs = STRBUF_INIT;
+                        BerthError le = { 0 };
+                        if (ops_logs_tail(c, lc->id, 10, &logs, &le) >= 0 && logs.len) {
+                                /* The hint carries the service's last words, one line. */
+                                for (char *q = logs.buf; *q; q++)
+                                        if (*q == '\n' || *q == '\r')
+                                                *q = q[1] ? '|' : '\0';
+                                error_hint(err, "service \"%s\", last log lines: %s", lc->service, logs.buf);
+                        } else
+                                error_hint(err, "service \"%s\"", lc->service);
+                }
+        }
+        live_done(&live);
+        return r;
+}
+
+int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *ids = cJSON_CreateObject();
+        LiveSet live = { 0 };
+        int r;
+
+        *ret = (StackResult){ 0 };
+        if (!ids)
+                return -ENOMEM;
+        for (cJSON *s = services_of(p) ? services_of(p)->child : NULL; s; s = s->next)
+                if ((r = container_check_service(p, s->string, o->warn, o->ud, err)) < 0)
+                        return r;
+        if ((r = resolve_images(c, p, ids, err)) < 0 || (r = ensure_resources(c, p, &o->id, true, err)) < 0)
+                return r;
+
+        size_t n = (size_t)cJSON_GetArraySize(services_of(p));
+        ret->hashes = calloc(n ? n : 1, sizeof(ServiceHash));
+        if (!ret->hashes)
+                return -ENOMEM;
+        for (cJSON *s = services_of(p)->child; s; s = s->next) {
+                char hex[65];
+                const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
+                r = project_service_hash(p, s->string,
+                                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ids, image)),
+                                         hex);
+                if (r < 0)
+                        return error_set(err, r, NULL, 0, 0, NULL, "cannot hash service \"%s\"", s->string);
+                ret->hashes[ret->n_hashes] = (ServiceHash){ .service = s->string, .hash = strdup(hex) };
+                if (!ret->hashes[ret->n_hashes++].hash)
+                        return -ENOMEM;
+        }
+        if ((r = live_list(c, p->name, &live, err)) < 0)
+                return r;
+        r = plan_services(p, ret->hashes, ret->n_hashes, &live, o->remove_orphans, &ret->plan);
+        live_done(&live);
+        if (r < 0 || o->dry_run)
+                return r;
+        if ((r = ensure_resources(c, p, &o->id, false, err)) < 0)
+                return r;
+        ApplyOptions ao = { .parallel = o->parallel,
+                            .timeout_s = o->timeout_s,
+                            .id = &o->id,
+                            .progress = o->progress,
+                            .ud = o->ud };
+        r = apply_plan(c, p, &ret->plan, ret->hashes, ret->n_hashes, &ao, &ret->report, err);
+        if (r < 0)
+                return r;
+        if (ret->report.failed)
+                return error_set(err, -EIO, NULL, 0, 0, NULL, "%zu service%s of stack \"%s\" failed",
+                                 ret->report.failed, ret->report.failed == 1 ? "" : "s", p->name);
+        if (o->wait)
+                return wait_all(c, p, o->timeout_s, err);
+        return 0;
+}
+
+/* ---- down ---- */
+
+typedef struct DownTask {
+        EngineClient *root;
+        LiveContainer *lc;
+        const DownOptions *o;
+        pthread_mutex_t *lock;
+        int r;
+        BerthError err;
+} DownTask;
+
+static void *down_one(void *userdata)
+{
+        DownTask *t = userdata;
+        _cleanup_engine_ EngineClient *c = NULL;
+        int r = engine_client_clone(t->root, &c, &t->err);
+        if (r >= 0 && (r = ops_stop(c, t->lc->id, t->lc->name, &t->err)) == -ENOENT)
+                r = 0;
+        if (r >= 0 && (r = ops_remove(c, t->lc->id, t->lc->name, false, &t->err)) == -ENOENT)
+                r = 0;
+        t->r = r;
+        if (t->o->progress) {
+                char line[1200];
+                pthread_mutex_lock(t->lock);
+                t->o->progress(t->o->ud, "remove container", t->lc->name,
+                               r < 0 ? error_format(&t->err, line, sizeof(line)) : NULL);
+                pthread_mutex_unlock(t->lock);
+        }
+        return NULL;
+}
+
+/* True when some container still present depends on service (by compose's depends_on label). */
+static bool needed_by_others(LiveSet *live, const bool *gone, const char *service)
+{
+        size_t n = strlen(service);
+        for (size_t i = 0; i < live->n; i++) {
+                if (gone[i])
+                        continue;
+                const char *deps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_DEPENDS_ON));
+                for (const char *d = deps; d && *d;) {
+                        const char *end = strchrnul(d, ',');
+                        if ((size_t)(end - d) > n && strncmp(d, service, n) == 0 && d[n] == ':')
+                                return true;
+                        d = *end ? end + 1 : end;
+                }
+        }
+        return false;
+}
+
+static int remove_labelled(EngineClient *c, const char *kind, const char *project, const DownOptions *o,
+                           BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, filter = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *list = NULL;
+        int r;
+        strbuf_addf(&filter, "{\"label\":[\"%s=%s\"]}", LABEL_PROJECT, project);
+        strbuf_addf(&path, "/%s?filters=", kind);
+        engine_escape(filter.buf, &path);
+        if ((r = engine_call(c, "GET", path.buf, NULL, "list", 0, NULL, &list, err)) < 0)
+                return r;
+        cJSON *items =
+                strcmp(kind, "volumes") == 0 ? cJSON_GetObjectItemCaseSensitive(list, "Volumes") : list;
+        for (cJSON *it = items ? items->child : NULL; it; it = it->next) {
+                const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "Name"));
+                _cleanup_strbuf_ StrBuf p2 = STRBUF_INIT, what = STRBUF_INIT;
+                if (!name)
+                        continue;
+                strbuf_addf(&p2, "/%s/", kind);
+                engine_escape(name, &p2);
+                strbuf_addf(&what, "remove %s \"%s\"", strcmp(kind, "volumes") == 0 ? "volume" : "network",
+                            name);
+                r = engine_call(c, "DELETE", p2.buf, NULL, what.buf, 0, NULL, NULL, err);
+                if (o->progress)
+                        o->progress(o->ud, what.buf, name, r < 0 ? err->msg : NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        return 0;
+}
+
+int stack_down(EngineClient *c, const char *project, const DownOptions *o, BerthError *err)
+{
+        LiveSet live = { 0 };
+        pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        int r = live_list(c, project, &live, err);
+        if (r < 0)
+                return r;
+        bool *gone = calloc(live.n ? live.n : 1, sizeof(bool));
+        DownTask *tasks = calloc(live.n ? live.n : 1, sizeof(DownTask));
+        pthread_t *threads = calloc(live.n ? live.n : 1, sizeof(pthread_t));
+        size_t left = live.n;
+        if (!gone || !tasks || !threads) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* Waves: each removes, in parallel, the containers nothing left depends on. */
+        while (left > 0 && r >= 0) {
+                size_t wave[live.n], n = 0;
+                for (size_t i = 0; i < live.n; i++)
+                        if (!gone[i] &&
+                            !needed_by_others(&live, gone,
+                                              live.items[i].service ? live.items[i].service : ""))
+                                wave[n++] = i;
+                if (n == 0) /* a dependency cycle in labels: take the rest together */
+                        for (size_t i = 0; i < live.n; i++)
+                                if (!gone[i])
+                                        wave[n++] = i;
+                for (size_t k = 0; k < n; k += o->parallel ? o->parallel : 8) {
+                        size_t end = k + (o->parallel ? o->parallel : 8) < n
+                                             ? k + (o->parallel ? o->parallel : 8)
+                                             : n;
+                        for (size_t j = k; j < end; j++) {
+                                tasks[wave[j]] = (DownTask){
+                                        .root = c, .lc = &live.items[wave[j]], .o = o, .lock = &lock
+                                };
+                                pthread_create(&threads[wave[j]], NULL, down_one, &tasks[wave[j]]);
+                        }
+                        for (size_t j = k; j < end; j++) {
+                                pthread_join(threads[wave[j]], NULL);
+                                if (tasks[wave[j]].r < 0 && r >= 0) {
+                                        r = tasks[wave[j]].r;
+                                        *err = tasks[wave[j]].err;
+                                }
+                        }
+                }
+                for (size_t j = 0; j < n; j++)
+                        gone[wave[j]] = true;
+                left -= n;
+        }
+        if (r >= 0)
+                r = remove_labelled(c, "networks", project, o, err);
+        if (r >= 0 && o->volumes)
+                r = remove_labelled(c, "volumes", project, o, err);
+out:
+        free(gone);
+        free(tasks);
+        free(threads);
+        live_done(&live);
+        return r;
+}

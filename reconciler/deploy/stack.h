@@ -1,0 +1,40 @@
+/* stack.h: one stack (compose project) brought up or taken down on one engine.
+ *
+ * stack_up() checks everything it can before it changes anything: images exist (or are pulled),
+ * external networks and volumes exist, every service is supported. Then it creates missing networks
+ * and volumes, plans, applies, and with wait_s > 0 waits for every service to be running and healthy.
+ * stack_down() removes containers in reverse dependency order, then networks; volumes only when asked. */
+#pragma once
+
+#include "apply.h"
+
+typedef struct StackOptions {
+        unsigned parallel;
+        long timeout_s; /* depends_on conditions and --wait */
+        bool wait;      /* --wait */
+        bool remove_orphans;
+        bool dry_run; /* plan only */
+        DeployIdentity id;
+        void (*warn)(void *ud, const char *msg);
+        void (*progress)(void *ud, const Action *a, const char *phase, const char *error);
+        void *ud;
+} StackOptions;
+
+typedef struct StackResult {
+        Plan plan;
+        ApplyReport report;
+        ServiceHash *hashes;
+        size_t n_hashes;
+} StackResult;
+
+int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err);
+void stack_result_done(StackResult *r);
+
+typedef struct DownOptions {
+        bool volumes;
+        unsigned parallel;
+        void (*progress)(void *ud, const char *what, const char *name, const char *error);
+        void *ud;
+} DownOptions;
+
+int stack_down(EngineClient *c, const char *project, const DownOptions *o, BerthError *err);
