@@ -3,7 +3,7 @@
 TAP_N=0
 TAP_FAILED=0
 
-tap_plan() { echo "1..$1"; }
+tap_plan() { TAP_PLANNED=1; echo "1..$1"; }
 tap_bail() { echo "Bail out! $*"; exit 1; }
 
 tap_result() { # ok|fail description [details]
@@ -35,8 +35,13 @@ expected: $3"; fi
 }
 
 tap_like() { # description got pattern (grep -E)
-        if printf '%s' "$2" | grep -Eq -- "$3"; then tap_result ok "$1"; else tap_result fail "$1" "got: $2
+        if printf '%s' "$2" | grep -Ezq -- "$3"; then tap_result ok "$1"; else tap_result fail "$1" "got: $2
 expected to match: $3"; fi
 }
 
-tap_done() { [ "$TAP_FAILED" -eq 0 ]; exit $?; }
+# Without a plan up front, tap_done prints it at the end (TAP allows either).
+tap_done() {
+        [ -n "${TAP_PLANNED:-}" ] || echo "1..$TAP_N"
+        [ "$TAP_FAILED" -eq 0 ]
+        exit $?
+}
