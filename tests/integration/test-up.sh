@@ -5,7 +5,12 @@
 [ -n "${BERTH_RIG_DIR:-}" ] || { tap_bail "the test rig is not running: run the suite through tests/run.sh"; }
 DATA="$SOURCE_DIR/tests/data/deploy"
 WORK=$(mktemp -d)
-trap 'for p in $(docker ps -aq --filter label=io.berth.managed=true); do docker rm -f "$p" >/dev/null 2>&1; done; rm -rf "$WORK"' EXIT
+# Only this test's stacks: other tests share the engine and run beside it.
+cleanup() {
+        for s in feat order scale badimg extvol clash failing; do "$BERTH" down -p "$s" -v >/dev/null 2>&1; done
+        rm -rf "$WORK"
+}
+trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 stage() { rm -rf "$WORK/$1"; cp -r "$DATA/$1" "$WORK/$1"; }
 berth() { "$BERTH" "$@"; }

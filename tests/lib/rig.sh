@@ -4,6 +4,8 @@
 # the busybox test image. rig_stop stops dockerd and removes everything. If dockerd does not come up,
 # rig_start prints why and returns 1: the caller must fail the run, never skip.
 #
+# rig_dockerd and rig_dockerd_kill restart and crash the engine for fault tests.
+#
 # Exports: DOCKER_HOST (the unix socket), BERTH_TEST_TLS_HOST, BERTH_TEST_CERTS (ca.pem, cert.pem and
 # key.pem for a client, as DOCKER_CERT_PATH expects), BERTH_TEST_BAD_CERTS (a client signed by another
 # CA), BERTH_TEST_IMAGE, BERTH_RIG_DIR.
@@ -44,35 +46,53 @@ rig_make_certs() {
         )
 }
 
-rig_start() {
-        local port tries
-        command -v dockerd >/dev/null || { echo "rig: dockerd is not installed (Debian package docker.io)" >&2; return 1; }
-        BERTH_RIG_DIR=$(mktemp -d /tmp/berth-rig.XXXXXX)
-        rig_make_certs "$BERTH_RIG_DIR/certs" || { echo "rig: cannot make certificates with openssl" >&2; return 1; }
-        port=$(rig_free_port)
-        dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
+# Starts (or restarts) the rig's dockerd with the same flags; waits until it answers.
+rig_dockerd() {
+        local port
+        port=$(cat "$BERTH_RIG_DIR/port")
+        # setsid: a restart made by a test must outlive the test's process group.
+        setsid dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
                 --pidfile "$BERTH_RIG_DIR/dockerd.pid" \
                 -H "unix://$BERTH_RIG_DIR/docker.sock" -H "tcp://127.0.0.1:$port" \
                 --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
                 --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
-                >"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
-        BERTH_RIG_PID=$!
+                >>"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
+        echo $! >"$BERTH_RIG_DIR/dockerd.launched"
+        for _ in $(seq 1 120); do
+                DOCKER_HOST="unix://$BERTH_RIG_DIR/docker.sock" docker version >/dev/null 2>&1 && return 0
+                kill -0 "$(cat "$BERTH_RIG_DIR/dockerd.launched")" 2>/dev/null || break
+                sleep 0.5
+        done
+        echo "rig: FATAL: the private dockerd did not start; its log ends with:" >&2
+        tail -n 25 "$BERTH_RIG_DIR/dockerd.log" >&2
+        return 1
+}
+
+# Kills the rig's dockerd hard, as a crash would, with the containerd it runs: an orphaned containerd
+# would keep the exec-root and the restarted dockerd could not start its own.
+rig_dockerd_kill() {
+        local pid
+        pid=$(cat "$BERTH_RIG_DIR/dockerd.launched")
+        kill -9 "$pid" 2>/dev/null
+        pkill -9 -f "^containerd .*$BERTH_RIG_DIR" 2>/dev/null
+        for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$BERTH_RIG_DIR/dockerd.pid" "$BERTH_RIG_DIR/exec/containerd/containerd.pid"
+}
+
+rig_start() {
+        command -v dockerd >/dev/null || { echo "rig: dockerd is not installed (Debian package docker.io)" >&2; return 1; }
+        BERTH_RIG_DIR=$(mktemp -d /tmp/berth-rig.XXXXXX)
+        rig_make_certs "$BERTH_RIG_DIR/certs" || { echo "rig: cannot make certificates with openssl" >&2; return 1; }
+        rig_free_port >"$BERTH_RIG_DIR/port"
+        export BERTH_RIG_DIR
+        rig_dockerd || return 1
+        local port
+        port=$(cat "$BERTH_RIG_DIR/port")
         export DOCKER_HOST="unix://$BERTH_RIG_DIR/docker.sock"
         export BERTH_TEST_TLS_HOST="tcp://127.0.0.1:$port"
         export BERTH_TEST_CERTS="$BERTH_RIG_DIR/certs/client"
         export BERTH_TEST_BAD_CERTS="$BERTH_RIG_DIR/certs/badclient"
         export BERTH_TEST_IMAGE="berth-test/busybox:latest"
-        export BERTH_RIG_DIR BERTH_RIG_PID
-        for tries in $(seq 1 120); do
-                if docker version >/dev/null 2>&1; then break; fi
-                if ! kill -0 "$BERTH_RIG_PID" 2>/dev/null; then tries=999; break; fi
-                sleep 0.5
-        done
-        if ! docker version >/dev/null 2>&1; then
-                echo "rig: FATAL: the private dockerd did not start; its log ends with:" >&2
-                tail -n 25 "$BERTH_RIG_DIR/dockerd.log" >&2
-                return 1
-        fi
         local ctx="$BERTH_RIG_DIR/image"
         mkdir -p "$ctx"
         cp /bin/busybox "$ctx/busybox" || { echo "rig: /bin/busybox missing (Debian package busybox-static)" >&2; return 1; }
@@ -87,14 +107,16 @@ rig_start() {
 
 rig_stop() {
         [ -n "${BERTH_RIG_DIR:-}" ] || return 0
-        if [ -n "${BERTH_RIG_PID:-}" ] && kill -0 "$BERTH_RIG_PID" 2>/dev/null; then
+        local pid
+        pid=$(cat "$BERTH_RIG_DIR/dockerd.launched" 2>/dev/null)
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
                 docker rm -f $(docker ps -aq) >/dev/null 2>&1
-                kill "$BERTH_RIG_PID"
-                for _ in $(seq 1 40); do kill -0 "$BERTH_RIG_PID" 2>/dev/null || break; sleep 0.25; done
-                kill -9 "$BERTH_RIG_PID" 2>/dev/null
+                kill "$pid"
+                for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+                kill -9 "$pid" 2>/dev/null
         fi
         # Leftover overlay or shm mounts would keep the directory busy.
         grep -o " $BERTH_RIG_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         rm -rf "$BERTH_RIG_DIR"
-        unset BERTH_RIG_DIR BERTH_RIG_PID
+        unset BERTH_RIG_DIR
 }
