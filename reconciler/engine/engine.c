@@ -241,11 +241,12 @@ static int perform(EngineClient *c, const char *method, const char *path, bool v
                 return error_set(err, -E2BIG, NULL, 0, 0, NULL,
                                  "%s: the engine's response exceeded %zu bytes", what, out->max);
         if (cc == CURLE_COULDNT_CONNECT && c->socket_path)
-                return error_set(err, -ECONNREFUSED, NULL, 0, 0, NULL, "%s: cannot reach the Docker engine at %s: %s", what,
-                                 c->cfg.host,
-                                 access(c->socket_path, F_OK) < 0 ? "the socket does not exist (is dockerd running?)"
-                                                                  : "the socket refused the connection (is dockerd running, "
-                                                                    "and may this user use it?)");
+                return error_set(err, -ECONNREFUSED, NULL, 0, 0, NULL,
+                                 "%s: cannot reach the Docker engine at %s: %s", what, c->cfg.host,
+                                 access(c->socket_path, F_OK) < 0
+                                         ? "the socket does not exist (is dockerd running?)"
+                                         : "the socket refused the connection (is dockerd running, "
+                                           "and may this user use it?)");
         if (cc != CURLE_OK)
                 return error_set(err, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED, NULL, 0,
                                  0, NULL, "%s: cannot talk to the Docker engine at %s: %s", what,

@@ -51,13 +51,13 @@ rig_dockerd() {
         local port
         port=$(cat "$BERTH_RIG_DIR/port")
         # setsid: a restart made by a test must outlive the test's process group.
-        setsid dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
+        (setsid dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
                 --pidfile "$BERTH_RIG_DIR/dockerd.pid" \
                 -H "unix://$BERTH_RIG_DIR/docker.sock" -H "tcp://127.0.0.1:$port" \
                 --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
                 --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
                 >>"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
-        echo $! >"$BERTH_RIG_DIR/dockerd.launched"
+                echo $! >"$BERTH_RIG_DIR/dockerd.launched")
         for _ in $(seq 1 120); do
                 DOCKER_HOST="unix://$BERTH_RIG_DIR/docker.sock" docker version >/dev/null 2>&1 && return 0
                 kill -0 "$(cat "$BERTH_RIG_DIR/dockerd.launched")" 2>/dev/null || break
