@@ -108,7 +108,8 @@ rig_start() {
 rig_stop() {
         [ -n "${BERTH_RIG_DIR:-}" ] || return 0
         local pid
-        pid=$(cat "$BERTH_RIG_DIR/dockerd.launched" 2>/dev/null)
+        # dockerd's own pidfile first; the launcher's record if dockerd never got that far.
+        pid=$(cat "$BERTH_RIG_DIR/dockerd.pid" 2>/dev/null || cat "$BERTH_RIG_DIR/dockerd.launched" 2>/dev/null)
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
                 docker rm -f $(docker ps -aq) >/dev/null 2>&1
                 kill "$pid"
