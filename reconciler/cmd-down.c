@@ -22,7 +22,8 @@ static void on_progress(void *ud, const char *what, const char *name, const char
         if (error)
                 fprintf(stderr, "  %s %s: %s\n", what, name, error);
         else
-                printf("  %s: done\n", strstr(what, name) ? what : name);
+                printf("  %s%s%s: done\n", what, strstr(what, name) ? "" : " ",
+                       strstr(what, name) ? "" : name);
 }
 
 int cmd_down(int argc, char **argv)

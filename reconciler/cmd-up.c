@@ -21,7 +21,7 @@ static void up_help(FILE *f)
                 "      --wait                 wait until every service is running and healthy\n"
                 "      --timeout S            limit for --wait and depends_on conditions (default 120)\n"
                 "      --remove-orphans       remove containers of services no longer in the files\n"
-                "      --parallel N           engine operations at once (default 8)\n"
+                "      --parallel N           engine operations at once (default: twice the engine's CPUs)\n"
                 "      --dry-run              print the plan only\n"
                 "  -H, --host HOST            engine (default: DOCKER_HOST, unix:///var/run/docker.sock)\n\n"
                 "exit codes: 0 done, 1 failed, 64 usage error\n");
@@ -30,6 +30,19 @@ static void up_help(FILE *f)
 static void on_warn(void *ud, const char *msg)
 {
         cli_warn("%s", msg);
+}
+
+static void on_plan(void *ud, const Project *p, const Plan *plan)
+{
+        bool all = *(bool *)ud;
+        size_t changes = plan_changes(plan);
+        printf("stack %s: %zu change%s\n", p->name, changes, changes == 1 ? "" : "s");
+        for (size_t i = 0; i < plan->n; i++) {
+                const Action *a = &plan->actions[i];
+                if (a->kind != ACTION_NOOP || all)
+                        printf("  %-9s %-28s %s\n", action_kind_name(a->kind), a->container_name, a->reason);
+        }
+        fflush(stdout);
 }
 
 static void on_progress(void *ud, const Action *a, const char *phase, const char *error)
@@ -67,7 +80,7 @@ int cmd_up(int argc, char **argv)
         _cleanup_(cli_compose_done) ComposeArgs args = { 0 };
         _cleanup_project_ Project *p = NULL;
         _cleanup_engine_ EngineClient *engine = NULL;
-        StackOptions o = { .parallel = 8, .timeout_s = 120, .warn = on_warn, .progress = on_progress };
+        StackOptions o = { .timeout_s = 120, .warn = on_warn, .progress = on_progress, .on_plan = on_plan };
         const char *host = NULL;
         StackResult res = { 0 };
         BerthError err = { 0 };
@@ -128,19 +141,9 @@ int cmd_up(int argc, char **argv)
             (r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;
         o.id = (DeployIdentity){ .repo = "local" };
+        o.ud = &o.dry_run;
 
         r = stack_up(engine, p, &o, &res, &err);
-        if (res.plan.n && (o.dry_run || r >= 0 || res.report.n)) {
-                /* The plan, with a reason for every change. */
-                size_t changes = plan_changes(&res.plan);
-                printf("stack %s: %zu change%s\n", p->name, changes, changes == 1 ? "" : "s");
-                for (size_t i = 0; i < res.plan.n; i++) {
-                        const Action *a = &res.plan.actions[i];
-                        if (a->kind != ACTION_NOOP || o.dry_run)
-                                printf("  %-9s %-28s %s\n", action_kind_name(a->kind), a->container_name,
-                                       a->reason);
-                }
-        }
         for (size_t i = 0; i < res.report.n; i++)
                 if (res.report.services[i].result == RESULT_FAILED ||
                     res.report.services[i].result == RESULT_SKIPPED)

@@ -102,6 +102,13 @@ static void mark_restarts(const Project *p, Plan *plan)
         }
 }
 
+static int cmp_actions(const void *a, const void *b)
+{
+        const Action *x = a, *y = b;
+        int c = strcmp(x->service, y->service);
+        return c ? c : (x->number > y->number) - (x->number < y->number);
+}
+
 int plan_services(const Project *p, const ServiceHash *hashes, size_t n_hashes, const LiveSet *live,
                   bool remove_orphans, Plan *ret)
 {
@@ -174,6 +181,9 @@ int plan_services(const Project *p, const ServiceHash *hashes, size_t n_hashes, 
                 snprintf(a->reason, sizeof(a->reason), "service \"%s\" is no longer in the stack%s",
                          lc->service, remove_orphans ? "" : " (kept: use --remove-orphans)");
         }
+        /* Live containers come in the engine's order; a stable plan reads better and diffs cleanly. */
+        if (plan.n)
+                qsort(plan.actions, plan.n, sizeof(Action), cmp_actions);
         mark_restarts(p, &plan);
         *ret = plan;
         return 0;

@@ -283,6 +283,18 @@ static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthErro
         return r;
 }
 
+/* Engine operations mostly wait on the daemon, so twice its CPUs keeps it busy without a pile-up. */
+static unsigned engine_parallelism(EngineClient *c)
+{
+        _cleanup_cjson_ cJSON *info = NULL;
+        BerthError e = { 0 };
+        if (engine_call(c, "GET", "/info", NULL, "engine info", 0, NULL, &info, &e) < 0)
+                return 4;
+        double n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(info, "NCPU"));
+        unsigned p = n > 0 ? (unsigned)n * 2 : 4;
+        return p < 4 ? 4 : p > 32 ? 32 : p;
+}
+
 int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err)
 {
         _cleanup_cjson_ cJSON *ids = cJSON_CreateObject();
@@ -318,11 +330,15 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 return r;
         r = plan_services(p, ret->hashes, ret->n_hashes, &live, o->remove_orphans, &ret->plan);
         live_done(&live);
-        if (r < 0 || o->dry_run)
+        if (r < 0)
                 return r;
+        if (o->on_plan)
+                o->on_plan(o->ud, p, &ret->plan);
+        if (o->dry_run)
+                return 0;
         if ((r = ensure_resources(c, p, &o->id, false, err)) < 0)
                 return r;
-        ApplyOptions ao = { .parallel = o->parallel,
+        ApplyOptions ao = { .parallel = o->parallel ? o->parallel : engine_parallelism(c),
                             .timeout_s = o->timeout_s,
                             .id = &o->id,
                             .progress = o->progress,

@@ -9,14 +9,15 @@
 #include "apply.h"
 
 typedef struct StackOptions {
-        unsigned parallel;
-        long timeout_s; /* depends_on conditions and --wait */
-        bool wait;      /* --wait */
+        unsigned parallel; /* 0: twice the engine's CPUs, from 4 to 32 */
+        long timeout_s;    /* depends_on conditions and --wait */
+        bool wait;         /* --wait */
         bool remove_orphans;
         bool dry_run; /* plan only */
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const Action *a, const char *phase, const char *error);
+        void (*on_plan)(void *ud, const Project *p, const Plan *plan); /* before anything changes */
         void *ud;
 } StackOptions;
 
