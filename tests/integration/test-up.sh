@@ -94,6 +94,14 @@ PY
 )" "ordered"
 tap_is "app saw what migrate wrote" "$(docker logs order-app-1 2>&1)" "migrated"
 
+db_id=$(insp '{{.Id}}' order-db-1) app_id=$(insp '{{.Id}}' order-app-1) migrate_id=$(insp '{{.Id}}' order-migrate-1)
+app_started=$(insp '{{.State.StartedAt}}' order-app-1)
+out=$(cd "$WORK/order" && DB_MODE=two berth up -p order --wait --timeout 60 2>&1)
+tap_like "a dependency replaced restarts the services that ask for it (restart: true), and says why" "$out" "restart +order-app-1 +its dependency \"db\" is replaced"
+tap_is "db was replaced, app restarted in place, migrate untouched" "$( [ "$(insp '{{.Id}}' order-db-1)" != "$db_id" ] && echo db-new; [ "$(insp '{{.Id}}' order-app-1)" = "$app_id" ] && [ "$(insp '{{.State.StartedAt}}' order-app-1)" != "$app_started" ] && echo app-restarted; [ "$(insp '{{.Id}}' order-migrate-1)" = "$migrate_id" ] && echo migrate-same)" "db-new
+app-restarted
+migrate-same"
+
 # --- scale ----------------------------------------------------------------------------------------
 stage scale
 (cd "$WORK/scale" && REPLICAS=3 berth up -p scale >/dev/null 2>&1)
