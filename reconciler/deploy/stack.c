@@ -1,6 +1,7 @@
 /* stack.c: up and down for one stack. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,7 +147,7 @@ static int ensure_network(EngineClient *c, const Project *p, const char *key, co
                                  "service \"%s\" uses external network \"%s\", which does not exist", user,
                                  name);
         if (dry_run)
-                return 0;
+                return 1;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
         if (!body)
                 return -ENOMEM;
@@ -194,7 +195,7 @@ static int ensure_network(EngineClient *c, const Project *p, const char *key, co
         strbuf_addf(&what, "create network \"%s\"", name);
         r = engine_call(c, "POST", "/networks/create", body, what.buf, 0, NULL, NULL, err);
         /* A concurrent up may have made it in between: that is what we wanted. */
-        return r == -EEXIST ? 0 : r;
+        return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
 static int ensure_volume(EngineClient *c, const Project *p, const char *key, const char *user,
@@ -213,7 +214,7 @@ static int ensure_volume(EngineClient *c, const Project *p, const char *key, con
                                  "service \"%s\" uses external volume \"%s\", which does not exist", user,
                                  name);
         if (dry_run)
-                return 0;
+                return 1;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
         if (!body)
                 return -ENOMEM;
@@ -229,26 +230,48 @@ static int ensure_volume(EngineClient *c, const Project *p, const char *key, con
         cJSON_AddItemToObject(body, "Labels", labels);
         _cleanup_strbuf_ StrBuf what = STRBUF_INIT;
         strbuf_addf(&what, "create volume \"%s\"", name);
-        return engine_call(c, "POST", "/volumes/create", body, what.buf, 0, NULL, NULL, err);
+        r = engine_call(c, "POST", "/volumes/create", body, what.buf, 0, NULL, NULL, err);
+        return r < 0 ? r : 1;
 }
 
-static int ensure_resources(EngineClient *c, const Project *p, const DeployIdentity *id, bool dry_run,
-                            BerthError *err)
+/* Each network and volume the services use, once, with the first service that uses it (for errors). */
+static int used_resources(const Project *p, cJSON *nets, cJSON *vols)
+{
+        for (cJSON *s = services_of(p)->child; s; s = s->next) {
+                cJSON *n = cJSON_GetObjectItemCaseSensitive(s, "networks");
+                for (cJSON *k = n ? n->child : NULL; k; k = k->next)
+                        if (!cJSON_HasObjectItem(nets, k->string) &&
+                            !cJSON_AddStringToObject(nets, k->string, s->string))
+                                return -ENOMEM;
+                cJSON *v = cJSON_GetObjectItemCaseSensitive(s, "volumes");
+                for (cJSON *k = v ? v->child : NULL; k; k = k->next) {
+                        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "type"));
+                        const char *src =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "source"));
+                        if (type && src && strcmp(type, "volume") == 0 && !cJSON_HasObjectItem(vols, src) &&
+                            !cJSON_AddStringToObject(vols, src, s->string))
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Checks every network and volume (externals must exist). With dry_run it only checks, and leaves in
+ * nets and vols just the ones still to create, which the second call creates. */
+static int ensure_resources(EngineClient *c, const Project *p, const DeployIdentity *id, cJSON *nets,
+                            cJSON *vols, bool dry_run, BerthError *err)
 {
         int r;
-        for (cJSON *s = services_of(p)->child; s; s = s->next) {
-                cJSON *nets = cJSON_GetObjectItemCaseSensitive(s, "networks");
-                for (cJSON *n = nets ? nets->child : NULL; n; n = n->next)
-                        if ((r = ensure_network(c, p, n->string, s->string, id, dry_run, err)) < 0)
+        for (int kind = 0; kind < 2; kind++) {
+                cJSON *set = kind ? vols : nets;
+                for (cJSON *k = set->child, *next; k; k = next) {
+                        next = k->next;
+                        r = kind ? ensure_volume(c, p, k->string, k->valuestring, id, dry_run, err)
+                                 : ensure_network(c, p, k->string, k->valuestring, id, dry_run, err);
+                        if (r < 0)
                                 return r;
-                cJSON *vols = cJSON_GetObjectItemCaseSensitive(s, "volumes");
-                for (cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
-                        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "type"));
-                        const char *src =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "source"));
-                        if (type && src && strcmp(type, "volume") == 0 &&
-                            (r = ensure_volume(c, p, src, s->string, id, dry_run, err)) < 0)
-                                return r;
+                        if (dry_run && r == 0)
+                                cJSON_Delete(cJSON_DetachItemViaPointer(set, k));
                 }
         }
         return 0;
@@ -297,17 +320,19 @@ static unsigned engine_parallelism(EngineClient *c)
 
 int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err)
 {
-        _cleanup_cjson_ cJSON *ids = cJSON_CreateObject();
+        _cleanup_cjson_ cJSON *ids = cJSON_CreateObject(), *nets = cJSON_CreateObject(),
+                              *vols = cJSON_CreateObject();
         LiveSet live = { 0 };
         int r;
 
         *ret = (StackResult){ 0 };
-        if (!ids)
+        if (!ids || !nets || !vols || used_resources(p, nets, vols) < 0)
                 return -ENOMEM;
         for (cJSON *s = services_of(p) ? services_of(p)->child : NULL; s; s = s->next)
                 if ((r = container_check_service(p, s->string, o->warn, o->ud, err)) < 0)
                         return r;
-        if ((r = resolve_images(c, p, ids, err)) < 0 || (r = ensure_resources(c, p, &o->id, true, err)) < 0)
+        if ((r = resolve_images(c, p, ids, err)) < 0 ||
+            (r = ensure_resources(c, p, &o->id, nets, vols, true, err)) < 0)
                 return r;
 
         size_t n = (size_t)cJSON_GetArraySize(services_of(p));
@@ -336,7 +361,10 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 o->on_plan(o->ud, p, &ret->plan);
         if (o->dry_run)
                 return 0;
-        if ((r = ensure_resources(c, p, &o->id, false, err)) < 0)
+        /* Nothing to change: no threads, no engine sizing; only --wait still has work. */
+        if (plan_changes(&ret->plan) == 0)
+                return o->wait ? wait_all(c, p, o->timeout_s, err) : 0;
+        if ((r = ensure_resources(c, p, &o->id, nets, vols, false, err)) < 0)
                 return r;
         ApplyOptions ao = { .parallel = o->parallel ? o->parallel : engine_parallelism(c),
                             .timeout_s = o->timeout_s,
@@ -383,6 +411,26 @@ static void *down_one(void *userdata)
                 pthread_mutex_unlock(t->lock);
         }
         return NULL;
+}
+
+typedef struct DownPool {
+        DownTask *tasks;
+        const size_t *order;
+        size_t n, next;
+        pthread_mutex_t *lock;
+} DownPool;
+
+static void *down_worker(void *userdata)
+{
+        DownPool *pool = userdata;
+        for (;;) {
+                pthread_mutex_lock(pool->lock);
+                size_t i = pool->next < pool->n ? pool->order[pool->next++] : SIZE_MAX;
+                pthread_mutex_unlock(pool->lock);
+                if (i == SIZE_MAX)
+                        return NULL;
+                down_one(&pool->tasks[i]);
+        }
 }
 
 /* True when some container still present depends on service (by compose's depends_on label). */
@@ -462,24 +510,23 @@ int stack_down(EngineClient *c, const char *project, const DownOptions *o, Berth
                         for (size_t i = 0; i < live.n; i++)
                                 if (!gone[i])
                                         wave[n++] = i;
-                for (size_t k = 0; k < n; k += o->parallel ? o->parallel : 8) {
-                        size_t end = k + (o->parallel ? o->parallel : 8) < n
-                                             ? k + (o->parallel ? o->parallel : 8)
-                                             : n;
-                        for (size_t j = k; j < end; j++) {
-                                tasks[wave[j]] = (DownTask){
-                                        .root = c, .lc = &live.items[wave[j]], .o = o, .lock = &lock
-                                };
-                                pthread_create(&threads[wave[j]], NULL, down_one, &tasks[wave[j]]);
+                /* A pool, not batches: a slow stop does not hold the others back. */
+                for (size_t j = 0; j < n; j++)
+                        tasks[wave[j]] =
+                                (DownTask){ .root = c, .lc = &live.items[wave[j]], .o = o, .lock = &lock };
+                DownPool pool = { .tasks = tasks, .order = wave, .n = n, .lock = &lock };
+                size_t workers = o->parallel ? o->parallel : 8;
+                if (workers > n)
+                        workers = n;
+                for (size_t j = 0; j < workers; j++)
+                        pthread_create(&threads[j], NULL, down_worker, &pool);
+                for (size_t j = 0; j < workers; j++)
+                        pthread_join(threads[j], NULL);
+                for (size_t j = 0; j < n; j++)
+                        if (tasks[wave[j]].r < 0 && r >= 0) {
+                                r = tasks[wave[j]].r;
+                                *err = tasks[wave[j]].err;
                         }
-                        for (size_t j = k; j < end; j++) {
-                                pthread_join(threads[wave[j]], NULL);
-                                if (tasks[wave[j]].r < 0 && r >= 0) {
-                                        r = tasks[wave[j]].r;
-                                        *err = tasks[wave[j]].err;
-                                }
-                        }
-                }
                 for (size_t j = 0; j < n; j++)
                         gone[wave[j]] = true;
                 left -= n;
