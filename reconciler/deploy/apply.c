@@ -85,10 +85,23 @@ static const char *hash_for(Graph *g, const char *service)
         return "";
 }
 
+static int create_and_start(Graph *g, EngineClient *c, const Action *a, BerthError *err)
+{
+        _cleanup_free_ char *id = NULL;
+        ContainerSpec spec = { 0 };
+        int r = container_spec_build(g->p, a->service, a->number, hash_for(g, a->service), g->o->id, &spec,
+                                     err);
+        if (r >= 0)
+                r = ops_create(c, &spec, &id, err);
+        if (r >= 0)
+                r = ops_start(c, id, spec.name, err);
+        container_spec_done(&spec);
+        return r;
+}
+
 /* One action on one container; runs inside a parallelism slot. */
 static int run_action(Graph *g, EngineClient *c, const Action *a, BerthError *err)
 {
-        _cleanup_free_ char *id = NULL;
         int r;
 
         switch (a->kind) {
@@ -96,7 +109,15 @@ static int run_action(Graph *g, EngineClient *c, const Action *a, BerthError *er
         case ACTION_ORPHAN:
                 return 0;
         case ACTION_START:
-                return ops_start(c, a->container_id, a->container_name, err);
+                r = ops_start(c, a->container_id, a->container_name, err);
+                if (r >= 0 || !a->never_started)
+                        return r;
+                /* A container that never ran but will not start (after an engine crash its task can be
+                 * left behind) is replaced: it holds no state of its own. */
+                *err = (BerthError){ 0 };
+                if ((r = ops_remove(c, a->container_id, a->container_name, false, err)) < 0 && r != -ENOENT)
+                        return r;
+                return create_and_start(g, c, a, err);
         case ACTION_RESTART:
                 return ops_restart(c, a->container_id, a->container_name, err);
         case ACTION_REMOVE:
@@ -111,17 +132,8 @@ static int run_action(Graph *g, EngineClient *c, const Action *a, BerthError *er
                         return r;
                 /* the replacement is created below */
                 __attribute__((fallthrough));
-        case ACTION_CREATE: {
-                ContainerSpec spec = { 0 };
-                r = container_spec_build(g->p, a->service, a->number, hash_for(g, a->service), g->o->id,
-                                         &spec, err);
-                if (r >= 0)
-                        r = ops_create(c, &spec, &id, err);
-                if (r >= 0)
-                        r = ops_start(c, id, spec.name, err);
-                container_spec_done(&spec);
-                return r;
-        }
+        case ACTION_CREATE:
+                return create_and_start(g, c, a, err);
         }
         return 0;
 }

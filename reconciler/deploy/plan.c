@@ -151,6 +151,7 @@ int plan_services(const Project *p, const ServiceHash *hashes, size_t n_hashes, 
                         } else if (!lc->state || strcmp(lc->state, "running") != 0) {
                                 if (!(a = add(&plan, &alloc, ACTION_START, s->string, lc->number, lc, NULL)))
                                         goto oom;
+                                a->never_started = lc->state && strcmp(lc->state, "created") == 0;
                                 snprintf(a->reason, sizeof(a->reason), "container is %s",
                                          lc->state ? lc->state : "not running");
                         } else {

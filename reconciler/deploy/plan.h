@@ -25,6 +25,7 @@ typedef struct Action {
         unsigned number;
         char *container_id; /* the live container acted on; NULL for create */
         char *container_name;
+        bool never_started; /* the live container is "created": it holds nothing worth keeping */
         char reason[256];
 } Action;
 
