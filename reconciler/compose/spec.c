@@ -11,6 +11,22 @@
 
 #define bad(...) (snprintf(errbuf, errlen, __VA_ARGS__), -EINVAL)
 
+/* Splits s in place at ':' into at most 3 parts; returns how many, or 0 when there are more. */
+static size_t split_colons(char *s, char *parts[3])
+{
+        size_t n = 0;
+        for (char *q = s;;) {
+                if (n == 3)
+                        return 0;
+                parts[n++] = q;
+                char *colon = strchr(q, ':');
+                if (!colon)
+                        return n;
+                *colon = '\0';
+                q = colon + 1;
+        }
+}
+
 static int parse_uint(const char *s, size_t len, unsigned max, unsigned *ret)
 {
         unsigned long v = 0;
@@ -85,17 +101,9 @@ int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen)
                 p = close + 2;
         }
         char *parts[3];
-        size_t n = 0;
-        for (char *q = p;;) {
-                if (n == 3)
-                        return bad("invalid port \"%s\": too many colons", s);
-                parts[n++] = q;
-                char *colon = strchr(q, ':');
-                if (!colon)
-                        break;
-                *colon = '\0';
-                q = colon + 1;
-        }
+        size_t n = split_colons(p, parts);
+        if (n == 0)
+                return bad("invalid port \"%s\": too many colons", s);
         if (n == 3 && ip)
                 return bad("invalid port \"%s\"", s);
         if (n == 3) {
@@ -158,22 +166,14 @@ int spec_parse_volume(const char *s, const char *basedir, const char *home, cJSO
         _cleanup_free_ char *copy = strdup(s);
         _cleanup_cjson_ cJSON *v = cJSON_CreateObject();
         char *parts[3];
-        size_t n = 0;
+        size_t n;
 
         if (!copy || !v)
                 return -ENOMEM;
         if (!*s)
                 return bad("empty volume specification");
-        for (char *q = copy;;) {
-                if (n == 3)
-                        return bad("invalid volume \"%s\": too many colons", s);
-                parts[n++] = q;
-                char *colon = strchr(q, ':');
-                if (!colon)
-                        break;
-                *colon = '\0';
-                q = colon + 1;
-        }
+        if ((n = split_colons(copy, parts)) == 0)
+                return bad("invalid volume \"%s\": too many colons", s);
         const char *src = n >= 2 ? parts[0] : NULL, *dst = n >= 2 ? parts[1] : parts[0];
         const char *mode = n == 3 ? parts[2] : NULL;
         if (dst[0] != '/')

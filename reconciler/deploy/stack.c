@@ -131,23 +131,36 @@ static void add_labels(cJSON *labels, const Project *p, const char *key_label, c
         cJSON_AddStringToObject(labels, LABEL_REPO, id && id->repo ? id->repo : "local");
 }
 
-static int ensure_network(EngineClient *c, const Project *p, const char *key, const char *user,
-                          const DeployIdentity *id, bool dry_run, BerthError *err)
+/* What networks and volumes share: 0 when it exists, 1 when it is to be created (done with dry_run),
+ * an error when it is external and missing. *ret_decl and *ret_name point into the model. */
+static int resource_preflight(EngineClient *c, const Project *p, const char *kind, const char *key,
+                              const char *user, cJSON **ret_decl, const char **ret_name, BerthError *err)
 {
-        cJSON *decl = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(p->model, "networks"), key);
+        cJSON *decl =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->model, kind), key);
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "name"));
         int r;
         if (!name)
                 return 0;
-        if ((r = exists(c, "networks", name, err)) != 0)
+        if ((r = exists(c, kind, name, err)) != 0)
                 return r < 0 ? r : 0;
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")))
                 return error_set(err, -ENOENT, NULL, 0, 0, NULL,
-                                 "service \"%s\" uses external network \"%s\", which does not exist", user,
-                                 name);
-        if (dry_run)
-                return 1;
+                                 "service \"%s\" uses external %.*s \"%s\", which does not exist", user,
+                                 (int)strlen(kind) - 1, kind, name);
+        *ret_decl = decl;
+        *ret_name = name;
+        return 1;
+}
+
+static int ensure_network(EngineClient *c, const Project *p, const char *key, const char *user,
+                          const DeployIdentity *id, bool dry_run, BerthError *err)
+{
+        cJSON *decl = NULL;
+        const char *name = NULL;
+        int r = resource_preflight(c, p, "networks", key, user, &decl, &name, err);
+        if (r <= 0 || dry_run)
+                return r;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
         if (!body)
                 return -ENOMEM;
@@ -201,20 +214,11 @@ static int ensure_network(EngineClient *c, const Project *p, const char *key, co
 static int ensure_volume(EngineClient *c, const Project *p, const char *key, const char *user,
                          const DeployIdentity *id, bool dry_run, BerthError *err)
 {
-        cJSON *decl =
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->model, "volumes"), key);
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "name"));
-        int r;
-        if (!name)
-                return 0;
-        if ((r = exists(c, "volumes", name, err)) != 0)
-                return r < 0 ? r : 0;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")))
-                return error_set(err, -ENOENT, NULL, 0, 0, NULL,
-                                 "service \"%s\" uses external volume \"%s\", which does not exist", user,
-                                 name);
-        if (dry_run)
-                return 1;
+        cJSON *decl = NULL;
+        const char *name = NULL;
+        int r = resource_preflight(c, p, "volumes", key, user, &decl, &name, err);
+        if (r <= 0 || dry_run)
+                return r;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
         if (!body)
                 return -ENOMEM;
