@@ -1,5 +1,6 @@
 /* cmd-down.c: `berth down`, a stack's containers and networks removed; volumes only on request. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -8,11 +9,14 @@
 static void down_help(FILE *f)
 {
         fprintf(f,
-                "usage: berth down [-p NAME | -f FILE...] [--volumes] [--host HOST]\n\n"
+                "usage: berth down [-p NAME | -f FILE...] [--volumes] [--timeout S] [--host HOST]\n\n"
                 "Stops and removes the stack's containers in reverse dependency order, then its networks.\n"
                 "Named volumes are kept unless --volumes is given: data is never lost by "
                 "default.\n\n" CLI_COMPOSE_HELP
                 "  -v, --volumes              also remove the stack's named volumes\n"
+                "  -t, --timeout S            seconds of grace for every container (default: each "
+                "service's\n"
+                "                             stop_grace_period)\n"
                 "  -H, --host HOST            engine (default: DOCKER_HOST)\n\n"
                 "exit codes: 0 done, 1 failed, 64 usage error\n");
 }
@@ -30,19 +34,21 @@ int cmd_down(int argc, char **argv)
 {
         static const struct option longopts[] = { CLI_COMPOSE_LONGOPTS,
                                                   { "volumes", no_argument, NULL, 'v' },
+                                                  { "timeout", required_argument, NULL, 't' },
                                                   { "host", required_argument, NULL, 'H' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
         _cleanup_(cli_compose_done) ComposeArgs args = { 0 };
         _cleanup_project_ Project *p = NULL;
         _cleanup_engine_ EngineClient *engine = NULL;
-        DownOptions o = { .parallel = 8, .progress = on_progress };
+        DownOptions o = { .parallel = 8, .timeout_s = -1, .progress = on_progress };
+        char *end;
         const char *host = NULL, *name;
         BerthError err = { 0 };
         int c, r;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, "f:p:vH:h", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "f:p:vt:H:h", longopts, NULL)) >= 0) {
                 if ((r = cli_compose_option(&args, c, optarg)) != 0) {
                         if (r < 0)
                                 return cli_report_error(NULL, r, "berth down");
@@ -51,6 +57,13 @@ int cmd_down(int argc, char **argv)
                 switch (c) {
                 case 'v':
                         o.volumes = true;
+                        break;
+                case 't':
+                        o.timeout_s = strtol(optarg, &end, 10);
+                        if (*end || o.timeout_s < 0) {
+                                fprintf(stderr, "berth down: --timeout takes a number of seconds\n");
+                                return EXIT_USAGE;
+                        }
                         break;
                 case 'H':
                         host = optarg;

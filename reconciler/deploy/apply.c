@@ -121,12 +121,12 @@ static int run_action(Graph *g, EngineClient *c, const Action *a, BerthError *er
         case ACTION_RESTART:
                 return ops_restart(c, a->container_id, a->container_name, err);
         case ACTION_REMOVE:
-                if ((r = ops_stop(c, a->container_id, a->container_name, err)) < 0 && r != -ENOENT)
+                if ((r = ops_stop(c, a->container_id, a->container_name, -1, err)) < 0 && r != -ENOENT)
                         return r;
                 r = ops_remove(c, a->container_id, a->container_name, false, err);
                 return r == -ENOENT ? 0 : r;
         case ACTION_RECREATE:
-                if ((r = ops_stop(c, a->container_id, a->container_name, err)) < 0 && r != -ENOENT)
+                if ((r = ops_stop(c, a->container_id, a->container_name, -1, err)) < 0 && r != -ENOENT)
                         return r;
                 if ((r = ops_remove(c, a->container_id, a->container_name, false, err)) < 0 && r != -ENOENT)
                         return r;

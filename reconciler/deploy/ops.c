@@ -66,10 +66,14 @@ int ops_start(EngineClient *c, const char *id, const char *name, BerthError *err
         return simple(c, "POST", id, "/start", "start", name, 0, err);
 }
 
-int ops_stop(EngineClient *c, const char *id, const char *name, BerthError *err)
+int ops_stop(EngineClient *c, const char *id, const char *name, long timeout_s, BerthError *err)
 {
-        /* No "t": the engine then uses the container's own StopTimeout, set from stop_grace_period. */
-        return simple(c, "POST", id, "/stop", "stop", name, 3600, err);
+        char suffix[32];
+        /* Without "t" the engine uses the container's own StopTimeout, set from stop_grace_period. */
+        if (timeout_s < 0)
+                return simple(c, "POST", id, "/stop", "stop", name, 3600, err);
+        snprintf(suffix, sizeof(suffix), "/stop?t=%ld", timeout_s);
+        return simple(c, "POST", id, suffix, "stop", name, timeout_s + 60, err);
 }
 
 int ops_restart(EngineClient *c, const char *id, const char *name, BerthError *err)

@@ -8,8 +8,9 @@
 /* Creates the container (removing nothing), connects its extra networks; returns its id. */
 int ops_create(EngineClient *c, const ContainerSpec *spec, char **ret_id, BerthError *err);
 int ops_start(EngineClient *c, const char *id, const char *name, BerthError *err);
-/* Stops with the container's own stop signal and grace period; an already stopped one is fine. */
-int ops_stop(EngineClient *c, const char *id, const char *name, BerthError *err);
+/* Stops with the container's own stop signal and grace period (timeout_s < 0), or with timeout_s
+ * seconds of grace; an already stopped one is fine. */
+int ops_stop(EngineClient *c, const char *id, const char *name, long timeout_s, BerthError *err);
 int ops_restart(EngineClient *c, const char *id, const char *name, BerthError *err);
 /* Removes a (stopped) container and its anonymous volumes only if volumes is true. */
 int ops_remove(EngineClient *c, const char *id, const char *name, bool volumes, BerthError *err);

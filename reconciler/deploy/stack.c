@@ -402,7 +402,7 @@ static void *down_one(void *userdata)
         DownTask *t = userdata;
         _cleanup_engine_ EngineClient *c = NULL;
         int r = engine_client_clone(t->root, &c, &t->err);
-        if (r >= 0 && (r = ops_stop(c, t->lc->id, t->lc->name, &t->err)) == -ENOENT)
+        if (r >= 0 && (r = ops_stop(c, t->lc->id, t->lc->name, t->o->timeout_s, &t->err)) == -ENOENT)
                 r = 0;
         if (r >= 0 && (r = ops_remove(c, t->lc->id, t->lc->name, false, &t->err)) == -ENOENT)
                 r = 0;

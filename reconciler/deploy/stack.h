@@ -33,6 +33,7 @@ void stack_result_done(StackResult *r);
 
 typedef struct DownOptions {
         bool volumes;
+        long timeout_s; /* grace period for every container; < 0: each container's own */
         unsigned parallel;
         void (*progress)(void *ud, const char *what, const char *name, const char *error);
         void *ud;

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/rig.sh"
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 WORK=$(mktemp -d)
-trap 'rig_dockerd_alive || rig_dockerd >/dev/null; "$BERTH" down -p crash -v >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+trap 'rig_dockerd_alive || rig_dockerd >/dev/null; "$BERTH" down -p crash -v -t 0 >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 rig_dockerd_alive() { docker version >/dev/null 2>&1; }
 
 {

@@ -7,7 +7,7 @@ DATA="$SOURCE_DIR/tests/data/deploy"
 WORK=$(mktemp -d)
 # Only this test's stacks: other tests share the engine and run beside it.
 cleanup() {
-        for s in feat order scale badimg extvol clash failing; do "$BERTH" down -p "$s" -v >/dev/null 2>&1; done
+        for s in feat order scale badimg extvol clash failing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         rm -rf "$WORK"
 }
 trap cleanup EXIT
