@@ -115,8 +115,13 @@ tap_is "scaling one service leaves the other alone" "$(insp '{{.Id}}' scale-othe
 out=$(berth down -p feat 2>&1)
 tap_is "down removes the containers and networks" "$(docker ps -aq --filter label=com.docker.compose.project=feat | wc -l) $(docker network ls -q --filter label=com.docker.compose.project=feat | wc -l)" "0 0"
 tap_is "down keeps named volumes by default" "$(docker volume ls -q --filter name=feat_data)" "feat_data"
+since=$(date +%s)
 berth down -p order --volumes >/dev/null 2>&1
+until=$(($(date +%s) + 1))
 tap_is "down --volumes removes them" "$(docker volume ls -q --filter label=com.docker.compose.project=order | wc -l)" "0"
+order=$(docker events --since "$since" --until "$until" --filter type=container --filter event=destroy \
+        --filter label=com.docker.compose.project=order --format '{{.Actor.Attributes.name}}' | tr '\n' ' ')
+tap_like "down removes dependents before what they depend on (the engine's own events)" "$order" "order-app-1 .*order-db-1"
 
 # --- bad input and faults -------------------------------------------------------------------------
 stage bad-image
