@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <stdlib.h>
 
 #include "cli.h"
@@ -104,6 +105,9 @@ int cli_engine_connect(const char *host, EngineClient **ret)
         BerthError err = { 0 };
         int r;
 
+        /* Here, not in main: only engine commands pay for TLS set-up, and this runs before any thread. */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return cli_report_error(NULL, -ENOMEM, "berth: cannot initialise libcurl");
         envmap_init(&env);
         envmap_from_environ(&env, environ);
         r = engine_config_from_env(&cfg, &env, host, &err);

@@ -1,5 +1,4 @@
 /* main.c: the berth CLI: a table of subcommands, each in its own cmd-<verb>.c. */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,11 +23,6 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-        /* Before any thread exists, as libcurl requires. */
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "berth: cannot initialise libcurl\n");
-                return EXIT_FAILED;
-        }
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;

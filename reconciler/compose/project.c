@@ -579,11 +579,9 @@ static int apply_profiles(Loader *l, cJSON *services)
 
 /* ---- finalisation ---- */
 
-static int add_ref(Loader *l, const char *service, const char *file)
+/* refs is the service's list in Project.refs, made once per service by finalize_service(). */
+static int add_ref(cJSON *list, const char *file)
 {
-        cJSON *list = cJSON_GetObjectItemCaseSensitive(l->p->refs, service);
-        if (!list && !(list = cJSON_AddArrayToObject(l->p->refs, service)))
-                return -ENOMEM;
         for (cJSON *f = list->child; f; f = f->next)
                 if (strcmp(f->valuestring, file) == 0)
                         return 0;
@@ -591,7 +589,7 @@ static int add_ref(Loader *l, const char *service, const char *file)
         return 0;
 }
 
-static int resolve_environment(Loader *l, cJSON *svc, const char *name)
+static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *refs)
 {
         cJSON *env_files = cJSON_GetObjectItemCaseSensitive(svc, "env_file");
         cJSON *environment = cJSON_GetObjectItemCaseSensitive(svc, "environment");
@@ -625,7 +623,7 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name)
                                 *l->c.err = ferr;
                                 return r;
                         }
-                        if ((r = add_ref(l, name, file)) < 0) {
+                        if ((r = add_ref(refs, file)) < 0) {
                                 envmap_done(&from_files);
                                 return r;
                         }
@@ -657,7 +655,8 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name)
         return 0;
 }
 
-static int check_refs(Loader *l, cJSON *svc, const char *name, const char *key, const char *what)
+static int check_refs(Loader *l, cJSON *svc, const char *name, cJSON *refs, const char *key,
+                      const char *what)
 {
         cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, key);
         cJSON *used = cJSON_GetObjectItemCaseSensitive(svc, key);
@@ -684,7 +683,7 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, const char *key, 
                 }
                 const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "file"));
                 int r;
-                if (file && (r = add_ref(l, name, file)) < 0)
+                if (file && (r = add_ref(refs, file)) < 0)
                         return r;
         }
         return 0;
@@ -693,14 +692,17 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, const char *key, 
 static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
 {
         const char *name = svc->string;
+        cJSON *refs = cJSON_AddArrayToObject(l->p->refs, name);
         char path[512];
         int r;
 
+        if (!refs)
+                return -ENOMEM;
         snprintf(path, sizeof(path), "services.%s", name);
         if (!cJSON_HasObjectItem(svc, "image") && !cJSON_HasObjectItem(svc, "build"))
                 return compose_fail(&l->c, -EINVAL, svc, true, path,
                                     "service \"%s\" has neither an image nor a build context", name);
-        if ((r = resolve_environment(l, svc, name)) < 0)
+        if ((r = resolve_environment(l, svc, name, refs)) < 0)
                 return r;
 
         cJSON *deps = cJSON_GetObjectItemCaseSensitive(svc, "depends_on");
@@ -729,10 +731,10 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
                 if (!cJSON_HasObjectItem(top, "default"))
                         cJSON_AddObjectToObject(top, "default");
         }
-        if ((r = check_refs(l, svc, name, "networks", "network")) < 0 ||
-            (r = check_refs(l, svc, name, "volumes", "volume")) < 0 ||
-            (r = check_refs(l, svc, name, "secrets", "secret")) < 0 ||
-            (r = check_refs(l, svc, name, "configs", "config")) < 0)
+        if ((r = check_refs(l, svc, name, refs, "networks", "network")) < 0 ||
+            (r = check_refs(l, svc, name, refs, "volumes", "volume")) < 0 ||
+            (r = check_refs(l, svc, name, refs, "secrets", "secret")) < 0 ||
+            (r = check_refs(l, svc, name, refs, "configs", "config")) < 0)
                 return r;
 
         /* Bind-mounted files of the project are part of what the service runs. */
@@ -744,7 +746,7 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
                 size_t dl = strlen(l->p->dir);
                 if (type && src && strcmp(type, "bind") == 0 && strncmp(src, l->p->dir, dl) == 0 &&
                     (src[dl] == '/' || src[dl] == '\0') && stat(src, &st) == 0 && S_ISREG(st.st_mode) &&
-                    (r = add_ref(l, name, src)) < 0)
+                    (r = add_ref(refs, src)) < 0)
                         return r;
         }
 
@@ -852,14 +854,23 @@ static int load(Loader *l, const ComposeOptions *o)
         merge_strip_resets(&l->c, p->model);
 
         cJSON *services = cJSON_GetObjectItemCaseSensitive(p->model, "services");
-        /* resolve_extends() replaces service nodes, so walk by index with a copy of each name. */
-        for (int i = 0; i < cJSON_GetArraySize(services); i++) {
-                _cleanup_free_ char *name = strdup(cJSON_GetArrayItem(services, i)->string);
-                if (!name)
+        /* resolve_extends() replaces service nodes, so first note the names that need it (few, usually). */
+        _cleanup_strv_free_ char **extending = NULL;
+        size_t n_ext = 0;
+        for (cJSON *s = services ? services->child : NULL; s; s = s->next) {
+                if (!cJSON_HasObjectItem(s, "extends"))
+                        continue;
+                char **v = realloc(extending, (n_ext + 2) * sizeof(char *));
+                if (!v)
                         return -ENOMEM;
-                if ((r = resolve_extends(l, services, name, p->files[0])) < 0)
-                        return r;
+                extending = v;
+                if (!(extending[n_ext++] = strdup(s->string)))
+                        return -ENOMEM;
+                extending[n_ext] = NULL;
         }
+        for (size_t i = 0; i < n_ext; i++)
+                if ((r = resolve_extends(l, services, extending[i], p->files[0])) < 0)
+                        return r;
         if ((r = choose_name(l)) < 0 || (r = apply_profiles(l, services)) < 0)
                 return r;
         if (!(p->refs = cJSON_CreateObject()))

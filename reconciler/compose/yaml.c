@@ -19,11 +19,19 @@ typedef struct Anchor {
         bool owned;
 } Anchor;
 
+/* Large mappings (services: 500 entries) index their keys, so duplicate checks stay O(1). */
+typedef struct KeyIndex {
+        cJSON **slots; /* open addressing on the key's hash; size is a power of two */
+        size_t size, used;
+} KeyIndex;
+
 typedef struct Frame {
+        KeyIndex index;
         cJSON *node;
         SrcPos pos;
         char *anchor;
         char *key; /* mapping: the key waiting for its value */
+        size_t members;
         SrcPos key_pos;
         bool key_is_merge;
         cJSON *merges; /* mapping: sources of "<<", in order */
@@ -47,6 +55,52 @@ typedef struct Loader {
 } Loader;
 
 #define fail(l, r, pos, ...) error_set((l)->err, r, (l)->file, (pos)->line, (pos)->col, NULL, __VA_ARGS__)
+
+static size_t key_hash(const char *s)
+{
+        size_t h = 5381;
+        while (*s)
+                h = h * 33 + (unsigned char)*s++;
+        return h;
+}
+
+static cJSON *index_find(const KeyIndex *x, const char *key)
+{
+        for (size_t i = key_hash(key) & (x->size - 1); x->slots[i]; i = (i + 1) & (x->size - 1))
+                if (strcmp(x->slots[i]->string, key) == 0)
+                        return x->slots[i];
+        return NULL;
+}
+
+static int index_add(KeyIndex *x, cJSON *node)
+{
+        if ((x->used + 1) * 2 > x->size) {
+                KeyIndex n = { .size = x->size ? x->size * 2 : 64 };
+                if (!(n.slots = calloc(n.size, sizeof(cJSON *))))
+                        return -ENOMEM;
+                for (size_t i = 0; i < x->size; i++)
+                        if (x->slots[i] && index_add(&n, x->slots[i]) < 0) {
+                                free(n.slots);
+                                return -ENOMEM;
+                        }
+                free(x->slots);
+                *x = n;
+        }
+        size_t i = key_hash(node->string) & (x->size - 1);
+        while (x->slots[i])
+                i = (i + 1) & (x->size - 1);
+        x->slots[i] = node;
+        x->used++;
+        return 0;
+}
+
+/* The member of f's mapping with that key, or NULL. Small mappings are scanned; large ones indexed. */
+static cJSON *frame_member(Frame *f, const char *key)
+{
+        if (f->index.size)
+                return index_find(&f->index, key);
+        return cJSON_GetObjectItemCaseSensitive(f->node, key);
+}
 
 static SrcPos pos_of(Loader *l, const yaml_event_t *ev, uint32_t tags)
 {
@@ -220,9 +274,9 @@ static int add_node(Loader *l, cJSON *node, const SrcPos *pos)
                 f->key_is_merge =
                         strcmp(f->key, "<<") == 0 && cJSON_IsString(node) &&
                         !(srcmap_get(l->map, node) && (srcmap_get(l->map, node)->tags & SRC_TAG_QUOTED));
-                if (!f->key_is_merge && cJSON_GetObjectItemCaseSensitive(f->node, f->key)) {
-                        const SrcPos *first =
-                                srcmap_get(l->map, cJSON_GetObjectItemCaseSensitive(f->node, f->key));
+                cJSON *dup = f->key_is_merge ? NULL : frame_member(f, f->key);
+                if (dup) {
+                        const SrcPos *first = srcmap_get(l->map, dup);
                         r = fail(l, -EINVAL, pos, "duplicate key \"%s\"", f->key);
                         if (first)
                                 error_hint(l->err, "first defined at line %u, column %u", first->line,
@@ -250,6 +304,14 @@ static int add_node(Loader *l, cJSON *node, const SrcPos *pos)
         if (!cJSON_AddItemToObject(f->node, key, node))
                 return -ENOMEM;
         TAKE_PTR(owned);
+        f->members++;
+        if (f->members == 32) {
+                /* Past a few dozen keys, index them all; from then on each new one too. */
+                for (cJSON *c = f->node->child; c; c = c->next)
+                        if (index_add(&f->index, c) < 0)
+                                return -ENOMEM;
+        } else if (f->members > 32 && index_add(&f->index, node) < 0)
+                return -ENOMEM;
         return srcmap_put(l->map, SRCMAP_KEY(node), &f->key_pos);
 }
 
@@ -328,6 +390,7 @@ static int pop(Loader *l)
         int r;
 
         free(f.key);
+        free(f.index.slots);
         apply_merges(&f);
         if (f.anchor) {
                 r = register_anchor(l, f.anchor, f.node, false);
@@ -477,6 +540,7 @@ int yaml_load(const char *buf, size_t len, const char *file, const YamlLimits *l
 
         while (l.depth > 0) {
                 Frame *f = &l.stack[--l.depth];
+                free(f->index.slots);
                 cJSON_Delete(f->node);
                 cJSON_Delete(f->merges);
                 free(f->key);

@@ -15,6 +15,9 @@ static int write_cb(void *data, unsigned char *buffer, size_t size)
 
 static bool plain_would_change_type(const char *s)
 {
+        /* Every special word and number starts with one of these; most strings are out at once. */
+        if (*s && !strchr("~nNtTfFyYoO.+-0123456789", *s) && !strchr(s, ':'))
+                return false;
         static const char *const words[] = {
                 "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", ".inf",
                 ".nan", "-.inf", "+.inf",

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,11 +479,84 @@ static int regex_match(Schema *s, const char *pattern, const char *subject)
 
 /* ---- validation ---- */
 
+/* The keywords of one schema node, found in one pass over its members rather than one lookup each. */
+typedef struct Keywords {
+        const cJSON *ref, *id, *type, *enum_, *const_, *properties, *pattern_properties,
+                *additional_properties, *required, *min_properties, *max_properties, *property_names,
+                *dependencies, *items, *additional_items, *min_items, *max_items, *unique_items, *contains,
+                *min_length, *max_length, *pattern, *minimum, *maximum, *exclusive_minimum,
+                *exclusive_maximum, *multiple_of, *all_of, *any_of, *one_of, *not_, *if_, *then_, *else_;
+} Keywords;
+
+static void keywords_collect(const cJSON *sch, Keywords *k)
+{
+        static const struct {
+                const char *name;
+                size_t offset;
+        } table[] = {
+#define KW(n, f) { n, offsetof(Keywords, f) }
+                KW("$ref", ref),
+                KW("$id", id),
+                KW("type", type),
+                KW("enum", enum_),
+                KW("const", const_),
+                KW("properties", properties),
+                KW("patternProperties", pattern_properties),
+                KW("additionalProperties", additional_properties),
+                KW("required", required),
+                KW("minProperties", min_properties),
+                KW("maxProperties", max_properties),
+                KW("propertyNames", property_names),
+                KW("dependencies", dependencies),
+                KW("items", items),
+                KW("additionalItems", additional_items),
+                KW("minItems", min_items),
+                KW("maxItems", max_items),
+                KW("uniqueItems", unique_items),
+                KW("contains", contains),
+                KW("minLength", min_length),
+                KW("maxLength", max_length),
+                KW("pattern", pattern),
+                KW("minimum", minimum),
+                KW("maximum", maximum),
+                KW("exclusiveMinimum", exclusive_minimum),
+                KW("exclusiveMaximum", exclusive_maximum),
+                KW("multipleOf", multiple_of),
+                KW("allOf", all_of),
+                KW("anyOf", any_of),
+                KW("oneOf", one_of),
+                KW("not", not_),
+                KW("if", if_),
+                KW("then", then_),
+                KW("else", else_),
+#undef KW
+        };
+        memset(k, 0, sizeof(*k));
+        for (const cJSON *m = sch->child; m; m = m->next)
+                for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                        if (m->string[0] == table[i].name[0] && strcmp(m->string, table[i].name) == 0) {
+                                *(const cJSON **)((char *)k + table[i].offset) = m;
+                                break;
+                        }
+}
+
 static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path, VError *e);
 
+/* An object's member by key: the first byte is compared before strcmp, which skips most of a
+ * hundred-property schema cheaply. */
+static const cJSON *member(const cJSON *obj, const char *key)
+{
+        for (const cJSON *m = obj ? obj->child : NULL; m; m = m->next)
+                if (m->string && m->string[0] == key[0] && strcmp(m->string, key) == 0)
+                        return m;
+        return NULL;
+}
+
+/* Plain appends: this runs for every node validated, and printf-style formatting costs two passes. */
 static int path_push_key(StrBuf *path, const char *key)
 {
-        return path->len ? strbuf_addf(path, ".%s", key) : strbuf_addstr(path, key);
+        int r = path->len ? strbuf_addch(path, '.') : 0;
+        return r < 0 ? r : strbuf_addstr(path, key);
 }
 
 static bool child(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path,
@@ -491,8 +565,11 @@ static bool child(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base,
         size_t keep = path->len;
         if (key)
                 path_push_key(path, key);
-        else
-                strbuf_addf(path, "[%d]", index);
+        else {
+                char num[16];
+                int n = snprintf(num, sizeof(num), "[%d]", index);
+                strbuf_add(path, num, n > 0 ? (size_t)n : 0);
+        }
         bool ok = validate(c, inst, sch, base, path, e);
         path->len = keep;
         if (path->buf)
@@ -500,16 +577,16 @@ static bool child(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base,
         return ok;
 }
 
-static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path,
+static bool validate_object(Ctx *c, const cJSON *inst, const Keywords *kw, const char *base, StrBuf *path,
                             VError *e)
 {
-        const cJSON *props = cJSON_GetObjectItemCaseSensitive(sch, "properties");
-        const cJSON *pprops = cJSON_GetObjectItemCaseSensitive(sch, "patternProperties");
-        const cJSON *addl = cJSON_GetObjectItemCaseSensitive(sch, "additionalProperties");
+        const cJSON *props = ((cJSON *)kw->properties);
+        const cJSON *pprops = ((cJSON *)kw->pattern_properties);
+        const cJSON *addl = ((cJSON *)kw->additional_properties);
         const cJSON *k;
         int d = (int)c->depth;
 
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "required")))
+        if ((k = ((cJSON *)kw->required)))
                 for (const cJSON *r = k->child; r; r = r->next)
                         if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(inst, r->valuestring)) {
                                 verr(e, d, inst, false, strbuf_str(path), "missing required property \"%s\"",
@@ -517,17 +594,17 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                                 return false;
                         }
         int n = cJSON_GetArraySize(inst);
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minProperties")) && n < k->valuedouble) {
+        if ((k = ((cJSON *)kw->min_properties)) && n < k->valuedouble) {
                 verr(e, d, inst, false, strbuf_str(path), "must have at least %g properties",
                      k->valuedouble);
                 return false;
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maxProperties")) && n > k->valuedouble) {
+        if ((k = ((cJSON *)kw->max_properties)) && n > k->valuedouble) {
                 verr(e, d, inst, false, strbuf_str(path), "must have at most %g properties", k->valuedouble);
                 return false;
         }
-        const cJSON *names = cJSON_GetObjectItemCaseSensitive(sch, "propertyNames");
-        const cJSON *deps = cJSON_GetObjectItemCaseSensitive(sch, "dependencies");
+        const cJSON *names = ((cJSON *)kw->property_names);
+        const cJSON *deps = ((cJSON *)kw->dependencies);
         for (const cJSON *m = inst->child; m; m = m->next) {
                 bool matched = false;
                 if (names) {
@@ -541,7 +618,7 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
                                 return false;
                         }
                 }
-                const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
+                const cJSON *ps = member(props, m->string);
                 if (ps) {
                         matched = true;
                         if (!child(c, m, ps, base, path, m->string, 0, e))
@@ -580,23 +657,23 @@ static bool validate_object(Ctx *c, const cJSON *inst, const cJSON *sch, const c
         return true;
 }
 
-static bool validate_array(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path,
+static bool validate_array(Ctx *c, const cJSON *inst, const Keywords *kw, const char *base, StrBuf *path,
                            VError *e)
 {
-        const cJSON *items = cJSON_GetObjectItemCaseSensitive(sch, "items");
+        const cJSON *items = ((cJSON *)kw->items);
         const cJSON *k;
         int n = cJSON_GetArraySize(inst), i = 0, d = (int)c->depth;
 
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minItems")) && n < k->valuedouble) {
+        if ((k = ((cJSON *)kw->min_items)) && n < k->valuedouble) {
                 verr(e, d, inst, false, strbuf_str(path), "must have at least %g items", k->valuedouble);
                 return false;
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maxItems")) && n > k->valuedouble) {
+        if ((k = ((cJSON *)kw->max_items)) && n > k->valuedouble) {
                 verr(e, d, inst, false, strbuf_str(path), "must have at most %g items", k->valuedouble);
                 return false;
         }
         const cJSON *tuple = cJSON_IsArray(items) ? items->child : NULL;
-        const cJSON *addl = cJSON_GetObjectItemCaseSensitive(sch, "additionalItems");
+        const cJSON *addl = ((cJSON *)kw->additional_items);
         for (const cJSON *m = inst->child; m; m = m->next, i++) {
                 const cJSON *s = NULL;
                 if (cJSON_IsArray(items)) {
@@ -610,7 +687,7 @@ static bool validate_array(Ctx *c, const cJSON *inst, const cJSON *sch, const ch
                 if (s && !child(c, m, s, base, path, NULL, i, e))
                         return false;
         }
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sch, "uniqueItems"))) {
+        if (cJSON_IsTrue(((cJSON *)kw->unique_items))) {
                 i = 0;
                 for (const cJSON *a = inst->child; a; a = a->next, i++)
                         for (const cJSON *b = a->next; b; b = b->next)
@@ -620,7 +697,7 @@ static bool validate_array(Ctx *c, const cJSON *inst, const cJSON *sch, const ch
                                         return false;
                                 }
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "contains"))) {
+        if ((k = ((cJSON *)kw->contains))) {
                 bool found = false;
                 for (const cJSON *m = inst->child; m && !found; m = m->next) {
                         VError tmp = { 0 };
@@ -634,24 +711,24 @@ static bool validate_array(Ctx *c, const cJSON *inst, const cJSON *sch, const ch
         return true;
 }
 
-static bool validate_scalar(Ctx *c, const cJSON *inst, const cJSON *sch, StrBuf *path, VError *e)
+static bool validate_scalar(Ctx *c, const cJSON *inst, const Keywords *kw, StrBuf *path, VError *e)
 {
         const cJSON *k;
         int d = (int)c->depth;
 
         if (cJSON_IsString(inst)) {
                 size_t n = utf8_len(inst->valuestring);
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minLength")) && n < k->valuedouble) {
+                if ((k = ((cJSON *)kw->min_length)) && n < k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be at least %g characters long",
                              k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maxLength")) && n > k->valuedouble) {
+                if ((k = ((cJSON *)kw->max_length)) && n > k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be at most %g characters long",
                              k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "pattern")) && cJSON_IsString(k) &&
+                if ((k = ((cJSON *)kw->pattern)) && cJSON_IsString(k) &&
                     regex_match(c->s, k->valuestring, inst->valuestring) == 0) {
                         verr(e, d, inst, false, strbuf_str(path), "\"%s\" does not match the pattern \"%s\"",
                              inst->valuestring, k->valuestring);
@@ -660,23 +737,23 @@ static bool validate_scalar(Ctx *c, const cJSON *inst, const cJSON *sch, StrBuf 
         }
         if (cJSON_IsNumber(inst)) {
                 double v = inst->valuedouble;
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "minimum")) && v < k->valuedouble) {
+                if ((k = ((cJSON *)kw->minimum)) && v < k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be at least %g", k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "maximum")) && v > k->valuedouble) {
+                if ((k = ((cJSON *)kw->maximum)) && v > k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be at most %g", k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "exclusiveMinimum")) && v <= k->valuedouble) {
+                if ((k = ((cJSON *)kw->exclusive_minimum)) && v <= k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be greater than %g", k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "exclusiveMaximum")) && v >= k->valuedouble) {
+                if ((k = ((cJSON *)kw->exclusive_maximum)) && v >= k->valuedouble) {
                         verr(e, d, inst, false, strbuf_str(path), "must be less than %g", k->valuedouble);
                         return false;
                 }
-                if ((k = cJSON_GetObjectItemCaseSensitive(sch, "multipleOf")) && k->valuedouble > 0) {
+                if ((k = ((cJSON *)kw->multiple_of)) && k->valuedouble > 0) {
                         double q = v / k->valuedouble;
                         if (!isfinite(q) || fabs(q - round(q)) > 1e-9) {
                                 verr(e, d, inst, false, strbuf_str(path), "must be a multiple of %g",
@@ -709,8 +786,11 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
         }
         c->depth++;
         d = (int)c->depth;
+        Keywords kws;
+        const Keywords *kw = &kws;
+        keywords_collect(sch, &kws);
 
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "$ref")) && cJSON_IsString(k)) {
+        if ((k = ((cJSON *)kw->ref)) && cJSON_IsString(k)) {
                 _cleanup_free_ char *target_base = NULL;
                 const cJSON *target = ref_resolve(c->s, base, k->valuestring, &target_base);
                 if (!target) {
@@ -722,8 +802,7 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                 c->depth--;
                 return ok; /* draft-07: siblings of $ref are ignored */
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "$id")) && cJSON_IsString(k) &&
-            k->valuestring[0] != '#') {
+        if ((k = ((cJSON *)kw->id)) && cJSON_IsString(k) && k->valuestring[0] != '#') {
                 /* The index resolved every $id once; reuse that so a $ref target is not rebased twice. */
                 const char *known = res_uri_of(c->s, sch);
                 if (known)
@@ -732,7 +811,7 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         base = own_base;
         }
 
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "type"))) {
+        if ((k = ((cJSON *)kw->type))) {
                 bool any = false;
                 if (cJSON_IsString(k))
                         any = type_matches(inst, k->valuestring);
@@ -753,7 +832,7 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         goto done;
                 }
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "enum"))) {
+        if ((k = ((cJSON *)kw->enum_))) {
                 bool any = false;
                 for (const cJSON *v = k->child; v && !any; v = v->next)
                         any = json_equal(inst, v);
@@ -768,29 +847,28 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         goto done;
                 }
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "const")) && !json_equal(inst, k)) {
+        if ((k = ((cJSON *)kw->const_)) && !json_equal(inst, k)) {
                 _cleanup_free_ char *p = cJSON_PrintUnformatted(k);
                 verr(e, d, inst, false, strbuf_str(path), "must be %s", p ? p : "the constant");
                 ok = false;
                 goto done;
         }
-        if (!validate_scalar(c, inst, sch, path, e) ||
-            (cJSON_IsObject(inst) && !validate_object(c, inst, sch, base, path, e)) ||
-            (cJSON_IsArray(inst) && !validate_array(c, inst, sch, base, path, e))) {
+        if (!validate_scalar(c, inst, kw, path, e) ||
+            (cJSON_IsObject(inst) && !validate_object(c, inst, kw, base, path, e)) ||
+            (cJSON_IsArray(inst) && !validate_array(c, inst, kw, base, path, e))) {
                 ok = false;
                 goto done;
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "allOf")))
+        if ((k = ((cJSON *)kw->all_of)))
                 for (const cJSON *s = k->child; s && ok; s = s->next)
                         ok = validate(c, inst, s, base, path, e);
         if (!ok)
                 goto done;
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "anyOf")) ||
-            (k = cJSON_GetObjectItemCaseSensitive(sch, "oneOf"))) {
+        if ((k = ((cJSON *)kw->any_of)) || (k = ((cJSON *)kw->one_of))) {
                 bool one = strcmp(k->string, "oneOf") == 0;
                 /* Both may be present. */
-                const cJSON *any_of = cJSON_GetObjectItemCaseSensitive(sch, "anyOf");
-                const cJSON *one_of = cJSON_GetObjectItemCaseSensitive(sch, "oneOf");
+                const cJSON *any_of = ((cJSON *)kw->any_of);
+                const cJSON *one_of = ((cJSON *)kw->one_of);
                 for (int pass = 0; pass < 2 && ok; pass++) {
                         const cJSON *list = pass == 0 ? any_of : one_of;
                         if (!list)
@@ -821,7 +899,7 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                 if (!ok)
                         goto done;
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "not"))) {
+        if ((k = ((cJSON *)kw->not_))) {
                 VError tmp = { 0 };
                 if (validate(c, inst, k, base, path, &tmp)) {
                         verr(e, d, inst, false, strbuf_str(path), "matches a schema it must not match");
@@ -829,11 +907,10 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         goto done;
                 }
         }
-        if ((k = cJSON_GetObjectItemCaseSensitive(sch, "if"))) {
+        if ((k = ((cJSON *)kw->if_))) {
                 VError tmp = { 0 };
-                const cJSON *branch = validate(c, inst, k, base, path, &tmp)
-                                              ? cJSON_GetObjectItemCaseSensitive(sch, "then")
-                                              : cJSON_GetObjectItemCaseSensitive(sch, "else");
+                const cJSON *branch =
+                        validate(c, inst, k, base, path, &tmp) ? ((cJSON *)kw->then_) : ((cJSON *)kw->else_);
                 if (branch && !validate(c, inst, branch, base, path, e))
                         ok = false;
         }
