@@ -117,3 +117,140 @@ int cli_engine_connect(const char *host, EngineClient **ret)
         engine_config_done(&cfg);
         return r < 0 ? cli_report_error(&err, r, "berth") : EXIT_DONE;
 }
+
+static void reconcile_warn(void *ud, const char *msg)
+{
+        cli_warn("%s", msg);
+}
+
+enum {
+        OPT_REPO = OPT_FIRST_COMMAND_OPTION,
+        OPT_REV,
+        OPT_ALL,
+        OPT_ALLOW_DOWNGRADE,
+        OPT_FORMAT_R,
+        OPT_DETAILED,
+        OPT_DRY_RUN_R,
+        OPT_LOCK_TIMEOUT,
+        OPT_REPORT,
+};
+
+int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FILE *), ReconcileArgs *a)
+{
+        static const struct option longopts[] = {
+                { "repo", required_argument, NULL, OPT_REPO },
+                { "rev", required_argument, NULL, OPT_REV },
+                { "all", no_argument, NULL, OPT_ALL },
+                { "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
+                { "format", required_argument, NULL, OPT_FORMAT_R },
+                { "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
+                { "dry-run", no_argument, NULL, OPT_DRY_RUN_R },
+                { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+                { "report", required_argument, NULL, OPT_REPORT },
+                { "host", required_argument, NULL, 'H' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        char *end;
+        int c;
+
+        *a = (ReconcileArgs){ .repo_path = ".",
+                              .lock_timeout_s = 300,
+                              .o = { .prune = true, .health_timeout_s = 120, .warn = reconcile_warn } };
+        envmap_init(&a->env);
+        envmap_from_environ(&a->env, environ);
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "H:h", longopts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_REPO:
+                        a->repo_path = optarg;
+                        break;
+                case OPT_REV:
+                        a->o.rev = optarg;
+                        break;
+                case OPT_ALL:
+                        a->o.all = true;
+                        break;
+                case OPT_ALLOW_DOWNGRADE:
+                        a->o.allow_downgrade = true;
+                        break;
+                case OPT_FORMAT_R:
+                        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
+                                fprintf(stderr, "berth %s: unknown format \"%s\": use text or json\n", verb,
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        a->json = strcmp(optarg, "json") == 0;
+                        break;
+                case OPT_DETAILED:
+                        a->detailed_exitcode = true;
+                        break;
+                case OPT_DRY_RUN_R:
+                        a->dry_run = true;
+                        break;
+                case OPT_LOCK_TIMEOUT:
+                        a->lock_timeout_s = strtol(optarg, &end, 10);
+                        if (*end || a->lock_timeout_s < 0) {
+                                fprintf(stderr, "berth %s: --lock-timeout takes a number of seconds\n",
+                                        verb);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case OPT_REPORT:
+                        a->report = optarg;
+                        break;
+                case 'H':
+                        a->host = optarg;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return CLI_HELP_SHOWN;
+                default:
+                        help(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "berth %s: unexpected argument \"%s\"\n", verb, argv[optind]);
+                return EXIT_USAGE;
+        }
+        a->o.env = &a->env;
+        return EXIT_DONE;
+}
+
+int cli_reconcile_prepare_locked(ReconcileArgs *a, ReconcilePlan *plan, const char *holder)
+{
+        BerthError err = { 0 };
+        char head[41];
+        int r;
+
+        if ((r = repo_open(a->repo_path, &a->repo, &err)) < 0)
+                return cli_report_error(&err, r, "berth");
+        if ((r = repo_resolve(a->repo, a->o.rev ? a->o.rev : "HEAD", head, &err)) < 0 ||
+            (r = reconcile_settings(a->repo, head, &a->o, &err)) < 0)
+                return cli_report_error(&err, r, "berth");
+        if ((r = cli_engine_connect(a->host, &a->engine)) != EXIT_DONE)
+                return r;
+        a->o.progress = a->progress;
+        if (holder && (r = reconcile_lock(a->engine, holder, a->lock_timeout_s, 1800, &err)) < 0)
+                return cli_report_error(&err, r, "berth");
+        r = reconcile_plan(a->engine, a->repo, &a->o, plan, &err);
+        if (r < 0) {
+                if (holder)
+                        reconcile_unlock(a->engine, holder);
+                return cli_report_error(&err, r, "berth");
+        }
+        return EXIT_DONE;
+}
+
+int cli_reconcile_prepare(ReconcileArgs *a, ReconcilePlan *plan)
+{
+        return cli_reconcile_prepare_locked(a, plan, NULL);
+}
+
+void cli_reconcile_done(ReconcileArgs *a)
+{
+        engine_client_free(a->engine);
+        repo_free(a->repo);
+        envmap_done(&a->env);
+}

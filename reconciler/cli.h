@@ -6,6 +6,7 @@
 
 #include "compose/project.h"
 #include "engine/engine.h"
+#include "reconcile/reconcile.h"
 #include "util/error.h"
 
 enum {
@@ -14,6 +15,9 @@ enum {
         EXIT_PENDING = 2, /* changes pending (plan --detailed-exitcode) */
         EXIT_USAGE = 64,  /* usage error */
 };
+
+/* Not an exit code: a helper printed --help, and the command should exit 0. */
+#define CLI_HELP_SHOWN (-1)
 
 typedef struct Command {
         const char *name;
@@ -25,6 +29,8 @@ int cmd_config(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_reconcile(int argc, char **argv);
 
 /* Prints err as one line on stderr (then its hint) and returns EXIT_FAILED. */
 int cli_report_error(const BerthError *err, int r, const char *what);
@@ -66,3 +72,23 @@ int cli_compose_load(ComposeArgs *a, Project **ret);
 void cli_compose_done(ComposeArgs *a);
 /* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
 int cli_engine_connect(const char *host, EngineClient **ret);
+
+/* What plan and reconcile share: their options, the repo, the engine, the settings. */
+typedef struct ReconcileArgs {
+        ReconcileOptions o;
+        const char *repo_path, *host, *report;
+        bool json, detailed_exitcode, dry_run;
+        long lock_timeout_s;
+        EnvMap env;
+        Repo *repo;
+        EngineClient *engine;
+        void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
+} ReconcileArgs;
+
+/* Parses the shared options; returns EXIT_DONE to go on, or the exit code to stop with. */
+int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FILE *), ReconcileArgs *a);
+/* Opens the repo and the engine, reads berth.yaml, plans. Prints errors; returns an exit code. */
+int cli_reconcile_prepare(ReconcileArgs *a, ReconcilePlan *plan);
+/* The same, holding the engine's reconcile lock first when holder is given. */
+int cli_reconcile_prepare_locked(ReconcileArgs *a, ReconcilePlan *plan, const char *holder);
+void cli_reconcile_done(ReconcileArgs *a);

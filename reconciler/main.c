@@ -9,6 +9,8 @@ static const Command commands[] = {
         { "up", cmd_up, "create or update a stack on an engine, changing only what differs" },
         { "down", cmd_down, "remove a stack's containers and networks (volumes on request)" },
         { "ps", cmd_ps, "list the containers of a stack, or of every berth stack" },
+        { "plan", cmd_plan, "print what a reconcile would change on the engine, and why" },
+        { "reconcile", cmd_reconcile, "make the engine match the config repo's commit" },
 };
 
 static void usage(FILE *f)

@@ -302,6 +302,8 @@ static int load_file(Loader *l, const char *path, cJSON **ret)
         return 0;
 }
 
+static int add_file(Project *p, size_t *n, const char *abs);
+
 /* ---- extends ---- */
 
 static int cached_file(Loader *l, const char *path, cJSON **ret)
@@ -327,6 +329,12 @@ static int cached_file(Loader *l, const char *path, cJSON **ret)
         }
         l->cache = c;
         l->cache[l->n_cache++] = (Loaded){ .path = strdup(path), .doc = doc };
+        /* A file extended from is one of the project's files: a change to it changes the project. */
+        size_t n = 0;
+        while (l->p->files && l->p->files[n])
+                n++;
+        if ((r = add_file(l->p, &n, path)) < 0)
+                return r;
         *ret = doc;
         return 0;
 }

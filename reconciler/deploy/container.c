@@ -580,6 +580,8 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
         cJSON_AddStringToObject(labels, LABEL_STACK, p->name);
         if (id && id->commit)
                 cJSON_AddStringToObject(labels, LABEL_COMMIT, id->commit);
+        if (id && id->refs)
+                cJSON_AddStringToObject(labels, LABEL_REFS, id->refs);
         cJSON_AddStringToObject(labels, LABEL_CONTENT_HASH, hash);
         return 0;
 }

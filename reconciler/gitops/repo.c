@@ -1,0 +1,411 @@
+/* repo.c: libgit2 access to the config repo. */
+#include <errno.h>
+#include <fcntl.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../compose/project.h"
+#include "../util/fileio.h"
+#include "../util/strbuf.h"
+#include "repo.h"
+
+#define REPO_FILE_MAX ((size_t)8 * 1024 * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_commit *, git_commit_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree *, git_tree_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_object *, git_object_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_diff *, git_diff_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree_entry *, git_tree_entry_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_remote *, git_remote_free)
+
+struct Repo {
+        git_repository *repo;
+        char *identity;
+};
+
+/* Translates libgit2's last error where it enters our code, keeping its text. */
+static int git_fail(BerthError *err, int r, const char *what)
+{
+        const git_error *e = git_error_last();
+        return error_set(err, r == GIT_ENOTFOUND ? -ENOENT : -EIO, NULL, 0, 0, NULL, "%s: %s", what,
+                         e && e->message ? e->message : "unknown libgit2 error");
+}
+
+int repo_open(const char *path, Repo **ret, BerthError *err)
+{
+        Repo *r = calloc(1, sizeof(Repo));
+        int g;
+        if (!r)
+                return -ENOMEM;
+        git_libgit2_init();
+        g = git_repository_open_ext(&r->repo, path, 0, NULL);
+        if (g < 0) {
+                int x = git_fail(err, g, "cannot open the config repo");
+                error_hint(err, "run berth inside a git checkout of the config repo, or give --repo DIR");
+                repo_free(r);
+                return x;
+        }
+        *ret = r;
+        return 0;
+}
+
+Repo *repo_free(Repo *r)
+{
+        if (!r)
+                return NULL;
+        git_repository_free(r->repo);
+        free(r->identity);
+        free(r);
+        git_libgit2_shutdown();
+        return NULL;
+}
+
+const char *repo_identity(Repo *r)
+{
+        if (r->identity)
+                return r->identity;
+        _cleanup_(git_remote_freep) git_remote *origin = NULL;
+        const char *url = NULL;
+        if (git_remote_lookup(&origin, r->repo, "origin") == 0)
+                url = git_remote_url(origin);
+        StrBuf sb = STRBUF_INIT;
+        if (url) {
+                /* Credentials never go into a label: drop "user:pass@" from URLs. */
+                const char *scheme = strstr(url, "://");
+                const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+                const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+                if (at && (!slash || at < slash)) {
+                        strbuf_add(&sb, url, (size_t)(scheme + 3 - url));
+                        strbuf_addstr(&sb, at + 1);
+                } else
+                        strbuf_addstr(&sb, url);
+                if (sb.len > 4 && strcmp(sb.buf + sb.len - 4, ".git") == 0)
+                        sb.buf[sb.len -= 4] = '\0';
+        } else {
+                const char *wd = git_repository_workdir(r->repo);
+                strbuf_addstr(&sb, wd ? wd : git_repository_path(r->repo));
+        }
+        r->identity = strbuf_detach(&sb);
+        return r->identity ? r->identity : "";
+}
+
+int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err)
+{
+        _cleanup_(git_object_freep) git_object *obj = NULL;
+        _cleanup_(git_object_freep) git_object *commit = NULL;
+        char what[300];
+        int g = git_revparse_single(&obj, r->repo, rev);
+        snprintf(what, sizeof(what), "cannot resolve revision \"%s\"", rev);
+        if (g < 0)
+                return git_fail(err, g, what);
+        if ((g = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) < 0)
+                return git_fail(err, g, what);
+        git_oid_tostr(ret, 41, git_object_id(commit));
+        return 0;
+}
+
+static int tree_of(Repo *r, const char *commit, git_tree **ret, BerthError *err)
+{
+        _cleanup_(git_commit_freep) git_commit *c = NULL;
+        git_oid oid;
+        int g;
+        if ((g = git_oid_fromstr(&oid, commit)) < 0 || (g = git_commit_lookup(&c, r->repo, &oid)) < 0)
+                return git_fail(err, g, "cannot read commit");
+        if ((g = git_commit_tree(ret, c)) < 0)
+                return git_fail(err, g, "cannot read the commit's tree");
+        return 0;
+}
+
+int repo_has_commit(Repo *r, const char *commit)
+{
+        git_oid oid;
+        git_commit *c = NULL;
+        if (!commit || git_oid_fromstr(&oid, commit) < 0 || git_commit_lookup(&c, r->repo, &oid) < 0)
+                return 0;
+        git_commit_free(c);
+        return 1;
+}
+
+int repo_descends(Repo *r, const char *descendant, const char *ancestor, BerthError *err)
+{
+        git_oid a, d;
+        if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&d, descendant) < 0)
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "invalid commit id");
+        if (git_oid_equal(&a, &d))
+                return 1;
+        int g = git_graph_descendant_of(r->repo, &d, &a);
+        return g < 0 ? git_fail(err, g, "cannot compare commits") : g;
+}
+
+void stack_list_done(StackList *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->items[i].name);
+                free(l->items[i].dir);
+                free(l->items[i].file);
+                free(l->items[i].env_file);
+        }
+        free(l->items);
+        *l = (StackList){ 0 };
+}
+
+const StackDesc *stack_list_find(const StackList *l, const char *name)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i].name, name) == 0)
+                        return &l->items[i];
+        return NULL;
+}
+
+static int add_stack(StackList *l, size_t *alloc, const char *name, const char *dir, const char *file)
+{
+        if (stack_list_find(l, name))
+                return 0;
+        if (l->n == *alloc) {
+                size_t n = *alloc ? *alloc * 2 : 64;
+                StackDesc *v = realloc(l->items, n * sizeof(StackDesc));
+                if (!v)
+                        return -ENOMEM;
+                l->items = v;
+                *alloc = n;
+        }
+        StackDesc *s = &l->items[l->n];
+        *s = (StackDesc){ .name = strdup(name), .dir = strdup(dir), .file = file ? strdup(file) : NULL };
+        if (!s->name || !s->dir || (file && !s->file))
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+static bool compose_name(const char *n)
+{
+        return strcmp(n, "compose.yaml") == 0 || strcmp(n, "compose.yml") == 0 ||
+               strcmp(n, "docker-compose.yaml") == 0 || strcmp(n, "docker-compose.yml") == 0;
+}
+
+static int cmp_stacks(const void *a, const void *b)
+{
+        return strcmp(((const StackDesc *)a)->name, ((const StackDesc *)b)->name);
+}
+
+int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *, const char *), void *ud,
+                BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *root = NULL;
+        _cleanup_(git_tree_freep) git_tree *stacks = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *se = NULL;
+        StackList l = { 0 };
+        size_t alloc = 0;
+        char msg[512];
+        int rr;
+
+        if ((rr = tree_of(r, commit, &root, err)) < 0)
+                return rr;
+        /* stacks/<name>/ with one of the standard compose file names */
+        if (git_tree_entry_bypath(&se, root, "stacks") == 0 && git_tree_entry_type(se) == GIT_OBJECT_TREE &&
+            git_tree_lookup(&stacks, r->repo, git_tree_entry_id(se)) == 0) {
+                size_t n = git_tree_entrycount(stacks);
+                for (size_t i = 0; i < n; i++) {
+                        const git_tree_entry *e = git_tree_entry_byindex(stacks, i);
+                        const char *name = git_tree_entry_name(e);
+                        if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+                                continue;
+                        _cleanup_(git_tree_freep) git_tree *sub = NULL;
+                        bool has_compose = false;
+                        if (git_tree_lookup(&sub, r->repo, git_tree_entry_id(e)) < 0)
+                                continue;
+                        for (size_t k = 0; k < git_tree_entrycount(sub) && !has_compose; k++)
+                                has_compose =
+                                        compose_name(git_tree_entry_name(git_tree_entry_byindex(sub, k)));
+                        if (!has_compose)
+                                continue;
+                        if (!project_name_valid(name)) {
+                                snprintf(msg, sizeof(msg),
+                                         "stacks/%s: not a valid stack name (^[a-z0-9][a-z0-9_-]{0,62}$), "
+                                         "skipped",
+                                         name);
+                                if (warn)
+                                        warn(ud, msg);
+                                continue;
+                        }
+                        char dir[300];
+                        snprintf(dir, sizeof(dir), "stacks/%s", name);
+                        if ((rr = add_stack(&l, &alloc, name, dir, NULL)) < 0)
+                                goto fail;
+                }
+        }
+        /* The flat layout of the original design: docker-compose-<name>.yml at the top. */
+        size_t n = git_tree_entrycount(root);
+        for (size_t i = 0; i < n; i++) {
+                const git_tree_entry *e = git_tree_entry_byindex(root, i);
+                const char *f = git_tree_entry_name(e);
+                size_t len = strlen(f);
+                if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || strncmp(f, "docker-compose-", 15) != 0 ||
+                    !(len > 19 && (strcmp(f + len - 4, ".yml") == 0 || strcmp(f + len - 5, ".yaml") == 0)))
+                        continue;
+                char name[128];
+                size_t nl = len - 15 - (f[len - 4] == '.' ? 4 : 5);
+                if (nl == 0 || nl >= sizeof(name))
+                        continue;
+                memcpy(name, f + 15, nl);
+                name[nl] = '\0';
+                if (!project_name_valid(name)) {
+                        snprintf(msg, sizeof(msg), "%s: not a valid stack name, skipped", f);
+                        if (warn)
+                                warn(ud, msg);
+                        continue;
+                }
+                if ((rr = add_stack(&l, &alloc, name, "", f)) < 0)
+                        goto fail;
+        }
+        if (l.n)
+                qsort(l.items, l.n, sizeof(StackDesc), cmp_stacks);
+        *ret = l;
+        return 0;
+fail:
+        stack_list_done(&l);
+        return rr;
+}
+
+typedef struct DiffCtx {
+        int (*fn)(void *, const char *);
+        void *ud;
+} DiffCtx;
+
+static int diff_file_cb(const git_diff_delta *delta, float progress, void *payload)
+{
+        DiffCtx *d = payload;
+        int r = d->fn(d->ud, delta->new_file.path);
+        if (r >= 0 && strcmp(delta->old_file.path, delta->new_file.path) != 0)
+                r = d->fn(d->ud, delta->old_file.path);
+        return r < 0 ? r : 0;
+}
+
+int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void *, const char *), void *ud,
+                       BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *a = NULL;
+        _cleanup_(git_tree_freep) git_tree *b = NULL;
+        _cleanup_(git_diff_freep) git_diff *diff = NULL;
+        DiffCtx d = { .fn = fn, .ud = ud };
+        int rr, g;
+
+        if ((from && (rr = tree_of(r, from, &a, err)) < 0) || (rr = tree_of(r, to, &b, err)) < 0)
+                return rr;
+        if ((g = git_diff_tree_to_tree(&diff, r->repo, a, b, NULL)) < 0)
+                return git_fail(err, g, "cannot diff the commits");
+        g = git_diff_foreach(diff, diff_file_cb, NULL, NULL, NULL, &d);
+        return g < 0 && g != GIT_EUSER ? git_fail(err, g, "cannot walk the diff") : g < 0 ? -EIO : 0;
+}
+
+typedef struct ExportCtx {
+        Repo *r;
+        const char *dir;
+        const char *stack_dir;
+        int rr;
+        BerthError *err;
+} ExportCtx;
+
+static int export_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+        ExportCtx *x = payload;
+        _cleanup_free_ char *rel = NULL, *path = NULL;
+        StrBuf sb = STRBUF_INIT;
+        strbuf_addf(&sb, "%s%s", root, git_tree_entry_name(e));
+        rel = strbuf_detach(&sb);
+        if (!rel)
+                return -1;
+        /* Other stacks and image descriptors are not a stack's business: skip their trees. */
+        if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+                if (strcmp(rel, "images") == 0)
+                        return 1;
+                if (strncmp(rel, "stacks/", 7) == 0 && !strchr(rel + 7, '/') &&
+                    (!x->stack_dir || strcmp(rel, x->stack_dir) != 0))
+                        return 1;
+        }
+        path = path_join(x->dir, rel);
+        if (!path)
+                return -1;
+        if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                        x->rr = error_set(x->err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", path,
+                                          strerror(errno));
+                        return -1;
+                }
+                return 0;
+        }
+        if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+                return 0;
+        git_blob *blob = NULL;
+        if (git_blob_lookup(&blob, x->r->repo, git_tree_entry_id(e)) < 0) {
+                x->rr = git_fail(x->err, -1, "cannot read a file of the commit");
+                return -1;
+        }
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                      git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
+        size_t len = (size_t)git_blob_rawsize(blob);
+        const char *data = git_blob_rawcontent(blob);
+        bool ok = fd >= 0;
+        for (size_t off = 0; ok && off < len;) {
+                ssize_t k = write(fd, data + off, len - off);
+                ok = k > 0;
+                off += k > 0 ? (size_t)k : 0;
+        }
+        if (fd >= 0)
+                close(fd);
+        git_blob_free(blob);
+        if (!ok) {
+                x->rr = error_set(x->err, -EIO, NULL, 0, 0, NULL, "cannot write \"%s\"", path);
+                return -1;
+        }
+        return 0;
+}
+
+int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *t = NULL;
+        ExportCtx x = {
+                .r = r, .dir = dir, .stack_dir = stack_dir && *stack_dir ? stack_dir : NULL, .err = err
+        };
+        int rr = tree_of(r, commit, &t, err);
+        if (rr < 0)
+                return rr;
+        if (git_tree_walk(t, GIT_TREEWALK_PRE, export_cb, &x) < 0)
+                return x.rr < 0 ? x.rr : git_fail(err, -1, "cannot write out the commit");
+        return 0;
+}
+
+int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *t = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        git_blob *blob = NULL;
+        int rr = tree_of(r, commit, &t, err);
+        if (rr < 0)
+                return rr;
+        if (git_tree_entry_bypath(&e, t, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+                return -ENOENT;
+        if (git_blob_lookup(&blob, r->repo, git_tree_entry_id(e)) < 0)
+                return git_fail(err, -1, "cannot read a file of the commit");
+        size_t len = (size_t)git_blob_rawsize(blob);
+        if (len > REPO_FILE_MAX) {
+                git_blob_free(blob);
+                return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (%zu bytes)", len);
+        }
+        char *buf = malloc(len + 1);
+        if (!buf) {
+                git_blob_free(blob);
+                return -ENOMEM;
+        }
+        memcpy(buf, git_blob_rawcontent(blob), len);
+        buf[len] = '\0';
+        git_blob_free(blob);
+        *ret = buf;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}

@@ -1,0 +1,52 @@
+/* repo.h: the user's config repo through libgit2: which stacks a commit holds, what changed between two
+ * commits, and a commit's stack written out to a directory so the compose loader can read it.
+ *
+ * A Repo owns its libgit2 handles. StackList entries own their strings. Nothing here reads the working
+ * tree: every answer comes from git objects, so --rev and rollbacks see exactly what a commit holds. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/error.h"
+
+typedef struct Repo Repo;
+
+typedef struct StackDesc {
+        char *name;
+        char *dir;      /* repo-relative directory ("stacks/web", or "" for the flat layout) */
+        char *file;     /* repo-relative compose file, for the flat layout; NULL: the standard names */
+        char *env_file; /* flat layout: none */
+} StackDesc;
+
+typedef struct StackList {
+        StackDesc *items;
+        size_t n;
+} StackList;
+
+int repo_open(const char *path, Repo **ret, BerthError *err);
+Repo *repo_free(Repo *r);
+/* The full hex id of a revision ("HEAD", a branch, a sha); ret is 41 bytes. */
+int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err);
+/* A stable identity for the repo: the origin URL without credentials, else the path. Owned by r. */
+const char *repo_identity(Repo *r);
+/* The stacks the commit holds, both layouts, sorted by name. Invalid names are skipped with a warning
+ * through warn (they can never be deployed: the name would not be safe). */
+int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *, const char *), void *ud,
+                BerthError *err);
+void stack_list_done(StackList *l);
+const StackDesc *stack_list_find(const StackList *l, const char *name);
+/* 1 if the commit exists in the repo, 0 if not (force-pushed away, or never fetched). */
+int repo_has_commit(Repo *r, const char *commit);
+/* 1 if descendant descends from ancestor (or is it), 0 if not. */
+int repo_descends(Repo *r, const char *descendant, const char *ancestor, BerthError *err);
+/* Calls fn for every path that differs between the two commits (NULL from: everything). */
+int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void *, const char *), void *ud,
+                       BerthError *err);
+/* Writes the commit's tree into dir, leaving out stacks/<other> and images/: what a stack may use. */
+int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
+/* A file of the commit, or -ENOENT. */
+int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Repo *, repo_free)
+#define _cleanup_repo_ _cleanup_(repo_freep)

@@ -1,0 +1,646 @@
+/* reconcile.c: per-stack decisions from git and live labels, and their execution. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../compose/yaml.h"
+#include "../deploy/live.h"
+#include "../util/fileio.h"
+#include "../util/units.h"
+#include "reconcile.h"
+
+const char *stack_verdict_name(StackVerdict v)
+{
+        static const char *const names[] = { "skip", "deploy", "update", "remove", "refused", "invalid" };
+        return v <= VERDICT_INVALID ? names[v] : "?";
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path) < 0 ? 0 : 0;
+}
+
+static void stack_plan_done(StackPlan *s)
+{
+        free(s->name);
+        if (s->workdir)
+                nftw(s->workdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+        free(s->workdir);
+        free(s->project_dir);
+        project_free(s->project);
+        stack_result_done(&s->result);
+}
+
+void reconcile_plan_done(ReconcilePlan *plan)
+{
+        for (size_t i = 0; i < plan->n; i++)
+                stack_plan_done(&plan->stacks[i]);
+        free(plan->stacks);
+        free(plan->repo_identity);
+        *plan = (ReconcilePlan){ 0 };
+}
+
+size_t reconcile_changes(const ReconcilePlan *plan)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < plan->n; i++)
+                n += plan->stacks[i].verdict == VERDICT_DEPLOY ||
+                     plan->stacks[i].verdict == VERDICT_UPDATE || plan->stacks[i].verdict == VERDICT_REMOVE;
+        return n;
+}
+
+static StackPlan *add_stack(ReconcilePlan *plan, size_t *alloc, const char *name)
+{
+        if (plan->n == *alloc) {
+                size_t n = *alloc ? *alloc * 2 : 32;
+                StackPlan *v = realloc(plan->stacks, n * sizeof(StackPlan));
+                if (!v)
+                        return NULL;
+                plan->stacks = v;
+                *alloc = n;
+        }
+        StackPlan *s = &plan->stacks[plan->n];
+        *s = (StackPlan){ .name = strdup(name) };
+        if (!s->name)
+                return NULL;
+        plan->n++;
+        return s;
+}
+
+/* ---- what changed between two commits, computed once per deployed commit ---- */
+
+typedef struct Changes {
+        char from[41];
+        char **paths;
+        size_t n, alloc;
+        struct Changes *next;
+} Changes;
+
+static int changes_add(void *ud, const char *path)
+{
+        Changes *c = ud;
+        if (c->n == c->alloc) {
+                size_t n = c->alloc ? c->alloc * 2 : 64;
+                char **v = realloc(c->paths, n * sizeof(char *));
+                if (!v)
+                        return -ENOMEM;
+                c->paths = v;
+                c->alloc = n;
+        }
+        return (c->paths[c->n++] = strdup(path)) ? 0 : -ENOMEM;
+}
+
+static void changes_free(Changes *c)
+{
+        while (c) {
+                Changes *next = c->next;
+                for (size_t i = 0; i < c->n; i++)
+                        free(c->paths[i]);
+                free(c->paths);
+                free(c);
+                c = next;
+        }
+}
+
+static int changes_between(Repo *repo, Changes **cache, const char *from, const char *to, Changes **ret,
+                           BerthError *err)
+{
+        for (Changes *c = *cache; c; c = c->next)
+                if (strcmp(c->from, from) == 0) {
+                        *ret = c;
+                        return 0;
+                }
+        Changes *c = calloc(1, sizeof(Changes));
+        if (!c)
+                return -ENOMEM;
+        snprintf(c->from, sizeof(c->from), "%s", from);
+        int r = repo_changed_paths(repo, from, to, changes_add, c, err);
+        if (r < 0) {
+                changes_free(c);
+                return r;
+        }
+        c->next = *cache;
+        *cache = c;
+        *ret = c;
+        return 0;
+}
+
+/* True when a changed path is the stack's own (its directory, or its flat-layout files) or one it
+ * recorded as read from outside (the io.berth.refs label). */
+static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c, const char **ret_path)
+{
+        size_t dl = strlen(d->dir);
+        for (size_t i = 0; i < c->n; i++) {
+                const char *p = c->paths[i];
+                bool hit = false;
+                if (dl && strncmp(p, d->dir, dl) == 0 && p[dl] == '/')
+                        hit = true;
+                if (!dl && d->file && strcmp(p, d->file) == 0)
+                        hit = true;
+                for (const char *r = refs; r && *r && !hit;) {
+                        const char *end = strchrnul(r, ',');
+                        hit = (size_t)(end - r) == strlen(p) && strncmp(r, p, (size_t)(end - r)) == 0;
+                        r = *end ? end + 1 : end;
+                }
+                if (hit) {
+                        *ret_path = p;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* ---- loading one stack from a commit ---- */
+
+static int load_stack(Repo *repo, const char *commit, const StackDesc *d, const ReconcileOptions *o,
+                      StackPlan *s, BerthError *err)
+{
+        char tmpl[] = "/tmp/berth-stack-XXXXXX";
+        int r;
+
+        if (!mkdtemp(tmpl))
+                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot make a temporary directory: %s",
+                                 strerror(errno));
+        if (!(s->workdir = strdup(tmpl)))
+                return -ENOMEM;
+        if ((r = repo_export(repo, commit, d->dir, s->workdir, err)) < 0)
+                return r;
+        s->project_dir = path_join(s->workdir, d->dir);
+        _cleanup_free_ char *file = d->file ? path_join(s->workdir, d->file) : NULL;
+        if (!s->project_dir || (d->file && !file))
+                return -ENOMEM;
+        char *files[] = { file, NULL };
+        ComposeOptions co = { .files = file ? files : NULL,
+                              .n_files = file ? 1 : 0,
+                              .project_name = d->name,
+                              .project_directory = s->project_dir,
+                              .os_env = o->env,
+                              .cwd = s->project_dir };
+        r = project_load(&co, &s->project, err);
+        if (r < 0) {
+                /* Errors name the file as the repo knows it, not as the temporary copy. */
+                size_t wl = strlen(s->workdir);
+                if (err && strncmp(err->file, s->workdir, wl) == 0 && err->file[wl] == '/')
+                        memmove(err->file, err->file + wl + 1, strlen(err->file + wl));
+        }
+        return r;
+}
+
+/* Repo files outside the stack's directory that its project read: compose files, env files, configs. */
+static char *outside_refs(const StackPlan *s, const StackDesc *d)
+{
+        StrBuf sb = STRBUF_INIT;
+        size_t wl = strlen(s->workdir);
+        size_t dl = strlen(d->dir);
+        cJSON *all = cJSON_CreateArray();
+        for (char **f = s->project->files; f && *f; f++)
+                cJSON_AddItemToArray(all, cJSON_CreateString(*f));
+        for (cJSON *svc = s->project->refs ? s->project->refs->child : NULL; svc; svc = svc->next)
+                for (cJSON *f = svc->child; f; f = f->next)
+                        cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring));
+        for (cJSON *f = all->child; f; f = f->next) {
+                const char *p = f->valuestring;
+                if (strncmp(p, s->workdir, wl) != 0 || p[wl] != '/')
+                        continue;
+                p += wl + 1;
+                if (dl && strncmp(p, d->dir, dl) == 0 && p[dl] == '/')
+                        continue; /* inside its own directory: covered by the directory */
+                if (sb.len && strstr(sb.buf, p))
+                        continue;
+                strbuf_addf(&sb, "%s%s", sb.len ? "," : "", p);
+        }
+        cJSON_Delete(all);
+        return strbuf_detach(&sb);
+}
+
+/* ---- the plan ---- */
+
+typedef struct LiveStack {
+        bool present;
+        bool all_running;
+        const char *repo;
+        const char *commit;
+        bool mixed_commits;
+        const char *refs;
+} LiveStack;
+
+static LiveStack live_stack(const LiveSet *live, const char *name)
+{
+        LiveStack l = { .all_running = true };
+        for (size_t i = 0; i < live->n; i++) {
+                const LiveContainer *c = &live->items[i];
+                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"), LABEL_PROJECT));
+                if (c->oneoff || !project || strcmp(project, name) != 0)
+                        continue;
+                l.present = true;
+                l.all_running &= c->state && strcmp(c->state, "running") == 0;
+                if (!l.repo)
+                        l.repo = c->repo;
+                if (!l.commit)
+                        l.commit = c->commit;
+                else if (!c->commit || strcmp(c->commit, l.commit) != 0)
+                        l.mixed_commits = true;
+                if (!l.refs)
+                        l.refs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"), LABEL_REFS));
+        }
+        return l;
+}
+
+static void warn_cb(void *ud, const char *msg)
+{
+        const ReconcileOptions *o = ud;
+        if (o->warn)
+                o->warn(o->ud, msg);
+}
+
+int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
+                   BerthError *err)
+{
+        ReconcilePlan plan = { 0 };
+        StackList stacks = { 0 };
+        LiveSet live = { 0 };
+        Changes *cache = NULL;
+        size_t alloc = 0;
+        int r;
+
+        if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0)
+                return r;
+        if (!(plan.repo_identity = strdup(repo_identity(repo))))
+                return -ENOMEM;
+        if ((r = repo_stacks(repo, plan.head, &stacks, warn_cb, (void *)o, err)) < 0 ||
+            (r = live_list(c, NULL, &live, err)) < 0)
+                goto out;
+
+        for (size_t i = 0; i < stacks.n; i++) {
+                const StackDesc *d = &stacks.items[i];
+                LiveStack ls = live_stack(&live, d->name);
+                StackPlan *s = add_stack(&plan, &alloc, d->name);
+                const char *path = NULL;
+                if (!s) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (ls.commit)
+                        snprintf(s->deployed, sizeof(s->deployed), "%s", ls.commit);
+                if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
+                    strcmp(ls.repo, "local") != 0) {
+                        s->verdict = VERDICT_REFUSED;
+                        snprintf(s->reason, sizeof(s->reason),
+                                 "stack \"%s\" on this engine belongs to another repo (%s)", d->name,
+                                 ls.repo);
+                        continue;
+                }
+                s->verdict = ls.present ? VERDICT_UPDATE : VERDICT_DEPLOY;
+                if (!ls.present)
+                        snprintf(s->reason, sizeof(s->reason), "new stack: not on this engine yet");
+                else if (!ls.commit || ls.mixed_commits || !repo_has_commit(repo, ls.commit))
+                        snprintf(s->reason, sizeof(s->reason),
+                                 ls.mixed_commits ? "deployed from several commits: full plan"
+                                 : ls.commit      ? "deployed commit %.12s is not in the repo (force-pushed "
+                                                    "away?): full plan"
+                                                  : "deployed without a commit (by hand?): full plan",
+                                 ls.commit ? ls.commit : "");
+                else {
+                        int desc = repo_descends(repo, ls.commit, plan.head, err);
+                        if (desc < 0) {
+                                r = desc;
+                                goto out;
+                        }
+                        if (desc && strcmp(ls.commit, plan.head) != 0 && !o->allow_downgrade) {
+                                s->verdict = VERDICT_REFUSED;
+                                snprintf(s->reason, sizeof(s->reason),
+                                         "%.12s is older than the deployed commit %.12s: refusing to "
+                                         "downgrade (an older "
+                                         "pipeline running late? use --allow-downgrade to roll back)",
+                                         plan.head, ls.commit);
+                                continue;
+                        }
+                        Changes *ch = NULL;
+                        if ((r = changes_between(repo, &cache, ls.commit, plan.head, &ch, err)) < 0)
+                                goto out;
+                        if (stack_touched(d, ls.refs, ch, &path))
+                                snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
+                                         path, ls.commit, plan.head);
+                        else if (!o->all && ls.all_running) {
+                                s->verdict = VERDICT_SKIP;
+                                snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", ls.commit);
+                                continue;
+                        } else
+                                snprintf(s->reason, sizeof(s->reason),
+                                         ls.all_running ? "checking live state (--all)"
+                                                        : "a container is not running: checking live state");
+                }
+                /* Parse and plan the services. An invalid stack fails alone, with its own error. */
+                if ((r = load_stack(repo, plan.head, d, o, s, &s->error)) < 0) {
+                        s->verdict = VERDICT_INVALID;
+                        r = 0;
+                        continue;
+                }
+                _cleanup_free_ char *refs = outside_refs(s, d);
+                StackOptions so = {
+                        .dry_run = true,
+                        .warn = o->warn,
+                        .ud = o->ud,
+                        .id = { .repo = plan.repo_identity, .commit = plan.head, .refs = refs }
+                };
+                if ((r = stack_up(c, s->project, &so, &s->result, &s->error)) < 0) {
+                        s->verdict = VERDICT_INVALID;
+                        r = 0;
+                        continue;
+                }
+                if (s->verdict == VERDICT_UPDATE && plan_changes(&s->result.plan) == 0) {
+                        s->verdict = VERDICT_SKIP;
+                        size_t n = strlen(s->reason);
+                        snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date");
+                }
+        }
+        /* Stacks this repo deployed that the commit no longer has. */
+        for (size_t i = 0; i < live.n; i++) {
+                const LiveContainer *lc = &live.items[i];
+                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
+                bool seen = false;
+                if (!project || !lc->repo || strcmp(lc->repo, plan.repo_identity) != 0 ||
+                    stack_list_find(&stacks, project))
+                        continue;
+                for (size_t k = 0; k < plan.n && !seen; k++)
+                        seen = strcmp(plan.stacks[k].name, project) == 0;
+                if (seen)
+                        continue;
+                StackPlan *s = add_stack(&plan, &alloc, project);
+                if (!s) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (lc->commit)
+                        snprintf(s->deployed, sizeof(s->deployed), "%s", lc->commit);
+                s->verdict = o->prune ? VERDICT_REMOVE : VERDICT_SKIP;
+                snprintf(s->reason, sizeof(s->reason), "removed from git%s",
+                         o->prune ? "" : "; kept (prune: false)");
+        }
+        *ret = plan;
+        plan = (ReconcilePlan){ 0 };
+out:
+        changes_free(cache);
+        live_done(&live);
+        stack_list_done(&stacks);
+        reconcile_plan_done(&plan);
+        return r;
+}
+
+/* ---- apply ---- */
+
+typedef struct ProgressCtx {
+        const ReconcileOptions *o;
+        const char *stack;
+} ProgressCtx;
+
+static void stack_progress(void *ud, const Action *a, const char *phase, const char *error)
+{
+        ProgressCtx *p = ud;
+        if (p->o->progress)
+                p->o->progress(p->o->ud, p->stack, a, phase, error);
+}
+
+static void stack_warn(void *ud, const char *msg)
+{
+        ProgressCtx *p = ud;
+        if (p->o->warn)
+                p->o->warn(p->o->ud, msg);
+}
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int rollback(EngineClient *c, Repo *repo, ReconcilePlan *plan, StackPlan *s,
+                    const ReconcileOptions *o)
+{
+        StackPlan old = { .name = s->name };
+        StackList stacks = { 0 };
+        BerthError err = { 0 };
+        int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
+        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
+        if (!d) {
+                stack_list_done(&stacks);
+                return -ENOENT;
+        }
+        r = load_stack(repo, s->deployed, d, o, &old, &err);
+        _cleanup_free_ char *refs = r >= 0 ? outside_refs(&old, d) : NULL;
+        ProgressCtx pc = { .o = o, .stack = s->name };
+        StackOptions so = { .parallel = o->parallel,
+                            .timeout_s = o->health_timeout_s,
+                            .wait = false,
+                            .warn = stack_warn,
+                            .progress = stack_progress,
+                            .ud = &pc,
+                            .id = { .repo = plan->repo_identity, .commit = s->deployed, .refs = refs } };
+        if (r >= 0)
+                r = stack_up(c, old.project, &so, &old.result, &err);
+        old.name = NULL;
+        stack_plan_done(&old);
+        stack_list_done(&stacks);
+        return r;
+}
+
+int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
+                    BerthError *err)
+{
+        for (size_t i = 0; i < plan->n; i++) {
+                StackPlan *s = &plan->stacks[i];
+                ProgressCtx pc = { .o = o, .stack = s->name };
+                double start = now_s();
+                int r = 0;
+
+                if (s->verdict == VERDICT_SKIP || s->verdict == VERDICT_REFUSED ||
+                    s->verdict == VERDICT_INVALID)
+                        continue;
+                s->applied = true;
+                if (s->verdict == VERDICT_REMOVE) {
+                        DownOptions d = { .volumes = o->prune_volumes,
+                                          .parallel = o->parallel,
+                                          .timeout_s = -1 };
+                        r = stack_down(c, s->name, &d, &s->error);
+                } else {
+                        StackList stacks = { 0 };
+                        const StackDesc *d = NULL;
+                        _cleanup_free_ char *refs = NULL;
+                        if ((r = repo_stacks(repo, plan->head, &stacks, NULL, NULL, &s->error)) >= 0)
+                                d = stack_list_find(&stacks, s->name);
+                        if (d)
+                                refs = outside_refs(s, d);
+                        stack_list_done(&stacks);
+                        stack_result_done(&s->result);
+                        StackOptions so = {
+                                .parallel = o->parallel,
+                                .timeout_s = o->health_timeout_s,
+                                .wait = true,
+                                .warn = stack_warn,
+                                .progress = stack_progress,
+                                .ud = &pc,
+                                .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = refs }
+                        };
+                        r = stack_up(c, s->project, &so, &s->result, &s->error);
+                        /* The health gate: what changed and did not come up is put back as it was. */
+                        if (r < 0 && s->result.report.n && s->deployed[0] &&
+                            repo_has_commit(repo, s->deployed) && rollback(c, repo, plan, s, o) >= 0)
+                                s->rolled_back = true;
+                }
+                s->ok = r >= 0;
+                s->seconds = now_s() - start;
+        }
+        return 0;
+}
+
+/* ---- settings, report, lock ---- */
+
+int reconcile_settings(Repo *repo, const char *commit, ReconcileOptions *o, BerthError *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        size_t len;
+        int r = repo_read(repo, commit, "berth.yaml", &buf, &len, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!map)
+                return -ENOMEM;
+        if ((r = yaml_load(buf, len, "berth.yaml", NULL, map, &doc, err)) < 0)
+                return r;
+        cJSON *v;
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune")) && cJSON_IsBool(v))
+                o->prune = cJSON_IsTrue(v);
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune_volumes")) && cJSON_IsBool(v))
+                o->prune_volumes = cJSON_IsTrue(v);
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel")) && cJSON_IsNumber(v) &&
+            v->valuedouble >= 1)
+                o->parallel = (unsigned)v->valuedouble;
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
+                int64_t ns;
+                if (cJSON_IsNumber(v))
+                        o->health_timeout_s = (long)v->valuedouble;
+                else if (cJSON_IsString(v) && units_parse_duration(v->valuestring, &ns) == 0)
+                        o->health_timeout_s = (long)(ns / 1000000000);
+                else {
+                        const SrcPos *p = srcmap_get(map, v);
+                        return error_set(err, -EINVAL, "berth.yaml", p ? p->line : 0, p ? p->col : 0,
+                                         "health_timeout", "must be a duration like \"60s\"");
+                }
+        }
+        return 0;
+}
+
+cJSON *reconcile_report_json(const ReconcilePlan *plan)
+{
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "commit", plan->head);
+        cJSON_AddStringToObject(doc, "repo", plan->repo_identity ? plan->repo_identity : "");
+        cJSON *stacks = cJSON_AddArrayToObject(doc, "stacks");
+        for (size_t i = 0; i < plan->n; i++) {
+                const StackPlan *s = &plan->stacks[i];
+                cJSON *o = cJSON_CreateObject();
+                char line[1200];
+                cJSON_AddStringToObject(o, "stack", s->name);
+                cJSON_AddStringToObject(o, "action", stack_verdict_name(s->verdict));
+                cJSON_AddStringToObject(o, "reason", s->reason);
+                if (s->deployed[0])
+                        cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
+                if (s->error.set)
+                        cJSON_AddStringToObject(o, "error", error_format(&s->error, line, sizeof(line)));
+                if (s->applied) {
+                        cJSON_AddStringToObject(o, "result",
+                                                s->ok            ? "ok"
+                                                : s->rolled_back ? "failed, rolled back"
+                                                                 : "failed");
+                        cJSON_AddNumberToObject(o, "seconds", s->seconds);
+                }
+                cJSON *svc = cJSON_AddArrayToObject(o, "services");
+                for (size_t k = 0; k < s->result.plan.n; k++) {
+                        const Action *a = &s->result.plan.actions[k];
+                        cJSON *x = cJSON_CreateObject();
+                        cJSON_AddStringToObject(x, "service", a->service);
+                        cJSON_AddStringToObject(x, "container", a->container_name);
+                        cJSON_AddStringToObject(x, "action", action_kind_name(a->kind));
+                        cJSON_AddStringToObject(x, "reason", a->reason);
+                        cJSON_AddItemToArray(svc, x);
+                }
+                cJSON_AddItemToArray(stacks, o);
+        }
+        return doc;
+}
+
+#define LOCK_NAME "berth-lock"
+
+int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s, BerthError *err)
+{
+        double deadline = now_s() + (double)wait_s;
+        for (;;) {
+                _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+                char expires[32];
+                BerthError e = { 0 };
+                snprintf(expires, sizeof(expires), "%lld", (long long)time(NULL) + ttl_s);
+                cJSON_AddStringToObject(body, "Name", LOCK_NAME);
+                cJSON_AddTrueToObject(body, "CheckDuplicate");
+                cJSON_AddTrueToObject(body, "Internal");
+                cJSON *labels = cJSON_AddObjectToObject(body, "Labels");
+                cJSON_AddStringToObject(labels, "io.berth.lock.holder", holder);
+                cJSON_AddStringToObject(labels, "io.berth.lock.expires", expires);
+                int r = engine_call(c, "POST", "/networks/create", body, "take the reconcile lock", 0, NULL,
+                                    NULL, &e);
+                if (r >= 0)
+                        return 0;
+                if (r != -EEXIST) {
+                        *err = e;
+                        return r;
+                }
+                _cleanup_cjson_ cJSON *held = NULL;
+                if (engine_call(c, "GET", "/networks/" LOCK_NAME, NULL, "inspect the reconcile lock", 0,
+                                NULL, &held, &e) < 0)
+                        continue; /* released in between */
+                cJSON *hl = cJSON_GetObjectItemCaseSensitive(held, "Labels");
+                const char *who =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hl, "io.berth.lock.holder"));
+                const char *exp =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hl, "io.berth.lock.expires"));
+                long long until = exp ? strtoll(exp, NULL, 10) : 0;
+                if (until < (long long)time(NULL)) {
+                        /* A holder that died leaves a stale lock; it expires. */
+                        engine_call(c, "DELETE", "/networks/" LOCK_NAME, NULL, "remove a stale lock", 0,
+                                    NULL, NULL, &e);
+                        continue;
+                }
+                if (now_s() >= deadline)
+                        return error_set(err, -EBUSY, NULL, 0, 0, NULL,
+                                         "another reconcile holds the lock on this engine (%s, until %lld); "
+                                         "waited %lds",
+                                         who ? who : "?", until, wait_s);
+                struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000L };
+                nanosleep(&ts, NULL);
+        }
+}
+
+int reconcile_unlock(EngineClient *c, const char *holder)
+{
+        _cleanup_cjson_ cJSON *held = NULL;
+        BerthError e = { 0 };
+        if (engine_call(c, "GET", "/networks/" LOCK_NAME, NULL, "inspect the reconcile lock", 0, NULL, &held,
+                        &e) < 0)
+                return 0;
+        const char *who = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(held, "Labels"), "io.berth.lock.holder"));
+        if (who && strcmp(who, holder) == 0)
+                return engine_call(c, "DELETE", "/networks/" LOCK_NAME, NULL, "release the reconcile lock",
+                                   0, NULL, NULL, &e);
+        return 0;
+}

@@ -1,0 +1,77 @@
+/* reconcile.h: a config repo's commit against what one engine runs, stack by stack.
+ *
+ * reconcile_plan() decides, for every stack in the commit and every stack this repo deployed, what to
+ * do and why, reading the deployed commit from the live labels and diffing it against the target with
+ * libgit2. A stack whose files (and the files it references) did not change, and whose containers all
+ * run, is skipped without being parsed. A stack that fails to load is marked invalid on its own.
+ * reconcile_apply() carries the plan out, health-gated: a stack that does not come up healthy is
+ * redeployed from its previous commit and reported as failed and rolled back. A ReconcilePlan owns
+ * everything in it, including the temporary directories it exported stacks to. */
+#pragma once
+
+#include "../deploy/stack.h"
+#include "../gitops/repo.h"
+
+typedef enum StackVerdict {
+        VERDICT_SKIP,    /* nothing to do */
+        VERDICT_DEPLOY,  /* new on this engine */
+        VERDICT_UPDATE,  /* changed: minimal update */
+        VERDICT_REMOVE,  /* gone from git: pruned */
+        VERDICT_REFUSED, /* an older commit than the deployed one, or another repo's stack */
+        VERDICT_INVALID, /* does not load: its file:line error */
+} StackVerdict;
+
+typedef struct StackPlan {
+        char *name;
+        StackVerdict verdict;
+        char reason[768];
+        char deployed[41]; /* the commit in its labels, "" if none */
+        char *workdir;     /* exported tree (owned: removed with the plan) */
+        char *project_dir; /* inside workdir */
+        Project *project;
+        StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
+        BerthError error;
+        /* after apply */
+        bool applied, ok, rolled_back;
+        double seconds;
+} StackPlan;
+
+typedef struct ReconcilePlan {
+        char head[41];
+        char *repo_identity;
+        StackPlan *stacks;
+        size_t n;
+} ReconcilePlan;
+
+typedef struct ReconcileOptions {
+        const char *rev; /* default HEAD */
+        bool all;        /* check every stack against live state (drift) */
+        bool allow_downgrade;
+        bool prune;            /* remove stacks deleted from git (berth.yaml: prune) */
+        bool prune_volumes;    /* with them, their volumes (berth.yaml: prune_volumes) */
+        long health_timeout_s; /* the health gate */
+        unsigned parallel;
+        const EnvMap *env; /* the process environment, for interpolation */
+        void (*warn)(void *ud, const char *msg);
+        void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
+        void *ud;
+} ReconcileOptions;
+
+int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
+                   BerthError *err);
+int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
+                    BerthError *err);
+void reconcile_plan_done(ReconcilePlan *plan);
+const char *stack_verdict_name(StackVerdict v);
+/* Stacks that change something (deploy, update, remove). */
+size_t reconcile_changes(const ReconcilePlan *plan);
+/* The plan (and outcome, after apply) as a JSON document; owned by the caller. */
+cJSON *reconcile_report_json(const ReconcilePlan *plan);
+
+/* Settings from berth.yaml at the commit, over o's defaults. */
+int reconcile_settings(Repo *repo, const char *commit, ReconcileOptions *o, BerthError *err);
+
+/* The engine-wide lock that serialises reconcilers from different pipelines: a network with a fixed
+ * name, which the engine refuses to create twice, labelled with its holder and an expiry. */
+int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s, BerthError *err);
+int reconcile_unlock(EngineClient *c, const char *holder);

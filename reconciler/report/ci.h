@@ -1,0 +1,24 @@
+/* ci.h: human output of a reconcile, shaped for the CI it runs in: GitLab collapsible sections when
+ * GITLAB_CI is set, GitHub ::group:: lines and the step summary when GITHUB_ACTIONS is set, plain
+ * text otherwise. Reads a ReconcilePlan; writes to the given stream (and $GITHUB_STEP_SUMMARY). */
+#pragma once
+
+#include <stdio.h>
+
+#include "../reconcile/reconcile.h"
+
+typedef enum CiKind {
+        CI_NONE,
+        CI_GITLAB,
+        CI_GITHUB,
+} CiKind;
+
+CiKind ci_detect(const EnvMap *env);
+void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title);
+void ci_section_end(FILE *f, CiKind ci, const char *id);
+/* The plan: one line per stack with its reason, then each changing container with its own. */
+void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan);
+/* The closing table: stack, action, result, duration. */
+void ci_print_summary(FILE *f, const ReconcilePlan *plan);
+/* GitHub: the same table in Markdown, appended to the step summary file. */
+int ci_step_summary(const char *path, const ReconcilePlan *plan);
