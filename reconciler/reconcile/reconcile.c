@@ -19,6 +19,17 @@ const char *stack_verdict_name(StackVerdict v)
         return v <= VERDICT_INVALID ? names[v] : "?";
 }
 
+const char *stack_result_name(const StackPlan *s)
+{
+        if (s->verdict == VERDICT_INVALID)
+                return "invalid";
+        if (s->verdict == VERDICT_REFUSED)
+                return "refused";
+        if (!s->applied)
+                return s->verdict == VERDICT_SKIP ? "unchanged" : "planned";
+        return s->ok ? "ok" : s->rolled_back ? "FAILED, rolled back" : "FAILED";
+}
+
 static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         return remove(path) < 0 ? 0 : 0;
@@ -223,8 +234,9 @@ typedef struct LiveStack {
         bool present;
         bool all_running;
         const char *repo;
-        const char *commit;
-        bool mixed_commits;
+        const char *commits[16]; /* distinct io.berth.commit values of its containers */
+        size_t n_commits;
+        bool unlabelled; /* a container without a commit (deployed by hand) */
         const char *refs;
 } LiveStack;
 
@@ -241,15 +253,47 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
                 l.all_running &= c->state && strcmp(c->state, "running") == 0;
                 if (!l.repo)
                         l.repo = c->repo;
-                if (!l.commit)
-                        l.commit = c->commit;
-                else if (!c->commit || strcmp(c->commit, l.commit) != 0)
-                        l.mixed_commits = true;
+                if (!c->commit)
+                        l.unlabelled = true;
+                else {
+                        bool seen = false;
+                        for (size_t k = 0; k < l.n_commits && !seen; k++)
+                                seen = strcmp(l.commits[k], c->commit) == 0;
+                        if (!seen && l.n_commits < ELEMENTSOF(l.commits))
+                                l.commits[l.n_commits++] = c->commit;
+                }
                 if (!l.refs)
                         l.refs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                 cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"), LABEL_REFS));
         }
         return l;
+}
+
+/* The commit a stack is deployed from: the newest of its containers' commits. A container a later
+ * reconcile left alone keeps its older label, but that reconcile covered the whole stack. NULL (and a
+ * reason) when there is no single line of history to read it from. */
+static const char *deployed_commit(Repo *repo, const LiveStack *ls, const char **ret_why)
+{
+        const char *newest = NULL;
+        if (ls->unlabelled || ls->n_commits == 0) {
+                *ret_why = "deployed without a commit (by hand?): full plan";
+                return NULL;
+        }
+        for (size_t i = 0; i < ls->n_commits; i++) {
+                BerthError e = { 0 };
+                if (!repo_has_commit(repo, ls->commits[i])) {
+                        *ret_why = "is not in the repo (force-pushed away?): full plan";
+                        return ls->commits[i];
+                }
+                if (!newest || repo_descends(repo, ls->commits[i], newest, &e) == 1)
+                        newest = ls->commits[i];
+                else if (repo_descends(repo, newest, ls->commits[i], &e) != 1) {
+                        *ret_why = "deployed from commits on diverged histories: full plan";
+                        return NULL;
+                }
+        }
+        *ret_why = NULL;
+        return newest;
 }
 
 static void warn_cb(void *ud, const char *msg)
@@ -286,8 +330,10 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         r = -ENOMEM;
                         goto out;
                 }
-                if (ls.commit)
-                        snprintf(s->deployed, sizeof(s->deployed), "%s", ls.commit);
+                const char *why = NULL;
+                const char *deployed = ls.present ? deployed_commit(repo, &ls, &why) : NULL;
+                if (deployed)
+                        snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
                 if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
                     strcmp(ls.repo, "local") != 0) {
                         s->verdict = VERDICT_REFUSED;
@@ -299,37 +345,34 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 s->verdict = ls.present ? VERDICT_UPDATE : VERDICT_DEPLOY;
                 if (!ls.present)
                         snprintf(s->reason, sizeof(s->reason), "new stack: not on this engine yet");
-                else if (!ls.commit || ls.mixed_commits || !repo_has_commit(repo, ls.commit))
-                        snprintf(s->reason, sizeof(s->reason),
-                                 ls.mixed_commits ? "deployed from several commits: full plan"
-                                 : ls.commit      ? "deployed commit %.12s is not in the repo (force-pushed "
-                                                    "away?): full plan"
-                                                  : "deployed without a commit (by hand?): full plan",
-                                 ls.commit ? ls.commit : "");
+                else if (why)
+                        snprintf(s->reason, sizeof(s->reason), "%s%.12s%s%s",
+                                 deployed ? "deployed commit " : "", deployed ? deployed : "",
+                                 deployed ? " " : "", why);
                 else {
-                        int desc = repo_descends(repo, ls.commit, plan.head, err);
+                        int desc = repo_descends(repo, deployed, plan.head, err);
                         if (desc < 0) {
                                 r = desc;
                                 goto out;
                         }
-                        if (desc && strcmp(ls.commit, plan.head) != 0 && !o->allow_downgrade) {
+                        if (desc && strcmp(deployed, plan.head) != 0 && !o->allow_downgrade) {
                                 s->verdict = VERDICT_REFUSED;
                                 snprintf(s->reason, sizeof(s->reason),
                                          "%.12s is older than the deployed commit %.12s: refusing to "
                                          "downgrade (an older "
                                          "pipeline running late? use --allow-downgrade to roll back)",
-                                         plan.head, ls.commit);
+                                         plan.head, deployed);
                                 continue;
                         }
                         Changes *ch = NULL;
-                        if ((r = changes_between(repo, &cache, ls.commit, plan.head, &ch, err)) < 0)
+                        if ((r = changes_between(repo, &cache, deployed, plan.head, &ch, err)) < 0)
                                 goto out;
                         if (stack_touched(d, ls.refs, ch, &path))
                                 snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
-                                         path, ls.commit, plan.head);
+                                         path, deployed, plan.head);
                         else if (!o->all && ls.all_running) {
                                 s->verdict = VERDICT_SKIP;
-                                snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", ls.commit);
+                                snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
                                 continue;
                         } else
                                 snprintf(s->reason, sizeof(s->reason),
@@ -558,13 +601,9 @@ cJSON *reconcile_report_json(const ReconcilePlan *plan)
                         cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
                 if (s->error.set)
                         cJSON_AddStringToObject(o, "error", error_format(&s->error, line, sizeof(line)));
-                if (s->applied) {
-                        cJSON_AddStringToObject(o, "result",
-                                                s->ok            ? "ok"
-                                                : s->rolled_back ? "failed, rolled back"
-                                                                 : "failed");
+                cJSON_AddStringToObject(o, "result", stack_result_name(s));
+                if (s->applied)
                         cJSON_AddNumberToObject(o, "seconds", s->seconds);
-                }
                 cJSON *svc = cJSON_AddArrayToObject(o, "services");
                 for (size_t k = 0; k < s->result.plan.n; k++) {
                         const Action *a = &s->result.plan.actions[k];
@@ -582,11 +621,73 @@ cJSON *reconcile_report_json(const ReconcilePlan *plan)
 
 #define LOCK_NAME "berth-lock"
 
+/* The lock networks: the engine does not make network names unique under concurrent creates, so
+ * every candidate is listed and the oldest (then the lowest id) is the one that holds the lock. */
+static int cmp_lock(const void *a, const void *b)
+{
+        const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+        const char *cx = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "Created"));
+        const char *cy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "Created"));
+        int c = strcmp(cx ? cx : "", cy ? cy : "");
+        if (c)
+                return c;
+        const char *ix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "Id"));
+        const char *iy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(y, "Id"));
+        return strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+static int lock_list(EngineClient *c, cJSON **ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *all = NULL;
+        strbuf_addstr(&path, "/networks?filters=");
+        engine_escape("{\"name\":[\"" LOCK_NAME "\"]}", &path);
+        int r = engine_call(c, "GET", path.buf, NULL, "list the reconcile lock", 0, NULL, &all, err);
+        if (r < 0)
+                return r;
+        /* The name filter matches substrings: keep the exact name, oldest first. */
+        size_t n = 0, k = 0;
+        for (cJSON *it = all ? all->child : NULL; it; it = it->next)
+                n++;
+        const cJSON **v = calloc(n ? n : 1, sizeof(cJSON *));
+        cJSON *out = cJSON_CreateArray();
+        if (!v || !out) {
+                free(v);
+                cJSON_Delete(out);
+                return -ENOMEM;
+        }
+        for (cJSON *it = all ? all->child : NULL; it; it = it->next) {
+                const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "Name"));
+                if (name && strcmp(name, LOCK_NAME) == 0)
+                        v[k++] = it;
+        }
+        qsort(v, k, sizeof(cJSON *), cmp_lock);
+        for (size_t i = 0; i < k; i++)
+                cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
+        free(v);
+        *ret = out;
+        return 0;
+}
+
+static void lock_delete(EngineClient *c, const char *id)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        BerthError e = { 0 };
+        strbuf_addf(&path, "/networks/%s", id);
+        engine_call(c, "DELETE", path.buf, NULL, "remove a reconcile lock", 0, NULL, NULL, &e);
+}
+
+static const char *lock_label(const cJSON *n, const char *key)
+{
+        return cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "Labels"), key));
+}
+
 int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s, BerthError *err)
 {
         double deadline = now_s() + (double)wait_s;
         for (;;) {
-                _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+                _cleanup_cjson_ cJSON *body = cJSON_CreateObject(), *created = NULL, *list = NULL;
                 char expires[32];
                 BerthError e = { 0 };
                 snprintf(expires, sizeof(expires), "%lld", (long long)time(NULL) + ttl_s);
@@ -597,34 +698,40 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
                 cJSON_AddStringToObject(labels, "io.berth.lock.holder", holder);
                 cJSON_AddStringToObject(labels, "io.berth.lock.expires", expires);
                 int r = engine_call(c, "POST", "/networks/create", body, "take the reconcile lock", 0, NULL,
-                                    NULL, &e);
-                if (r >= 0)
-                        return 0;
-                if (r != -EEXIST) {
+                                    &created, &e);
+                if (r < 0 && r != -EEXIST) {
                         *err = e;
                         return r;
                 }
-                _cleanup_cjson_ cJSON *held = NULL;
-                if (engine_call(c, "GET", "/networks/" LOCK_NAME, NULL, "inspect the reconcile lock", 0,
-                                NULL, &held, &e) < 0)
-                        continue; /* released in between */
-                cJSON *hl = cJSON_GetObjectItemCaseSensitive(held, "Labels");
-                const char *who =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hl, "io.berth.lock.holder"));
-                const char *exp =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hl, "io.berth.lock.expires"));
-                long long until = exp ? strtoll(exp, NULL, 10) : 0;
-                if (until < (long long)time(NULL)) {
-                        /* A holder that died leaves a stale lock; it expires. */
-                        engine_call(c, "DELETE", "/networks/" LOCK_NAME, NULL, "remove a stale lock", 0,
-                                    NULL, NULL, &e);
-                        continue;
-                }
-                if (now_s() >= deadline)
+                const char *my_id =
+                        r >= 0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(created, "Id"))
+                               : NULL;
+                if ((r = lock_list(c, &list, err)) < 0)
+                        return r;
+                cJSON *first = list->child;
+                const char *first_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "Id"));
+                if (my_id && first_id && strcmp(my_id, first_id) == 0)
+                        return 0;
+                if (my_id)
+                        lock_delete(c, my_id); /* lost the race: step back */
+                if (first) {
+                        const char *exp = lock_label(first, "io.berth.lock.expires");
+                        long long until = exp ? strtoll(exp, NULL, 10) : 0;
+                        if (until < (long long)time(NULL)) {
+                                /* A holder that died leaves a stale lock; it expires. */
+                                lock_delete(c, first_id);
+                                continue;
+                        }
+                        if (now_s() >= deadline) {
+                                const char *who = lock_label(first, "io.berth.lock.holder");
+                                return error_set(err, -EBUSY, NULL, 0, 0, NULL,
+                                                 "another reconcile holds the lock on this engine (%s, "
+                                                 "until %lld); waited %lds",
+                                                 who ? who : "?", until, wait_s);
+                        }
+                } else if (now_s() >= deadline)
                         return error_set(err, -EBUSY, NULL, 0, 0, NULL,
-                                         "another reconcile holds the lock on this engine (%s, until %lld); "
-                                         "waited %lds",
-                                         who ? who : "?", until, wait_s);
+                                         "cannot take the reconcile lock; waited %lds", wait_s);
                 struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000L };
                 nanosleep(&ts, NULL);
         }
@@ -632,15 +739,14 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
 
 int reconcile_unlock(EngineClient *c, const char *holder)
 {
-        _cleanup_cjson_ cJSON *held = NULL;
+        _cleanup_cjson_ cJSON *list = NULL;
         BerthError e = { 0 };
-        if (engine_call(c, "GET", "/networks/" LOCK_NAME, NULL, "inspect the reconcile lock", 0, NULL, &held,
-                        &e) < 0)
+        if (lock_list(c, &list, &e) < 0)
                 return 0;
-        const char *who = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(held, "Labels"), "io.berth.lock.holder"));
-        if (who && strcmp(who, holder) == 0)
-                return engine_call(c, "DELETE", "/networks/" LOCK_NAME, NULL, "release the reconcile lock",
-                                   0, NULL, NULL, &e);
+        for (cJSON *n = list->child; n; n = n->next) {
+                const char *who = lock_label(n, "io.berth.lock.holder");
+                if (who && strcmp(who, holder) == 0)
+                        lock_delete(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(n, "Id")));
+        }
         return 0;
 }

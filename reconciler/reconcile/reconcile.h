@@ -63,6 +63,8 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                     BerthError *err);
 void reconcile_plan_done(ReconcilePlan *plan);
 const char *stack_verdict_name(StackVerdict v);
+/* The outcome in a word or two: unchanged, planned, ok, FAILED, FAILED, rolled back, invalid, refused. */
+const char *stack_result_name(const StackPlan *s);
 /* Stacks that change something (deploy, update, remove). */
 size_t reconcile_changes(const ReconcilePlan *plan);
 /* The plan (and outcome, after apply) as a JSON document; owned by the caller. */

@@ -35,17 +35,6 @@ void ci_section_end(FILE *f, CiKind ci, const char *id)
                 fprintf(f, "::endgroup::\n");
 }
 
-static const char *result_of(const StackPlan *s)
-{
-        if (s->verdict == VERDICT_INVALID)
-                return "invalid";
-        if (s->verdict == VERDICT_REFUSED)
-                return "refused";
-        if (!s->applied)
-                return s->verdict == VERDICT_SKIP ? "unchanged" : "planned";
-        return s->ok ? "ok" : s->rolled_back ? "FAILED, rolled back" : "FAILED";
-}
-
 void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan)
 {
         char line[1200];
@@ -77,7 +66,7 @@ void ci_print_summary(FILE *f, const ReconcilePlan *plan)
                 char dur[32] = "-";
                 if (s->applied)
                         snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
-                fprintf(f, "%-22s %-8s %-22s %s\n", s->name, stack_verdict_name(s->verdict), result_of(s),
+                fprintf(f, "%-22s %-8s %-22s %s\n", s->name, stack_verdict_name(s->verdict), stack_result_name(s),
                         dur);
         }
 }
@@ -97,7 +86,7 @@ int ci_step_summary(const char *path, const ReconcilePlan *plan)
                 if (s->applied)
                         snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
                 fprintf(f, "| %s | %s | %s | %s | %s |\n", s->name, stack_verdict_name(s->verdict),
-                        result_of(s), dur, s->reason);
+                        stack_result_name(s), dur, s->reason);
         }
         return fclose(f) == 0 ? 0 : -EIO;
 }
