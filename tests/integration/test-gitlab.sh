@@ -1,0 +1,46 @@
+#!/bin/bash
+# test-gitlab.sh: the GitLab template run for real by gitlab-ci-local (shell executor): a config repo
+# that includes ci/gitlab/berth.gitlab-ci.yml is pushed to a bare origin and its pipeline deploys the
+# stacks; then a change and a deletion are pushed and the pipeline runs again. Checked with the docker CLI.
+. "$(dirname "$0")/../lib/tap.sh"
+[ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
+command -v gitlab-ci-local >/dev/null || tap_bail "gitlab-ci-local is not installed (tests/install-deps.sh installs it)"
+W=$(mktemp -d)
+stacks="glweb glapi glold"
+cleanup() { for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done; rm -rf "$W"; }
+trap cleanup EXIT
+cleanup_first() { for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done; }
+cleanup_first
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+git init -q --bare -b main "$W/origin.git"
+git clone -q "file://$W/origin.git" "$W/repo" 2>/dev/null
+cd "$W/repo" || exit 1
+mkdir -p ci stacks/glweb stacks/glapi stacks/glold
+cp "$SOURCE_DIR/ci/gitlab/berth.gitlab-ci.yml" ci/
+printf 'include:\n  - local: ci/berth.gitlab-ci.yml\n' >.gitlab-ci.yml
+for s in glweb glapi glold; do
+        printf 'services:\n  svc:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n    environment: [VERSION=1]\n' >"stacks/$s/compose.yaml"
+done
+git add -A && git commit -qm "three stacks" && git push -q origin main 2>/dev/null
+pipeline() { gitlab-ci-local --variable "BERTH=$BERTH" --variable "BERTH_DOCKER_HOST=$DOCKER_HOST" "$@" 2>&1; }
+
+out=$(pipeline)
+tap_like "the pipeline runs berth:reconcile and passes" "$? $out" "^0 .*PASS +berth:reconcile"
+tap_is "the stacks are live" "$(docker ps --filter label=io.berth.managed=true --format '{{.Label "com.docker.compose.project"}}' | grep '^gl' | sort | tr '\n' ' ')" "glapi glold glweb "
+report=$(find .gitlab-ci-local/artifacts -name berth-report.json | head -1)
+tap_is "the report was kept as an artifact" "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["stacks"]))' "$report" 2>&1)" "3"
+
+web=$(docker inspect -f '{{.Id}}' glweb-svc-1) api=$(docker inspect -f '{{.Id}}' glapi-svc-1)
+sed -i 's/VERSION=1/VERSION=2/' stacks/glweb/compose.yaml
+git rm -rq stacks/glold
+git commit -qam "change glweb, delete glold" && git push -q origin main 2>/dev/null
+out=$(pipeline --variable CI_PIPELINE_SOURCE=merge_request_event berth:plan)
+tap_like "a merge request runs berth:plan, which says what would change" "$? $out" "^0 .*stack glweb +update .*stack glold +remove +removed from git"
+tap_is "and changes nothing" "$(docker inspect -f '{{.Id}}' glweb-svc-1)" "$web"
+out=$(pipeline)
+tap_like "the second pipeline passes" "$? $out" "^0 .*PASS +berth:reconcile"
+tap_is "exactly the changed stack was updated" "$( [ "$(docker inspect -f '{{.Id}}' glweb-svc-1)" != "$web" ] && echo web-new; [ "$(docker inspect -f '{{.Id}}' glapi-svc-1)" = "$api" ] && echo api-same)" "web-new
+api-same"
+tap_like "with the new version" "$(docker inspect -f '{{.Config.Env}}' glweb-svc-1)" "VERSION=2"
+tap_is "and the deleted stack was removed" "$(docker ps -aq --filter label=com.docker.compose.project=glold | wc -l)" "0"
+tap_done
