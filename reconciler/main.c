@@ -11,6 +11,7 @@ static const Command commands[] = {
         { "ps", cmd_ps, "list the containers of a stack, or of every berth stack" },
         { "plan", cmd_plan, "print what a reconcile would change on the engine, and why" },
         { "reconcile", cmd_reconcile, "make the engine match the config repo's commit" },
+        { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
 };
 
 static void usage(FILE *f)

@@ -48,6 +48,7 @@ tap_is "and the repo's identity (its origin)" "$(label web-site-1 io.berth.repo)
 tap_is "the JSON report lists every stack" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sorted((s["stack"], s["result"]) for s in d["stacks"]))' "$W/report.json")" "[('api', 'ok'), ('flat', 'ok'), ('web', 'ok'), ('worker', 'ok')]"
 out=$(cd "$W/repo" && "$BERTH" plan --detailed-exitcode 2>&1)
 tap_is "nothing to do: plan exits 0" "$?" "0"
+tap_like "berth status shows each stack's commit, services and health" "$("$BERTH" status)" "api +${head1:0:12} +2/2 .*app,helper|api +${head1:0:12} +2/2 .*helper,app"
 tap_like "unchanged stacks are skipped, and say since when" "$out" "stack api +skip +unchanged since ${head1:0:12}"
 
 # A shared file changes: exactly the stack that reads it is updated.
@@ -93,8 +94,13 @@ tap_like "without --all an unchanged stack is not inspected" "$out" "stack api +
 out=$(rec --all --dry-run)
 tap_like "--all --dry-run reports the drift" "$out" "create +api-helper-1 +replica 1 is missing|create +api-helper-1 +new service"
 tap_is "and changes nothing" "$(docker ps -aq --filter name=api-helper-1 | wc -l)" "0"
+
 rec --all >/dev/null
 tap_is "--all repairs it" "$(docker inspect -f '{{.State.Running}}' api-helper-1)" "true"
+docker stop api-helper-1 >/dev/null
+tap_like "berth status shows a container stopped by hand as drift" "$("$BERTH" status)" "api +[0-9a-f]{12} +1/2 .*not running"
+out=$(rec)
+tap_like "and a plain reconcile notices it and starts it again" "$out" "start +api-helper-1 +container is exited"
 
 # The health gate: a version that never turns healthy is rolled back to the deployed one.
 mkdir -p stacks/flaky
