@@ -4,6 +4,8 @@
 # the busybox test image. rig_stop stops dockerd and removes everything. If dockerd does not come up,
 # rig_start prints why and returns 1: the caller must fail the run, never skip.
 #
+# Its bridge networks come from one private /16 in /24s: the defaults allow only about 30, and a
+# reconcile of 100 stacks makes 100. Containers are reached through ports on 127.0.0.1, never these.
 # rig_dockerd and rig_dockerd_kill restart and crash the engine for fault tests.
 #
 # Exports: DOCKER_HOST (the unix socket), BERTH_TEST_TLS_HOST, BERTH_TEST_CERTS (ca.pem, cert.pem and
@@ -54,6 +56,7 @@ rig_dockerd() {
         (setsid dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
                 --pidfile "$BERTH_RIG_DIR/dockerd.pid" \
                 -H "unix://$BERTH_RIG_DIR/docker.sock" -H "tcp://127.0.0.1:$port" \
+                --default-address-pool base=10.213.0.0/16,size=24 \
                 --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
                 --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
                 >>"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
