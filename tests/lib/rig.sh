@@ -12,6 +12,9 @@
 # key.pem for a client, as DOCKER_CERT_PATH expects), BERTH_TEST_BAD_CERTS (a client signed by another
 # CA), BERTH_TEST_IMAGE, BERTH_RIG_DIR.
 
+# Where this file is, resolved now: callers may change directory before rig_start.
+RIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 rig_free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -99,7 +102,7 @@ rig_start() {
         local ctx="$BERTH_RIG_DIR/image"
         mkdir -p "$ctx"
         cp /bin/busybox "$ctx/busybox" || { echo "rig: /bin/busybox missing (Debian package busybox-static)" >&2; return 1; }
-        cp "$(dirname "${BASH_SOURCE[0]}")/../../docker/test-image/Dockerfile" "$ctx/"
+        cp "$RIG_LIB_DIR/../../docker/test-image/Dockerfile" "$ctx/"
         if ! DOCKER_BUILDKIT=0 docker build -q -t "$BERTH_TEST_IMAGE" "$ctx" >"$BERTH_RIG_DIR/build.log" 2>&1; then
                 echo "rig: FATAL: cannot build the busybox test image:" >&2
                 cat "$BERTH_RIG_DIR/build.log" >&2
