@@ -11,6 +11,7 @@ static const Command commands[] = {
         { "ps", cmd_ps, "list the containers of a stack, or of every berth stack" },
         { "plan", cmd_plan, "print what a reconcile would change on the engine, and why" },
         { "reconcile", cmd_reconcile, "make the engine match the config repo's commit" },
+        { "rollback", cmd_rollback, "put one stack back as an earlier commit had it" },
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
 };
 

@@ -409,3 +409,44 @@ int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t 
                 *ret_len = len;
         return 0;
 }
+
+static int entry_oid(git_commit *c, const char *path, git_oid *ret)
+{
+        _cleanup_(git_tree_freep) git_tree *t = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        if (git_commit_tree(&t, c) < 0)
+                return -EIO;
+        if (git_tree_entry_bypath(&e, t, path) < 0)
+                return 0; /* absent: a zero id */
+        git_oid_cpy(ret, git_tree_entry_id(e));
+        return 1;
+}
+
+int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err)
+{
+        _cleanup_(git_commit_freep) git_commit *c = NULL;
+        git_oid oid, want = { { 0 } }, have;
+        int g;
+        if ((g = git_oid_fromstr(&oid, commit)) < 0 || (g = git_commit_lookup(&c, r->repo, &oid)) < 0)
+                return git_fail(err, g, "cannot read commit");
+        if (entry_oid(c, path, &want) < 0)
+                return git_fail(err, -1, "cannot read the commit's tree");
+        for (unsigned depth = 0; depth < 100000; depth++) {
+                git_commit *parent = NULL;
+                if (git_commit_parentcount(c) == 0)
+                        return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                         "\"%s\" has no earlier version in the history", path);
+                if ((g = git_commit_parent(&parent, c, 0)) < 0)
+                        return git_fail(err, g, "cannot read a parent commit");
+                git_commit_free(c);
+                c = parent;
+                memset(&have, 0, sizeof(have));
+                if (entry_oid(c, path, &have) < 0)
+                        return git_fail(err, -1, "cannot read a parent's tree");
+                if (!git_oid_equal(&have, &want)) {
+                        git_oid_tostr(ret, 41, git_commit_id(c));
+                        return 0;
+                }
+        }
+        return error_set(err, -ELOOP, NULL, 0, 0, NULL, "history too deep");
+}

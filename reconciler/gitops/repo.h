@@ -45,6 +45,9 @@ int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void
                        BerthError *err);
 /* Writes the commit's tree into dir, leaving out stacks/<other> and images/: what a stack may use. */
 int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
+/* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
+ * commit: where a stack was before its current version. -ENOENT when history has none. */
+int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);
 /* A file of the commit, or -ENOENT. */
 int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err);
 

@@ -323,6 +323,8 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
 
         for (size_t i = 0; i < stacks.n; i++) {
                 const StackDesc *d = &stacks.items[i];
+                if (o->only && strcmp(d->name, o->only) != 0)
+                        continue;
                 LiveStack ls = live_stack(&live, d->name);
                 StackPlan *s = add_stack(&plan, &alloc, d->name);
                 const char *path = NULL;
@@ -410,7 +412,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
                 bool seen = false;
                 if (!project || !lc->repo || strcmp(lc->repo, plan.repo_identity) != 0 ||
-                    stack_list_find(&stacks, project))
+                    stack_list_find(&stacks, project) || (o->only && strcmp(project, o->only) != 0))
                         continue;
                 for (size_t k = 0; k < plan.n && !seen; k++)
                         seen = strcmp(plan.stacks[k].name, project) == 0;

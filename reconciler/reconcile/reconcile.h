@@ -45,6 +45,7 @@ typedef struct ReconcilePlan {
 
 typedef struct ReconcileOptions {
         const char *rev; /* default HEAD */
+        const char *only; /* one stack (rollback); NULL: all of them */
         bool all;        /* check every stack against live state (drift) */
         bool allow_downgrade;
         bool prune;            /* remove stacks deleted from git (berth.yaml: prune) */

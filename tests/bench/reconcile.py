@@ -30,7 +30,17 @@ def run(cmd, cwd):
     return dt, ru.ru_maxrss
 
 
+def clear():
+    # Stacks of an earlier, interrupted run belong to another repo: berth would rightly refuse them.
+    names = [f"b{i:03d}" for i in range(STACKS)] + [f"c{i:03d}" for i in range(STACKS)]
+    procs = [subprocess.Popen([BERTH, "down", "-t", "0", "-p", n], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for n in names]
+    for p in procs:
+        p.wait()
+
+
 def main():
+    clear()
     d = tempfile.mkdtemp(prefix="berth-bench-rec-")
     subprocess.run(["git", "init", "-q", "-b", "main", d], check=True)
     for i in range(STACKS):
@@ -62,11 +72,7 @@ def main():
     print(f"no-op berth reconcile      {b * 1000:8.0f} ms  (median of {len(berth)}), peak RSS {rss:.1f} MiB")
     print(f"docker-compose up -d x{STACKS}  {c * 1000:8.0f} ms  (median of {len(compose)})")
     print(f"berth is {c / b:.0f}x faster")
-    subprocess.run([BERTH, "down", "-t", "0", "-p", "x"], capture_output=True)
-    for i in range(STACKS):
-        subprocess.run([BERTH, "down", "-t", "0", "-p", f"b{i:03d}"], capture_output=True)
-        subprocess.run(["docker-compose", "-p", f"c{i:03d}", "down", "-t", "0"], cwd=os.path.join(d, "stacks", f"b{i:03d}"),
-                       capture_output=True)
+    clear()
     shutil.rmtree(d)
 
 
