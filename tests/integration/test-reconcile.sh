@@ -161,4 +161,12 @@ wait
 tap_is "two reconcilers started at once both succeed" "$(cat "$W/r1.rc") $(cat "$W/r2.rc")" "0 0"
 tap_is "with no duplicate containers" "$(docker ps -a --filter label=com.docker.compose.project=flaky --format '{{.Names}}')" "flaky-svc-1"
 tap_like "running the newest version" "$(docker inspect -f '{{.Config.Env}}' flaky-svc-1)" "VERSION=concurrent"
+
+# berth rollback: one stack back to its previous version from git history, or to any commit.
+web=$(cid web-site-1)
+out=$(cd "$W/fresh" && "$BERTH" rollback api 2>&1)
+tap_like "berth rollback puts one stack back to its previous version" "$? $(docker inspect -f '{{.Config.Env}}' api-app-1)" "^0 .*MODE=one"
+tap_is "and leaves the other stacks alone" "$(cid web-site-1)" "$web"
+out=$(cd "$W/fresh" && "$BERTH" rollback api --to HEAD 2>&1)
+tap_like "--to REV takes it to any commit" "$(docker inspect -f '{{.Config.Env}}' api-app-1)" "MODE=two"
 tap_done
