@@ -57,15 +57,33 @@ int cmd_reconcile(int argc, char **argv)
 
         ReconcilePlan plan = { 0 };
         a.progress = on_progress;
-        r = cli_reconcile_prepare_locked(&a, &plan, a.dry_run ? NULL : holder);
+        /* Plan without the lock first: a run with nothing to change (the usual one) never waits for,
+         * or makes, the lock. With changes, the lock is taken and the plan made again under it, since
+         * another reconcile may have changed the engine in between. */
+        r = cli_reconcile_prepare(&a, &plan);
         if (r != EXIT_DONE) {
                 cli_reconcile_done(&a);
                 return r;
         }
+        bool locked = false;
+        if (!a.dry_run && reconcile_changes(&plan) > 0) {
+                BerthError err = { 0 };
+                reconcile_plan_done(&plan);
+                if ((r = reconcile_lock(a.engine, holder, a.lock_timeout_s, 1800, &err)) < 0) {
+                        cli_reconcile_done(&a);
+                        return cli_report_error(&err, r, "berth reconcile");
+                }
+                locked = true;
+                if ((r = reconcile_plan(a.engine, a.repo, &a.o, &plan, &err)) < 0) {
+                        reconcile_unlock(a.engine, holder);
+                        cli_reconcile_done(&a);
+                        return cli_report_error(&err, r, "berth reconcile");
+                }
+        }
         ci_section_start(stdout, ci, "berth_plan", "berth: plan");
         ci_print_plan(stdout, ci, &plan);
         ci_section_end(stdout, ci, "berth_plan");
-        if (!a.dry_run) {
+        if (locked) {
                 BerthError err = { 0 };
                 ci_section_start(stdout, ci, "berth_apply", "berth: apply");
                 reconcile_apply(a.engine, a.repo, &plan, &a.o, &err);

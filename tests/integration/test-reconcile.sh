@@ -141,7 +141,12 @@ docker run -d --name other-x-1 --label com.docker.compose.project=other --label 
 out=$(rec)
 tap_is "a stack another repo deployed is not pruned" "$(docker inspect -f '{{.State.Running}}' other-x-1)" "true"
 
-# The lock: a live lock makes a second reconciler wait, then fail clearly; a stale one expires.
+# The lock: a live lock makes a second reconciler wait, then fail clearly; a stale one expires. A run
+# with nothing to change never needs the lock, so there is a change pending here.
+out=$(rec)
+tap_like "with nothing to change, reconcile does not wait for the lock" "$out" "0 of [0-9]+ stacks to change"
+sed -i 's/"sleep", "3600"/"sleep", "3601"/' docker-compose-flat.yml
+commit "flat v2"
 docker network create --internal --label io.berth.lock.holder=ci-job-42 --label io.berth.lock.expires=$(($(date +%s) + 600)) berth-lock >/dev/null
 out=$(rec --lock-timeout 1)
 tap_like "a held lock makes reconcile fail clearly after --lock-timeout" "$? $out" "^1 .*another reconcile holds the lock on this engine \(ci-job-42"
@@ -152,6 +157,7 @@ tap_is "a stale lock expires" "$?" "0"
 tap_is "and the lock is released afterwards" "$(docker network ls -q --filter name=^berth-lock$ | wc -l)" "0"
 
 # Two reconcilers at once on one engine: both succeed, one after the other, and nothing is doubled.
+(cd "$W/fresh" && git pull -q --rebase=false origin main 2>/dev/null)
 sed -i 's/VERSION=rewritten/VERSION=concurrent/' "$W/fresh/stacks/flaky/compose.yaml"
 (cd "$W/fresh" && git commit -qam concurrent && git push -q origin main 2>/dev/null)
 g pull -q --rebase=false 2>/dev/null || g fetch -q
