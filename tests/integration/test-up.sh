@@ -7,7 +7,7 @@ DATA="$SOURCE_DIR/tests/data/deploy"
 WORK=$(mktemp -d)
 # Only this test's stacks: other tests share the engine and run beside it.
 cleanup() {
-        for s in feat order scale badimg extvol clash failing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in feat order scale badimg extvol clash failing netmode; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -53,6 +53,13 @@ tap_is "healthcheck from the file" "$(insp '{{.Config.Healthcheck.Test}} {{.Conf
 tap_like "docker-compose (the peer) sees the stack" "$(cd "$WORK/features" && docker-compose -p feat ps 2>&1)" "feat-web-1"
 tap_like "berth ps lists the stack" "$(berth ps -p feat)" "feat-web-1 +web +running"
 tap_is "berth ps --format json" "$(berth ps -p feat --format json | python3 -c 'import json,sys; print(sorted(c["Service"] for c in json.load(sys.stdin)))')" "['client', 'web']"
+
+# --- network_mode ---
+stage netmode
+(cd "$WORK/netmode" && berth up -p netmode --wait --timeout 60 >/dev/null 2>&1)
+tap_is "network_mode: service:X joins X's network namespace" "$(insp '{{.HostConfig.NetworkMode}}' netmode-side-1)" "container:netmode-web-1"
+tap_is "so the sidecar reaches the service on 127.0.0.1" "$(docker exec netmode-side-1 wget -q -O - http://127.0.0.1:8080/ 2>&1)" "shared"
+tap_is "network_mode: none has no network" "$(insp '{{.HostConfig.NetworkMode}} {{len .NetworkSettings.Networks}}' netmode-isolated-1)" "none 1"
 
 # --- minimal change -------------------------------------------------------------------------------
 before=$(insp '{{.Id}} {{.State.StartedAt}}' feat-web-1; insp '{{.Id}} {{.State.StartedAt}}' feat-client-1)
