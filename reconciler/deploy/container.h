@@ -20,12 +20,12 @@
 #define LABEL_STACK        "io.berth.stack"
 #define LABEL_COMMIT       "io.berth.commit"
 #define LABEL_CONTENT_HASH "io.berth.content-hash"
-#define LABEL_REFS "io.berth.refs"
+#define LABEL_REFS         "io.berth.refs"
 
 typedef struct DeployIdentity {
         const char *repo;   /* io.berth.repo; "local" outside a repo */
         const char *commit; /* io.berth.commit; may be NULL */
-        const char *refs;   /* io.berth.refs: repo files outside the stack's directory it reads; may be NULL */
+        const char *refs; /* io.berth.refs: repo files outside the stack's directory it reads; may be NULL */
 } DeployIdentity;
 
 typedef struct ContainerSpec {

@@ -269,31 +269,43 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
         return l;
 }
 
-/* The commit a stack is deployed from: the newest of its containers' commits. A container a later
- * reconcile left alone keeps its older label, but that reconcile covered the whole stack. NULL (and a
- * reason) when there is no single line of history to read it from. */
-static const char *deployed_commit(Repo *repo, const LiveStack *ls, const char **ret_why)
+/* The commits a stack is deployed from. Containers a reconcile left alone keep their older label, and
+ * a rollback labels what it replaced with an older commit than the rest, so both ends count: the
+ * oldest is where the diff starts (a superset: nothing changed is missed), the newest is what a
+ * downgrade is judged against. Both NULL, with a reason, when there is no single line of history. */
+static void deployed_commits(Repo *repo, const LiveStack *ls, const char **ret_oldest,
+                             const char **ret_newest, const char **ret_why)
 {
-        const char *newest = NULL;
+        const char *oldest = NULL, *newest = NULL;
+        *ret_oldest = *ret_newest = NULL;
+        *ret_why = NULL;
         if (ls->unlabelled || ls->n_commits == 0) {
                 *ret_why = "deployed without a commit (by hand?): full plan";
-                return NULL;
+                return;
         }
         for (size_t i = 0; i < ls->n_commits; i++) {
+                const char *c = ls->commits[i];
                 BerthError e = { 0 };
-                if (!repo_has_commit(repo, ls->commits[i])) {
+                if (!repo_has_commit(repo, c)) {
+                        *ret_oldest = c;
                         *ret_why = "is not in the repo (force-pushed away?): full plan";
-                        return ls->commits[i];
+                        return;
                 }
-                if (!newest || repo_descends(repo, ls->commits[i], newest, &e) == 1)
-                        newest = ls->commits[i];
-                else if (repo_descends(repo, newest, ls->commits[i], &e) != 1) {
+                if (!newest) {
+                        oldest = newest = c;
+                        continue;
+                }
+                if (repo_descends(repo, c, newest, &e) == 1)
+                        newest = c;
+                else if (repo_descends(repo, newest, c, &e) != 1) {
                         *ret_why = "deployed from commits on diverged histories: full plan";
-                        return NULL;
+                        return;
                 }
+                if (repo_descends(repo, oldest, c, &e) == 1)
+                        oldest = c;
         }
-        *ret_why = NULL;
-        return newest;
+        *ret_oldest = oldest;
+        *ret_newest = newest;
 }
 
 static void warn_cb(void *ud, const char *msg)
@@ -332,8 +344,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         r = -ENOMEM;
                         goto out;
                 }
-                const char *why = NULL;
-                const char *deployed = ls.present ? deployed_commit(repo, &ls, &why) : NULL;
+                const char *why = NULL, *deployed = NULL, *newest = NULL;
+                if (ls.present)
+                        deployed_commits(repo, &ls, &deployed, &newest, &why);
                 if (deployed)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
                 if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
@@ -352,26 +365,35 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                  deployed ? "deployed commit " : "", deployed ? deployed : "",
                                  deployed ? " " : "", why);
                 else {
-                        int desc = repo_descends(repo, deployed, plan.head, err);
+                        int desc = repo_descends(repo, newest, plan.head, err);
                         if (desc < 0) {
                                 r = desc;
                                 goto out;
                         }
-                        if (desc && strcmp(deployed, plan.head) != 0 && !o->allow_downgrade) {
+                        if (desc && strcmp(newest, plan.head) != 0 && !o->allow_downgrade) {
                                 s->verdict = VERDICT_REFUSED;
                                 snprintf(s->reason, sizeof(s->reason),
                                          "%.12s is older than the deployed commit %.12s: refusing to "
                                          "downgrade (an older "
                                          "pipeline running late? use --allow-downgrade to roll back)",
-                                         plan.head, deployed);
+                                         plan.head, newest);
                                 continue;
                         }
-                        Changes *ch = NULL;
-                        if ((r = changes_between(repo, &cache, deployed, plan.head, &ch, err)) < 0)
-                                goto out;
-                        if (stack_touched(d, ls.refs, ch, &path))
+                        /* Every container's commit against the target: a stack is touched if its files
+                         * changed since any of them (a rollback leaves older and newer labels side by side). */
+                        const char *from = NULL;
+                        bool touched = false;
+                        for (size_t k = 0; k < ls.n_commits && !touched; k++) {
+                                Changes *ch = NULL;
+                                if ((r = changes_between(repo, &cache, ls.commits[k], plan.head, &ch, err)) <
+                                    0)
+                                        goto out;
+                                touched = stack_touched(d, ls.refs, ch, &path);
+                                from = ls.commits[k];
+                        }
+                        if (touched)
                                 snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
-                                         path, deployed, plan.head);
+                                         path, from, plan.head);
                         else if (!o->all && ls.all_running) {
                                 s->verdict = VERDICT_SKIP;
                                 snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
@@ -712,8 +734,19 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
                         return r;
                 cJSON *first = list->child;
                 const char *first_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "Id"));
-                if (my_id && first_id && strcmp(my_id, first_id) == 0)
-                        return 0;
+                if (my_id && first_id && strcmp(my_id, first_id) == 0) {
+                        /* A network's Created time is set before it becomes visible, so a rival created
+                         * at the same moment may not be listed yet: look again after it has settled. */
+                        _cleanup_cjson_ cJSON *again = NULL;
+                        struct timespec settle = { .tv_sec = 0, .tv_nsec = 500000000L };
+                        nanosleep(&settle, NULL);
+                        if ((r = lock_list(c, &again, err)) < 0)
+                                return r;
+                        const char *still =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(again->child, "Id"));
+                        if (still && strcmp(still, my_id) == 0)
+                                return 0;
+                }
                 if (my_id)
                         lock_delete(c, my_id); /* lost the race: step back */
                 if (first) {

@@ -44,9 +44,9 @@ typedef struct ReconcilePlan {
 } ReconcilePlan;
 
 typedef struct ReconcileOptions {
-        const char *rev; /* default HEAD */
+        const char *rev;  /* default HEAD */
         const char *only; /* one stack (rollback); NULL: all of them */
-        bool all;        /* check every stack against live state (drift) */
+        bool all;         /* check every stack against live state (drift) */
         bool allow_downgrade;
         bool prune;            /* remove stacks deleted from git (berth.yaml: prune) */
         bool prune_volumes;    /* with them, their volumes (berth.yaml: prune_volumes) */

@@ -66,8 +66,8 @@ void ci_print_summary(FILE *f, const ReconcilePlan *plan)
                 char dur[32] = "-";
                 if (s->applied)
                         snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
-                fprintf(f, "%-22s %-8s %-22s %s\n", s->name, stack_verdict_name(s->verdict), stack_result_name(s),
-                        dur);
+                fprintf(f, "%-22s %-8s %-22s %s\n", s->name, stack_verdict_name(s->verdict),
+                        stack_result_name(s), dur);
         }
 }
 

@@ -42,7 +42,7 @@ tap_is "plan --detailed-exitcode exits 2 with changes pending" "$?" "2"
 tap_like "plan says why: new stacks" "$out" "stack web +deploy +new stack"
 out=$(rec --report "$W/report.json")
 tap_is "the first reconcile deploys everything" "$?" "0"
-tap_is "four stacks live, both layouts" "$(docker ps --filter label=io.berth.managed=true --format '{{.Label "com.docker.compose.project"}}' | sort -u | tr '\n' ' ')" "api flat web worker "
+tap_is "four stacks live, both layouts" "$(docker ps --filter "label=io.berth.repo=file://$W/origin" --format '{{.Label "com.docker.compose.project"}}' | sort -u | tr '\n' ' ')" "api flat web worker "
 tap_is "containers carry the commit they were deployed from" "$(label web-site-1 io.berth.commit)" "$head1"
 tap_is "and the repo's identity (its origin)" "$(label web-site-1 io.berth.repo)" "file://$W/origin"
 tap_is "the JSON report lists every stack" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sorted((s["stack"], s["result"]) for s in d["stacks"]))' "$W/report.json")" "[('api', 'ok'), ('flat', 'ok'), ('web', 'ok'), ('worker', 'ok')]"
@@ -164,7 +164,8 @@ g pull -q --rebase=false 2>/dev/null || g fetch -q
 (cd "$W/fresh" && "$BERTH" reconcile >"$W/r1.log" 2>&1; echo $? >"$W/r1.rc") &
 (cd "$W/fresh" && "$BERTH" reconcile >"$W/r2.log" 2>&1; echo $? >"$W/r2.rc") &
 wait
-tap_is "two reconcilers started at once both succeed" "$(cat "$W/r1.rc") $(cat "$W/r2.rc")" "0 0"
+tap_is "two reconcilers started at once both succeed" "$(cat "$W/r1.rc") $(cat "$W/r2.rc")" "0 0" || true
+[ "$(cat "$W/r1.rc") $(cat "$W/r2.rc")" = "0 0" ] || sed 's/^/#   /' "$W/r1.log" "$W/r2.log" | tail -40
 tap_is "with no duplicate containers" "$(docker ps -a --filter label=com.docker.compose.project=flaky --format '{{.Names}}')" "flaky-svc-1"
 tap_like "running the newest version" "$(docker inspect -f '{{.Config.Env}}' flaky-svc-1)" "VERSION=concurrent"
 
@@ -174,5 +175,5 @@ out=$(cd "$W/fresh" && "$BERTH" rollback api 2>&1)
 tap_like "berth rollback puts one stack back to its previous version" "$? $(docker inspect -f '{{.Config.Env}}' api-app-1)" "^0 .*MODE=one"
 tap_is "and leaves the other stacks alone" "$(cid web-site-1)" "$web"
 out=$(cd "$W/fresh" && "$BERTH" rollback api --to HEAD 2>&1)
-tap_like "--to REV takes it to any commit" "$(docker inspect -f '{{.Config.Env}}' api-app-1)" "MODE=two"
+tap_like "--to REV takes it to any commit" "$(docker inspect -f '{{.Config.Env}}' api-app-1)" "MODE=two" || printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
 tap_done
