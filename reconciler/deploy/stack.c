@@ -283,6 +283,20 @@ static int ensure_resources(EngineClient *c, const Project *p, const DeployIdent
 
 /* ---- up ---- */
 
+/* On failure, the service's last log lines go into the hint, on one line. */
+static void hint_logs(EngineClient *c, const LiveContainer *lc, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf logs = STRBUF_INIT;
+        BerthError le = { 0 };
+        if (ops_logs_tail(c, lc->id, 10, &logs, &le) >= 0 && logs.len) {
+                for (char *q = logs.buf; *q; q++)
+                        if (*q == '\n' || *q == '\r')
+                                *q = q[1] ? '|' : '\0';
+                error_hint(err, "service \"%s\", last log lines: %s", lc->service, logs.buf);
+        } else
+                error_hint(err, "service \"%s\"", lc->service);
+}
+
 static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthError *err)
 {
         LiveSet live = { 0 };
@@ -292,18 +306,31 @@ static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthErro
                 if (lc->oneoff || !lc->service ||
                     !cJSON_GetObjectItemCaseSensitive(services_of(p), lc->service))
                         continue;
-                r = ops_wait(c, lc->id, lc->name, WAIT_HEALTHY, timeout_s, err);
-                if (r < 0) {
-                        _cleanup_strbuf_ StrBuf logs = STRBUF_INIT;
-                        BerthError le = { 0 };
-                        if (ops_logs_tail(c, lc->id, 10, &logs, &le) >= 0 && logs.len) {
-                                /* The hint carries the service's last words, one line. */
-                                for (char *q = logs.buf; *q; q++)
-                                        if (*q == '\n' || *q == '\r')
-                                                *q = q[1] ? '|' : '\0';
-                                error_hint(err, "service \"%s\", last log lines: %s", lc->service, logs.buf);
-                        } else
-                                error_hint(err, "service \"%s\"", lc->service);
+                if ((r = ops_wait(c, lc->id, lc->name, WAIT_HEALTHY, timeout_s, err)) < 0)
+                        hint_logs(c, lc, err);
+        }
+        /* A service without a healthcheck can look running an instant before it exits: look once more
+         * after a moment, and fail on anything that stopped or restarted since. */
+        if (r >= 0) {
+                struct timespec settle = { .tv_sec = 1, .tv_nsec = 0 };
+                nanosleep(&settle, NULL);
+        }
+        for (size_t i = 0; i < live.n && r >= 0; i++) {
+                LiveContainer *lc = &live.items[i];
+                _cleanup_cjson_ cJSON *j = NULL;
+                if (lc->oneoff || !lc->service ||
+                    !cJSON_GetObjectItemCaseSensitive(services_of(p), lc->service))
+                        continue;
+                if ((r = ops_inspect(c, lc->id, &j, err)) < 0)
+                        break;
+                cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
+                double restarts = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "RestartCount"));
+                if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running")) || restarts > 0) {
+                        r = error_set(err, -ECHILD, NULL, 0, 0, NULL, "container \"%s\" %s (exit status %d)",
+                                      lc->name, restarts > 0 ? "is restarting" : "exited",
+                                      (int)cJSON_GetNumberValue(
+                                              cJSON_GetObjectItemCaseSensitive(state, "ExitCode")));
+                        hint_logs(c, lc, err);
                 }
         }
         live_done(&live);

@@ -57,7 +57,7 @@ tap_is "berth ps --format json" "$(berth ps -p feat --format json | python3 -c '
 # --- network_mode ---
 stage netmode
 (cd "$WORK/netmode" && berth up -p netmode --wait --timeout 60 >/dev/null 2>&1)
-tap_is "network_mode: service:X joins X's network namespace" "$(insp '{{.HostConfig.NetworkMode}}' netmode-side-1)" "container:netmode-web-1"
+tap_is "network_mode: service:X joins X's network namespace" "$(insp '{{.HostConfig.NetworkMode}}' netmode-side-1)" "container:$(insp '{{.Id}}' netmode-web-1)"
 tap_is "so the sidecar reaches the service on 127.0.0.1" "$(docker exec netmode-side-1 wget -q -O - http://127.0.0.1:8080/ 2>&1)" "shared"
 tap_is "network_mode: none has no network" "$(insp '{{.HostConfig.NetworkMode}} {{len .NetworkSettings.Networks}}' netmode-isolated-1)" "none 1"
 
