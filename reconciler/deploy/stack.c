@@ -326,8 +326,8 @@ static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthErro
                 cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
                 double restarts = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "RestartCount"));
                 if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running")) || restarts > 0) {
-                        r = error_set(err, -ECHILD, NULL, 0, 0, NULL, "container \"%s\" %s (exit status %d)",
-                                      lc->name, restarts > 0 ? "is restarting" : "exited",
+                        r = error_set(err, -ECHILD, NULL, 0, 0, NULL, "container \"%s\" %s with status %d",
+                                      lc->name, restarts > 0 ? "is restarting, last exited" : "exited",
                                       (int)cJSON_GetNumberValue(
                                               cJSON_GetObjectItemCaseSensitive(state, "ExitCode")));
                         hint_logs(c, lc, err);
