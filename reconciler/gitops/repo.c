@@ -152,7 +152,6 @@ void stack_list_done(StackList *l)
                 free(l->items[i].name);
                 free(l->items[i].dir);
                 free(l->items[i].file);
-                free(l->items[i].env_file);
         }
         free(l->items);
         *l = (StackList){ 0 };

@@ -14,9 +14,8 @@ typedef struct Repo Repo;
 
 typedef struct StackDesc {
         char *name;
-        char *dir;      /* repo-relative directory ("stacks/web", or "" for the flat layout) */
-        char *file;     /* repo-relative compose file, for the flat layout; NULL: the standard names */
-        char *env_file; /* flat layout: none */
+        char *dir;  /* repo-relative directory ("stacks/web", or "" for the flat layout) */
+        char *file; /* repo-relative compose file, for the flat layout; NULL: the standard names */
 } StackDesc;
 
 typedef struct StackList {

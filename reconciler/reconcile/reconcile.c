@@ -42,6 +42,7 @@ static void stack_plan_done(StackPlan *s)
                 nftw(s->workdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
         free(s->workdir);
         free(s->project_dir);
+        free(s->refs);
         project_free(s->project);
         stack_result_done(&s->result);
 }
@@ -409,12 +410,12 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         r = 0;
                         continue;
                 }
-                _cleanup_free_ char *refs = outside_refs(s, d);
+                s->refs = outside_refs(s, d);
                 StackOptions so = {
                         .dry_run = true,
                         .warn = o->warn,
                         .ud = o->ud,
-                        .id = { .repo = plan.repo_identity, .commit = plan.head, .refs = refs }
+                        .id = { .repo = plan.repo_identity, .commit = plan.head, .refs = s->refs }
                 };
                 if ((r = stack_up(c, s->project, &so, &s->result, &s->error)) < 0) {
                         s->verdict = VERDICT_INVALID;
@@ -538,14 +539,6 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                                           .timeout_s = -1 };
                         r = stack_down(c, s->name, &d, &s->error);
                 } else {
-                        StackList stacks = { 0 };
-                        const StackDesc *d = NULL;
-                        _cleanup_free_ char *refs = NULL;
-                        if ((r = repo_stacks(repo, plan->head, &stacks, NULL, NULL, &s->error)) >= 0)
-                                d = stack_list_find(&stacks, s->name);
-                        if (d)
-                                refs = outside_refs(s, d);
-                        stack_list_done(&stacks);
                         stack_result_done(&s->result);
                         StackOptions so = {
                                 .parallel = o->parallel,
@@ -554,7 +547,7 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                                 .warn = stack_warn,
                                 .progress = stack_progress,
                                 .ud = &pc,
-                                .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = refs }
+                                .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs }
                         };
                         r = stack_up(c, s->project, &so, &s->result, &s->error);
                         /* The health gate: what changed and did not come up is put back as it was. */

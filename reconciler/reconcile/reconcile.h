@@ -28,6 +28,7 @@ typedef struct StackPlan {
         char deployed[41]; /* the commit in its labels, "" if none */
         char *workdir;     /* exported tree (owned: removed with the plan) */
         char *project_dir; /* inside workdir */
+        char *refs;        /* repo files outside its directory that it reads (the io.berth.refs label) */
         Project *project;
         StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
         BerthError error;

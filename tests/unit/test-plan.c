@@ -42,6 +42,17 @@ static LiveContainer live(const char *service, unsigned number, const char *hash
                                 .state = strdup(state) };
 }
 
+static void live_items_free(LiveContainer *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(items[i].id);
+                free(items[i].name);
+                free(items[i].service);
+                free(items[i].hash);
+                free(items[i].state);
+        }
+}
+
 static const char *summary(const Plan *plan, char *buf, size_t size)
 {
         size_t n = 0;
@@ -118,13 +129,7 @@ TEST(each_live_container_gets_the_least_action)
         ASSERT_OK(plan_services(p, h, 3, &ls, true, &plan));
         ASSERT_CONTAINS(summary(&plan, buf, sizeof(buf)), "remove:gone#1");
         plan_done(&plan);
-        for (size_t i = 0; i < ls.n; i++) {
-                free(items[i].id);
-                free(items[i].name);
-                free(items[i].service);
-                free(items[i].hash);
-                free(items[i].state);
-        }
+        live_items_free(items, ls.n);
         project_free(p);
 }
 
@@ -143,13 +148,7 @@ TEST(unchanged_stack_has_no_changes)
         ASSERT_EQ(plan.n, 4);
         ASSERT_EQ(plan_changes(&plan), 0);
         plan_done(&plan);
-        for (size_t i = 0; i < ls.n; i++) {
-                free(items[i].id);
-                free(items[i].name);
-                free(items[i].service);
-                free(items[i].hash);
-                free(items[i].state);
-        }
+        live_items_free(items, ls.n);
         project_free(p);
 }
 
