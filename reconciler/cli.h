@@ -7,6 +7,7 @@
 #include "compose/project.h"
 #include "engine/engine.h"
 #include "reconcile/reconcile.h"
+#include "reconcile/settings.h"
 #include "util/error.h"
 
 enum {
@@ -75,22 +76,41 @@ void cli_compose_done(ComposeArgs *a);
 /* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
 int cli_engine_connect(const char *host, EngineClient **ret);
 
-/* What plan and reconcile share: their options, the repo, the engine, the settings. */
+/* One target of a run: its engine and its plan. */
+typedef struct TargetRun {
+        const Target *target; /* NULL: berth.yaml names no targets, the environment's engine */
+        EngineClient *engine; /* NULL when it could not be reached (said on stderr) */
+        ReconcilePlan plan;
+        bool planned, failed;
+} TargetRun;
+
+/* What plan, reconcile and rollback share: their options, the repo, the targets and their engines. */
 typedef struct ReconcileArgs {
         ReconcileOptions o;
-        const char *repo_path, *host, *report;
+        const char *repo_path, *host, *report, *target_name;
         bool json, detailed_exitcode, dry_run;
         long lock_timeout_s;
         EnvMap env;
         Repo *repo;
-        EngineClient *engine;
+        TargetList targets;
+        TargetRun *runs;
+        size_t n_runs;
+        const ReconcilePlan **plans;
         void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
 } ReconcileArgs;
 
 /* Parses the shared options; returns EXIT_DONE to go on, or the exit code to stop with. */
 int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FILE *), ReconcileArgs *a);
-/* Opens the repo and the engine, reads berth.yaml, plans. Prints errors; returns an exit code. */
-int cli_reconcile_prepare(ReconcileArgs *a, ReconcilePlan *plan);
-/* The same, holding the engine's reconcile lock first when holder is given. */
-int cli_reconcile_prepare_locked(ReconcileArgs *a, ReconcilePlan *plan, const char *holder);
+/* Opens the repo, reads berth.yaml at the commit and connects to each target (--target: one of them).
+ * A target that cannot be reached is marked failed and the others go on. Prints errors; returns an
+ * exit code. */
+int cli_reconcile_open(ReconcileArgs *a);
+/* (Re)plans one target, holding its engine's reconcile lock first when holder is given. */
+int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder);
+/* Open, then plan every target. */
+int cli_reconcile_prepare(ReconcileArgs *a);
+/* The plans made, in target order, for the summary and the report (owned by a). */
+const ReconcilePlan *const *cli_reconcile_plans(ReconcileArgs *a, size_t *ret_n);
+/* True when a target failed or a stack was invalid, refused or failed. */
+bool cli_reconcile_failed(const ReconcileArgs *a);
 void cli_reconcile_done(ReconcileArgs *a);

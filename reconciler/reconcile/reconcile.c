@@ -12,6 +12,7 @@
 #include "../util/fileio.h"
 #include "../util/units.h"
 #include "reconcile.h"
+#include "settings.h"
 
 const char *stack_verdict_name(StackVerdict v)
 {
@@ -53,6 +54,7 @@ void reconcile_plan_done(ReconcilePlan *plan)
                 stack_plan_done(&plan->stacks[i]);
         free(plan->stacks);
         free(plan->repo_identity);
+        free(plan->target);
         *plan = (ReconcilePlan){ 0 };
 }
 
@@ -328,15 +330,18 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
 
         if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0)
                 return r;
-        if (!(plan.repo_identity = strdup(repo_identity(repo))))
+        if (!(plan.repo_identity = strdup(repo_identity(repo))) ||
+            (o->target && !(plan.target = strdup(o->target->name)))) {
+                reconcile_plan_done(&plan);
                 return -ENOMEM;
+        }
         if ((r = repo_stacks(repo, plan.head, &stacks, warn_cb, (void *)o, err)) < 0 ||
             (r = live_list(c, NULL, &live, err)) < 0)
                 goto out;
 
         for (size_t i = 0; i < stacks.n; i++) {
                 const StackDesc *d = &stacks.items[i];
-                if (o->only && strcmp(d->name, o->only) != 0)
+                if ((o->only && strcmp(d->name, o->only) != 0) || !target_has_stack(o->target, d->name))
                         continue;
                 LiveStack ls = live_stack(&live, d->name);
                 StackPlan *s = add_stack(&plan, &alloc, d->name);
@@ -434,8 +439,10 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                         cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
                 bool seen = false;
+                bool in_git = project && stack_list_find(&stacks, project);
                 if (!project || !lc->repo || strcmp(lc->repo, plan.repo_identity) != 0 ||
-                    stack_list_find(&stacks, project) || (o->only && strcmp(project, o->only) != 0))
+                    (in_git && target_has_stack(o->target, project)) ||
+                    (o->only && strcmp(project, o->only) != 0))
                         continue;
                 for (size_t k = 0; k < plan.n && !seen; k++)
                         seen = strcmp(plan.stacks[k].name, project) == 0;
@@ -449,8 +456,13 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 if (lc->commit)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", lc->commit);
                 s->verdict = o->prune ? VERDICT_REMOVE : VERDICT_SKIP;
-                snprintf(s->reason, sizeof(s->reason), "removed from git%s",
-                         o->prune ? "" : "; kept (prune: false)");
+                if (in_git)
+                        snprintf(s->reason, sizeof(s->reason),
+                                 "berth.yaml maps it to other targets than %s%s", o->target->name,
+                                 o->prune ? "" : "; kept (prune: false)");
+                else
+                        snprintf(s->reason, sizeof(s->reason), "removed from git%s",
+                                 o->prune ? "" : "; kept (prune: false)");
         }
         *ret = plan;
         plan = (ReconcilePlan){ 0 };
@@ -563,76 +575,42 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
 
 /* ---- settings, report, lock ---- */
 
-int reconcile_settings(Repo *repo, const char *commit, ReconcileOptions *o, BerthError *err)
-{
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        size_t len;
-        int r = repo_read(repo, commit, "berth.yaml", &buf, &len, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        if (!map)
-                return -ENOMEM;
-        if ((r = yaml_load(buf, len, "berth.yaml", NULL, map, &doc, err)) < 0)
-                return r;
-        cJSON *v;
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune")) && cJSON_IsBool(v))
-                o->prune = cJSON_IsTrue(v);
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune_volumes")) && cJSON_IsBool(v))
-                o->prune_volumes = cJSON_IsTrue(v);
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel")) && cJSON_IsNumber(v) &&
-            v->valuedouble >= 1)
-                o->parallel = (unsigned)v->valuedouble;
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
-                int64_t ns;
-                if (cJSON_IsNumber(v))
-                        o->health_timeout_s = (long)v->valuedouble;
-                else if (cJSON_IsString(v) && units_parse_duration(v->valuestring, &ns) == 0)
-                        o->health_timeout_s = (long)(ns / 1000000000);
-                else {
-                        const SrcPos *p = srcmap_get(map, v);
-                        return error_set(err, -EINVAL, "berth.yaml", p ? p->line : 0, p ? p->col : 0,
-                                         "health_timeout", "must be a duration like \"60s\"");
-                }
-        }
-        return 0;
-}
-
-cJSON *reconcile_report_json(const ReconcilePlan *plan)
+cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n)
 {
         cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "commit", plan->head);
-        cJSON_AddStringToObject(doc, "repo", plan->repo_identity ? plan->repo_identity : "");
+        cJSON_AddStringToObject(doc, "commit", n ? plans[0]->head : "");
+        cJSON_AddStringToObject(doc, "repo", n && plans[0]->repo_identity ? plans[0]->repo_identity : "");
         cJSON *stacks = cJSON_AddArrayToObject(doc, "stacks");
-        for (size_t i = 0; i < plan->n; i++) {
-                const StackPlan *s = &plan->stacks[i];
-                cJSON *o = cJSON_CreateObject();
-                char line[1200];
-                cJSON_AddStringToObject(o, "stack", s->name);
-                cJSON_AddStringToObject(o, "action", stack_verdict_name(s->verdict));
-                cJSON_AddStringToObject(o, "reason", s->reason);
-                if (s->deployed[0])
-                        cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
-                if (s->error.set)
-                        cJSON_AddStringToObject(o, "error", error_format(&s->error, line, sizeof(line)));
-                cJSON_AddStringToObject(o, "result", stack_result_name(s));
-                if (s->applied)
-                        cJSON_AddNumberToObject(o, "seconds", s->seconds);
-                cJSON *svc = cJSON_AddArrayToObject(o, "services");
-                for (size_t k = 0; k < s->result.plan.n; k++) {
-                        const Action *a = &s->result.plan.actions[k];
-                        cJSON *x = cJSON_CreateObject();
-                        cJSON_AddStringToObject(x, "service", a->service);
-                        cJSON_AddStringToObject(x, "container", a->container_name);
-                        cJSON_AddStringToObject(x, "action", action_kind_name(a->kind));
-                        cJSON_AddStringToObject(x, "reason", a->reason);
-                        cJSON_AddItemToArray(svc, x);
+        for (size_t p = 0; p < n; p++)
+                for (size_t i = 0; i < plans[p]->n; i++) {
+                        const StackPlan *s = &plans[p]->stacks[i];
+                        cJSON *o = cJSON_CreateObject();
+                        char line[1200];
+                        cJSON_AddStringToObject(o, "stack", s->name);
+                        if (plans[p]->target)
+                                cJSON_AddStringToObject(o, "target", plans[p]->target);
+                        cJSON_AddStringToObject(o, "action", stack_verdict_name(s->verdict));
+                        cJSON_AddStringToObject(o, "reason", s->reason);
+                        if (s->deployed[0])
+                                cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
+                        if (s->error.set)
+                                cJSON_AddStringToObject(o, "error",
+                                                        error_format(&s->error, line, sizeof(line)));
+                        cJSON_AddStringToObject(o, "result", stack_result_name(s));
+                        if (s->applied)
+                                cJSON_AddNumberToObject(o, "seconds", s->seconds);
+                        cJSON *svc = cJSON_AddArrayToObject(o, "services");
+                        for (size_t k = 0; k < s->result.plan.n; k++) {
+                                const Action *a = &s->result.plan.actions[k];
+                                cJSON *x = cJSON_CreateObject();
+                                cJSON_AddStringToObject(x, "service", a->service);
+                                cJSON_AddStringToObject(x, "container", a->container_name);
+                                cJSON_AddStringToObject(x, "action", action_kind_name(a->kind));
+                                cJSON_AddStringToObject(x, "reason", a->reason);
+                                cJSON_AddItemToArray(svc, x);
+                        }
+                        cJSON_AddItemToArray(stacks, o);
                 }
-                cJSON_AddItemToArray(stacks, o);
-        }
         return doc;
 }
 

@@ -39,6 +39,7 @@ typedef struct StackPlan {
 
 typedef struct ReconcilePlan {
         char head[41];
+        char *target; /* the target's name; NULL without targets */
         char *repo_identity;
         StackPlan *stacks;
         size_t n;
@@ -49,8 +50,11 @@ typedef struct ReconcileOptions {
         const char *only; /* one stack (rollback); NULL: all of them */
         bool all;         /* check every stack against live state (drift) */
         bool allow_downgrade;
-        bool prune;            /* remove stacks deleted from git (berth.yaml: prune) */
-        bool prune_volumes;    /* with them, their volumes (berth.yaml: prune_volumes) */
+        bool prune;         /* remove stacks deleted from git (berth.yaml: prune) */
+        bool prune_volumes; /* with them, their volumes (berth.yaml: prune_volumes) */
+        /* The stacks this engine gets (berth.yaml: targets); NULL: all of them. A stack of this repo
+         * that another target gets is removed here, as if it were deleted from git. */
+        const struct Target *target;
         long health_timeout_s; /* the health gate */
         unsigned parallel;
         const EnvMap *env; /* the process environment, for interpolation */
@@ -69,11 +73,9 @@ const char *stack_verdict_name(StackVerdict v);
 const char *stack_result_name(const StackPlan *s);
 /* Stacks that change something (deploy, update, remove). */
 size_t reconcile_changes(const ReconcilePlan *plan);
-/* The plan (and outcome, after apply) as a JSON document; owned by the caller. */
-cJSON *reconcile_report_json(const ReconcilePlan *plan);
-
-/* Settings from berth.yaml at the commit, over o's defaults. */
-int reconcile_settings(Repo *repo, const char *commit, ReconcileOptions *o, BerthError *err);
+/* The plans of one run, one per target (and outcomes, after apply), as a JSON document; owned by the
+ * caller. */
+cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n);
 
 /* The engine-wide lock that serialises reconcilers from different pipelines: a network with a fixed
  * name, which the engine refuses to create twice, labelled with its holder and an expiry. */

@@ -38,8 +38,9 @@ void ci_section_end(FILE *f, CiKind ci, const char *id)
 void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan)
 {
         char line[1200];
-        fprintf(f, "repo %s at %.12s: %zu of %zu stacks to change\n", plan->repo_identity, plan->head,
-                reconcile_changes(plan), plan->n);
+        fprintf(f, "repo %s at %.12s%s%s: %zu of %zu stacks to change\n", plan->repo_identity, plan->head,
+                plan->target ? ", target " : "", plan->target ? plan->target : "", reconcile_changes(plan),
+                plan->n);
         for (size_t i = 0; i < plan->n; i++) {
                 const StackPlan *s = &plan->stacks[i];
                 fprintf(f, "stack %-20s %-8s %s\n", s->name, stack_verdict_name(s->verdict), s->reason);
@@ -58,35 +59,41 @@ void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan)
         (void)ci;
 }
 
-void ci_print_summary(FILE *f, const ReconcilePlan *plan)
+void ci_print_summary(FILE *f, const ReconcilePlan *const *plans, size_t n)
 {
-        fprintf(f, "\n%-22s %-8s %-22s %s\n", "STACK", "ACTION", "RESULT", "DURATION");
-        for (size_t i = 0; i < plan->n; i++) {
-                const StackPlan *s = &plan->stacks[i];
-                char dur[32] = "-";
-                if (s->applied)
-                        snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
-                fprintf(f, "%-22s %-8s %-22s %s\n", s->name, stack_verdict_name(s->verdict),
-                        stack_result_name(s), dur);
-        }
+        bool targets = n > 1 || (n == 1 && plans[0]->target);
+        fprintf(f, "\n%-22s %-*s%-8s %-22s %s\n", "STACK", targets ? 16 : 0, targets ? "TARGET" : "",
+                "ACTION", "RESULT", "DURATION");
+        for (size_t p = 0; p < n; p++)
+                for (size_t i = 0; i < plans[p]->n; i++) {
+                        const StackPlan *s = &plans[p]->stacks[i];
+                        char dur[32] = "-";
+                        if (s->applied)
+                                snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
+                        fprintf(f, "%-22s %-*s%-8s %-22s %s\n", s->name, targets ? 16 : 0,
+                                targets ? plans[p]->target : "", stack_verdict_name(s->verdict),
+                                stack_result_name(s), dur);
+                }
 }
 
-int ci_step_summary(const char *path, const ReconcilePlan *plan)
+int ci_step_summary(const char *path, const ReconcilePlan *const *plans, size_t n)
 {
         FILE *f = fopen(path, "ae");
         if (!f)
                 return -errno;
         fprintf(f,
-                "### berth reconcile at `%.12s`\n\n| stack | action | result | duration | why "
-                "|\n|---|---|---|---|---|\n",
-                plan->head);
-        for (size_t i = 0; i < plan->n; i++) {
-                const StackPlan *s = &plan->stacks[i];
-                char dur[32] = "";
-                if (s->applied)
-                        snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
-                fprintf(f, "| %s | %s | %s | %s | %s |\n", s->name, stack_verdict_name(s->verdict),
-                        stack_result_name(s), dur, s->reason);
-        }
+                "### berth reconcile at `%.12s`\n\n| stack | target | action | result | duration | why "
+                "|\n|---|---|---|---|---|---|\n",
+                n ? plans[0]->head : "");
+        for (size_t p = 0; p < n; p++)
+                for (size_t i = 0; i < plans[p]->n; i++) {
+                        const StackPlan *s = &plans[p]->stacks[i];
+                        char dur[32] = "";
+                        if (s->applied)
+                                snprintf(dur, sizeof(dur), "%.1fs", s->seconds);
+                        fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", s->name,
+                                plans[p]->target ? plans[p]->target : "", stack_verdict_name(s->verdict),
+                                stack_result_name(s), dur, s->reason);
+                }
         return fclose(f) == 0 ? 0 : -EIO;
 }

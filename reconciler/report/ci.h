@@ -18,7 +18,7 @@ void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title);
 void ci_section_end(FILE *f, CiKind ci, const char *id);
 /* The plan: one line per stack with its reason, then each changing container with its own. */
 void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan);
-/* The closing table: stack, action, result, duration. */
-void ci_print_summary(FILE *f, const ReconcilePlan *plan);
+/* The closing table over a run's plans (one per target): stack, target, action, result, duration. */
+void ci_print_summary(FILE *f, const ReconcilePlan *const *plans, size_t n);
 /* GitHub: the same table in Markdown, appended to the step summary file. */
-int ci_step_summary(const char *path, const ReconcilePlan *plan);
+int ci_step_summary(const char *path, const ReconcilePlan *const *plans, size_t n);

@@ -51,27 +51,31 @@ rig_make_certs() {
         )
 }
 
-# Starts (or restarts) the rig's dockerd with the same flags; waits until it answers.
-rig_dockerd() {
-        local port
-        port=$(cat "$BERTH_RIG_DIR/port")
+# Starts a dockerd whose state is all under DIR (data, exec root, socket, log), listening on its socket
+# and on 127.0.0.1:PORT with mutual TLS (the rig's CA), plus any further flags; waits until it answers.
+rig_dockerd_in() { # dir port flags...
+        local d=$1 port=$2
+        shift 2
         # setsid: a restart made by a test must outlive the test's process group.
-        (setsid dockerd --data-root "$BERTH_RIG_DIR/root" --exec-root "$BERTH_RIG_DIR/exec" \
-                --pidfile "$BERTH_RIG_DIR/dockerd.pid" \
-                -H "unix://$BERTH_RIG_DIR/docker.sock" -H "tcp://127.0.0.1:$port" \
-                --default-address-pool base=10.213.0.0/16,size=24 \
+        (setsid dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/dockerd.pid" \
+                -H "unix://$d/docker.sock" -H "tcp://127.0.0.1:$port" "$@" \
                 --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
                 --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
-                >>"$BERTH_RIG_DIR/dockerd.log" 2>&1 &
-                echo $! >"$BERTH_RIG_DIR/dockerd.launched")
+                >>"$d/dockerd.log" 2>&1 &
+                echo $! >"$d/dockerd.launched")
         for _ in $(seq 1 120); do
-                DOCKER_HOST="unix://$BERTH_RIG_DIR/docker.sock" docker version >/dev/null 2>&1 && return 0
-                kill -0 "$(cat "$BERTH_RIG_DIR/dockerd.launched")" 2>/dev/null || break
+                DOCKER_HOST="unix://$d/docker.sock" docker version >/dev/null 2>&1 && return 0
+                kill -0 "$(cat "$d/dockerd.launched")" 2>/dev/null || break
                 sleep 0.5
         done
-        echo "rig: FATAL: the private dockerd did not start; its log ends with:" >&2
-        tail -n 25 "$BERTH_RIG_DIR/dockerd.log" >&2
+        echo "rig: FATAL: the dockerd in $d did not start; its log ends with:" >&2
+        tail -n 25 "$d/dockerd.log" >&2
         return 1
+}
+
+# Starts (or restarts) the rig's dockerd with the same flags.
+rig_dockerd() {
+        rig_dockerd_in "$BERTH_RIG_DIR" "$(cat "$BERTH_RIG_DIR/port")" --default-address-pool base=10.213.0.0/16,size=24
 }
 
 # Kills the rig's dockerd hard, as a crash would, with the containerd it runs: an orphaned containerd
@@ -111,19 +115,51 @@ rig_start() {
         echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls)"
 }
 
-rig_stop() {
-        [ -n "${BERTH_RIG_DIR:-}" ] || return 0
-        local pid
+# A second engine, for tests of targets: its own data, socket, TLS port (the same CA) and bridge. It
+# must not touch the first's: a dockerd without a bridge of its own deletes docker0, and two that
+# both write iptables rules fight, so it gets a bridge made here and leaves iptables alone. It sets
+# BERTH_TEST_HOST2 (unix) and BERTH_TEST_TLS_HOST2, and has the test image.
+rig_second_start() {
+        local d=$BERTH_RIG_DIR/second port
+        mkdir -p "$d"
+        port=$(rig_free_port)
+        ip link add name berth-rig2 type bridge 2>/dev/null
+        ip addr add 10.215.0.1/24 dev berth-rig2 2>/dev/null
+        ip link set berth-rig2 up || { echo "rig: cannot make the second engine's bridge" >&2; return 1; }
+        rig_dockerd_in "$d" "$port" --bridge=berth-rig2 --iptables=false --ip6tables=false \
+                --default-address-pool base=10.214.0.0/16,size=24 || return 1
+        export BERTH_TEST_HOST2="unix://$d/docker.sock" BERTH_TEST_TLS_HOST2="tcp://127.0.0.1:$port"
+        docker save "$BERTH_TEST_IMAGE" | DOCKER_HOST=$BERTH_TEST_HOST2 docker load -q >/dev/null && return 0
+        echo "rig: cannot load the test image into the second engine" >&2
+        return 1
+}
+
+# Stops the dockerd in DIR (as rig_dockerd_in started it), removing its containers, and DIR itself.
+rig_dockerd_stop_in() { # dir
+        local d=$1 pid
         # dockerd's own pidfile first; the launcher's record if dockerd never got that far.
-        pid=$(cat "$BERTH_RIG_DIR/dockerd.pid" 2>/dev/null || cat "$BERTH_RIG_DIR/dockerd.launched" 2>/dev/null)
+        pid=$(cat "$d/dockerd.pid" 2>/dev/null || cat "$d/dockerd.launched" 2>/dev/null)
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-                docker rm -f $(docker ps -aq) >/dev/null 2>&1
+                DOCKER_HOST="unix://$d/docker.sock" docker rm -f $(DOCKER_HOST="unix://$d/docker.sock" docker ps -aq) >/dev/null 2>&1
                 kill "$pid"
                 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
                 kill -9 "$pid" 2>/dev/null
         fi
         # Leftover overlay or shm mounts would keep the directory busy.
-        grep -o " $BERTH_RIG_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-        rm -rf "$BERTH_RIG_DIR"
+        grep -o " $d[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+        rm -rf "$d"
+}
+
+rig_second_stop() {
+        [ -d "${BERTH_RIG_DIR:-/nonexistent}/second" ] || return 0
+        rig_dockerd_stop_in "$BERTH_RIG_DIR/second"
+        ip link del berth-rig2 2>/dev/null
+        unset BERTH_TEST_HOST2 BERTH_TEST_TLS_HOST2
+}
+
+rig_stop() {
+        [ -n "${BERTH_RIG_DIR:-}" ] || return 0
+        rig_second_stop
+        rig_dockerd_stop_in "$BERTH_RIG_DIR"
         unset BERTH_RIG_DIR
 }

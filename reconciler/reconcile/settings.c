@@ -1,0 +1,234 @@
+/* settings.c: berth.yaml: the reconcile policy and the targets. */
+#include <errno.h>
+#include <stdio.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../compose/interp.h"
+#include "../compose/project.h"
+#include "../compose/yaml.h"
+#include "../util/units.h"
+#include "settings.h"
+
+#define FILE_NAME "berth.yaml"
+
+static int fail_at(BerthError *err, const SrcMap *map, const void *node, const char *path, const char *fmt,
+                   ...) _printf_(5, 6);
+static int fail_at(BerthError *err, const SrcMap *map, const void *node, const char *path, const char *fmt,
+                   ...)
+{
+        const SrcPos *p = srcmap_get(map, node);
+        char msg[768];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return error_set(err, -EINVAL, FILE_NAME, p ? p->line : 0, p ? p->col : 0, path, "%s", msg);
+}
+
+static void on_unset(void *ud, const char *name, size_t len)
+{
+        char *first = ud;
+        if (!*first)
+                snprintf(first, 128, "%.*s", (int)(len < 127 ? len : 127), name);
+}
+
+/* A host or path with ${VAR} from the CI's variables. An unset variable in it is an error, since an
+ * empty host or certificate path would silently point somewhere else. */
+static int expand(const cJSON *v, const EnvMap *env, const SrcMap *map, const char *path, char **ret,
+                  BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        char unset[128] = "";
+        BerthError e = { 0 };
+
+        if (!cJSON_IsString(v))
+                return fail_at(err, map, v, path, "must be a string");
+        EnvLookup l = { .maps = { env }, .n = env ? 1 : 0 };
+        Interp ip = { .env = &l, .on_unset = on_unset, .userdata = unset };
+        if (interp_expand(&ip, v->valuestring, strlen(v->valuestring), &out, &e) < 0)
+                return fail_at(err, map, v, path, "%s", e.msg);
+        if (unset[0])
+                return fail_at(err, map, v, path, "the variable %s is not set", unset);
+        if (!(*ret = strdup(strbuf_str(&out))))
+                return -ENOMEM;
+        return 0;
+}
+
+static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Target *t, BerthError *err)
+{
+        char path[256];
+        int r;
+
+        if (!project_name_valid(n->string))
+                return fail_at(err, map, SRCMAP_KEY(n), "targets",
+                               "invalid target name \"%s\": use lowercase letters, digits, '_' and '-'",
+                               n->string);
+        if (!(t->name = strdup(n->string)))
+                return -ENOMEM;
+        t->tls_verify = true;
+        snprintf(path, sizeof(path), "targets.%s", n->string);
+        if (!cJSON_IsObject(n))
+                return fail_at(err, map, n, path, "must be a mapping (host, tls_verify, cert_path, stacks)");
+        for (const cJSON *v = n->child; v; v = v->next) {
+                snprintf(path, sizeof(path), "targets.%s.%s", n->string, v->string);
+                if (strcmp(v->string, "host") == 0) {
+                        if ((r = expand(v, env, map, path, &t->host, err)) < 0)
+                                return r;
+                        if (strncmp(t->host, "unix://", 7) != 0 && strncmp(t->host, "tcp://", 6) != 0)
+                                return fail_at(
+                                        err, map, v, path,
+                                        "unsupported host \"%s\": use unix:///path or tcp://host:port",
+                                        t->host);
+                } else if (strcmp(v->string, "cert_path") == 0) {
+                        if ((r = expand(v, env, map, path, &t->cert_path, err)) < 0)
+                                return r;
+                } else if (strcmp(v->string, "tls_verify") == 0) {
+                        if (!cJSON_IsBool(v))
+                                return fail_at(err, map, v, path, "must be true or false");
+                        t->tls_verify = cJSON_IsTrue(v);
+                } else if (strcmp(v->string, "stacks") == 0) {
+                        size_t n_items = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+                        if (!cJSON_IsArray(v) && !cJSON_IsString(v))
+                                return fail_at(err, map, v, path,
+                                               "must be a list of stack names or patterns");
+                        if (!(t->stacks = calloc(n_items + 1, sizeof(char *))))
+                                return -ENOMEM;
+                        const cJSON *first = cJSON_IsArray(v) ? v->child : v;
+                        for (const cJSON *s = first; s; s = cJSON_IsArray(v) ? s->next : NULL) {
+                                if (!cJSON_IsString(s) || !*s->valuestring)
+                                        return fail_at(err, map, s, path, "must be a stack name or pattern");
+                                if (!(t->stacks[t->n_stacks++] = strdup(s->valuestring)))
+                                        return -ENOMEM;
+                        }
+                } else
+                        return fail_at(
+                                err, map, SRCMAP_KEY(v), path,
+                                "unknown key \"%s\" (a target has host, tls_verify, cert_path, stacks)",
+                                v->string);
+        }
+        if (!t->stacks) {
+                snprintf(path, sizeof(path), "targets.%s", n->string);
+                return fail_at(err, map, SRCMAP_KEY(n), path,
+                               "lists no stacks: add stacks: [names or patterns]");
+        }
+        return 0;
+}
+
+static int parse_targets(const cJSON *doc, const EnvMap *env, const SrcMap *map, TargetList *ret,
+                         BerthError *err)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "targets");
+        int r;
+
+        if (!v || cJSON_IsNull(v))
+                return 0;
+        if (!cJSON_IsObject(v))
+                return fail_at(err, map, v, "targets", "must be a mapping of target names");
+        size_t n = (size_t)cJSON_GetArraySize(v);
+        if (n == 0)
+                return 0;
+        if (!(ret->items = calloc(n, sizeof(Target))))
+                return -ENOMEM;
+        for (const cJSON *t = v->child; t; t = t->next)
+                if ((r = parse_target(t, env, map, &ret->items[ret->n++], err)) < 0)
+                        return r;
+        return 0;
+}
+
+int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
+                       TargetList *targets, BerthError *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        size_t len;
+        int r = repo_read(repo, commit, FILE_NAME, &buf, &len, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (!map)
+                return -ENOMEM;
+        if ((r = yaml_load(buf, len, FILE_NAME, NULL, map, &doc, err)) < 0)
+                return r;
+        if (!cJSON_IsObject(doc))
+                return cJSON_IsNull(doc) ? 0 : fail_at(err, map, doc, NULL, "must be a mapping");
+        cJSON *v;
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune")) && cJSON_IsBool(v))
+                o->prune = cJSON_IsTrue(v);
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune_volumes")) && cJSON_IsBool(v))
+                o->prune_volumes = cJSON_IsTrue(v);
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel")) && cJSON_IsNumber(v) &&
+            v->valuedouble >= 1)
+                o->parallel = (unsigned)v->valuedouble;
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
+                int64_t ns;
+                if (cJSON_IsNumber(v))
+                        o->health_timeout_s = (long)v->valuedouble;
+                else if (cJSON_IsString(v) && units_parse_duration(v->valuestring, &ns) == 0)
+                        o->health_timeout_s = (long)(ns / 1000000000);
+                else
+                        return fail_at(err, map, v, "health_timeout", "must be a duration like \"60s\"");
+        }
+        if (targets && (r = parse_targets(doc, env, map, targets, err)) < 0) {
+                target_list_done(targets);
+                return r;
+        }
+        return 0;
+}
+
+void target_list_done(TargetList *t)
+{
+        for (size_t i = 0; i < t->n; i++) {
+                Target *x = &t->items[i];
+                free(x->name);
+                free(x->host);
+                free(x->cert_path);
+                for (size_t k = 0; k < x->n_stacks; k++)
+                        free(x->stacks[k]);
+                free(x->stacks);
+        }
+        free(t->items);
+        *t = (TargetList){ 0 };
+}
+
+const Target *target_list_find(const TargetList *t, const char *name)
+{
+        for (size_t i = 0; i < t->n; i++)
+                if (strcmp(t->items[i].name, name) == 0)
+                        return &t->items[i];
+        return NULL;
+}
+
+bool target_has_stack(const Target *t, const char *stack)
+{
+        if (!t)
+                return true;
+        for (size_t i = 0; i < t->n_stacks; i++)
+                if (fnmatch(t->stacks[i], stack, 0) == 0)
+                        return true;
+        return false;
+}
+
+int target_engine_config(const Target *t, const EnvMap *env, const char *host_override, EngineConfig *cfg,
+                         BerthError *err)
+{
+        int r = engine_config_from_env(cfg, env, t && t->host ? t->host : host_override, err);
+        if (r < 0 || !t || !t->host)
+                return r;
+        /* A target's own host: its TLS comes from the target, not from DOCKER_TLS_VERIFY. */
+        cfg->tls = t->tls_verify && strncmp(t->host, "tcp://", 6) == 0;
+        if (t->cert_path) {
+                char *p = strdup(t->cert_path);
+                if (!p) {
+                        engine_config_done(cfg);
+                        return -ENOMEM;
+                }
+                free(cfg->cert_path);
+                cfg->cert_path = p;
+        }
+        return 0;
+}

@@ -1,0 +1,35 @@
+/* settings.h: berth.yaml, the config repo's own settings, read from the commit being reconciled.
+ *
+ * Besides the reconcile policy (prune, prune_volumes, parallel, health_timeout) it names the targets:
+ * engines that stacks are mapped to, each by stack names or shell patterns. Without targets, every
+ * stack goes to the engine the environment names (DOCKER_HOST & co., or --host). A target's host and
+ * cert_path are interpolated from the environment as compose files are, so the CI's variables supply
+ * them and nothing secret needs to be in the repo. */
+#pragma once
+
+#include "../engine/engine.h"
+#include "reconcile.h"
+
+typedef struct Target {
+        char *name;
+        char *host;      /* NULL: the environment's engine */
+        bool tls_verify; /* for tcp:// hosts; on unless the target turns it off */
+        char *cert_path; /* ca.pem, cert.pem, key.pem; NULL: DOCKER_CERT_PATH & co. */
+        char **stacks;   /* names or shell patterns (fnmatch), NULL-terminated */
+        size_t n_stacks;
+} Target;
+
+typedef struct TargetList {
+        Target *items;
+        size_t n;
+} TargetList;
+
+/* Settings from berth.yaml at the commit, over o's defaults; targets (if not NULL) gets its targets. */
+int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
+                       TargetList *targets, BerthError *err);
+void target_list_done(TargetList *t);
+const Target *target_list_find(const TargetList *t, const char *name);
+bool target_has_stack(const Target *t, const char *stack);
+/* The engine a target names; a target without a host (or none at all) uses the environment's. */
+int target_engine_config(const Target *t, const EnvMap *env, const char *host_override, EngineConfig *cfg,
+                         BerthError *err);
