@@ -345,7 +345,8 @@ int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder)
         if (!run->engine)
                 return EXIT_FAILED;
         a->o.target = run->target;
-        if (holder && (r = reconcile_lock(run->engine, holder, a->lock_timeout_s, 1800, &err)) < 0)
+        if (holder &&
+            (r = reconcile_lock(run->engine, holder, a->lock_timeout_s, 1800, a->o.warn, a->o.ud, &err)) < 0)
                 goto fail;
         if ((r = reconcile_plan(run->engine, a->repo, &a->o, &run->plan, &err)) < 0) {
                 if (holder)

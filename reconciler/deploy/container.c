@@ -582,6 +582,10 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
                 cJSON_AddStringToObject(labels, LABEL_COMMIT, id->commit);
         if (id && id->refs)
                 cJSON_AddStringToObject(labels, LABEL_REFS, id->refs);
+        if (id && id->containers) {
+                snprintf(num, sizeof(num), "%u", id->containers);
+                cJSON_AddStringToObject(labels, LABEL_CONTAINERS, num);
+        }
         cJSON_AddStringToObject(labels, LABEL_CONTENT_HASH, hash);
         return 0;
 }

@@ -21,11 +21,15 @@
 #define LABEL_COMMIT       "io.berth.commit"
 #define LABEL_CONTENT_HASH "io.berth.content-hash"
 #define LABEL_REFS         "io.berth.refs"
+#define LABEL_CONTAINERS   "io.berth.containers"
 
 typedef struct DeployIdentity {
         const char *repo;   /* io.berth.repo; "local" outside a repo */
         const char *commit; /* io.berth.commit; may be NULL */
         const char *refs; /* io.berth.refs: repo files outside the stack's directory it reads; may be NULL */
+        /* io.berth.containers: how many the stack has at this commit, so that a deploy cut short (the
+         * engine died) is noticed from the labels alone; 0: not written */
+        unsigned containers;
 } DeployIdentity;
 
 typedef struct ContainerSpec {

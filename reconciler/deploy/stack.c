@@ -397,9 +397,13 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 return o->wait ? wait_all(c, p, o->timeout_s, err) : 0;
         if ((r = ensure_resources(c, p, &o->id, nets, vols, false, err)) < 0)
                 return r;
+        DeployIdentity id = o->id;
+        if (id.commit)
+                for (cJSON *s = services_of(p)->child; s; s = s->next)
+                        id.containers += plan_replicas(s);
         ApplyOptions ao = { .parallel = o->parallel ? o->parallel : engine_parallelism(c),
                             .timeout_s = o->timeout_s,
-                            .id = &o->id,
+                            .id = &id,
                             .progress = o->progress,
                             .ud = o->ud };
         r = apply_plan(c, p, &ret->plan, ret->hashes, ret->n_hashes, &ao, &ret->report, err);

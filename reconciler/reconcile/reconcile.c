@@ -1,6 +1,7 @@
 /* reconcile.c: per-stack decisions from git and live labels, and their execution. */
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,9 @@ typedef struct LiveStack {
         bool all_running;
         const char *repo;
         const char *commits[16]; /* distinct io.berth.commit values of its containers */
+        unsigned expected[16];   /* and the io.berth.containers of each */
         size_t n_commits;
+        unsigned count;  /* its containers (not one-off) */
         bool unlabelled; /* a container without a commit (deployed by hand) */
         const char *refs;
 } LiveStack;
@@ -253,6 +256,7 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
                 if (c->oneoff || !project || strcmp(project, name) != 0)
                         continue;
                 l.present = true;
+                l.count++;
                 l.all_running &= c->state && strcmp(c->state, "running") == 0;
                 if (!l.repo)
                         l.repo = c->repo;
@@ -262,8 +266,13 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
                         bool seen = false;
                         for (size_t k = 0; k < l.n_commits && !seen; k++)
                                 seen = strcmp(l.commits[k], c->commit) == 0;
-                        if (!seen && l.n_commits < ELEMENTSOF(l.commits))
+                        if (!seen && l.n_commits < ELEMENTSOF(l.commits)) {
+                                const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                        cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"),
+                                        LABEL_CONTAINERS));
+                                l.expected[l.n_commits] = n ? (unsigned)strtoul(n, NULL, 10) : 0;
                                 l.commits[l.n_commits++] = c->commit;
+                        }
                 }
                 if (!l.refs)
                         l.refs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
@@ -397,9 +406,19 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                 touched = stack_touched(d, ls.refs, ch, &path);
                                 from = ls.commits[k];
                         }
+                        /* The count the newest deploy wrote: fewer containers mean it was cut short
+                         * (or some were removed by hand) and the stack must be looked at. */
+                        unsigned expected = 0;
+                        for (size_t k = 0; k < ls.n_commits; k++)
+                                if (strcmp(ls.commits[k], newest) == 0)
+                                        expected = ls.expected[k];
                         if (touched)
                                 snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
                                          path, from, plan.head);
+                        else if (ls.count < expected)
+                                snprintf(s->reason, sizeof(s->reason),
+                                         "%u of its %u containers exist: checking live state", ls.count,
+                                         expected);
                         else if (!o->all && ls.all_running) {
                                 s->verdict = VERDICT_SKIP;
                                 snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
@@ -678,8 +697,44 @@ static const char *lock_label(const cJSON *n, const char *key)
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(n, "Labels"), key));
 }
 
-int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s, BerthError *err)
+/* Where a lock's holder runs: host name, boot and pid. A holder on this machine that is gone (the
+ * runner was killed, or the engine went away before it could unlock) leaves a lock that is stale now,
+ * not when it expires. */
+typedef struct LockOwner {
+        char host[128], boot[64], pid[16];
+} LockOwner;
+
+static void lock_owner_self(LockOwner *o)
 {
+        *o = (LockOwner){ 0 };
+        gethostname(o->host, sizeof(o->host) - 1);
+        snprintf(o->pid, sizeof(o->pid), "%d", (int)getpid());
+        _cleanup_free_ char *boot = NULL;
+        size_t len;
+        if (file_read("/proc/sys/kernel/random/boot_id", 64, &boot, &len, NULL) >= 0) {
+                len = strcspn(boot, "\n");
+                snprintf(o->boot, sizeof(o->boot), "%.*s", (int)len, boot);
+        }
+}
+
+static bool lock_holder_gone(const cJSON *lock, const LockOwner *self)
+{
+        const char *host = lock_label(lock, "io.berth.lock.host");
+        const char *boot = lock_label(lock, "io.berth.lock.boot");
+        const char *pid = lock_label(lock, "io.berth.lock.pid");
+        if (!host || !boot || !pid || !self->boot[0] || strcmp(host, self->host) != 0)
+                return false; /* another machine: only the expiry can tell */
+        if (strcmp(boot, self->boot) != 0)
+                return true; /* this machine rebooted since */
+        long n = strtol(pid, NULL, 10);
+        return n > 0 && kill((pid_t)n, 0) < 0 && errno == ESRCH;
+}
+
+int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
+                   void (*o_warn)(void *ud, const char *msg), void *ud, BerthError *err)
+{
+        LockOwner self;
+        lock_owner_self(&self);
         double deadline = now_s() + (double)wait_s;
         for (;;) {
                 _cleanup_cjson_ cJSON *body = cJSON_CreateObject(), *created = NULL, *list = NULL;
@@ -692,6 +747,9 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
                 cJSON *labels = cJSON_AddObjectToObject(body, "Labels");
                 cJSON_AddStringToObject(labels, "io.berth.lock.holder", holder);
                 cJSON_AddStringToObject(labels, "io.berth.lock.expires", expires);
+                cJSON_AddStringToObject(labels, "io.berth.lock.host", self.host);
+                cJSON_AddStringToObject(labels, "io.berth.lock.boot", self.boot);
+                cJSON_AddStringToObject(labels, "io.berth.lock.pid", self.pid);
                 int r = engine_call(c, "POST", "/networks/create", body, "take the reconcile lock", 0, NULL,
                                     &created, &e);
                 if (r < 0 && r != -EEXIST) {
@@ -723,8 +781,16 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
                 if (first) {
                         const char *exp = lock_label(first, "io.berth.lock.expires");
                         long long until = exp ? strtoll(exp, NULL, 10) : 0;
-                        if (until < (long long)time(NULL)) {
-                                /* A holder that died leaves a stale lock; it expires. */
+                        if (until < (long long)time(NULL) || lock_holder_gone(first, &self)) {
+                                /* A holder that died leaves a stale lock: it expires, or, on this
+                                 * machine, is seen to be gone. */
+                                const char *who = lock_label(first, "io.berth.lock.holder");
+                                char msg[384];
+                                snprintf(msg, sizeof(msg), "taking over a stale reconcile lock (%s: %s)",
+                                         who ? who : "?",
+                                         until < (long long)time(NULL) ? "expired" : "its process is gone");
+                                if (o_warn)
+                                        o_warn(ud, msg);
                                 lock_delete(c, first_id);
                                 continue;
                         }
