@@ -50,7 +50,8 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
         ret->items = calloc(n ? (size_t)n : 1, sizeof(LiveContainer));
         if (!ret->items)
                 return -ENOMEM;
-        for (cJSON *e = list ? list->child : NULL; e; e = e->next) {
+        for (cJSON *e = list ? list->child : NULL, *next; e; e = next) {
+                next = e->next;
                 cJSON *labels = cJSON_GetObjectItemCaseSensitive(e, "Labels");
                 const char *svc =
                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_SERVICE));
@@ -81,7 +82,8 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                         .repo = dup_or_null(
                                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_REPO))),
                         .oneoff = oneoff && strcmp(oneoff, "True") == 0,
-                        .raw = cJSON_Duplicate(e, 1),
+                        /* Moved, not copied: a list of thousands would be held twice. */
+                        .raw = cJSON_DetachItemViaPointer(list, e),
                 };
                 if (!lc->id || !lc->raw)
                         return -ENOMEM;

@@ -157,18 +157,18 @@ void stack_list_done(StackList *l)
         *l = (StackList){ 0 };
 }
 
+static int cmp_name(const void *key, const void *item)
+{
+        return strcmp(key, ((const StackDesc *)item)->name);
+}
+
 const StackDesc *stack_list_find(const StackList *l, const char *name)
 {
-        for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->items[i].name, name) == 0)
-                        return &l->items[i];
-        return NULL;
+        return l->n ? bsearch(name, l->items, l->n, sizeof(StackDesc), cmp_name) : NULL;
 }
 
 static int add_stack(StackList *l, size_t *alloc, const char *name, const char *dir, const char *file)
 {
-        if (stack_list_find(l, name))
-                return 0;
         if (l->n == *alloc) {
                 size_t n = *alloc ? *alloc * 2 : 64;
                 StackDesc *v = realloc(l->items, n * sizeof(StackDesc));
@@ -191,9 +191,12 @@ static bool compose_name(const char *n)
                strcmp(n, "docker-compose.yaml") == 0 || strcmp(n, "docker-compose.yml") == 0;
 }
 
+/* By name; of two stacks with one name, the stacks/<name>/ one (no file) first: it wins. */
 static int cmp_stacks(const void *a, const void *b)
 {
-        return strcmp(((const StackDesc *)a)->name, ((const StackDesc *)b)->name);
+        const StackDesc *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : (x->file != NULL) - (y->file != NULL);
 }
 
 int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *, const char *), void *ud,
@@ -266,8 +269,20 @@ int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *
                 if ((rr = add_stack(&l, &alloc, name, "", f)) < 0)
                         goto fail;
         }
-        if (l.n)
+        if (l.n) {
+                size_t k = 0;
                 qsort(l.items, l.n, sizeof(StackDesc), cmp_stacks);
+                for (size_t i = 0; i < l.n; i++) {
+                        if (k > 0 && strcmp(l.items[k - 1].name, l.items[i].name) == 0) {
+                                free(l.items[i].name);
+                                free(l.items[i].dir);
+                                free(l.items[i].file);
+                                continue;
+                        }
+                        l.items[k++] = l.items[i];
+                }
+                l.n = k;
+        }
         *ret = l;
         return 0;
 fail:

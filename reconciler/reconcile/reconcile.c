@@ -246,14 +246,57 @@ typedef struct LiveStack {
         const char *refs;
 } LiveStack;
 
-static LiveStack live_stack(const LiveSet *live, const char *name)
+/* The live containers by project, so that each stack's are found by binary search: with thousands of
+ * stacks, a scan of the whole list per stack would be most of a plan's time. */
+typedef struct LiveRef {
+        const char *project;
+        const LiveContainer *c;
+} LiveRef;
+
+static int cmp_ref(const void *a, const void *b)
+{
+        const LiveRef *x = a, *y = b;
+        int c = strcmp(x->project, y->project);
+        return c ? c : (x->c > y->c) - (x->c < y->c);
+}
+
+static LiveRef *live_index(const LiveSet *live, size_t *ret_n)
+{
+        LiveRef *v = calloc(live->n ? live->n : 1, sizeof(LiveRef));
+        size_t n = 0;
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < live->n; i++) {
+                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_PROJECT));
+                if (project)
+                        v[n++] = (LiveRef){ .project = project, .c = &live->items[i] };
+        }
+        qsort(v, n, sizeof(LiveRef), cmp_ref);
+        *ret_n = n;
+        return v;
+}
+
+/* The first entry of the project's run (or where it would be). */
+static size_t live_lower(const LiveRef *idx, size_t n, const char *name)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(idx[mid].project, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static LiveStack live_stack(const LiveRef *idx, size_t n, const char *name)
 {
         LiveStack l = { .all_running = true };
-        for (size_t i = 0; i < live->n; i++) {
-                const LiveContainer *c = &live->items[i];
-                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"), LABEL_PROJECT));
-                if (c->oneoff || !project || strcmp(project, name) != 0)
+        for (size_t i = live_lower(idx, n, name); i < n && strcmp(idx[i].project, name) == 0; i++) {
+                const LiveContainer *c = idx[i].c;
+                if (c->oneoff)
                         continue;
                 l.present = true;
                 l.count++;
@@ -267,10 +310,10 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
                         for (size_t k = 0; k < l.n_commits && !seen; k++)
                                 seen = strcmp(l.commits[k], c->commit) == 0;
                         if (!seen && l.n_commits < ELEMENTSOF(l.commits)) {
-                                const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                                const char *count = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                         cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"),
                                         LABEL_CONTAINERS));
-                                l.expected[l.n_commits] = n ? (unsigned)strtoul(n, NULL, 10) : 0;
+                                l.expected[l.n_commits] = count ? (unsigned)strtoul(count, NULL, 10) : 0;
                                 l.commits[l.n_commits++] = c->commit;
                         }
                 }
@@ -285,7 +328,47 @@ static LiveStack live_stack(const LiveSet *live, const char *name)
  * a rollback labels what it replaced with an older commit than the rest, so both ends count: the
  * oldest is where the diff starts (a superset: nothing changed is missed), the newest is what a
  * downgrade is judged against. Both NULL, with a reason, when there is no single line of history. */
-static void deployed_commits(Repo *repo, const LiveStack *ls, const char **ret_oldest,
+/* What git says of the deployed commits, asked once per commit rather than once per stack: thousands
+ * of stacks deployed from the same few commits would otherwise each read the same objects. */
+typedef struct CommitMemo {
+        struct {
+                char id[41];
+                int has;           /* repo_has_commit */
+                int descends_head; /* repo_descends(id, head); -2: not asked yet */
+        } v[32];
+        size_t n;
+} CommitMemo;
+
+static int memo_slot(CommitMemo *m, Repo *repo, const char *id)
+{
+        for (size_t i = 0; i < m->n; i++)
+                if (strcmp(m->v[i].id, id) == 0)
+                        return (int)i;
+        if (m->n == ELEMENTSOF(m->v))
+                return -1;
+        snprintf(m->v[m->n].id, sizeof(m->v[m->n].id), "%s", id);
+        m->v[m->n].has = repo_has_commit(repo, id);
+        m->v[m->n].descends_head = -2;
+        return (int)m->n++;
+}
+
+static bool memo_has(CommitMemo *m, Repo *repo, const char *id)
+{
+        int k = memo_slot(m, repo, id);
+        return k < 0 ? repo_has_commit(repo, id) : m->v[k].has;
+}
+
+static int memo_descends(CommitMemo *m, Repo *repo, const char *id, const char *head, BerthError *err)
+{
+        int k = memo_slot(m, repo, id);
+        if (k < 0)
+                return repo_descends(repo, id, head, err);
+        if (m->v[k].descends_head == -2)
+                m->v[k].descends_head = repo_descends(repo, id, head, err);
+        return m->v[k].descends_head;
+}
+
+static void deployed_commits(Repo *repo, CommitMemo *memo, const LiveStack *ls, const char **ret_oldest,
                              const char **ret_newest, const char **ret_why)
 {
         const char *oldest = NULL, *newest = NULL;
@@ -298,7 +381,7 @@ static void deployed_commits(Repo *repo, const LiveStack *ls, const char **ret_o
         for (size_t i = 0; i < ls->n_commits; i++) {
                 const char *c = ls->commits[i];
                 BerthError e = { 0 };
-                if (!repo_has_commit(repo, c)) {
+                if (!memo_has(memo, repo, c)) {
                         *ret_oldest = c;
                         *ret_why = "is not in the repo (force-pushed away?): full plan";
                         return;
@@ -334,7 +417,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         StackList stacks = { 0 };
         LiveSet live = { 0 };
         Changes *cache = NULL;
-        size_t alloc = 0;
+        LiveRef *idx = NULL;
+        CommitMemo memo = { 0 };
+        size_t alloc = 0, n_idx = 0;
         int r;
 
         if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0)
@@ -347,12 +432,16 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         if ((r = repo_stacks(repo, plan.head, &stacks, warn_cb, (void *)o, err)) < 0 ||
             (r = live_list(c, NULL, &live, err)) < 0)
                 goto out;
+        if (!(idx = live_index(&live, &n_idx))) {
+                r = -ENOMEM;
+                goto out;
+        }
 
         for (size_t i = 0; i < stacks.n; i++) {
                 const StackDesc *d = &stacks.items[i];
                 if ((o->only && strcmp(d->name, o->only) != 0) || !target_has_stack(o->target, d->name))
                         continue;
-                LiveStack ls = live_stack(&live, d->name);
+                LiveStack ls = live_stack(idx, n_idx, d->name);
                 StackPlan *s = add_stack(&plan, &alloc, d->name);
                 const char *path = NULL;
                 if (!s) {
@@ -361,7 +450,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 }
                 const char *why = NULL, *deployed = NULL, *newest = NULL;
                 if (ls.present)
-                        deployed_commits(repo, &ls, &deployed, &newest, &why);
+                        deployed_commits(repo, &memo, &ls, &deployed, &newest, &why);
                 if (deployed)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
                 if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
@@ -380,7 +469,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                  deployed ? "deployed commit " : "", deployed ? deployed : "",
                                  deployed ? " " : "", why);
                 else {
-                        int desc = repo_descends(repo, newest, plan.head, err);
+                        int desc = memo_descends(&memo, repo, newest, plan.head, err);
                         if (desc < 0) {
                                 r = desc;
                                 goto out;
@@ -452,21 +541,18 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date");
                 }
         }
-        /* Stacks this repo deployed that the commit no longer has. */
-        for (size_t i = 0; i < live.n; i++) {
-                const LiveContainer *lc = &live.items[i];
-                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
-                bool seen = false;
-                bool in_git = project && stack_list_find(&stacks, project);
-                if (!project || !lc->repo || strcmp(lc->repo, plan.repo_identity) != 0 ||
-                    (in_git && target_has_stack(o->target, project)) ||
+        /* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
+        for (size_t i = 0; i < n_idx; i++) {
+                const char *project = idx[i].project;
+                const LiveContainer *lc = NULL;
+                for (; i < n_idx && strcmp(idx[i].project, project) == 0; i++)
+                        if (!lc && idx[i].c->repo && strcmp(idx[i].c->repo, plan.repo_identity) == 0)
+                                lc = idx[i].c;
+                i--; /* the loop's own step moves to the next project */
+                bool in_git = stack_list_find(&stacks, project) != NULL;
+                if (!lc || (in_git && target_has_stack(o->target, project)) ||
                     (o->only && strcmp(project, o->only) != 0))
-                        continue;
-                for (size_t k = 0; k < plan.n && !seen; k++)
-                        seen = strcmp(plan.stacks[k].name, project) == 0;
-                if (seen)
-                        continue;
+                        continue; /* planned above, another repo's, or not asked for */
                 StackPlan *s = add_stack(&plan, &alloc, project);
                 if (!s) {
                         r = -ENOMEM;
@@ -486,6 +572,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         *ret = plan;
         plan = (ReconcilePlan){ 0 };
 out:
+        free(idx);
         changes_free(cache);
         live_done(&live);
         stack_list_done(&stacks);
