@@ -12,6 +12,7 @@ static const Command commands[] = {
         { "plan", cmd_plan, "print what a reconcile would change on the engine, and why" },
         { "reconcile", cmd_reconcile, "make the engine match the config repo's commit" },
         { "rollback", cmd_rollback, "put one stack back as an earlier commit had it" },
+        { "build", cmd_build, "build the config repo's images from a commit, and push them" },
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
 };
 

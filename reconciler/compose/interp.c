@@ -1,5 +1,7 @@
 /* interp.c: compose variable interpolation. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/types.h>
@@ -154,4 +156,27 @@ int interp_expand(const Interp *ip, const char *s, size_t len, StrBuf *out, Bert
 int interp_needed(const char *s)
 {
         return strchr(s, '$') != NULL;
+}
+
+static void strict_unset(void *ud, const char *name, size_t len)
+{
+        char *first = ud;
+        if (!*first)
+                snprintf(first, 128, "%.*s", (int)(len < 127 ? len : 127), name);
+}
+
+int interp_strict(const char *s, const EnvMap *env, char **ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        char unset[128] = "";
+        EnvLookup l = { .maps = { env }, .n = env ? 1 : 0 };
+        Interp ip = { .env = &l, .on_unset = strict_unset, .userdata = unset };
+        int r = interp_expand(&ip, s, strlen(s), &out, err);
+        if (r < 0)
+                return r;
+        if (unset[0])
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "the variable %s is not set", unset);
+        if (!(*ret = strdup(strbuf_str(&out))))
+                return -ENOMEM;
+        return 0;
 }

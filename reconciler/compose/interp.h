@@ -25,3 +25,8 @@ typedef struct Interp {
 int interp_expand(const Interp *ip, const char *s, size_t len, StrBuf *out, BerthError *err);
 /* True when s has anything interpolation would change. */
 int interp_needed(const char *s);
+
+/* s expanded from env alone, strictly: a variable used while unset is an error (-EINVAL, err's message
+ * names it), for values where an empty string would silently mean something else (hosts, paths, image
+ * tags). *ret is owned by the caller. */
+int interp_strict(const char *s, const EnvMap *env, char **ret, BerthError *err);

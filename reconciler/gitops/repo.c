@@ -146,13 +146,12 @@ int repo_descends(Repo *r, const char *descendant, const char *ancestor, BerthEr
         return g < 0 ? git_fail(err, g, "cannot compare commits") : g;
 }
 
+static void drop_stack(void *p);
+
 void stack_list_done(StackList *l)
 {
-        for (size_t i = 0; i < l->n; i++) {
-                free(l->items[i].name);
-                free(l->items[i].dir);
-                free(l->items[i].file);
-        }
+        for (size_t i = 0; i < l->n; i++)
+                drop_stack(&l->items[i]);
         free(l->items);
         *l = (StackList){ 0 };
 }
@@ -165,6 +164,36 @@ static int cmp_name(const void *key, const void *item)
 const StackDesc *stack_list_find(const StackList *l, const char *name)
 {
         return l->n ? bsearch(name, l->items, l->n, sizeof(StackDesc), cmp_name) : NULL;
+}
+
+/* Sorts items (each starting with its char *name) with cmp, which puts the one that wins a name first,
+ * and drops the others through drop(); returns the new count. */
+static size_t sort_unique(void *items, size_t n, size_t size, int (*cmp)(const void *, const void *),
+                          void (*drop)(void *))
+{
+        char *v = items;
+        size_t k = 0;
+        if (n == 0)
+                return 0;
+        qsort(v, n, size, cmp);
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && strcmp(*(char **)(v + (k - 1) * size), *(char **)(v + i * size)) == 0) {
+                        drop(v + i * size);
+                        continue;
+                }
+                if (k != i)
+                        memcpy(v + k * size, v + i * size, size);
+                k++;
+        }
+        return k;
+}
+
+static void drop_stack(void *p)
+{
+        StackDesc *s = p;
+        free(s->name);
+        free(s->dir);
+        free(s->file);
 }
 
 static int add_stack(StackList *l, size_t *alloc, const char *name, const char *dir, const char *file)
@@ -269,20 +298,7 @@ int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *
                 if ((rr = add_stack(&l, &alloc, name, "", f)) < 0)
                         goto fail;
         }
-        if (l.n) {
-                size_t k = 0;
-                qsort(l.items, l.n, sizeof(StackDesc), cmp_stacks);
-                for (size_t i = 0; i < l.n; i++) {
-                        if (k > 0 && strcmp(l.items[k - 1].name, l.items[i].name) == 0) {
-                                free(l.items[i].name);
-                                free(l.items[i].dir);
-                                free(l.items[i].file);
-                                continue;
-                        }
-                        l.items[k++] = l.items[i];
-                }
-                l.n = k;
-        }
+        l.n = sort_unique(l.items, l.n, sizeof(StackDesc), cmp_stacks, drop_stack);
         *ret = l;
         return 0;
 fail:
@@ -468,4 +484,181 @@ int repo_previous_change(Repo *r, const char *commit, const char *path, char ret
                 }
         }
         return error_set(err, -ELOOP, NULL, 0, 0, NULL, "history too deep");
+}
+
+/* ---- image descriptors ---- */
+
+static void drop_image(void *p)
+{
+        ImageDesc *d = p;
+        free(d->name);
+        free(d->dir);
+        free(d->dockerfile);
+        free(d->config);
+}
+
+void image_list_done(ImageList *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                drop_image(&l->items[i]);
+        free(l->items);
+        *l = (ImageList){ 0 };
+}
+
+static int cmp_image_name(const void *key, const void *item)
+{
+        return strcmp(key, ((const ImageDesc *)item)->name);
+}
+
+const ImageDesc *image_list_find(const ImageList *l, const char *name)
+{
+        return l->n ? bsearch(name, l->items, l->n, sizeof(ImageDesc), cmp_image_name) : NULL;
+}
+
+static int add_image(ImageList *l, size_t *alloc, const char *name, const char *dir, const char *dockerfile,
+                     const char *config)
+{
+        if (l->n == *alloc) {
+                size_t n = *alloc ? *alloc * 2 : 16;
+                ImageDesc *v = realloc(l->items, n * sizeof(ImageDesc));
+                if (!v)
+                        return -ENOMEM;
+                l->items = v;
+                *alloc = n;
+        }
+        ImageDesc *d = &l->items[l->n];
+        *d = (ImageDesc){ .name = strdup(name),
+                          .dir = strdup(dir),
+                          .dockerfile = strdup(dockerfile),
+                          .config = strdup(config) };
+        if (!d->name || !d->dir || !d->dockerfile || !d->config)
+                return -ENOMEM;
+        l->n++;
+        return 0;
+}
+
+/* By name; of two images with one name, the images/<name>/ one (a directory) first: it wins. */
+static int cmp_images(const void *a, const void *b)
+{
+        const ImageDesc *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : (*x->dir == '\0') - (*y->dir == '\0');
+}
+
+static void image_warn(void (*warn)(void *, const char *), void *ud, const char *path)
+{
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s: not a valid image name (^[a-z0-9][a-z0-9_-]{0,62}$), skipped", path);
+        if (warn)
+                warn(ud, msg);
+}
+
+int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *, const char *), void *ud,
+                BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *root = NULL;
+        _cleanup_(git_tree_freep) git_tree *images = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *ie = NULL;
+        ImageList l = { 0 };
+        size_t alloc = 0;
+        char a[300], b[300], c[300];
+        int rr;
+
+        if ((rr = tree_of(r, commit, &root, err)) < 0)
+                return rr;
+        if (git_tree_entry_bypath(&ie, root, "images") == 0 && git_tree_entry_type(ie) == GIT_OBJECT_TREE &&
+            git_tree_lookup(&images, r->repo, git_tree_entry_id(ie)) == 0)
+                for (size_t i = 0; i < git_tree_entrycount(images); i++) {
+                        const git_tree_entry *e = git_tree_entry_byindex(images, i);
+                        const char *name = git_tree_entry_name(e);
+                        _cleanup_(git_tree_freep) git_tree *sub = NULL;
+                        if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+                            git_tree_lookup(&sub, r->repo, git_tree_entry_id(e)) < 0 ||
+                            !git_tree_entry_byname(sub, "Dockerfile"))
+                                continue;
+                        snprintf(a, sizeof(a), "images/%s", name);
+                        if (!project_name_valid(name)) {
+                                image_warn(warn, ud, a);
+                                continue;
+                        }
+                        snprintf(b, sizeof(b), "images/%s/Dockerfile", name);
+                        snprintf(c, sizeof(c), "images/%s/image.json", name);
+                        if ((rr = add_image(&l, &alloc, name, a, b, c)) < 0)
+                                goto fail;
+                }
+        /* The flat layout: Dockerfile-<name> at the top, the whole repo its context. */
+        for (size_t i = 0; i < git_tree_entrycount(root); i++) {
+                const git_tree_entry *e = git_tree_entry_byindex(root, i);
+                const char *f = git_tree_entry_name(e);
+                if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || strncmp(f, "Dockerfile-", 11) != 0 ||
+                    !f[11])
+                        continue;
+                if (!project_name_valid(f + 11)) {
+                        image_warn(warn, ud, f);
+                        continue;
+                }
+                snprintf(c, sizeof(c), "image-%s.json", f + 11);
+                if ((rr = add_image(&l, &alloc, f + 11, "", f, c)) < 0)
+                        goto fail;
+        }
+        l.n = sort_unique(l.items, l.n, sizeof(ImageDesc), cmp_images, drop_image);
+        *ret = l;
+        return 0;
+fail:
+        image_list_done(&l);
+        return rr;
+}
+
+typedef struct WalkCtx {
+        Repo *r;
+        RepoFileFn fn;
+        void *ud;
+        int rr;
+        BerthError *err;
+} WalkCtx;
+
+static int walk_cb(const char *root, const git_tree_entry *e, void *payload)
+{
+        WalkCtx *w = payload;
+        git_filemode_t mode = git_tree_entry_filemode(e);
+        if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+                return 0; /* trees are walked into; submodules have no content here */
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        git_blob *blob = NULL;
+        if (strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e)) < 0)
+                return w->rr = -ENOMEM, -1;
+        if (git_blob_lookup(&blob, w->r->repo, git_tree_entry_id(e)) < 0) {
+                w->rr = git_fail(w->err, -1, "cannot read a file of the commit");
+                return -1;
+        }
+        int rr = w->fn(w->ud, strbuf_str(&path), (unsigned)mode, git_blob_rawcontent(blob),
+                       (size_t)git_blob_rawsize(blob));
+        git_blob_free(blob);
+        if (rr < 0) {
+                w->rr = rr;
+                return -1;
+        }
+        return 0;
+}
+
+int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *root = NULL;
+        _cleanup_(git_tree_freep) git_tree *sub = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        WalkCtx w = { .r = r, .fn = fn, .ud = ud, .err = err };
+        int rr = tree_of(r, commit, &root, err);
+        if (rr < 0)
+                return rr;
+        git_tree *t = root;
+        if (dir && *dir) {
+                if (git_tree_entry_bypath(&e, root, dir) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+                        return -ENOENT;
+                if (git_tree_lookup(&sub, r->repo, git_tree_entry_id(e)) < 0)
+                        return git_fail(err, -1, "cannot read a directory of the commit");
+                t = sub;
+        }
+        if (git_tree_walk(t, GIT_TREEWALK_PRE, walk_cb, &w) < 0)
+                return w.rr < 0 ? w.rr : git_fail(err, -1, "cannot walk the commit's tree");
+        return 0;
 }

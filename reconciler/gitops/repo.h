@@ -52,3 +52,28 @@ int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t 
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Repo *, repo_free)
 #define _cleanup_repo_ _cleanup_(repo_freep)
+
+/* Image descriptors: images/<name>/Dockerfile (with image.json beside it), or the flat layout's
+ * Dockerfile-<name> (with image-<name>.json). Sorted by name; a name in both layouts is the images/ one. */
+typedef struct ImageDesc {
+        char *name;
+        char *dir;        /* "images/<name>", or "" for the flat layout */
+        char *dockerfile; /* repo-relative */
+        char *config;     /* repo-relative image.json; the commit may not have it */
+} ImageDesc;
+
+typedef struct ImageList {
+        ImageDesc *items;
+        size_t n;
+} ImageList;
+
+int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *, const char *), void *ud,
+                BerthError *err);
+void image_list_done(ImageList *l);
+const ImageDesc *image_list_find(const ImageList *l, const char *name);
+
+/* Calls fn for every file under dir ("" for the whole tree) of the commit: its path relative to dir,
+ * its git file mode (0100644, 0100755, 0120000 for a symlink, whose content is its target) and its
+ * content. fn returning < 0 stops the walk with that value. -ENOENT if dir is not in the commit. */
+typedef int (*RepoFileFn)(void *ud, const char *path, unsigned mode, const void *data, size_t len);
+int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err);

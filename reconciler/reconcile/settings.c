@@ -28,33 +28,16 @@ static int fail_at(BerthError *err, const SrcMap *map, const void *node, const c
         return error_set(err, -EINVAL, FILE_NAME, p ? p->line : 0, p ? p->col : 0, path, "%s", msg);
 }
 
-static void on_unset(void *ud, const char *name, size_t len)
-{
-        char *first = ud;
-        if (!*first)
-                snprintf(first, 128, "%.*s", (int)(len < 127 ? len : 127), name);
-}
-
-/* A host or path with ${VAR} from the CI's variables. An unset variable in it is an error, since an
- * empty host or certificate path would silently point somewhere else. */
+/* A host or path with ${VAR} from the CI's variables, strictly: an empty host or certificate path
+ * would silently point somewhere else. */
 static int expand(const cJSON *v, const EnvMap *env, const SrcMap *map, const char *path, char **ret,
                   BerthError *err)
 {
-        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
-        char unset[128] = "";
         BerthError e = { 0 };
-
         if (!cJSON_IsString(v))
                 return fail_at(err, map, v, path, "must be a string");
-        EnvLookup l = { .maps = { env }, .n = env ? 1 : 0 };
-        Interp ip = { .env = &l, .on_unset = on_unset, .userdata = unset };
-        if (interp_expand(&ip, v->valuestring, strlen(v->valuestring), &out, &e) < 0)
-                return fail_at(err, map, v, path, "%s", e.msg);
-        if (unset[0])
-                return fail_at(err, map, v, path, "the variable %s is not set", unset);
-        if (!(*ret = strdup(strbuf_str(&out))))
-                return -ENOMEM;
-        return 0;
+        int r = interp_strict(v->valuestring, env, ret, &e);
+        return r == -EINVAL ? fail_at(err, map, v, path, "%s", e.msg) : r;
 }
 
 static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Target *t, BerthError *err)
@@ -138,13 +121,12 @@ static int parse_targets(const cJSON *doc, const EnvMap *env, const SrcMap *map,
         return 0;
 }
 
-int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
-                       TargetList *targets, BerthError *err)
+/* berth.yaml at the commit: *ret_doc NULL when there is none. */
+static int load_doc(Repo *repo, const char *commit, SrcMap *map, cJSON **ret_doc, BerthError *err)
 {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
         size_t len;
+        *ret_doc = NULL;
         int r = repo_read(repo, commit, FILE_NAME, &buf, &len, err);
         if (r == -ENOENT)
                 return 0;
@@ -152,10 +134,21 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
                 return r;
         if (!map)
                 return -ENOMEM;
-        if ((r = yaml_load(buf, len, FILE_NAME, NULL, map, &doc, err)) < 0)
+        if ((r = yaml_load(buf, len, FILE_NAME, NULL, map, ret_doc, err)) < 0)
                 return r;
-        if (!cJSON_IsObject(doc))
-                return cJSON_IsNull(doc) ? 0 : fail_at(err, map, doc, NULL, "must be a mapping");
+        if (*ret_doc && !cJSON_IsObject(*ret_doc) && !cJSON_IsNull(*ret_doc))
+                return fail_at(err, map, *ret_doc, NULL, "must be a mapping");
+        return 0;
+}
+
+int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
+                       TargetList *targets, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        int r = load_doc(repo, commit, map, &doc, err);
+        if (r < 0 || !cJSON_IsObject(doc))
+                return r;
         cJSON *v;
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune")) && cJSON_IsBool(v))
                 o->prune = cJSON_IsTrue(v);
@@ -178,6 +171,18 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
                 return r;
         }
         return 0;
+}
+
+int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        *ret = NULL;
+        int r = load_doc(repo, commit, map, &doc, err);
+        if (r < 0)
+                return r;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "registry");
+        return v && !cJSON_IsNull(v) ? expand(v, env, map, "registry", ret, err) : 0;
 }
 
 void target_list_done(TargetList *t)

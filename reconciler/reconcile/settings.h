@@ -27,6 +27,9 @@ typedef struct TargetList {
 /* Settings from berth.yaml at the commit, over o's defaults; targets (if not NULL) gets its targets. */
 int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
                        TargetList *targets, BerthError *err);
+/* berth.yaml's registry: the default prefix of image references ("registry.example.com/team"); *ret
+ * NULL when it names none. */
+int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **ret, BerthError *err);
 void target_list_done(TargetList *t);
 const Target *target_list_find(const TargetList *t, const char *name);
 bool target_has_stack(const Target *t, const char *stack);

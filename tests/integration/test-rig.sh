@@ -19,4 +19,8 @@ out=$(docker run --rm "$BERTH_TEST_IMAGE" sh -c 'echo hello from busybox' 2>&1)
 tap_is "the busybox test image runs" "$out" "hello from busybox"
 base=$(docker image inspect "$BERTH_TEST_IMAGE" --format '{{len .RootFS.Layers}}')
 tap_is "the test image is built from scratch (2 layers: busybox and its links)" "$base" "2"
+tap_is "the registry refuses a client without credentials" \
+        "$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH_TEST_REGISTRY/v2/")" "401"
+tap_is "and answers one with them" "$(curl -s -o /dev/null -w '%{http_code}' \
+        -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$BERTH_TEST_REGISTRY/v2/")" "200"
 tap_done

@@ -112,7 +112,38 @@ rig_start() {
                 cat "$BERTH_RIG_DIR/build.log" >&2
                 return 1
         fi
-        echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls)"
+        rig_registry || return 1
+        echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls);" \
+                "registry on $BERTH_TEST_REGISTRY (basic auth)"
+}
+
+# A registry (Debian's docker-registry, Distribution 2.8) on 127.0.0.1 with htpasswd auth and a password
+# made for this run. Plain HTTP: the engine treats 127.0.0.0/8 registries as insecure ones, as it does
+# for every such address. Sets BERTH_TEST_REGISTRY (host:port), _USER and _PASSWORD.
+rig_registry() {
+        local d=$BERTH_RIG_DIR/registry port
+        command -v docker-registry >/dev/null || { echo "rig: docker-registry is not installed" >&2; return 1; }
+        mkdir -p "$d/data"
+        port=$(rig_free_port)
+        export BERTH_TEST_REGISTRY="127.0.0.1:$port" BERTH_TEST_REGISTRY_USER=berth
+        BERTH_TEST_REGISTRY_PASSWORD=$(openssl rand -hex 12)
+        export BERTH_TEST_REGISTRY_PASSWORD
+        htpasswd -Bbn "$BERTH_TEST_REGISTRY_USER" "$BERTH_TEST_REGISTRY_PASSWORD" >"$d/htpasswd" 2>/dev/null || {
+                echo "rig: cannot make the registry's htpasswd (apache2-utils)" >&2
+                return 1
+        }
+        printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
+                "    rootdirectory: $d/data" "  delete:" "    enabled: true" "http:" "  addr: $BERTH_TEST_REGISTRY" \
+                "  secret: berth-rig" "auth:" "  htpasswd:" "    realm: berth-rig" "    path: $d/htpasswd" >"$d/config.yml"
+        (setsid docker-registry serve "$d/config.yml" >>"$d/registry.log" 2>&1 &
+                echo $! >"$d/registry.pid")
+        for _ in $(seq 1 100); do
+                [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BERTH_TEST_REGISTRY/v2/")" = 401 ] && return 0
+                sleep 0.1
+        done
+        echo "rig: FATAL: the registry did not start; its log ends with:" >&2
+        tail -n 20 "$d/registry.log" >&2
+        return 1
 }
 
 # A second engine, for tests of targets: its own data, socket, TLS port (the same CA) and bridge. It
@@ -160,6 +191,7 @@ rig_second_stop() {
 rig_stop() {
         [ -n "${BERTH_RIG_DIR:-}" ] || return 0
         rig_second_stop
+        kill "$(cat "$BERTH_RIG_DIR/registry/registry.pid" 2>/dev/null)" 2>/dev/null
         rig_dockerd_stop_in "$BERTH_RIG_DIR"
         unset BERTH_RIG_DIR
 }
