@@ -7,7 +7,11 @@
 command -v gitlab-ci-local >/dev/null || tap_bail "gitlab-ci-local is not installed (tests/install-deps.sh installs it)"
 W=$(mktemp -d)
 stacks="glweb glapi glold"
-cleanup() { for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done; rm -rf "$W"; }
+cleanup() {
+        for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done
+        docker images --format '{{.Repository}}:{{.Tag}}' | grep "/gl$$/" | xargs -r docker rmi -f >/dev/null 2>&1
+        rm -rf "$W"
+}
 trap cleanup EXIT
 cleanup_first() { for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done; }
 cleanup_first
@@ -43,4 +47,22 @@ tap_is "exactly the changed stack was updated" "$( [ "$(docker inspect -f '{{.Id
 api-same"
 tap_like "with the new version" "$(docker inspect -f '{{.Config.Env}}' glweb-svc-1)" "VERSION=2"
 tap_is "and the deleted stack was removed" "$(docker ps -aq --filter label=com.docker.compose.project=glold | wc -l)" "0"
+
+# A release: a tag pipeline builds the image descriptors and pushes them, and deploys nothing.
+mkdir -p images/glimg
+printf 'FROM berth-test/busybox:latest\nRUN echo release > /release\n' >images/glimg/Dockerfile
+printf '{"tags": ["stable"]}\n' >images/glimg/image.json
+printf 'registry: ${REG}/gl%s\n' "$$" >berth.yaml
+git add -A && git commit -qm "an image" && git tag v3.1.$$ && git push -q origin main --tags 2>/dev/null
+web=$(docker inspect -f '{{.Id}}' glweb-svc-1)
+out=$(pipeline --variable CI_COMMIT_TAG=v3.1.$$ --variable CI_COMMIT_BRANCH= --variable "REG=$BERTH_TEST_REGISTRY" \
+        --variable "CI_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER" --variable "CI_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD")
+tap_like "a tag pipeline runs berth:images and passes" "$? $out" "^0 .*PASS +berth:images"
+tap_is "the registry has the image with its own tag and the git tag (GitLab's registry credentials used)" \
+        "$(curl -s -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$BERTH_TEST_REGISTRY/v2/gl$$/glimg/tags/list" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" \
+        "['stable', 'v3.1.$$']"
+log=$(find .gitlab-ci-local/output -name '*images*.log' | head -1)
+tap_like "the job's log says what it pushed" "$(cat "$log" 2>&1)" "pushed $BERTH_TEST_REGISTRY/gl$$/glimg:v3.1.$$"
+tap_check "and holds no password" bash -c "! grep -qF \"\$1\" \"\$2\"" _ "$BERTH_TEST_REGISTRY_PASSWORD" "$log"
+tap_is "and the tag pipeline deployed nothing" "$(grep -c 'berth:reconcile' <<<"$out") $(docker inspect -f '{{.Id}}' glweb-svc-1)" "0 $web"
 tap_done
