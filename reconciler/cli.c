@@ -290,7 +290,8 @@ static int open_runs(ReconcileArgs *a, const char *head, BerthError *err)
         char(*ids)[640] = calloc(a->n_runs, sizeof(*ids));
         if (!ids)
                 return -ENOMEM;
-        for (size_t i = 0; i < a->n_runs; i++) {
+        r = 0;
+        for (size_t i = 0; i < a->n_runs && r == 0; i++) {
                 TargetRun *run = &a->runs[i];
                 BerthError e = { 0 };
                 if ((r = engine_connect(run->target, a->host, &run->engine, &e)) < 0 ||
@@ -299,20 +300,19 @@ static int open_runs(ReconcileArgs *a, const char *head, BerthError *err)
                         fprintf(stderr, "target %s: ", run->target ? run->target->name : "default");
                         cli_report_error(&e, r, "berth");
                         run->engine = engine_client_free(run->engine);
+                        r = 0;
                         continue;
                 }
                 /* Two targets on one engine would each prune the other's stacks. */
-                for (size_t k = 0; k < i; k++)
-                        if (ids[i][0] && strcmp(ids[i], ids[k]) == 0) {
-                                free(ids);
-                                return error_set(err, -EINVAL, "berth.yaml", 0, 0, NULL,
-                                                 "targets %s and %s are the same engine (ID %s): map its "
-                                                 "stacks to one target",
-                                                 a->runs[k].target->name, run->target->name, ids[i]);
-                        }
+                for (size_t k = 0; k < i && r == 0; k++)
+                        if (ids[i][0] && strcmp(ids[i], ids[k]) == 0)
+                                r = error_set(err, -EINVAL, "berth.yaml", 0, 0, NULL,
+                                              "targets %s and %s are the same engine (ID %s): map its "
+                                              "stacks to one target",
+                                              a->runs[k].target->name, run->target->name, ids[i]);
         }
         free(ids);
-        return 0;
+        return r;
 }
 
 int cli_reconcile_open(ReconcileArgs *a)

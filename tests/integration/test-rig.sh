@@ -4,7 +4,7 @@
 # this fails: integration tests never skip.
 . "$(dirname "$0")/../lib/tap.sh"
 
-tap_plan 6
+tap_plan 8
 if [ -z "${BERTH_RIG_DIR:-}" ] || [ -z "${DOCKER_HOST:-}" ]; then
         tap_bail "the test rig is not running: run the suite through tests/run.sh"
 fi
