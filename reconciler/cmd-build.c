@@ -39,6 +39,7 @@ typedef struct Job {
         ImageSpec spec;
         BuildResult built;
         Ignore ignore; /* the context's .dockerignore, for --since */
+        bool named; /* asked for (by name, or all) before --since narrows it */
         bool selected, loaded, ok, pushed;
         BerthError error;
 } Job;
@@ -243,9 +244,8 @@ int cmd_build(int argc, char **argv)
         if (since) {
                 char from[41];
                 SinceCtx sc = { .jobs = jobs, .n = images.n };
-                bool named[images.n ? images.n : 1];
                 for (size_t i = 0; i < images.n; i++) {
-                        named[i] = jobs[i].selected;
+                        jobs[i].named = jobs[i].selected;
                         jobs[i].selected = false;
                 }
                 if ((r = repo_resolve(repo, since, from, &err)) < 0 ||
@@ -254,7 +254,7 @@ int cmd_build(int argc, char **argv)
                         goto out;
                 }
                 for (size_t i = 0; i < images.n; i++)
-                        jobs[i].selected &= named[i];
+                        jobs[i].selected &= jobs[i].named;
         }
         size_t selected = 0;
         for (size_t i = 0; i < images.n; i++)

@@ -89,8 +89,16 @@ rig_dockerd_kill() {
         rm -f "$BERTH_RIG_DIR/dockerd.pid" "$BERTH_RIG_DIR/exec/containerd/containerd.pid"
 }
 
+# Bridges in the rig's address pools that an earlier rig left (its dockerd killed before it could remove
+# them): each holds a subnet the next dockerd would then find taken, until the pools run dry.
+rig_sweep_bridges() {
+        ip -o -4 addr show 2>/dev/null | awk '$4 ~ /^10\.21[345]\./ && $2 ~ /^br-/ { print $2 }' | sort -u |
+                while read -r dev; do ip link del "$dev" 2>/dev/null; done
+}
+
 rig_start() {
         command -v dockerd >/dev/null || { echo "rig: dockerd is not installed (Debian package docker.io)" >&2; return 1; }
+        rig_sweep_bridges
         BERTH_RIG_DIR=$(mktemp -d /tmp/berth-rig.XXXXXX)
         rig_make_certs "$BERTH_RIG_DIR/certs" || { echo "rig: cannot make certificates with openssl" >&2; return 1; }
         rig_free_port >"$BERTH_RIG_DIR/port"
@@ -172,10 +180,18 @@ rig_dockerd_stop_in() { # dir
         pid=$(cat "$d/dockerd.pid" 2>/dev/null || cat "$d/dockerd.launched" 2>/dev/null)
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
                 DOCKER_HOST="unix://$d/docker.sock" docker rm -f $(DOCKER_HOST="unix://$d/docker.sock" docker ps -aq) >/dev/null 2>&1
+                # A network's bridge outlives its dockerd; left behind, its subnet is taken for good.
+                DOCKER_HOST="unix://$d/docker.sock" docker network prune -f >/dev/null 2>&1
                 kill "$pid"
                 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
                 kill -9 "$pid" 2>/dev/null
         fi
+        # A dockerd that was once SIGKILLed (test-faults) can leave shims behind, each keeping its
+        # container's processes alive: kill them and what they run.
+        for shim in $(pgrep -f "containerd-shim.* -address $d/exec/"); do
+                pkill -9 -P "$shim" 2>/dev/null
+                kill -9 "$shim" 2>/dev/null
+        done
         # Leftover overlay or shm mounts would keep the directory busy.
         grep -o " $d[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
         rm -rf "$d"
