@@ -153,70 +153,61 @@ static int resource_preflight(EngineClient *c, const Project *p, const char *kin
         return 1;
 }
 
-static int ensure_network(EngineClient *c, const Project *p, const char *key, const char *user,
-                          const DeployIdentity *id, bool dry_run, BerthError *err)
+/* The network-only parts of a create: flags and IPAM. */
+static void network_body(const cJSON *decl, cJSON *body)
 {
-        cJSON *decl = NULL;
-        const char *name = NULL;
-        int r = resource_preflight(c, p, "networks", key, user, &decl, &name, err);
-        if (r <= 0 || dry_run)
-                return r;
-        _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
-        if (!body)
-                return -ENOMEM;
-        const char *driver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "driver"));
-        cJSON_AddStringToObject(body, "Name", name);
-        cJSON_AddTrueToObject(body, "CheckDuplicate");
-        cJSON_AddStringToObject(body, "Driver", driver ? driver : "bridge");
         static const char *const flags[][2] = { { "internal", "Internal" },
                                                 { "attachable", "Attachable" },
                                                 { "enable_ipv6", "EnableIPv6" } };
+        cJSON_AddTrueToObject(body, "CheckDuplicate");
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, flags[i][0])))
                         cJSON_AddTrueToObject(body, flags[i][1]);
-        cJSON *opts = cJSON_GetObjectItemCaseSensitive(decl, "driver_opts");
-        if (opts)
-                cJSON_AddItemToObject(body, "Options", cJSON_Duplicate(opts, 1));
-        cJSON *labels = cJSON_GetObjectItemCaseSensitive(decl, "labels");
-        labels = labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
-        add_labels(labels, p, LABEL_NETWORK, key, id);
-        cJSON_AddItemToObject(body, "Labels", labels);
         cJSON *ipam = cJSON_GetObjectItemCaseSensitive(decl, "ipam");
-        if (ipam) {
-                cJSON *ip = cJSON_AddObjectToObject(body, "IPAM");
-                const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ipam, "driver"));
-                cJSON_AddStringToObject(ip, "Driver", d ? d : "default");
-                cJSON *cfgs = cJSON_AddArrayToObject(ip, "Config");
-                for (cJSON *cf = cJSON_GetObjectItemCaseSensitive(ipam, "config")
-                                         ? cJSON_GetObjectItemCaseSensitive(ipam, "config")->child
-                                         : NULL;
-                     cf; cf = cf->next) {
-                        cJSON *o = cJSON_CreateObject();
-                        static const char *const keys[][2] = { { "subnet", "Subnet" },
-                                                               { "gateway", "Gateway" },
-                                                               { "ip_range", "IPRange" } };
-                        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
-                                const char *v = cJSON_GetStringValue(
-                                        cJSON_GetObjectItemCaseSensitive(cf, keys[i][0]));
-                                if (v)
-                                        cJSON_AddStringToObject(o, keys[i][1], v);
-                        }
-                        cJSON_AddItemToArray(cfgs, o);
+        if (!ipam)
+                return;
+        cJSON *ip = cJSON_AddObjectToObject(body, "IPAM");
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ipam, "driver"));
+        cJSON_AddStringToObject(ip, "Driver", d ? d : "default");
+        cJSON *cfgs = cJSON_AddArrayToObject(ip, "Config");
+        cJSON *config = cJSON_GetObjectItemCaseSensitive(ipam, "config");
+        for (cJSON *cf = config ? config->child : NULL; cf; cf = cf->next) {
+                cJSON *o = cJSON_CreateObject();
+                static const char *const keys[][2] = { { "subnet", "Subnet" },
+                                                       { "gateway", "Gateway" },
+                                                       { "ip_range", "IPRange" } };
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        const char *v =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cf, keys[i][0]));
+                        if (v)
+                                cJSON_AddStringToObject(o, keys[i][1], v);
                 }
+                cJSON_AddItemToArray(cfgs, o);
         }
-        _cleanup_strbuf_ StrBuf what = STRBUF_INIT;
-        strbuf_addf(&what, "create network \"%s\"", name);
-        r = engine_call(c, "POST", "/networks/create", body, what.buf, 0, NULL, NULL, err);
-        /* A concurrent up may have made it in between: that is what we wanted. */
-        return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
-static int ensure_volume(EngineClient *c, const Project *p, const char *key, const char *user,
-                         const DeployIdentity *id, bool dry_run, BerthError *err)
+typedef struct ResourceKind {
+        const char *kind;           /* the model's key: "networks" */
+        const char *noun;           /* "network", for messages */
+        const char *label;          /* com.docker.compose.network */
+        const char *default_driver; /* "bridge" */
+        const char *opts_field;     /* where driver_opts go in the create body */
+        void (*extra)(const cJSON *decl, cJSON *body);
+} ResourceKind;
+
+static const ResourceKind NETWORK = {
+        "networks", "network", LABEL_NETWORK, "bridge", "Options", network_body
+};
+static const ResourceKind VOLUME = { "volumes", "volume", LABEL_VOLUME, "local", "DriverOpts", NULL };
+
+/* Creates a network or volume the model declares, unless it exists: 0 when it does, 1 when it is to be
+ * (or was) created, an error when it is external and missing. dry_run only checks. */
+static int ensure_resource(EngineClient *c, const Project *p, const ResourceKind *k, const char *key,
+                           const char *user, const DeployIdentity *id, bool dry_run, BerthError *err)
 {
         cJSON *decl = NULL;
         const char *name = NULL;
-        int r = resource_preflight(c, p, "volumes", key, user, &decl, &name, err);
+        int r = resource_preflight(c, p, k->kind, key, user, &decl, &name, err);
         if (r <= 0 || dry_run)
                 return r;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
@@ -224,18 +215,22 @@ static int ensure_volume(EngineClient *c, const Project *p, const char *key, con
                 return -ENOMEM;
         const char *driver = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "driver"));
         cJSON_AddStringToObject(body, "Name", name);
-        cJSON_AddStringToObject(body, "Driver", driver ? driver : "local");
+        cJSON_AddStringToObject(body, "Driver", driver ? driver : k->default_driver);
         cJSON *opts = cJSON_GetObjectItemCaseSensitive(decl, "driver_opts");
         if (opts)
-                cJSON_AddItemToObject(body, "DriverOpts", cJSON_Duplicate(opts, 1));
+                cJSON_AddItemToObject(body, k->opts_field, cJSON_Duplicate(opts, 1));
         cJSON *labels = cJSON_GetObjectItemCaseSensitive(decl, "labels");
         labels = labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
-        add_labels(labels, p, LABEL_VOLUME, key, id);
+        add_labels(labels, p, k->label, key, id);
         cJSON_AddItemToObject(body, "Labels", labels);
-        _cleanup_strbuf_ StrBuf what = STRBUF_INIT;
-        strbuf_addf(&what, "create volume \"%s\"", name);
-        r = engine_call(c, "POST", "/volumes/create", body, what.buf, 0, NULL, NULL, err);
-        return r < 0 ? r : 1;
+        if (k->extra)
+                k->extra(decl, body);
+        _cleanup_strbuf_ StrBuf what = STRBUF_INIT, path = STRBUF_INIT;
+        strbuf_addf(&what, "create %s \"%s\"", k->noun, name);
+        strbuf_addf(&path, "/%s/create", k->kind);
+        r = engine_call(c, "POST", path.buf, body, what.buf, 0, NULL, NULL, err);
+        /* A concurrent up may have made it in between: that is what we wanted. */
+        return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
 /* Each network and volume the services use, once, with the first service that uses it (for errors). */
@@ -270,8 +265,8 @@ static int ensure_resources(EngineClient *c, const Project *p, const DeployIdent
                 cJSON *set = kind ? vols : nets;
                 for (cJSON *k = set->child, *next; k; k = next) {
                         next = k->next;
-                        r = kind ? ensure_volume(c, p, k->string, k->valuestring, id, dry_run, err)
-                                 : ensure_network(c, p, k->string, k->valuestring, id, dry_run, err);
+                        r = ensure_resource(c, p, kind ? &VOLUME : &NETWORK, k->string, k->valuestring, id,
+                                            dry_run, err);
                         if (r < 0)
                                 return r;
                         if (dry_run && r == 0)
