@@ -39,7 +39,7 @@ typedef struct Job {
         ImageSpec spec;
         BuildResult built;
         Ignore ignore; /* the context's .dockerignore, for --since */
-        bool named; /* asked for (by name, or all) before --since narrows it */
+        bool named;    /* asked for (by name, or all) before --since narrows it */
         bool selected, loaded, ok, pushed;
         BerthError error;
 } Job;

@@ -92,6 +92,7 @@ rec >/dev/null
 docker rm -f api-helper-1 >/dev/null
 out=$(cd "$W/repo" && "$BERTH" plan 2>&1)
 tap_like "a container removed by hand is noticed from the count in its stack's labels" "$out" "stack api +update +1 of its 2 containers exist: checking live state"
+tap_like "and berth status shows it as drift" "$("$BERTH" status)" "api +[0-9a-f]{12} +1/1 .*1 missing"
 out=$(rec --all --dry-run)
 tap_like "--all --dry-run reports the drift" "$out" "create +api-helper-1 +replica 1 is missing|create +api-helper-1 +new service"
 tap_is "and changes nothing" "$(docker ps -aq --filter name=api-helper-1 | wc -l)" "0"
