@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <stdlib.h>
 
 #include "cli.h"
+#include "util/fileio.h"
 
 extern char **environ;
 
@@ -226,6 +228,14 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
                 return EXIT_USAGE;
         }
         a->o.env = &a->env;
+        const char *state = envmap_get(&a->env, "BERTH_STATE_DIR");
+        const char *home = envmap_get(&a->env, "HOME");
+        if (state && *state)
+                a->o.state_dir = state;
+        else if (geteuid() == 0)
+                a->o.state_dir = "/var/lib/berth";
+        else if (!(a->o.state_dir = a->state_buf = path_join(home ? home : "/tmp", ".local/state/berth")))
+                return cli_report_error(NULL, -ENOMEM, "berth");
         return EXIT_DONE;
 }
 
@@ -408,6 +418,7 @@ void cli_reconcile_done(ReconcileArgs *a)
         }
         free(a->runs);
         free(a->plans);
+        free(a->state_buf);
         target_list_done(&a->targets);
         repo_free(a->repo);
         envmap_done(&a->env);

@@ -97,6 +97,7 @@ typedef struct ReconcileArgs {
         TargetRun *runs;
         size_t n_runs;
         const ReconcilePlan **plans;
+        char *state_buf; /* the state dir when made here */
         void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
 } ReconcileArgs;
 

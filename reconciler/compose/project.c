@@ -930,6 +930,8 @@ int project_load(const ComposeOptions *o, Project **ret, BerthError *err)
 
 Project *project_free(Project *p)
 {
+        if (p)
+                free(p->hash_root);
         if (!p)
                 return NULL;
         free(p->name);

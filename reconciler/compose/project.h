@@ -34,6 +34,9 @@ typedef struct Project {
         SrcMap *src;     /* positions of the model's nodes */
         EnvMap dotenv;   /* what the .env files said */
         char **warnings; /* NULL-terminated */
+        /* A directory the content hash reads as "@" (set by the caller, NULL: none): a copy of the files
+         * in another place, as a reconcile makes from a commit, hashes the same. */
+        char *hash_root;
 } Project;
 
 int project_load(const ComposeOptions *opts, Project **ret, BerthError *err);

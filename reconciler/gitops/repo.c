@@ -1,5 +1,7 @@
 /* repo.c: libgit2 access to the config repo. */
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <git2.h>
 #include <stdio.h>
@@ -412,6 +414,72 @@ int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *
         if (git_tree_walk(t, GIT_TREEWALK_PRE, export_cb, &x) < 0)
                 return x.rr < 0 ? x.rr : git_fail(err, -1, "cannot write out the commit");
         return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        remove(path);
+        return 0;
+}
+
+/* Whether export writes rel (a path of the tree) for a stack: images/ and other stacks are left out. */
+static bool exported(const char *rel, const char *stack_dir)
+{
+        if (strcmp(rel, "images") == 0 || strncmp(rel, "images/", 7) == 0)
+                return false;
+        if (strncmp(rel, "stacks/", 7) != 0)
+                return true;
+        size_t n = strcspn(rel + 7, "/") + 7;
+        return stack_dir && strlen(stack_dir) == n && strncmp(rel, stack_dir, n) == 0;
+}
+
+/* Removes what is under dir/rel but not in the tree (or not exported): files a commit no longer has. */
+static int prune_stale(git_tree *root, const char *dir, const char *rel, const char *stack_dir,
+                       BerthError *err)
+{
+        _cleanup_free_ char *here = rel ? path_join(dir, rel) : strdup(dir);
+        if (!here)
+                return -ENOMEM;
+        DIR *dh = opendir(here);
+        if (!dh)
+                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot read \"%s\": %s", here,
+                                 strerror(errno));
+        int rr = 0;
+        for (struct dirent *de; rr >= 0 && (de = readdir(dh));) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                _cleanup_free_ char *sub = rel ? path_join(rel, de->d_name) : strdup(de->d_name);
+                _cleanup_free_ char *full = sub ? path_join(dir, sub) : NULL;
+                _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+                struct stat st;
+                if (!full) {
+                        rr = -ENOMEM;
+                        break;
+                }
+                if (lstat(full, &st) < 0)
+                        continue;
+                bool keep = exported(sub, stack_dir) && git_tree_entry_bypath(&e, root, sub) == 0 &&
+                            (git_tree_entry_type(e) == GIT_OBJECT_TREE) == S_ISDIR(st.st_mode);
+                if (!keep)
+                        nftw(full, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+                else if (S_ISDIR(st.st_mode))
+                        rr = prune_stale(root, dir, sub, stack_dir, err);
+        }
+        closedir(dh);
+        return rr;
+}
+
+int repo_export_sync(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *t = NULL;
+        int rr;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", dir,
+                                 strerror(errno));
+        if ((rr = tree_of(r, commit, &t, err)) < 0 ||
+            (rr = prune_stale(t, dir, NULL, stack_dir && *stack_dir ? stack_dir : NULL, err)) < 0)
+                return rr;
+        return repo_export(r, commit, stack_dir, dir, err);
 }
 
 int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err)

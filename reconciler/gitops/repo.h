@@ -44,6 +44,9 @@ int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void
                        BerthError *err);
 /* Writes the commit's tree into dir, leaving out stacks/<other> and images/: what a stack may use. */
 int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
+/* The same into a directory that may hold an earlier export: files are rewritten in place (a running
+ * container's bind mount sees the new content) and what the commit no longer has is removed. */
+int repo_export_sync(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
 /* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
  * commit: where a stack was before its current version. -ENOENT when history has none. */
 int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../compose/yaml.h"
 #include "../deploy/live.h"
+#include "../util/digest.h"
 #include "../util/fileio.h"
 #include "../util/units.h"
 #include "reconcile.h"
@@ -37,15 +39,25 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
         return remove(path) < 0 ? 0 : 0;
 }
 
-static void stack_plan_done(StackPlan *s)
+/* The loaded tree and project, not the plan's verdict or result. */
+static void stack_unload(StackPlan *s)
 {
-        free(s->name);
-        if (s->workdir)
+        if (s->workdir && !s->keep_workdir)
                 nftw(s->workdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
         free(s->workdir);
         free(s->project_dir);
+        s->workdir = s->project_dir = NULL;
+        s->project = project_free(s->project);
+        s->keep_workdir = false;
+}
+
+static void stack_plan_done(StackPlan *s)
+{
+        free(s->name);
+        stack_unload(s);
         free(s->refs);
-        project_free(s->project);
+        free(s->desc_dir);
+        free(s->desc_file);
         stack_result_done(&s->result);
 }
 
@@ -171,41 +183,119 @@ static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c
 
 /* ---- loading one stack from a commit ---- */
 
-static int load_stack(Repo *repo, const char *commit, const StackDesc *d, const ReconcileOptions *o,
+/* The repo's directory under the state dir: <state>/<key>, the key a digest of the repo's identity,
+ * so two repos sharing a host never share a directory. */
+static char *state_repo_dir(const ReconcileOptions *o, const char *identity)
+{
+        _cleanup_(digest_freep) Digest *d = digest_new();
+        char hex[DIGEST_HEX_LEN + 1];
+        if (!d || digest_update(d, identity, strlen(identity)) < 0 || digest_final_hex(d, hex) < 0)
+                return NULL;
+        hex[16] = '\0';
+        return path_join(o->state_dir, hex);
+}
+
+/* The stack's own directory, <state>/<key>/<stack>, made (with its parents) if missing. */
+static int state_path(const ReconcileOptions *o, const char *identity, const char *stack, char **ret,
+                      BerthError *err)
+{
+        _cleanup_free_ char *key = state_repo_dir(o, identity);
+        if (!key || !(*ret = path_join(key, stack)))
+                return -ENOMEM;
+        _cleanup_free_ char *copy = strdup(*ret);
+        for (char *p = copy ? copy + 1 : NULL; p && (p = strchr(p, '/')); p++) {
+                *p = '\0';
+                mkdir(copy, 0755);
+                *p = '/';
+        }
+        if (mkdir(*ret, 0755) < 0 && errno != EEXIST)
+                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", *ret,
+                                 strerror(errno));
+        return 0;
+}
+
+/* <state>/<key>/<stack>.commit: the commit the stack's directory holds. */
+static char *state_marker(const ReconcileOptions *o, const char *identity, const char *stack)
+{
+        _cleanup_free_ char *key = state_repo_dir(o, identity);
+        StrBuf sb = STRBUF_INIT;
+        if (!key || strbuf_addf(&sb, "%s/%s.commit", key, stack) < 0) {
+                strbuf_done(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb);
+}
+
+static void state_marker_read(const ReconcileOptions *o, const char *identity, const char *stack,
+                              char ret[41])
+{
+        _cleanup_free_ char *path = state_marker(o, identity, stack), *buf = NULL;
+        size_t len = 0;
+        ret[0] = '\0';
+        if (path && file_read(path, 64, &buf, &len, NULL) >= 0 && len >= 40)
+                snprintf(ret, 41, "%.40s", buf);
+}
+
+static void state_marker_write(const ReconcileOptions *o, const char *identity, const char *stack,
+                               const char *commit)
+{
+        _cleanup_free_ char *path = state_marker(o, identity, stack);
+        FILE *f = path ? fopen(path, "we") : NULL;
+        if (f) {
+                fprintf(f, "%s\n", commit);
+                fclose(f);
+        }
+}
+
+/* Exports the stack at commit and loads it. dir NULL: into a temporary directory, for a plan (removed
+ * with it); else into dir, kept, for containers to use. */
+static int load_stack(Repo *repo, const char *commit, const ReconcileOptions *o, const char *dir,
                       StackPlan *s, BerthError *err)
 {
         char tmpl[] = "/tmp/berth-stack-XXXXXX";
         int r;
 
-        if (!mkdtemp(tmpl))
+        if (!dir && !mkdtemp(tmpl))
                 return error_set(err, -errno, NULL, 0, 0, NULL, "cannot make a temporary directory: %s",
                                  strerror(errno));
-        if (!(s->workdir = strdup(tmpl)))
+        if (!(s->workdir = strdup(dir ? dir : tmpl)))
                 return -ENOMEM;
-        if ((r = repo_export(repo, commit, d->dir, s->workdir, err)) < 0)
+        s->keep_workdir = dir != NULL;
+        if ((r = dir ? repo_export_sync(repo, commit, s->desc_dir, s->workdir, err)
+                     : repo_export(repo, commit, s->desc_dir, s->workdir, err)) < 0)
                 return r;
-        s->project_dir = path_join(s->workdir, d->dir);
-        _cleanup_free_ char *file = d->file ? path_join(s->workdir, d->file) : NULL;
-        if (!s->project_dir || (d->file && !file))
+        s->project_dir = path_join(s->workdir, s->desc_dir);
+        _cleanup_free_ char *file = s->desc_file ? path_join(s->workdir, s->desc_file) : NULL;
+        if (!s->project_dir || (s->desc_file && !file))
                 return -ENOMEM;
         char *files[] = { file, NULL };
         ComposeOptions co = { .files = file ? files : NULL,
                               .n_files = file ? 1 : 0,
-                              .project_name = d->name,
+                              .project_name = s->name,
                               .project_directory = s->project_dir,
                               .os_env = o->env,
                               .cwd = s->project_dir };
         r = project_load(&co, &s->project, err);
         if (r < 0) {
-                /* Errors name the file as the repo knows it, not as the temporary copy. */
+                /* Errors name the file as the repo knows it, not as the copy. */
                 size_t wl = strlen(s->workdir);
                 if (err && strncmp(err->file, s->workdir, wl) == 0 && err->file[wl] == '/')
                         memmove(err->file, err->file + wl + 1, strlen(err->file + wl));
+                return r;
         }
-        return r;
+        /* Where the copy is must not change the hashes: the plan's copy and the deployed one agree. */
+        if (!(s->project->hash_root = strdup(s->workdir)))
+                return -ENOMEM;
+        return 0;
 }
 
-/* Repo files outside the stack's directory that its project read: compose files, env files, configs. */
+static int set_desc(StackPlan *s, const StackDesc *d)
+{
+        s->desc_dir = strdup(d->dir);
+        s->desc_file = d->file ? strdup(d->file) : NULL;
+        return s->desc_dir && (!d->file || s->desc_file) ? 0 : -ENOMEM;
+}
+
 static char *outside_refs(const StackPlan *s, const StackDesc *d)
 {
         StrBuf sb = STRBUF_INIT;
@@ -518,7 +608,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                                         : "a container is not running: checking live state");
                 }
                 /* Parse and plan the services. An invalid stack fails alone, with its own error. */
-                if ((r = load_stack(repo, plan.head, d, o, s, &s->error)) < 0) {
+                if ((r = set_desc(s, d)) < 0)
+                        goto out;
+                if ((r = load_stack(repo, plan.head, o, NULL, s, &s->error)) < 0) {
                         s->verdict = VERDICT_INVALID;
                         r = 0;
                         continue;
@@ -536,9 +628,15 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         continue;
                 }
                 if (s->verdict == VERDICT_UPDATE && plan_changes(&s->result.plan) == 0) {
-                        s->verdict = VERDICT_SKIP;
+                        /* No container changes; but the stack's files on this host (bind mounts) may
+                         * still be at an older commit, and are then brought up to date in place. */
+                        char synced[41];
                         size_t n = strlen(s->reason);
-                        snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date");
+                        state_marker_read(o, plan.repo_identity, s->name, synced);
+                        if (strcmp(synced, plan.head) == 0)
+                                s->verdict = VERDICT_SKIP;
+                        snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date%s",
+                                 s->verdict == VERDICT_SKIP ? "" : ", its files are updated in place");
                 }
         }
         /* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
@@ -614,13 +712,17 @@ static int rollback(EngineClient *c, Repo *repo, ReconcilePlan *plan, StackPlan 
         StackPlan old = { .name = s->name };
         StackList stacks = { 0 };
         BerthError err = { 0 };
+        _cleanup_free_ char *dir = NULL;
         int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
         const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
         if (!d) {
                 stack_list_done(&stacks);
                 return -ENOENT;
         }
-        r = load_stack(repo, s->deployed, d, o, &old, &err);
+        if ((r = set_desc(&old, d)) >= 0 &&
+            (r = state_path(o, plan->repo_identity, s->name, &dir, &err)) >= 0 &&
+            (r = load_stack(repo, s->deployed, o, dir, &old, &err)) >= 0)
+                state_marker_write(o, plan->repo_identity, s->name, s->deployed);
         _cleanup_free_ char *refs = r >= 0 ? outside_refs(&old, d) : NULL;
         ProgressCtx pc = { .o = o, .stack = s->name };
         StackOptions so = { .parallel = o->parallel,
@@ -655,9 +757,28 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                         DownOptions d = { .volumes = o->prune_volumes,
                                           .parallel = o->parallel,
                                           .timeout_s = -1 };
+                        _cleanup_free_ char *dir = NULL;
                         r = stack_down(c, s->name, &d, &s->error);
+                        /* Its files go with it. */
+                        if (r >= 0 && state_path(o, plan->repo_identity, s->name, &dir, NULL) >= 0) {
+                                _cleanup_free_ char *marker = state_marker(o, plan->repo_identity, s->name);
+                                nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+                                if (marker)
+                                        unlink(marker);
+                        }
                 } else {
+                        _cleanup_free_ char *dir = NULL;
                         stack_result_done(&s->result);
+                        /* From the plan's temporary copy to the stack's own directory, which its
+                         * containers' bind mounts and configs keep using after this run. */
+                        stack_unload(s);
+                        if ((r = state_path(o, plan->repo_identity, s->name, &dir, &s->error)) < 0 ||
+                            (r = load_stack(repo, plan->head, o, dir, s, &s->error)) < 0) {
+                                s->ok = false;
+                                s->seconds = now_s() - start;
+                                continue;
+                        }
+                        state_marker_write(o, plan->repo_identity, s->name, plan->head);
                         StackOptions so = {
                                 .parallel = o->parallel,
                                 .timeout_s = o->health_timeout_s,

@@ -26,9 +26,12 @@ typedef struct StackPlan {
         StackVerdict verdict;
         char reason[768];
         char deployed[41]; /* the commit in its labels, "" if none */
-        char *workdir;     /* exported tree (owned: removed with the plan) */
-        char *project_dir; /* inside workdir */
-        char *refs;        /* repo files outside its directory that it reads (the io.berth.refs label) */
+        char *workdir;     /* exported tree: a temporary one (removed with the plan), or at apply the
+                            * stack's own directory under the state dir, which stays while it runs */
+        bool keep_workdir;
+        char *desc_dir, *desc_file; /* where the stack is in the repo (StackDesc) */
+        char *project_dir;          /* inside workdir */
+        char *refs; /* repo files outside its directory that it reads (the io.berth.refs label) */
         Project *project;
         StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
         BerthError error;
@@ -58,6 +61,9 @@ typedef struct ReconcileOptions {
         long health_timeout_s; /* the health gate */
         unsigned parallel;
         const EnvMap *env; /* the process environment, for interpolation */
+        /* Where deployed stacks' files live while they run (bind mounts and configs point there):
+         * BERTH_STATE_DIR, else /var/lib/berth for root, else ~/.local/state/berth. */
+        const char *state_dir;
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
         void *ud;

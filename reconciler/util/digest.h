@@ -1,6 +1,8 @@
 /* digest.h: SHA-256 through OpenSSL's EVP interface, in hex. */
 #pragma once
 
+#include "cleanup.h"
+
 #include <stddef.h>
 
 #define DIGEST_HEX_LEN 64
@@ -12,3 +14,5 @@ Digest *digest_free(Digest *d);
 int digest_update(Digest *d, const void *data, size_t len);
 /* Writes 64 hex characters and a NUL into hex. */
 int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1]);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Digest *, digest_free)

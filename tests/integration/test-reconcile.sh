@@ -5,12 +5,12 @@
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
 cleanup() {
-        for s in web api worker broken flaky flat other; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in web api worker broken flaky flat other files; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         docker network rm berth-lock >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-cleanup_stacks() { for s in web api worker broken flaky flat other; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
+cleanup_stacks() { for s in web api worker broken flaky flat other files; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
 cleanup_stacks # whatever an earlier run left behind
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 git init -q --bare -b main "$W/origin.git"
@@ -178,4 +178,31 @@ tap_like "berth rollback puts one stack back to its previous version" "$? $(dock
 tap_is "and leaves the other stacks alone" "$(cid web-site-1)" "$web"
 out=$(cd "$W/fresh" && "$BERTH" rollback api --to HEAD 2>&1)
 tap_like "--to REV takes it to any commit" "$(docker inspect -f '{{.Config.Env}}' api-app-1)" "MODE=two" || printf '%s\n' "$out" | sed 's/^/#   /' | tail -20
+
+# Files from the repo that containers use (a bind-mounted directory, a config file) outlive the run
+# that deployed them: they live in the stack's own directory under the state dir.
+cd "$W/fresh" || exit 1
+mkdir -p stacks/files/www
+printf 'services:\n  srv:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n    volumes: ["./www:/www:ro"]\n    configs: [{source: conf, target: /etc/app.conf}]\nconfigs:\n  conf:\n    file: ./app.conf\n' >stacks/files/compose.yaml
+echo v1 >stacks/files/www/index.html
+echo c1 >stacks/files/app.conf
+git add -A && git commit -qm files && git push -q origin main 2>/dev/null
+"$BERTH" reconcile >/dev/null 2>&1
+tap_is "after the run, the container reads the committed files" "$(docker exec files-srv-1 cat /www/index.html /etc/app.conf | tr '\n' ' ')" "v1 c1 "
+docker restart -t 0 files-srv-1 >/dev/null
+tap_is "and still does after a restart (the bind sources exist)" "$(docker exec files-srv-1 cat /www/index.html /etc/app.conf | tr '\n' ' ')" "v1 c1 "
+srv=$(cid files-srv-1)
+out=$("$BERTH" plan --all 2>&1)
+tap_like "where the plan's copy of the files lies does not change the hashes" "$out" "stack files +skip .*every service is up to date"
+echo v2 >stacks/files/www/index.html
+git commit -qam "new page" && git push -q origin main 2>/dev/null
+"$BERTH" reconcile >/dev/null 2>&1
+tap_is "a changed file in a bind-mounted directory is seen in place, as with compose" "$(cid files-srv-1) $(docker exec files-srv-1 cat /www/index.html)" "$srv v2"
+echo c2 >stacks/files/app.conf
+git commit -qam "new config" && git push -q origin main 2>/dev/null
+"$BERTH" reconcile >/dev/null 2>&1
+tap_is "a changed config file recreates the service, which reads it" "$([ "$(cid files-srv-1)" != "$srv" ] && echo new) $(docker exec files-srv-1 cat /etc/app.conf)" "new c2"
+git rm -rq stacks/files && git commit -qm "no files" && git push -q origin main 2>/dev/null
+"$BERTH" reconcile >/dev/null 2>&1
+tap_is "a pruned stack's files go with it" "$(ls -d "$BERTH_STATE_DIR"/*/files 2>/dev/null | wc -l) $(docker ps -aq --filter label=com.docker.compose.project=files | wc -l)" "0 0"
 tap_done

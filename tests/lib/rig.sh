@@ -111,6 +111,8 @@ rig_start() {
         export BERTH_TEST_CERTS="$BERTH_RIG_DIR/certs/client"
         export BERTH_TEST_BAD_CERTS="$BERTH_RIG_DIR/certs/badclient"
         export BERTH_TEST_IMAGE="berth-test/busybox:latest"
+        # Deployed stacks' files (bind mounts, configs) live with the rig, and go with it.
+        export BERTH_STATE_DIR="$BERTH_RIG_DIR/state"
         local ctx="$BERTH_RIG_DIR/image"
         mkdir -p "$ctx"
         cp /bin/busybox "$ctx/busybox" || { echo "rig: /bin/busybox missing (Debian package busybox-static)" >&2; return 1; }
