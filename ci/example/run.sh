@@ -12,11 +12,11 @@ ninja -C build >/dev/null
 berth=$top/build/reconciler/berth
 
 . tests/lib/rig.sh
-trap rig_stop EXIT
-rig_start
+trap 'set +e; rig_stop' EXIT
+rig_start || { echo "run: the private engine could not start" >&2; exit 1; }
 
 repo=$(mktemp -d /tmp/berth-example.XXXXXX)
-trap 'rig_stop; rm -rf "$repo"' EXIT
+trap 'set +e; rig_stop; rm -rf "$repo"' EXIT
 cp -r ci/example/. "$repo"
 rm -f "$repo/run.sh"
 export GIT_AUTHOR_NAME=berth GIT_AUTHOR_EMAIL=berth@example.com GIT_COMMITTER_NAME=berth GIT_COMMITTER_EMAIL=berth@example.com
