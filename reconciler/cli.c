@@ -269,9 +269,6 @@ static int open_runs(ReconcileArgs *a, const char *head, BerthError *err)
 {
         int r;
 
-        if (a->target_name && !target_list_find(&a->targets, a->target_name))
-                return error_set(err, -EINVAL, "berth.yaml", 0, 0, NULL, "there is no target \"%s\"%s",
-                                 a->target_name, a->targets.n ? "" : " (berth.yaml names no targets)");
         r = 0;
         if (a->targets.n == 0)
                 r = add_run(a, NULL);
@@ -336,11 +333,14 @@ int cli_reconcile_open(ReconcileArgs *a)
         if ((r = repo_resolve(a->repo, a->o.rev ? a->o.rev : "HEAD", head, &err)) < 0 ||
             (r = reconcile_settings(a->repo, head, &a->env, &a->o, &a->targets, &err)) < 0)
                 return cli_report_error(&err, r, "berth");
-        if ((r = open_runs(a, head, &err)) < 0) {
-                if (err.set && strstr(err.msg, "there is no target"))
-                        return cli_report_error(&err, r, "berth"), EXIT_USAGE;
-                return cli_report_error(&err, r, "berth");
+        if (a->target_name && !target_list_find(&a->targets, a->target_name)) {
+                error_set(&err, -EINVAL, "berth.yaml", 0, 0, NULL, "there is no target \"%s\"%s",
+                          a->target_name, a->targets.n ? "" : " (berth.yaml names no targets)");
+                cli_report_error(&err, -EINVAL, "berth");
+                return EXIT_USAGE;
         }
+        if ((r = open_runs(a, head, &err)) < 0)
+                return cli_report_error(&err, r, "berth");
         a->o.progress = a->progress;
         return EXIT_DONE;
 }

@@ -339,6 +339,20 @@ int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void
         return g < 0 && g != GIT_EUSER ? git_fail(err, g, "cannot walk the diff") : g < 0 ? -EIO : 0;
 }
 
+/* Whether export writes rel (a path of the tree; tree: a directory): images/ and the directories of
+ * other stacks are left out, with all under them. */
+static bool exported(const char *rel, bool tree, const char *stack_dir)
+{
+        if ((tree && strcmp(rel, "images") == 0) || strncmp(rel, "images/", 7) == 0)
+                return false;
+        if (strncmp(rel, "stacks/", 7) != 0)
+                return true;
+        size_t n = strcspn(rel + 7, "/") + 7;
+        if (!tree && rel[n] == '\0')
+                return true; /* a file right in stacks/ */
+        return stack_dir && strlen(stack_dir) == n && strncmp(rel, stack_dir, n) == 0;
+}
+
 typedef struct ExportCtx {
         Repo *r;
         const char *dir;
@@ -357,13 +371,8 @@ static int export_cb(const char *root, const git_tree_entry *e, void *payload)
         if (!rel)
                 return -1;
         /* Other stacks and image descriptors are not a stack's business: skip their trees. */
-        if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-                if (strcmp(rel, "images") == 0)
-                        return 1;
-                if (strncmp(rel, "stacks/", 7) == 0 && !strchr(rel + 7, '/') &&
-                    (!x->stack_dir || strcmp(rel, x->stack_dir) != 0))
-                        return 1;
-        }
+        if (git_tree_entry_type(e) == GIT_OBJECT_TREE && !exported(rel, true, x->stack_dir))
+                return 1;
         path = path_join(x->dir, rel);
         if (!path)
                 return -1;
@@ -422,17 +431,6 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
         return 0;
 }
 
-/* Whether export writes rel (a path of the tree) for a stack: images/ and other stacks are left out. */
-static bool exported(const char *rel, const char *stack_dir)
-{
-        if (strcmp(rel, "images") == 0 || strncmp(rel, "images/", 7) == 0)
-                return false;
-        if (strncmp(rel, "stacks/", 7) != 0)
-                return true;
-        size_t n = strcspn(rel + 7, "/") + 7;
-        return stack_dir && strlen(stack_dir) == n && strncmp(rel, stack_dir, n) == 0;
-}
-
 /* Removes what is under dir/rel but not in the tree (or not exported): files a commit no longer has. */
 static int prune_stale(git_tree *root, const char *dir, const char *rel, const char *stack_dir,
                        BerthError *err)
@@ -458,7 +456,8 @@ static int prune_stale(git_tree *root, const char *dir, const char *rel, const c
                 }
                 if (lstat(full, &st) < 0)
                         continue;
-                bool keep = exported(sub, stack_dir) && git_tree_entry_bypath(&e, root, sub) == 0 &&
+                bool keep = exported(sub, S_ISDIR(st.st_mode), stack_dir) &&
+                            git_tree_entry_bypath(&e, root, sub) == 0 &&
                             (git_tree_entry_type(e) == GIT_OBJECT_TREE) == S_ISDIR(st.st_mode);
                 if (!keep)
                         nftw(full, rm_one, 16, FTW_DEPTH | FTW_PHYS);
