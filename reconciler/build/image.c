@@ -1,11 +1,10 @@
 /* image.c: image descriptors: image.json, then /build and /push on the engine. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "../util/units.h"
 #include "../compose/interp.h"
 #include "../compose/yaml.h"
 #include "auth.h"
@@ -34,17 +33,7 @@ typedef struct Loader {
         BerthError *err;
 } Loader;
 
-static int fail_at(const Loader *l, const void *node, const char *path, const char *fmt, ...) _printf_(4, 5);
-static int fail_at(const Loader *l, const void *node, const char *path, const char *fmt, ...)
-{
-        const SrcPos *p = l->map ? srcmap_get(l->map, node) : NULL;
-        char msg[768];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        return error_set(l->err, -EINVAL, l->file, p ? p->line : 0, p ? p->col : 0, path, "%s", msg);
-}
+#define fail_at(l, node, ...) srcmap_fail((l)->err, (l)->map, node, (l)->file, __VA_ARGS__)
 
 static int string_at(const Loader *l, const cJSON *v, const char *path, char **ret)
 {
@@ -301,19 +290,12 @@ static int add_query_json(StrBuf *q, const char *key, const cJSON *v)
         return engine_escape(json, q);
 }
 
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int image_build(EngineClient *c, Repo *r, const char *commit, const ImageSpec *s, const BuildIdentity *id,
                 const char *registry_config, BuildResult *ret, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf tar = STRBUF_INIT, q = STRBUF_INIT, body = STRBUF_INIT, what = STRBUF_INIT;
         _cleanup_cjson_ cJSON *labels = cJSON_CreateObject();
-        double t0 = now_s();
+        double t0 = units_now_s();
         int rr;
 
         *ret = (BuildResult){ 0 };
@@ -362,7 +344,7 @@ int image_build(EngineClient *c, Repo *r, const char *commit, const ImageSpec *s
         if (rr < 0)
                 return rr;
         image_id(&body, ret->id, sizeof(ret->id));
-        ret->seconds = now_s() - t0;
+        ret->seconds = units_now_s() - t0;
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/units.h"
 #include "apply.h"
 #include "ops.h"
 
@@ -51,13 +52,6 @@ void apply_report_done(ApplyReport *r)
                 free(r->services[i].service);
         free(r->services);
         *r = (ApplyReport){ 0 };
-}
-
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static Node *node_of(Graph *g, const char *service)
@@ -183,7 +177,7 @@ static void *service_thread(void *userdata)
                 "depends_on");
         _cleanup_engine_ EngineClient *c = NULL;
         BerthError err = { 0 };
-        double start = now_s();
+        double start = units_now_s();
         bool work = false, ok = true;
         int r;
 
@@ -233,7 +227,7 @@ static void *service_thread(void *userdata)
                 } else
                         rep->result = RESULT_CHANGED;
         }
-        rep->seconds = now_s() - start;
+        rep->seconds = units_now_s() - start;
 
         pthread_mutex_lock(&g->lock);
         node->done = true;

@@ -699,13 +699,6 @@ static void stack_warn(void *ud, const char *msg)
                 p->o->warn(p->o->ud, msg);
 }
 
-static double now_s(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int rollback(EngineClient *c, Repo *repo, ReconcilePlan *plan, StackPlan *s,
                     const ReconcileOptions *o)
 {
@@ -746,7 +739,7 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
         for (size_t i = 0; i < plan->n; i++) {
                 StackPlan *s = &plan->stacks[i];
                 ProgressCtx pc = { .o = o, .stack = s->name };
-                double start = now_s();
+                double start = units_now_s();
                 int r = 0;
 
                 if (s->verdict == VERDICT_SKIP || s->verdict == VERDICT_REFUSED ||
@@ -775,7 +768,7 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                         if ((r = state_path(o, plan->repo_identity, s->name, &dir, &s->error)) < 0 ||
                             (r = load_stack(repo, plan->head, o, dir, s, &s->error)) < 0) {
                                 s->ok = false;
-                                s->seconds = now_s() - start;
+                                s->seconds = units_now_s() - start;
                                 continue;
                         }
                         state_marker_write(o, plan->repo_identity, s->name, plan->head);
@@ -795,7 +788,7 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                                 s->rolled_back = true;
                 }
                 s->ok = r >= 0;
-                s->seconds = now_s() - start;
+                s->seconds = units_now_s() - start;
         }
         return 0;
 }
@@ -943,7 +936,7 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
 {
         LockOwner self;
         lock_owner_self(&self);
-        double deadline = now_s() + (double)wait_s;
+        double deadline = units_now_s() + (double)wait_s;
         for (;;) {
                 _cleanup_cjson_ cJSON *body = cJSON_CreateObject(), *created = NULL, *list = NULL;
                 char expires[32];
@@ -1002,14 +995,14 @@ int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
                                 lock_delete(c, first_id);
                                 continue;
                         }
-                        if (now_s() >= deadline) {
+                        if (units_now_s() >= deadline) {
                                 const char *who = lock_label(first, "io.berth.lock.holder");
                                 return error_set(err, -EBUSY, NULL, 0, 0, NULL,
                                                  "another reconcile holds the lock on this engine (%s, "
                                                  "until %lld); waited %lds",
                                                  who ? who : "?", until, wait_s);
                         }
-                } else if (now_s() >= deadline)
+                } else if (units_now_s() >= deadline)
                         return error_set(err, -EBUSY, NULL, 0, 0, NULL,
                                          "cannot take the reconcile lock; waited %lds", wait_s);
                 struct timespec ts = { .tv_sec = 0, .tv_nsec = 250000000L };

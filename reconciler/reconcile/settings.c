@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,19 +13,7 @@
 
 #define FILE_NAME "berth.yaml"
 
-static int fail_at(BerthError *err, const SrcMap *map, const void *node, const char *path, const char *fmt,
-                   ...) _printf_(5, 6);
-static int fail_at(BerthError *err, const SrcMap *map, const void *node, const char *path, const char *fmt,
-                   ...)
-{
-        const SrcPos *p = srcmap_get(map, node);
-        char msg[768];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        return error_set(err, -EINVAL, FILE_NAME, p ? p->line : 0, p ? p->col : 0, path, "%s", msg);
-}
+#define fail_at(err, map, node, ...) srcmap_fail(err, map, node, FILE_NAME, __VA_ARGS__)
 
 /* A host or path with ${VAR} from the CI's variables, strictly: an empty host or certificate path
  * would silently point somewhere else. */

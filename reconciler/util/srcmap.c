@@ -1,5 +1,7 @@
 /* srcmap.c: an open-addressing hash from node pointers to source positions. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,4 +149,16 @@ cJSON *srcmap_duplicate(SrcMap *m, const cJSON *node)
                 return NULL;
         }
         return d;
+}
+
+int srcmap_fail(BerthError *err, const SrcMap *m, const void *node, const char *file, const char *path,
+                const char *fmt, ...)
+{
+        const SrcPos *p = m ? srcmap_get(m, node) : NULL;
+        char msg[768];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        return error_set(err, -EINVAL, file, p ? p->line : 0, p ? p->col : 0, path, "%s", msg);
 }

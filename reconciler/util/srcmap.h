@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "cleanup.h"
+#include "error.h"
 
 enum {
         SRC_TAG_RESET = 1 << 0,    /* YAML "!reset": drop what earlier files said */
@@ -40,6 +41,9 @@ const SrcPos *srcmap_get(const SrcMap *m, const void *node);
 int srcmap_copy_tree(SrcMap *m, const cJSON *from, const cJSON *to);
 /* Deep copy of a node that carries positions over. */
 cJSON *srcmap_duplicate(SrcMap *m, const cJSON *node);
+/* Sets err (-EINVAL) at the node's line and column in file, with path and the message; returns -EINVAL. */
+int srcmap_fail(BerthError *err, const SrcMap *m, const void *node, const char *file, const char *path,
+                const char *fmt, ...) _printf_(6, 7);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SrcMap *, srcmap_free)
 #define _cleanup_srcmap_ _cleanup_(srcmap_freep)

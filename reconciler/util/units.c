@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "units.h"
 
@@ -91,4 +92,11 @@ int units_parse_bytes(const char *s, int64_t *ret)
                 return -ERANGE;
         *ret = (int64_t)(v * mult);
         return 0;
+}
+
+double units_now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

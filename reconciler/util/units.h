@@ -7,3 +7,5 @@
 int units_parse_duration(const char *s, int64_t *ret_ns);
 /* Parses a byte size with an optional b/k/m/g suffix (1024-based, as compose) into bytes. */
 int units_parse_bytes(const char *s, int64_t *ret);
+/* Seconds on the monotonic clock, for durations. */
+double units_now_s(void);
