@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "statedir/statedir.h"
 #include "util/fileio.h"
 
 extern char **environ;
@@ -228,14 +229,11 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
                 return EXIT_USAGE;
         }
         a->o.env = &a->env;
-        const char *state = envmap_get(&a->env, "BERTH_STATE_DIR");
-        const char *home = envmap_get(&a->env, "HOME");
-        if (state && *state)
-                a->o.state_dir = state;
-        else if (geteuid() == 0)
-                a->o.state_dir = "/var/lib/berth";
-        else if (!(a->o.state_dir = a->state_buf = path_join(home ? home : "/tmp", ".local/state/berth")))
-                return cli_report_error(NULL, -ENOMEM, "berth");
+        BerthError err = { 0 };
+        int r = statedir_default(&a->env, &a->state_buf, &err);
+        if (r < 0)
+                return cli_report_error(&err, r, "berth");
+        a->o.state_dir = a->state_buf;
         return EXIT_DONE;
 }
 
@@ -419,6 +417,7 @@ void cli_reconcile_done(ReconcileArgs *a)
         free(a->runs);
         free(a->plans);
         free(a->state_buf);
+        strv_free(a->o.allowed_host_paths);
         target_list_done(&a->targets);
         repo_free(a->repo);
         envmap_done(&a->env);

@@ -154,11 +154,8 @@ static int parse_value(Parser *p, size_t *pos, StrBuf *value)
                         *pos += i + 1;
                         return r;
                 }
-                const char *nl = memchr(s, '\n', n);
-                _cleanup_free_ char *shown = strndup(s, nl ? (size_t)(nl - s) : n);
-                if (!shown)
-                        return -ENOMEM;
-                return fail(p, *pos, "unterminated quoted value %s", shown);
+                /* The line is not shown: an env file may hold secrets. */
+                return fail(p, *pos, "unterminated quoted value");
         }
 
         const char *nl = memchr(s, '\n', n);
@@ -214,14 +211,12 @@ int dotenv_parse(const char *buf, size_t len, const char *file, const EnvLookup 
                                 inherited = c == '\n';
                                 break;
                         }
-                        const char *nl = memchr(buf + start, '\n', len - start);
-                        _cleanup_free_ char *shown =
-                                strndup(buf + start, nl ? (size_t)(nl - (buf + start)) : len - start);
-                        char ch[2] = { c, 0 };
-                        if (!shown)
-                                return -ENOMEM;
-                        return fail(&p, start, "unexpected character \"%s\" in variable name \"%s\"", ch,
-                                    shown);
+                        /* Only the character is shown, never the line: an env file may hold secrets. */
+                        char ch[8];
+                        snprintf(ch, sizeof(ch),
+                                 (unsigned char)c >= 0x21 && (unsigned char)c < 0x7f ? "%c" : "\\x%02x",
+                                 (unsigned char)c);
+                        return fail(&p, start, "unexpected character \"%s\" in variable name", ch);
                 }
                 size_t klen = key_end - start;
                 while (klen > 0 && is_space(buf[start + klen - 1]))

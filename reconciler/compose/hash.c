@@ -1,14 +1,10 @@
 /* hash.c: a service's content hash (DESIGN.md, "The content hash"). */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../util/digest.h"
 #include "../util/strbuf.h"
 #include "project.h"
-
-#define HASH_FILE_MAX ((size_t)64 * 1024 * 1024)
 
 /* s with every "root/" (and a trailing "root") written as "@/" ("@"); root NULL: s as it is. */
 static char *rooted(const char *s, const char *root)
@@ -26,26 +22,17 @@ static char *rooted(const char *s, const char *root)
         return strbuf_detach(&out);
 }
 
-static int hash_file(Digest *d, const char *path, const char *root)
+/* A file's path (rooted) and the digest of its contents the loader read through the source. */
+static int hash_file(Digest *d, const Project *p, const char *path)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        char buf[65536];
-        size_t total = 0;
-        ssize_t n;
-
-        _cleanup_free_ char *name = rooted(path, root);
+        _cleanup_free_ char *name = rooted(path, p->root);
         if (!name)
                 return -ENOMEM;
         digest_update(d, name, strlen(name) + 1);
-        if (fd < 0)
+        const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->contents, path));
+        if (!sum)
                 return digest_update(d, "\0missing", 8);
-        while ((n = read(fd, buf, sizeof(buf))) > 0) {
-                total += (size_t)n;
-                if (total > HASH_FILE_MAX)
-                        return -EFBIG;
-                digest_update(d, buf, (size_t)n);
-        }
-        return n < 0 ? -errno : digest_update(d, "\0", 1);
+        return digest_update(d, sum, strlen(sum) + 1);
 }
 
 int project_service_hash(const Project *p, const char *service, const char *image_digest, char ret[65])
@@ -70,13 +57,13 @@ int project_service_hash(const Project *p, const char *service, const char *imag
         cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "deploy"),
                                                 "replicas");
         _cleanup_free_ char *raw = cJSON_PrintUnformatted(copy);
-        if (!raw || !(text = rooted(raw, p->hash_root)))
+        if (!raw || !(text = rooted(raw, p->root)))
                 return -ENOMEM;
         digest_update(d, "berth-service-v1", 17);
         digest_update(d, text, strlen(text) + 1);
         cJSON *files = cJSON_GetObjectItemCaseSensitive(p->refs, service);
         for (cJSON *f = files ? files->child : NULL; f; f = f->next)
-                if ((r = hash_file(d, f->valuestring, p->hash_root)) < 0)
+                if ((r = hash_file(d, p, f->valuestring)) < 0)
                         return r;
         if (image_digest) {
                 digest_update(d, "image", 6);

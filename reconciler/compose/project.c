@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../schema/schema.h"
+#include "../util/digest.h"
 #include "../util/fileio.h"
 #include "dotenv.h"
 #include "interp.h"
@@ -19,6 +20,7 @@
 #define ENV_FILE_MAX     ((size_t)1024 * 1024)
 #define MAX_SERVICES     10000
 #define MAX_FILES        64
+#define HASH_FILE_MAX    ((size_t)64 * 1024 * 1024)
 
 extern const unsigned char compose_schema_json[];
 extern const size_t compose_schema_json_len;
@@ -34,6 +36,7 @@ typedef struct Loader {
         Project *p;
         EnvLookup env; /* OS environment over .env */
         const char *home;
+        Source *src;   /* a reference: the caller's source, or the directory's */
         Loaded *cache; /* files loaded for extends */
         size_t n_cache;
         char **chain; /* extends chain, for cycle errors */
@@ -47,16 +50,6 @@ static Schema *compose_schema(void)
         if (!s && schema_new((const char *)compose_schema_json, compose_schema_json_len, &s, NULL) < 0)
                 s = NULL;
         return s;
-}
-
-int project_name_valid(const char *name)
-{
-        size_t n = strlen(name);
-        if (n == 0 || n > 63)
-                return 0;
-        if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
-                return 0;
-        return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
 }
 
 /* ---- interpolation and type casts ---- */
@@ -249,16 +242,68 @@ static int interpolate(Walk *w, cJSON *parent, cJSON *node)
         return 0;
 }
 
+/* ---- reading through the source ---- */
+
+/* Reads path through the project source. An error for a file that a node of the model names (node not
+ * NULL) is placed at that node; the message never shows the file's content. */
+static int read_source(Loader *l, const char *path, size_t max, const cJSON *node, const char *keypath,
+                       const char *what, char **ret, size_t *ret_len)
+{
+        BerthError e = { 0 };
+        int r = source_read(l->src, path, max, ret, ret_len, &e);
+        if (r >= 0)
+                return r;
+        if (r == -ENOMEM)
+                return r;
+        if (node) {
+                if (r == -ENOENT)
+                        return compose_fail(&l->c, r, node, false, keypath, "%s \"%s\" not found", what,
+                                            path);
+                compose_fail(&l->c, r, node, false, keypath, "%s \"%s\": %s", what, path, e.msg);
+                if (e.hint[0])
+                        error_hint(l->c.err, "%s", e.hint);
+                return r;
+        }
+        if (r == -ENOENT)
+                return error_set(l->c.err, r, path, 0, 0, NULL, "%s not found", what);
+        if (l->c.err && !l->c.err->set)
+                *l->c.err = e;
+        return r;
+}
+
+/* Records the digest of a file a service depends on (null when it is missing) in p->contents. */
+static int note_contents(Loader *l, const char *path, const cJSON *node, const char *keypath)
+{
+        if (cJSON_HasObjectItem(l->p->contents, path))
+                return 0;
+        SourceKind k = source_kind(l->src, path);
+        if (k == SRC_DIR)
+                return cJSON_AddStringToObject(l->p->contents, path, "directory") ? 0 : -ENOMEM;
+        /* compose leaves a missing config file to the engine; the hash notes that it is missing. */
+        if (k == SRC_MISSING)
+                return cJSON_AddNullToObject(l->p->contents, path) ? 0 : -ENOMEM;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_source(l, path, HASH_FILE_MAX, node, keypath, "file", &buf, &len);
+        if (r < 0)
+                return r;
+        _cleanup_(digest_freep) Digest *d = digest_new();
+        char hex[DIGEST_HEX_LEN + 1];
+        if (!d || digest_update(d, buf, len) < 0 || digest_final_hex(d, hex) < 0)
+                return -ENOMEM;
+        return cJSON_AddStringToObject(l->p->contents, path, hex) ? 0 : -ENOMEM;
+}
+
 /* ---- one file ---- */
 
-static int load_file(Loader *l, const char *path, cJSON **ret)
+static int load_file(Loader *l, const char *path, const cJSON *node, const char *keypath, cJSON **ret)
 {
         _cleanup_free_ char *buf = NULL, *dir = NULL;
         _cleanup_cjson_ cJSON *doc = NULL;
         size_t len;
         int r;
 
-        r = file_read(path, COMPOSE_FILE_MAX, &buf, &len, l->c.err);
+        r = read_source(l, path, COMPOSE_FILE_MAX, node, keypath, "compose file", &buf, &len);
         if (r < 0)
                 return r;
         r = yaml_load(buf, len, path, NULL, l->c.src, &doc, l->c.err);
@@ -306,7 +351,7 @@ static int add_file(Project *p, size_t *n, const char *abs);
 
 /* ---- extends ---- */
 
-static int cached_file(Loader *l, const char *path, cJSON **ret)
+static int cached_file(Loader *l, const char *path, const cJSON *node, const char *keypath, cJSON **ret)
 {
         for (size_t i = 0; i < l->n_cache; i++)
                 if (strcmp(l->cache[i].path, path) == 0) {
@@ -317,7 +362,7 @@ static int cached_file(Loader *l, const char *path, cJSON **ret)
         _cleanup_free_ char *saved_dir = l->p->dir;
         /* A file reached through extends resolves its relative paths from its own directory. */
         l->p->dir = path_dirname(path);
-        int r = l->p->dir ? load_file(l, path, &doc) : -ENOMEM;
+        int r = l->p->dir ? load_file(l, path, node, keypath, &doc) : -ENOMEM;
         free(l->p->dir);
         l->p->dir = TAKE_PTR(saved_dir);
         if (r < 0)
@@ -369,7 +414,7 @@ static int resolve_extends(Loader *l, cJSON *services, const char *name, const c
 
         if (ext_file) {
                 cJSON *doc;
-                r = cached_file(l, ext_file, &doc);
+                r = cached_file(l, ext_file, cJSON_GetObjectItemCaseSensitive(ext, "file"), path, &doc);
                 if (r < 0)
                         goto out;
                 base_services = cJSON_GetObjectItemCaseSensitive(doc, "services");
@@ -410,9 +455,9 @@ static int read_dotenv(Loader *l, const char *path, bool required)
         EnvLookup os = { .maps = { l->o->os_env }, .n = l->o->os_env ? 1 : 0 };
         int r;
 
-        if (!required && access(path, F_OK) < 0)
+        if (!required && source_kind(l->src, path) == SRC_MISSING)
                 return 0;
-        r = file_read(path, ENV_FILE_MAX, &buf, &len, l->c.err);
+        r = read_source(l, path, ENV_FILE_MAX, NULL, NULL, "env file", &buf, &len);
         if (r < 0)
                 return r;
         return dotenv_parse(buf, len, path, &os, &l->p->dotenv, l->c.err);
@@ -483,7 +528,7 @@ static int find_files(Loader *l, const char *cwd)
                         _cleanup_free_ char *abs = path_join(l->p->dir, list[i]);
                         if (!abs)
                                 return -ENOMEM;
-                        if (access(abs, F_OK) == 0) {
+                        if (source_kind(l->src, abs) == SRC_FILE) {
                                 if ((r = add_file(l->p, &n, abs)) < 0)
                                         return r;
                                 break;
@@ -615,20 +660,19 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                         size_t len;
                         if (!file)
                                 continue;
-                        if (access(file, F_OK) < 0) {
-                                if (!required)
-                                        continue;
-                                envmap_done(&from_files);
-                                return compose_fail(&l->c, -ENOENT, f, false, path,
-                                                    "env file \"%s\" not found", file);
-                        }
-                        BerthError ferr = { 0 };
-                        r = file_read(file, ENV_FILE_MAX, &buf, &len, &ferr);
-                        if (r >= 0)
+                        if (!required && source_kind(l->src, file) == SRC_MISSING)
+                                continue;
+                        r = read_source(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len);
+                        if (r >= 0) {
+                                BerthError ferr = { 0 };
                                 r = dotenv_parse(buf, len, file, &l->env, &from_files, &ferr);
+                                if (r < 0 && l->c.err)
+                                        *l->c.err = ferr;
+                        }
+                        if (r >= 0)
+                                r = note_contents(l, file, f, path);
                         if (r < 0) {
                                 envmap_done(&from_files);
-                                *l->c.err = ferr;
                                 return r;
                         }
                         if ((r = add_ref(refs, file)) < 0) {
@@ -689,9 +733,11 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, cJSON *refs, cons
                         return compose_fail(&l->c, -EINVAL, u, cJSON_IsObject(used), path,
                                             "service \"%s\" refers to undefined %s \"%s\"", name, what, ref);
                 }
-                const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(decl, "file"));
+                cJSON *fnode = cJSON_GetObjectItemCaseSensitive(decl, "file");
+                const char *file = cJSON_GetStringValue(fnode);
                 int r;
-                if (file && (r = add_ref(refs, file)) < 0)
+                snprintf(path, sizeof(path), "%s.%s.file", key, ref);
+                if (file && ((r = note_contents(l, file, fnode, path)) < 0 || (r = add_ref(refs, file)) < 0))
                         return r;
         }
         return 0;
@@ -750,11 +796,12 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
         for (cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
                 const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "type"));
                 const char *src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "source"));
-                struct stat st;
-                size_t dl = strlen(l->p->dir);
-                if (type && src && strcmp(type, "bind") == 0 && strncmp(src, l->p->dir, dl) == 0 &&
-                    (src[dl] == '/' || src[dl] == '\0') && stat(src, &st) == 0 && S_ISREG(st.st_mode) &&
-                    (r = add_ref(refs, src)) < 0)
+                /* Only files of the source: a bind of a host path (or of a directory containers write
+                 * to) is the engine's business, and berth never reads it. */
+                _cleanup_free_ char *rel = NULL;
+                if (type && src && strcmp(type, "bind") == 0 && source_relative(l->src, src, &rel) >= 0 &&
+                    source_kind(l->src, src) == SRC_FILE &&
+                    ((r = note_contents(l, src, v, NULL)) < 0 || (r = add_ref(refs, src)) < 0))
                         return r;
         }
 
@@ -811,6 +858,52 @@ static void order_top_level(cJSON *model)
         }
 }
 
+/* The top of the git work tree that holds dir, else dir itself: a working tree's stack may read the
+ * repo's shared files, as its commit's would, and nothing beyond. */
+static char *work_tree_top(const char *dir)
+{
+        _cleanup_free_ char *d = strdup(dir);
+        while (d) {
+                _cleanup_free_ char *git = path_join(d, ".git");
+                if (!git)
+                        return NULL;
+                if (access(git, F_OK) == 0)
+                        return TAKE_PTR(d);
+                if (strcmp(d, "/") == 0)
+                        break;
+                char *up = path_dirname(d);
+                free(d);
+                d = up;
+        }
+        return strdup(dir);
+}
+
+static int open_source(Loader *l, const ComposeOptions *o, const char *cwd)
+{
+        int r;
+        if (o->source)
+                l->src = source_ref(o->source);
+        else {
+                _cleanup_free_ char *top = work_tree_top(l->p->dir);
+                if (!top || (r = source_dir_new(top, &l->src, l->c.err)) < 0)
+                        return top ? r : -ENOMEM;
+        }
+        if (o->source)
+                return 0;
+        /* What the user named on the command line is read where it is. */
+        for (size_t i = 0; i < o->n_files; i++) {
+                _cleanup_free_ char *abs = path_absolute(cwd, o->files[i]);
+                if (!abs || (r = source_explicit(l->src, abs)) < 0)
+                        return abs ? r : -ENOMEM;
+        }
+        for (size_t i = 0; i < o->n_env_files; i++) {
+                _cleanup_free_ char *abs = path_absolute(cwd, o->env_files[i]);
+                if (!abs || (r = source_explicit(l->src, abs)) < 0)
+                        return abs ? r : -ENOMEM;
+        }
+        return 0;
+}
+
 static int load(Loader *l, const ComposeOptions *o)
 {
         _cleanup_free_ char *cwd = o->cwd ? strdup(o->cwd) : getcwd(NULL, 0);
@@ -827,6 +920,10 @@ static int load(Loader *l, const ComposeOptions *o)
         } else
                 p->dir = strdup(cwd);
         if (!p->dir)
+                return -ENOMEM;
+        if ((r = open_source(l, o, cwd)) < 0)
+                return r;
+        if (!(p->root = strdup(l->src->root)) || !(p->contents = cJSON_CreateObject()))
                 return -ENOMEM;
 
         /* The OS environment wins over .env. */
@@ -848,7 +945,7 @@ static int load(Loader *l, const ComposeOptions *o)
                 return r;
         for (char **f = p->files; *f; f++) {
                 cJSON *doc = NULL;
-                if ((r = load_file(l, *f, &doc)) < 0)
+                if ((r = load_file(l, *f, NULL, NULL, &doc)) < 0)
                         return r;
                 if (!p->model)
                         p->model = doc;
@@ -918,6 +1015,7 @@ int project_load(const ComposeOptions *o, Project **ret, BerthError *err)
                 cJSON_Delete(l.cache[i].doc);
         }
         free(l.cache);
+        source_unref(l.src);
         p->warnings = l.c.warnings;
         if (r < 0) {
                 if (r == -ENOMEM)
@@ -930,10 +1028,10 @@ int project_load(const ComposeOptions *o, Project **ret, BerthError *err)
 
 Project *project_free(Project *p)
 {
-        if (p)
-                free(p->hash_root);
         if (!p)
                 return NULL;
+        free(p->root);
+        cJSON_Delete(p->contents);
         free(p->name);
         free(p->dir);
         strv_free(p->files);

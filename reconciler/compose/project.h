@@ -3,12 +3,18 @@
  * project_load() reads the compose files and the environment, and returns a Project that owns all of
  * it: the canonical model (long syntax, defaults filled, keys sorted, as `docker compose config`
  * prints it), the positions of its nodes, and for each service the files whose contents it depends
- * on. Nothing in a Project refers to the options it was loaded with. */
+ * on, with a digest of each file's contents. Every file is read through a project source (source.h):
+ * the caller's, or else the directory the project is in (the top of its git work tree, if it is in
+ * one). Paths in the model are absolute under the source's root; the content hash reads that root as
+ * "@", so a stack hashes the same wherever its files are written. Nothing in a Project refers to the
+ * options it was loaded with. */
 #pragma once
 
 #include <stddef.h>
 
+#include "../source/source.h"
 #include "../util/envmap.h"
+#include "../util/names.h"
 #include "../util/error.h"
 #include "../util/srcmap.h"
 
@@ -23,6 +29,7 @@ typedef struct ComposeOptions {
         size_t n_profiles;
         const EnvMap *os_env; /* the process environment; it wins over .env */
         const char *cwd;      /* NULL: the current directory */
+        Source *source;       /* borrowed; NULL: the project's directory (see above) */
 } ComposeOptions;
 
 typedef struct Project {
@@ -31,12 +38,11 @@ typedef struct Project {
         char **files;    /* absolute paths of the compose files read, NULL-terminated */
         cJSON *model;    /* the canonical model */
         cJSON *refs;     /* { service: [absolute file paths its config depends on] } */
+        cJSON *contents; /* { path: sha256 of its contents, or null when it is missing } for refs */
+        char *root;      /* the source's root: what the hash reads as "@" */
         SrcMap *src;     /* positions of the model's nodes */
         EnvMap dotenv;   /* what the .env files said */
         char **warnings; /* NULL-terminated */
-        /* A directory the content hash reads as "@" (set by the caller, NULL: none): a copy of the files
-         * in another place, as a reconcile makes from a commit, hashes the same. */
-        char *hash_root;
 } Project;
 
 int project_load(const ComposeOptions *opts, Project **ret, BerthError *err);
@@ -45,9 +51,6 @@ Project *project_free(Project *p);
 /* A service's content hash (DESIGN.md): its canonical config without build, pull_policy, replicas,
  * depends_on and profiles, the contents of every file it references, and image_digest when known. */
 int project_service_hash(const Project *p, const char *service, const char *image_digest, char ret[65]);
-
-/* Checks a project (stack) name: ^[a-z0-9][a-z0-9_-]{0,62}$. */
-int project_name_valid(const char *name);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Project *, project_free)
 #define _cleanup_project_ _cleanup_(project_freep)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../compose/project.h"
 #include "../util/fileio.h"
+#include "../util/names.h"
 #include "../util/strbuf.h"
 #include "repo.h"
 
@@ -353,132 +353,242 @@ static bool exported(const char *rel, bool tree, const char *stack_dir)
         return stack_dir && strlen(stack_dir) == n && strncmp(rel, stack_dir, n) == 0;
 }
 
-typedef struct ExportCtx {
+/* ---- a stack's project source, from git objects ---- */
+
+typedef struct GitSource {
+        Source s;
         Repo *r;
-        const char *dir;
+        git_tree *tree;
+        char *stack_dir; /* NULL: the flat layout */
+} GitSource;
+
+#define SYMLINK_HOPS 8
+
+/* The entry at rel, following symlinks that stay inside the source; *ret NULL when missing. -EACCES
+ * for a link that leads out (or loops). */
+static int git_entry(GitSource *g, const char *rel, git_tree_entry **ret)
+{
+        _cleanup_free_ char *path = strdup(rel);
+        *ret = NULL;
+        for (unsigned hop = 0; path && hop <= SYMLINK_HOPS; hop++) {
+                git_tree_entry *e = NULL;
+                /* Components are looked up one at a time, so a link in the middle of a path is seen. */
+                _cleanup_strbuf_ StrBuf done = STRBUF_INIT;
+                const char *p = path;
+                bool relinked = false;
+                while (*p) {
+                        const char *slash = strchrnul(p, '/');
+                        if (done.len)
+                                strbuf_addch(&done, '/');
+                        strbuf_add(&done, p, (size_t)(slash - p));
+                        if (!exported(strbuf_str(&done), *slash != '\0', g->stack_dir) ||
+                            git_tree_entry_bypath(&e, g->tree, strbuf_str(&done)) < 0)
+                                return 0;
+                        if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+                                git_blob *blob = NULL;
+                                if (git_blob_lookup(&blob, g->r->repo, git_tree_entry_id(e)) < 0) {
+                                        git_tree_entry_free(e);
+                                        return -EIO;
+                                }
+                                _cleanup_free_ char *target =
+                                        strndup(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+                                git_blob_free(blob);
+                                git_tree_entry_free(e);
+                                e = NULL;
+                                if (!target)
+                                        return -ENOMEM;
+                                if (target[0] == '/')
+                                        return -EACCES;
+                                _cleanup_free_ char *dir = path_dirname(strbuf_str(&done));
+                                StrBuf next = STRBUF_INIT;
+                                strbuf_addf(&next, "/%s/%s%s%s", strcmp(dir, ".") ? dir : "", target,
+                                            *slash ? "/" : "", *slash ? slash + 1 : "");
+                                _cleanup_free_ char *joined = strbuf_detach(&next);
+                                _cleanup_free_ char *folded = joined ? path_absolute("/", joined) : NULL;
+                                if (!folded)
+                                        return -ENOMEM;
+                                free(path);
+                                path = strdup(folded + 1);
+                                if (path && folded[1] == '\0')
+                                        return -EACCES; /* a link to the top is not a file */
+                                if (path && strncmp(path, "..", 2) == 0)
+                                        return -EACCES;
+                                relinked = true;
+                                break;
+                        }
+                        if (!*slash) {
+                                *ret = e;
+                                return 0;
+                        }
+                        git_tree_entry_free(e);
+                        e = NULL;
+                        p = slash + 1;
+                }
+                if (!relinked)
+                        return 0;
+        }
+        return path ? -EACCES : -ENOMEM;
+}
+
+static int git_source_read(Source *s, const char *rel, size_t max, char **ret, size_t *ret_len,
+                           BerthError *err)
+{
+        GitSource *g = (GitSource *)s;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        int rr = git_entry(g, rel, &e);
+        if (rr == -EACCES)
+                return error_set(err, rr, rel, 0, 0, NULL, "a symlink leads outside %s", s->what);
+        if (rr < 0)
+                return rr;
+        if (!e)
+                return -ENOENT;
+        if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+                return error_set(err, -EACCES, rel, 0, 0, NULL, "is not a regular file in %s", s->what);
+        git_blob *blob = NULL;
+        if (git_blob_lookup(&blob, g->r->repo, git_tree_entry_id(e)) < 0)
+                return git_fail(err, -1, "cannot read a file of the commit");
+        size_t len = (size_t)git_blob_rawsize(blob);
+        if (len > max) {
+                git_blob_free(blob);
+                return error_set(err, -EFBIG, rel, 0, 0, NULL, "file too large (%zu bytes, limit %zu)", len,
+                                 max);
+        }
+        char *buf = malloc(len + 1);
+        if (!buf) {
+                git_blob_free(blob);
+                return -ENOMEM;
+        }
+        memcpy(buf, git_blob_rawcontent(blob), len);
+        buf[len] = '\0';
+        git_blob_free(blob);
+        *ret = buf;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+static SourceKind git_source_kind(Source *s, const char *rel)
+{
+        GitSource *g = (GitSource *)s;
+        if (!*rel)
+                return SRC_DIR;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        int rr = git_entry(g, rel, &e);
+        if (rr < 0)
+                return SRC_OTHER;
+        if (!e)
+                return SRC_MISSING;
+        switch (git_tree_entry_type(e)) {
+        case GIT_OBJECT_BLOB:
+                return SRC_FILE;
+        case GIT_OBJECT_TREE:
+                return SRC_DIR;
+        default:
+                return SRC_OTHER;
+        }
+}
+
+static void git_source_free(Source *s)
+{
+        GitSource *g = (GitSource *)s;
+        git_tree_free(g->tree);
+        free(g->stack_dir);
+        free(g);
+}
+
+static const SourceOps git_source_ops = { .read = git_source_read,
+                                          .kind = git_source_kind,
+                                          .free = git_source_free };
+
+int repo_source_new(Repo *r, const char *commit, const char *stack_dir, const char *root, Source **ret,
+                    BerthError *err)
+{
+        GitSource *g = calloc(1, sizeof(GitSource));
+        char what[64];
+        if (!g)
+                return -ENOMEM;
+        snprintf(what, sizeof(what), "commit %.12s", commit);
+        g->r = r;
+        int rr = source_init(&g->s, &git_source_ops, root, what);
+        if (rr >= 0 && stack_dir && *stack_dir && !(g->stack_dir = strdup(stack_dir)))
+                rr = -ENOMEM;
+        if (rr >= 0)
+                rr = tree_of(r, commit, &g->tree, err);
+        if (rr < 0) {
+                source_unref(&g->s);
+                return rr;
+        }
+        *ret = &g->s;
+        return 0;
+}
+
+typedef struct StackWalk {
+        Repo *r;
+        const char *commit;
         const char *stack_dir;
+        RepoFileFn fn;
+        void *ud;
         int rr;
         BerthError *err;
-} ExportCtx;
+} StackWalk;
 
-static int export_cb(const char *root, const git_tree_entry *e, void *payload)
+static int stack_walk_cb(const char *root, const git_tree_entry *e, void *payload)
 {
-        ExportCtx *x = payload;
-        _cleanup_free_ char *rel = NULL, *path = NULL;
-        StrBuf sb = STRBUF_INIT;
-        strbuf_addf(&sb, "%s%s", root, git_tree_entry_name(e));
-        rel = strbuf_detach(&sb);
-        if (!rel)
-                return -1;
+        StackWalk *w = payload;
+        const char *name = git_tree_entry_name(e);
+        _cleanup_strbuf_ StrBuf rel = STRBUF_INIT;
+        git_object_t type = git_tree_entry_type(e);
+        if (strbuf_addf(&rel, "%s%s", root, name) < 0)
+                return w->rr = -ENOMEM, -1;
         /* Other stacks and image descriptors are not a stack's business: skip their trees. */
-        if (git_tree_entry_type(e) == GIT_OBJECT_TREE && !exported(rel, true, x->stack_dir))
-                return 1;
-        path = path_join(x->dir, rel);
-        if (!path)
+        if (!exported(strbuf_str(&rel), type == GIT_OBJECT_TREE, w->stack_dir))
+                return type == GIT_OBJECT_TREE ? 1 : 0;
+        /* git itself refuses such names, but a crafted tree object can hold them; they must never
+         * become paths on the host. */
+        if (!source_name_valid(name, strlen(name))) {
+                w->rr = error_set(w->err, -EINVAL, NULL, 0, 0, NULL,
+                                  "commit %.12s: \"%s\" has an unsafe name (\"%s\")", w->commit,
+                                  strbuf_str(&rel), name);
                 return -1;
-        if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-                if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                        x->rr = error_set(x->err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", path,
-                                          strerror(errno));
+        }
+        if (type == GIT_OBJECT_TREE) {
+                if ((w->rr = w->fn(w->ud, strbuf_str(&rel), 040000, NULL, 0)) < 0)
                         return -1;
-                }
                 return 0;
         }
-        if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-                return 0;
+        if (type != GIT_OBJECT_BLOB)
+                return 0; /* submodules have no content here */
         git_blob *blob = NULL;
-        if (git_blob_lookup(&blob, x->r->repo, git_tree_entry_id(e)) < 0) {
-                x->rr = git_fail(x->err, -1, "cannot read a file of the commit");
+        if (git_blob_lookup(&blob, w->r->repo, git_tree_entry_id(e)) < 0) {
+                w->rr = git_fail(w->err, -1, "cannot read a file of the commit");
                 return -1;
         }
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644);
-        size_t len = (size_t)git_blob_rawsize(blob);
-        const char *data = git_blob_rawcontent(blob);
-        bool ok = fd >= 0;
-        for (size_t off = 0; ok && off < len;) {
-                ssize_t k = write(fd, data + off, len - off);
-                ok = k > 0;
-                off += k > 0 ? (size_t)k : 0;
-        }
-        if (fd >= 0)
-                close(fd);
+        int rr = w->fn(w->ud, strbuf_str(&rel), (unsigned)git_tree_entry_filemode(e),
+                       git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
         git_blob_free(blob);
-        if (!ok) {
-                x->rr = error_set(x->err, -EIO, NULL, 0, 0, NULL, "cannot write \"%s\"", path);
+        if (rr < 0) {
+                w->rr = rr;
                 return -1;
         }
         return 0;
 }
 
-int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err)
+int repo_walk_stack(Repo *r, const char *commit, const char *stack_dir, RepoFileFn fn, void *ud,
+                    BerthError *err)
 {
         _cleanup_(git_tree_freep) git_tree *t = NULL;
-        ExportCtx x = {
-                .r = r, .dir = dir, .stack_dir = stack_dir && *stack_dir ? stack_dir : NULL, .err = err
-        };
+        StackWalk w = { .r = r,
+                        .commit = commit,
+                        .stack_dir = stack_dir && *stack_dir ? stack_dir : NULL,
+                        .fn = fn,
+                        .ud = ud,
+                        .err = err };
         int rr = tree_of(r, commit, &t, err);
         if (rr < 0)
                 return rr;
-        if (git_tree_walk(t, GIT_TREEWALK_PRE, export_cb, &x) < 0)
-                return x.rr < 0 ? x.rr : git_fail(err, -1, "cannot write out the commit");
+        if (git_tree_walk(t, GIT_TREEWALK_PRE, stack_walk_cb, &w) < 0)
+                return w.rr < 0 ? w.rr : git_fail(err, -1, "cannot walk the commit's tree");
         return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        remove(path);
-        return 0;
-}
-
-/* Removes what is under dir/rel but not in the tree (or not exported): files a commit no longer has. */
-static int prune_stale(git_tree *root, const char *dir, const char *rel, const char *stack_dir,
-                       BerthError *err)
-{
-        _cleanup_free_ char *here = rel ? path_join(dir, rel) : strdup(dir);
-        if (!here)
-                return -ENOMEM;
-        DIR *dh = opendir(here);
-        if (!dh)
-                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot read \"%s\": %s", here,
-                                 strerror(errno));
-        int rr = 0;
-        for (struct dirent *de; rr >= 0 && (de = readdir(dh));) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                _cleanup_free_ char *sub = rel ? path_join(rel, de->d_name) : strdup(de->d_name);
-                _cleanup_free_ char *full = sub ? path_join(dir, sub) : NULL;
-                _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
-                struct stat st;
-                if (!full) {
-                        rr = -ENOMEM;
-                        break;
-                }
-                if (lstat(full, &st) < 0)
-                        continue;
-                bool keep = exported(sub, S_ISDIR(st.st_mode), stack_dir) &&
-                            git_tree_entry_bypath(&e, root, sub) == 0 &&
-                            (git_tree_entry_type(e) == GIT_OBJECT_TREE) == S_ISDIR(st.st_mode);
-                if (!keep)
-                        nftw(full, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-                else if (S_ISDIR(st.st_mode))
-                        rr = prune_stale(root, dir, sub, stack_dir, err);
-        }
-        closedir(dh);
-        return rr;
-}
-
-int repo_export_sync(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err)
-{
-        _cleanup_(git_tree_freep) git_tree *t = NULL;
-        int rr;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", dir,
-                                 strerror(errno));
-        if ((rr = tree_of(r, commit, &t, err)) < 0 ||
-            (rr = prune_stale(t, dir, NULL, stack_dir && *stack_dir ? stack_dir : NULL, err)) < 0)
-                return rr;
-        return repo_export(r, commit, stack_dir, dir, err);
 }
 
 int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err)

@@ -8,9 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../source/source.h"
 #include "../util/error.h"
 
 typedef struct Repo Repo;
+
+/* What a walk of a commit's files calls: the path, its git mode and its content; < 0 stops the walk. */
+typedef int (*RepoFileFn)(void *ud, const char *path, unsigned mode, const void *data, size_t len);
 
 typedef struct StackDesc {
         char *name;
@@ -42,11 +46,16 @@ int repo_descends(Repo *r, const char *descendant, const char *ancestor, BerthEr
 /* Calls fn for every path that differs between the two commits (NULL from: everything). */
 int repo_changed_paths(Repo *r, const char *from, const char *to, int (*fn)(void *, const char *), void *ud,
                        BerthError *err);
-/* Writes the commit's tree into dir, leaving out stacks/<other> and images/: what a stack may use. */
-int repo_export(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
-/* The same into a directory that may hold an earlier export: files are rewritten in place (a running
- * container's bind mount sees the new content) and what the commit no longer has is removed. */
-int repo_export_sync(Repo *r, const char *commit, const char *stack_dir, const char *dir, BerthError *err);
+/* A stack's project source at commit (source.h): the commit's tree without images/ and the directories
+ * of other stacks, read straight from git objects, with root as the directory it stands for. A symlink
+ * is followed only where it stays inside. The source borrows r, which must outlive it. */
+int repo_source_new(Repo *r, const char *commit, const char *stack_dir, const char *root, Source **ret,
+                    BerthError *err);
+/* Calls fn for every entry of the stack's source at commit, parents first: directories (mode 040000,
+ * no data), files and symlinks (0120000, data is the target). A name that is unsafe to write
+ * (source_name_valid) fails the walk with -EINVAL and an error naming it and the commit. */
+int repo_walk_stack(Repo *r, const char *commit, const char *stack_dir, RepoFileFn fn, void *ud,
+                    BerthError *err);
 /* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
  * commit: where a stack was before its current version. -ENOENT when history has none. */
 int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);
@@ -78,5 +87,4 @@ const ImageDesc *image_list_find(const ImageList *l, const char *name);
 /* Calls fn for every file under dir ("" for the whole tree) of the commit: its path relative to dir,
  * its git file mode (0100644, 0100755, 0120000 for a symlink, whose content is its target) and its
  * content. fn returning < 0 stops the walk with that value. -ENOENT if dir is not in the commit. */
-typedef int (*RepoFileFn)(void *ud, const char *path, unsigned mode, const void *data, size_t len);
 int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err);

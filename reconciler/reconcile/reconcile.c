@@ -13,6 +13,7 @@
 #include "../deploy/live.h"
 #include "../util/digest.h"
 #include "../util/fileio.h"
+#include "../statedir/statedir.h"
 #include "../util/units.h"
 #include "reconcile.h"
 #include "settings.h"
@@ -34,21 +35,12 @@ const char *stack_result_name(const StackPlan *s)
         return s->ok ? "ok" : s->rolled_back ? "FAILED, rolled back" : "FAILED";
 }
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        return remove(path) < 0 ? 0 : 0;
-}
-
 /* The loaded tree and project, not the plan's verdict or result. */
 static void stack_unload(StackPlan *s)
 {
-        if (s->workdir && !s->keep_workdir)
-                nftw(s->workdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-        free(s->workdir);
-        free(s->project_dir);
-        s->workdir = s->project_dir = NULL;
+        free(s->root);
+        s->root = NULL;
         s->project = project_free(s->project);
-        s->keep_workdir = false;
 }
 
 static void stack_plan_done(StackPlan *s)
@@ -156,6 +148,19 @@ static int changes_between(Repo *repo, Changes **cache, const char *from, const 
         return 0;
 }
 
+/* Whether the comma-separated list holds path as a whole entry (not as part of another). */
+static bool refs_has(const char *list, const char *path)
+{
+        size_t n = strlen(path);
+        for (const char *r = list; r && *r;) {
+                const char *end = strchrnul(r, ',');
+                if ((size_t)(end - r) == n && strncmp(r, path, n) == 0)
+                        return true;
+                r = *end ? end + 1 : end;
+        }
+        return false;
+}
+
 /* True when a changed path is the stack's own (its directory, or its flat-layout files) or one it
  * recorded as read from outside (the io.berth.refs label). */
 static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c, const char **ret_path)
@@ -168,11 +173,8 @@ static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c
                         hit = true;
                 if (!dl && d->file && strcmp(p, d->file) == 0)
                         hit = true;
-                for (const char *r = refs; r && *r && !hit;) {
-                        const char *end = strchrnul(r, ',');
-                        hit = (size_t)(end - r) == strlen(p) && strncmp(r, p, (size_t)(end - r)) == 0;
-                        r = *end ? end + 1 : end;
-                }
+                if (!hit)
+                        hit = refs_has(refs, p);
                 if (hit) {
                         *ret_path = p;
                         return true;
@@ -183,110 +185,54 @@ static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c
 
 /* ---- loading one stack from a commit ---- */
 
-/* The repo's directory under the state dir: <state>/<key>, the key a digest of the repo's identity,
- * so two repos sharing a host never share a directory. */
-static char *state_repo_dir(const ReconcileOptions *o, const char *identity)
-{
-        _cleanup_(digest_freep) Digest *d = digest_new();
-        char hex[DIGEST_HEX_LEN + 1];
-        if (!d || digest_update(d, identity, strlen(identity)) < 0 || digest_final_hex(d, hex) < 0)
-                return NULL;
-        hex[16] = '\0';
-        return path_join(o->state_dir, hex);
-}
-
-/* The stack's own directory, <state>/<key>/<stack>, made (with its parents) if missing. */
-static int state_path(const ReconcileOptions *o, const char *identity, const char *stack, char **ret,
+/* Loads the stack as commit has it, straight from git objects, as it will stand in its directory under
+ * the state dir (which this does not touch: a plan writes nothing). */
+static int load_stack(Repo *repo, const char *commit, const ReconcileOptions *o, StateDir *sd, StackPlan *s,
                       BerthError *err)
 {
-        _cleanup_free_ char *key = state_repo_dir(o, identity);
-        if (!key || !(*ret = path_join(key, stack)))
-                return -ENOMEM;
-        _cleanup_free_ char *copy = strdup(*ret);
-        for (char *p = copy ? copy + 1 : NULL; p && (p = strchr(p, '/')); p++) {
-                *p = '\0';
-                mkdir(copy, 0755);
-                *p = '/';
-        }
-        if (mkdir(*ret, 0755) < 0 && errno != EEXIST)
-                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot create \"%s\": %s", *ret,
-                                 strerror(errno));
-        return 0;
-}
-
-/* <state>/<key>/<stack>.commit: the commit the stack's directory holds. */
-static char *state_marker(const ReconcileOptions *o, const char *identity, const char *stack)
-{
-        _cleanup_free_ char *key = state_repo_dir(o, identity);
-        StrBuf sb = STRBUF_INIT;
-        if (!key || strbuf_addf(&sb, "%s/%s.commit", key, stack) < 0) {
-                strbuf_done(&sb);
-                return NULL;
-        }
-        return strbuf_detach(&sb);
-}
-
-static void state_marker_read(const ReconcileOptions *o, const char *identity, const char *stack,
-                              char ret[41])
-{
-        _cleanup_free_ char *path = state_marker(o, identity, stack), *buf = NULL;
-        size_t len = 0;
-        ret[0] = '\0';
-        if (path && file_read(path, 64, &buf, &len, NULL) >= 0 && len >= 40)
-                snprintf(ret, 41, "%.40s", buf);
-}
-
-static void state_marker_write(const ReconcileOptions *o, const char *identity, const char *stack,
-                               const char *commit)
-{
-        _cleanup_free_ char *path = state_marker(o, identity, stack);
-        FILE *f = path ? fopen(path, "we") : NULL;
-        if (f) {
-                fprintf(f, "%s\n", commit);
-                fclose(f);
-        }
-}
-
-/* Exports the stack at commit and loads it. dir NULL: into a temporary directory, for a plan (removed
- * with it); else into dir, kept, for containers to use. */
-static int load_stack(Repo *repo, const char *commit, const ReconcileOptions *o, const char *dir,
-                      StackPlan *s, BerthError *err)
-{
-        char tmpl[] = "/tmp/berth-stack-XXXXXX";
+        _cleanup_source_ Source *src = NULL;
         int r;
 
-        if (!dir && !mkdtemp(tmpl))
-                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot make a temporary directory: %s",
-                                 strerror(errno));
-        if (!(s->workdir = strdup(dir ? dir : tmpl)))
+        if (!(s->root = statedir_stack_path(sd, s->name)))
                 return -ENOMEM;
-        s->keep_workdir = dir != NULL;
-        if ((r = dir ? repo_export_sync(repo, commit, s->desc_dir, s->workdir, err)
-                     : repo_export(repo, commit, s->desc_dir, s->workdir, err)) < 0)
+        if ((r = repo_source_new(repo, commit, s->desc_dir, s->root, &src, err)) < 0 ||
+            (r = source_allow(src, (const char *const *)o->allowed_host_paths, o->n_allowed_host_paths)) < 0)
                 return r;
-        s->project_dir = path_join(s->workdir, s->desc_dir);
-        _cleanup_free_ char *file = s->desc_file ? path_join(s->workdir, s->desc_file) : NULL;
-        if (!s->project_dir || (s->desc_file && !file))
+        _cleanup_free_ char *project_dir = path_join(s->root, s->desc_dir);
+        _cleanup_free_ char *file = s->desc_file ? path_join(s->root, s->desc_file) : NULL;
+        if (!project_dir || (s->desc_file && !file))
                 return -ENOMEM;
         char *files[] = { file, NULL };
         ComposeOptions co = { .files = file ? files : NULL,
                               .n_files = file ? 1 : 0,
                               .project_name = s->name,
-                              .project_directory = s->project_dir,
+                              .project_directory = project_dir,
                               .os_env = o->env,
-                              .cwd = s->project_dir };
+                              .cwd = project_dir,
+                              .source = src };
         r = project_load(&co, &s->project, err);
+        if (r < 0 && err)
+                error_unroot(err, s->root);
+        return r;
+}
+
+/* Writes the stack's files as commit has them into its directory, with the manifest (statedir.h). */
+static int sync_stack(Repo *repo, const char *commit, StateDir *sd, const StackPlan *s, BerthError *err)
+{
+        _cleanup_(statedir_sync_freep) StateSync *sync = NULL;
+        BerthError werr = { 0 };
+        int r = statedir_sync_begin(sd, s->name, &sync, err);
+        if (r < 0)
+                return r;
+        r = repo_walk_stack(repo, commit, s->desc_dir, statedir_sync_put, sync, &werr);
         if (r < 0) {
-                /* Errors name the file as the repo knows it, not as the copy. */
-                size_t wl = strlen(s->workdir);
-                if (err && strncmp(err->file, s->workdir, wl) == 0 && err->file[wl] == '/')
-                        memmove(err->file, err->file + wl + 1, strlen(err->file + wl));
+                if (statedir_sync_error(sync)->set)
+                        werr = *statedir_sync_error(sync);
+                if (err && !err->set)
+                        *err = werr;
                 return r;
         }
-        /* Where the copy is must not change the hashes: the plan's copy and the deployed one agree. */
-        if (!(s->project->hash_root = strdup(s->workdir)))
-                return -ENOMEM;
-        return 0;
+        return statedir_sync_finish(sync, commit, err);
 }
 
 static int set_desc(StackPlan *s, const StackDesc *d)
@@ -299,7 +245,7 @@ static int set_desc(StackPlan *s, const StackDesc *d)
 static char *outside_refs(const StackPlan *s, const StackDesc *d)
 {
         StrBuf sb = STRBUF_INIT;
-        size_t wl = strlen(s->workdir);
+        size_t wl = strlen(s->root);
         size_t dl = strlen(d->dir);
         cJSON *all = cJSON_CreateArray();
         for (char **f = s->project->files; f && *f; f++)
@@ -309,12 +255,12 @@ static char *outside_refs(const StackPlan *s, const StackDesc *d)
                         cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring));
         for (cJSON *f = all->child; f; f = f->next) {
                 const char *p = f->valuestring;
-                if (strncmp(p, s->workdir, wl) != 0 || p[wl] != '/')
+                if (strncmp(p, s->root, wl) != 0 || p[wl] != '/')
                         continue;
                 p += wl + 1;
                 if (dl && strncmp(p, d->dir, dl) == 0 && p[dl] == '/')
                         continue; /* inside its own directory: covered by the directory */
-                if (sb.len && strstr(sb.buf, p))
+                if (refs_has(sb.buf, p))
                         continue;
                 strbuf_addf(&sb, "%s%s", sb.len ? "," : "", p);
         }
@@ -509,10 +455,13 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         Changes *cache = NULL;
         LiveRef *idx = NULL;
         CommitMemo memo = { 0 };
+        _cleanup_(statedir_freep) StateDir *sd = NULL;
         size_t alloc = 0, n_idx = 0;
         int r;
 
         if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0)
+                return r;
+        if ((r = statedir_open(o->state_dir, repo_identity(repo), false, &sd, err)) < 0)
                 return r;
         if (!(plan.repo_identity = strdup(repo_identity(repo))) ||
             (o->target && !(plan.target = strdup(o->target->name)))) {
@@ -610,7 +559,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 /* Parse and plan the services. An invalid stack fails alone, with its own error. */
                 if ((r = set_desc(s, d)) < 0)
                         goto out;
-                if ((r = load_stack(repo, plan.head, o, NULL, s, &s->error)) < 0) {
+                if ((r = load_stack(repo, plan.head, o, sd, s, &s->error)) < 0) {
                         s->verdict = VERDICT_INVALID;
                         r = 0;
                         continue;
@@ -632,7 +581,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                          * still be at an older commit, and are then brought up to date in place. */
                         char synced[41];
                         size_t n = strlen(s->reason);
-                        state_marker_read(o, plan.repo_identity, s->name, synced);
+                        statedir_marker_read(sd, s->name, synced);
                         if (strcmp(synced, plan.head) == 0)
                                 s->verdict = VERDICT_SKIP;
                         snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date%s",
@@ -699,23 +648,24 @@ static void stack_warn(void *ud, const char *msg)
                 p->o->warn(p->o->ud, msg);
 }
 
-static int rollback(EngineClient *c, Repo *repo, ReconcilePlan *plan, StackPlan *s,
-                    const ReconcileOptions *o)
+static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *plan, StackPlan *s,
+                    const ReconcileOptions *o, BerthError *ret_err)
 {
         StackPlan old = { .name = s->name };
         StackList stacks = { 0 };
         BerthError err = { 0 };
-        _cleanup_free_ char *dir = NULL;
         int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
         const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
         if (!d) {
                 stack_list_done(&stacks);
+                if (!err.set)
+                        error_set(&err, -ENOENT, NULL, 0, 0, NULL, "commit %.12s has no stack \"%s\"",
+                                  s->deployed, s->name);
+                *ret_err = err;
                 return -ENOENT;
         }
-        if ((r = set_desc(&old, d)) >= 0 &&
-            (r = state_path(o, plan->repo_identity, s->name, &dir, &err)) >= 0 &&
-            (r = load_stack(repo, s->deployed, o, dir, &old, &err)) >= 0)
-                state_marker_write(o, plan->repo_identity, s->name, s->deployed);
+        if ((r = set_desc(&old, d)) >= 0 && (r = load_stack(repo, s->deployed, o, sd, &old, &err)) >= 0)
+                r = sync_stack(repo, s->deployed, sd, &old, &err);
         _cleanup_free_ char *refs = r >= 0 ? outside_refs(&old, d) : NULL;
         ProgressCtx pc = { .o = o, .stack = s->name };
         StackOptions so = { .parallel = o->parallel,
@@ -730,48 +680,65 @@ static int rollback(EngineClient *c, Repo *repo, ReconcilePlan *plan, StackPlan 
         old.name = NULL;
         stack_plan_done(&old);
         stack_list_done(&stacks);
+        if (r < 0)
+                *ret_err = err;
         return r;
+}
+
+/* A pruned stack: its containers and networks (volumes with prune_volumes), and what berth wrote in its
+ * directory. What its containers wrote there stays, as volumes do, and the reason says where. */
+static int remove_stack(EngineClient *c, StateDir *sd, StackPlan *s, const ReconcileOptions *o)
+{
+        DownOptions d = { .volumes = o->prune_volumes, .parallel = o->parallel, .timeout_s = -1 };
+        StateKept kept = { 0 };
+        int r = stack_down(c, s->name, &d, &s->error);
+        if (r < 0 || (r = statedir_remove(sd, s->name, o->prune_volumes, &kept, &s->error)) < 0)
+                return r;
+        if (kept.files) {
+                size_t n = strlen(s->reason);
+                snprintf(s->reason + n, sizeof(s->reason) - n,
+                         "; kept %llu file%s (%.1f KiB) that its containers wrote, in %s (prune_volumes: "
+                         "true "
+                         "removes them)",
+                         (unsigned long long)kept.files, kept.files == 1 ? "" : "s",
+                         (double)kept.bytes / 1024.0, kept.path);
+                if (o->warn) {
+                        char line[1200];
+                        snprintf(line, sizeof(line), "stack %s: %s", s->name, s->reason);
+                        o->warn(o->ud, line);
+                }
+        }
+        state_kept_done(&kept);
+        return 0;
 }
 
 int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
                     BerthError *err)
 {
+        _cleanup_(statedir_freep) StateDir *sd = NULL;
+        int r = statedir_open(o->state_dir, plan->repo_identity, true, &sd, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < plan->n; i++) {
                 StackPlan *s = &plan->stacks[i];
                 ProgressCtx pc = { .o = o, .stack = s->name };
                 double start = units_now_s();
-                int r = 0;
 
                 if (s->verdict == VERDICT_SKIP || s->verdict == VERDICT_REFUSED ||
                     s->verdict == VERDICT_INVALID)
                         continue;
                 s->applied = true;
-                if (s->verdict == VERDICT_REMOVE) {
-                        DownOptions d = { .volumes = o->prune_volumes,
-                                          .parallel = o->parallel,
-                                          .timeout_s = -1 };
-                        _cleanup_free_ char *dir = NULL;
-                        r = stack_down(c, s->name, &d, &s->error);
-                        /* Its files go with it. */
-                        if (r >= 0 && state_path(o, plan->repo_identity, s->name, &dir, NULL) >= 0) {
-                                _cleanup_free_ char *marker = state_marker(o, plan->repo_identity, s->name);
-                                nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-                                if (marker)
-                                        unlink(marker);
-                        }
-                } else {
-                        _cleanup_free_ char *dir = NULL;
+                if (s->verdict == VERDICT_REMOVE)
+                        r = remove_stack(c, sd, s, o);
+                else {
                         stack_result_done(&s->result);
-                        /* From the plan's temporary copy to the stack's own directory, which its
-                         * containers' bind mounts and configs keep using after this run. */
-                        stack_unload(s);
-                        if ((r = state_path(o, plan->repo_identity, s->name, &dir, &s->error)) < 0 ||
-                            (r = load_stack(repo, plan->head, o, dir, s, &s->error)) < 0) {
+                        /* The plan loaded the stack as it stands in its directory; now its files are put
+                         * there, for its containers' bind mounts and configs. */
+                        if ((r = sync_stack(repo, plan->head, sd, s, &s->error)) < 0) {
                                 s->ok = false;
                                 s->seconds = units_now_s() - start;
                                 continue;
                         }
-                        state_marker_write(o, plan->repo_identity, s->name, plan->head);
                         StackOptions so = {
                                 .parallel = o->parallel,
                                 .timeout_s = o->health_timeout_s,
@@ -784,8 +751,10 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                         r = stack_up(c, s->project, &so, &s->result, &s->error);
                         /* The health gate: what changed and did not come up is put back as it was. */
                         if (r < 0 && s->result.report.n && s->deployed[0] &&
-                            repo_has_commit(repo, s->deployed) && rollback(c, repo, plan, s, o) >= 0)
-                                s->rolled_back = true;
+                            repo_has_commit(repo, s->deployed)) {
+                                int k = rollback(c, repo, sd, plan, s, o, &s->rollback_error);
+                                s->rolled_back = k >= 0;
+                        }
                 }
                 s->ok = r >= 0;
                 s->seconds = units_now_s() - start;
@@ -816,6 +785,10 @@ cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n)
                         if (s->error.set)
                                 cJSON_AddStringToObject(o, "error",
                                                         error_format(&s->error, line, sizeof(line)));
+                        if (s->rollback_error.set)
+                                cJSON_AddStringToObject(
+                                        o, "rollback_error",
+                                        error_format(&s->rollback_error, line, sizeof(line)));
                         cJSON_AddStringToObject(o, "result", stack_result_name(s));
                         if (s->applied)
                                 cJSON_AddNumberToObject(o, "seconds", s->seconds);

@@ -5,8 +5,10 @@
  * libgit2. A stack whose files (and the files it references) did not change, and whose containers all
  * run, is skipped without being parsed. A stack that fails to load is marked invalid on its own.
  * reconcile_apply() carries the plan out, health-gated: a stack that does not come up healthy is
- * redeployed from its previous commit and reported as failed and rolled back. A ReconcilePlan owns
- * everything in it, including the temporary directories it exported stacks to. */
+ * redeployed from its previous commit and reported as failed and rolled back. Stacks are read straight
+ * from git objects (repo_source_new), as they will stand in their directories under the state dir; a
+ * plan writes nothing, and apply writes a stack's files (statedir.h) just before it deploys it. A
+ * ReconcilePlan owns everything in it. */
 #pragma once
 
 #include "../deploy/stack.h"
@@ -26,15 +28,13 @@ typedef struct StackPlan {
         StackVerdict verdict;
         char reason[768];
         char deployed[41]; /* the commit in its labels, "" if none */
-        char *workdir;     /* exported tree: a temporary one (removed with the plan), or at apply the
-                            * stack's own directory under the state dir, which stays while it runs */
-        bool keep_workdir;
+        char *root;        /* the stack's directory under the state dir, which its source stands for */
         char *desc_dir, *desc_file; /* where the stack is in the repo (StackDesc) */
-        char *project_dir;          /* inside workdir */
         char *refs; /* repo files outside its directory that it reads (the io.berth.refs label) */
         Project *project;
         StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
         BerthError error;
+        BerthError rollback_error; /* why the health gate's rollback failed too */
         /* after apply */
         bool applied, ok, rolled_back;
         double seconds;
@@ -64,6 +64,9 @@ typedef struct ReconcileOptions {
         /* Where deployed stacks' files live while they run (bind mounts and configs point there):
          * BERTH_STATE_DIR, else /var/lib/berth for root, else ~/.local/state/berth. */
         const char *state_dir;
+        /* Host paths outside the repo that stacks may read (berth.yaml: allow_host_paths). */
+        char **allowed_host_paths;
+        size_t n_allowed_host_paths;
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
         void *ud;

@@ -8,6 +8,7 @@
 #include "../compose/interp.h"
 #include "../compose/project.h"
 #include "../compose/yaml.h"
+#include "../util/fileio.h"
 #include "../util/units.h"
 #include "settings.h"
 
@@ -108,6 +109,31 @@ static int parse_targets(const cJSON *doc, const EnvMap *env, const SrcMap *map,
         return 0;
 }
 
+#define PARALLEL_MAX       64
+#define HEALTH_TIMEOUT_MAX (24 * 3600)
+
+/* allow_host_paths: absolute host paths (files or directories) that stacks may read although they are
+ * outside the repo: what a compose file names there is read from the runner's host. */
+static int parse_host_paths(const cJSON *v, SrcMap *map, ReconcileOptions *o, BerthError *err)
+{
+        if (!cJSON_IsArray(v))
+                return fail_at(err, map, v, "allow_host_paths", "must be a list of absolute paths");
+        size_t n = (size_t)cJSON_GetArraySize(v);
+        char **list = calloc(n + 1, sizeof(char *));
+        if (!list)
+                return -ENOMEM;
+        strv_free(o->allowed_host_paths);
+        o->allowed_host_paths = list;
+        o->n_allowed_host_paths = 0;
+        for (const cJSON *p = v->child; p; p = p->next) {
+                if (!cJSON_IsString(p) || p->valuestring[0] != '/')
+                        return fail_at(err, map, p, "allow_host_paths", "must be an absolute path");
+                if (!(list[o->n_allowed_host_paths++] = path_absolute("/", p->valuestring)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* berth.yaml at the commit: *ret_doc NULL when there is none. */
 static int load_doc(Repo *repo, const char *commit, SrcMap *map, cJSON **ret_doc, BerthError *err)
 {
@@ -141,18 +167,27 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
                 o->prune = cJSON_IsTrue(v);
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune_volumes")) && cJSON_IsBool(v))
                 o->prune_volumes = cJSON_IsTrue(v);
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel")) && cJSON_IsNumber(v) &&
-            v->valuedouble >= 1)
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel"))) {
+                if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > PARALLEL_MAX ||
+                    v->valuedouble != (double)(int)v->valuedouble)
+                        return fail_at(err, map, v, "parallel", "must be a whole number from 1 to %d",
+                                       PARALLEL_MAX);
                 o->parallel = (unsigned)v->valuedouble;
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
-                int64_t ns;
-                if (cJSON_IsNumber(v))
-                        o->health_timeout_s = (long)v->valuedouble;
-                else if (cJSON_IsString(v) && units_parse_duration(v->valuestring, &ns) == 0)
-                        o->health_timeout_s = (long)(ns / 1000000000);
-                else
-                        return fail_at(err, map, v, "health_timeout", "must be a duration like \"60s\"");
         }
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
+                int64_t ns = -1;
+                if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= HEALTH_TIMEOUT_MAX)
+                        ns = (int64_t)v->valuedouble * 1000000000;
+                else if (cJSON_IsString(v) && units_parse_duration(v->valuestring, &ns) < 0)
+                        ns = -1;
+                if (ns < 1000000000 || ns / 1000000000 > HEALTH_TIMEOUT_MAX)
+                        return fail_at(err, map, v, "health_timeout",
+                                       "must be a duration from 1s to 24h, like \"60s\"");
+                o->health_timeout_s = (long)(ns / 1000000000);
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "allow_host_paths")) &&
+            (r = parse_host_paths(v, map, o, err)) < 0)
+                return r;
         if (targets && (r = parse_targets(doc, env, map, targets, err)) < 0) {
                 target_list_done(targets);
                 return r;

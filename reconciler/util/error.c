@@ -53,3 +53,23 @@ const char *error_format(const BerthError *err, char *buf, size_t size)
         buf[n] = '\0';
         return buf;
 }
+
+static void unroot(char *s, const char *root)
+{
+        size_t rl = strlen(root);
+        for (char *p = s; rl && (p = strstr(p, root));) {
+                if (p[rl] == '/')
+                        memmove(p, p + rl + 1, strlen(p + rl + 1) + 1);
+                else
+                        p += rl;
+        }
+}
+
+void error_unroot(BerthError *err, const char *root)
+{
+        if (!err || !root)
+                return;
+        unroot(err->file, root);
+        unroot(err->msg, root);
+        unroot(err->hint, root);
+}

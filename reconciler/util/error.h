@@ -25,5 +25,8 @@ int error_set(BerthError *err, int r, const char *file, unsigned line, unsigned 
               const char *fmt, ...) _printf_(7, 8);
 /* Adds a hint to an already set error; a no-op on NULL. */
 void error_hint(BerthError *err, const char *fmt, ...) _printf_(2, 3);
+/* Writes paths under root as relative ones in the error's file, message and hint: a stack's files are
+ * named as the repo knows them, not as where they are (or will be) written. */
+void error_unroot(BerthError *err, const char *root);
 /* Renders "FILE:LINE:COL: PATH: MESSAGE" into buf. */
 const char *error_format(const BerthError *err, char *buf, size_t size);

@@ -10,31 +10,30 @@
 #include "fileio.h"
 #include "strbuf.h"
 
-int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err)
+int file_read_fd(int fd, const char *name, size_t max, char **ret, size_t *ret_len, BerthError *err)
 {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
         struct stat st;
-        size_t len = 0, alloc;
+        size_t len = 0;
 
-        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return error_set(err, -errno, path, 0, 0, NULL, "cannot open file: %s", strerror(errno));
         if (fstat(fd, &st) < 0)
-                return error_set(err, -errno, path, 0, 0, NULL, "cannot stat file: %s", strerror(errno));
+                return error_set(err, -errno, name, 0, 0, NULL, "cannot stat file: %s", strerror(errno));
         if (S_ISDIR(st.st_mode))
-                return error_set(err, -EISDIR, path, 0, 0, NULL, "is a directory, expected a file");
-        if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
-                return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (%lld bytes, limit %zu)",
+                return error_set(err, -EISDIR, name, 0, 0, NULL, "is a directory, expected a file");
+        /* A FIFO would hang the read and a device could leak or never end: only regular files. */
+        if (!S_ISREG(st.st_mode))
+                return error_set(err, -EACCES, name, 0, 0, NULL, "is not a regular file");
+        if ((uint64_t)st.st_size > max)
+                return error_set(err, -EFBIG, name, 0, 0, NULL, "file too large (%lld bytes, limit %zu)",
                                  (long long)st.st_size, max);
-        alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+        size_t alloc = (size_t)st.st_size + 1;
         buf = malloc(alloc);
         if (!buf)
                 return -ENOMEM;
         for (;;) {
                 if (len + 1 >= alloc) {
                         if (alloc > max)
-                                return error_set(err, -EFBIG, path, 0, 0, NULL,
+                                return error_set(err, -EFBIG, name, 0, 0, NULL,
                                                  "file too large (limit %zu bytes)", max);
                         char *p = realloc(buf, alloc * 2);
                         if (!p)
@@ -46,14 +45,14 @@ int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return error_set(err, -errno, path, 0, 0, NULL, "cannot read file: %s",
+                        return error_set(err, -errno, name, 0, 0, NULL, "cannot read file: %s",
                                          strerror(errno));
                 }
                 if (k == 0)
                         break;
                 len += (size_t)k;
                 if (len > max)
-                        return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (limit %zu bytes)",
+                        return error_set(err, -EFBIG, name, 0, 0, NULL, "file too large (limit %zu bytes)",
                                          max);
         }
         buf[len] = '\0';
@@ -61,6 +60,14 @@ int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *re
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return error_set(err, -errno, path, 0, 0, NULL, "cannot open file: %s", strerror(errno));
+        return file_read_fd(fd, path, max, ret, ret_len, err);
 }
 
 int file_read(const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err)

@@ -8,6 +8,8 @@
 
 #define FILE_MAX_DEFAULT ((size_t)8 * 1024 * 1024)
 
+/* Reads the open file fd (named name in errors); anything but a regular file is refused. */
+int file_read_fd(int fd, const char *name, size_t max, char **ret, size_t *ret_len, BerthError *err);
 int file_read(const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err);
 /* Like file_read but relative to the directory fd dirfd (AT_FDCWD allowed). */
 int file_read_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len, BerthError *err);

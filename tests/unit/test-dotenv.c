@@ -1,4 +1,4 @@
-/* test-dotenv.c: .env parsing against the peer corpus read in place from shared/conformance. */
+/* test-dotenv.c: .env parsing against the peer corpus kept in tests/data/conformance. */
 #include <cjson/cJSON.h>
 
 #include "compose/dotenv.h"
@@ -32,9 +32,15 @@ TEST(conformance_dotenv_cases)
                 total++;
                 if (errc) {
                         /* compose words it "line N: message"; we keep the line apart, so rebuild that form. */
-                        char msg[1200];
+                        char msg[1200], want[600];
                         snprintf(msg, sizeof(msg), "line %u: %s", err.line, err.msg);
-                        ok = r < 0 && strstr(msg, errc->valuestring) != NULL;
+                        /* One deliberate difference: compose echoes the bad line after "in variable name";
+                         * berth stops there, since an env file's lines may hold secrets. */
+                        snprintf(want, sizeof(want), "%s", errc->valuestring);
+                        char *echo = strstr(want, " in variable name \"");
+                        if (echo)
+                                echo[strlen(" in variable name")] = '\0';
+                        ok = r < 0 && strstr(msg, want) != NULL && (!echo || !strstr(msg, "EXTRA"));
                         if (!ok)
                                 printf("#   %s: r=%d \"%s\", expected error containing \"%s\"\n", id, r, msg,
                                        errc->valuestring);

@@ -1,4 +1,4 @@
-/* test-interp.c: compose interpolation against the peer corpus read in place from shared/conformance. */
+/* test-interp.c: compose interpolation against the peer corpus kept in tests/data/conformance. */
 #include <cjson/cJSON.h>
 
 #include "compose/interp.h"
