@@ -60,8 +60,10 @@ static int image_pull(EngineClient *c, const char *image, BerthError *err)
         return r < 0 ? r : engine_stream_check(&out, what.buf, err);
 }
 
-/* Makes sure every service's image is there, before anything changes; returns their ids. */
-static int resolve_images(EngineClient *c, const Project *p, cJSON *ids, BerthError *err)
+/* Makes sure every service's image is there, before anything changes; returns their ids. A dry run
+ * pulls nothing: a plan must not change the engine, and an image still to be pulled has no id yet. */
+static int resolve_images(EngineClient *c, const Project *p, bool dry_run,
+                          void (*warn)(void *, const char *), void *ud, cJSON *ids, BerthError *err)
 {
         for (cJSON *s = services_of(p)->child; s; s = s->next) {
                 const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
@@ -79,6 +81,15 @@ static int resolve_images(EngineClient *c, const Project *p, cJSON *ids, BerthEr
                         continue;
                 bool always = policy && strcmp(policy, "always") == 0;
                 r = always ? -ENOENT : image_id(c, image, &id, &e2);
+                if (r == -ENOENT && dry_run && !(policy && strcmp(policy, "never") == 0)) {
+                        char line[600];
+                        snprintf(line, sizeof(line),
+                                 "service \"%s\": image \"%s\" will be pulled when applied", s->string,
+                                 image);
+                        if (warn)
+                                warn(ud, line);
+                        continue;
+                }
                 if (r == -ENOENT && !(policy && strcmp(policy, "never") == 0)) {
                         BerthError pe = { 0 };
                         r = image_pull(c, image, &pe);
@@ -357,7 +368,7 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
         for (cJSON *s = services_of(p) ? services_of(p)->child : NULL; s; s = s->next)
                 if ((r = container_check_service(p, s->string, o->warn, o->ud, err)) < 0)
                         return r;
-        if ((r = resolve_images(c, p, ids, err)) < 0 ||
+        if ((r = resolve_images(c, p, o->dry_run, o->warn, o->ud, ids, err)) < 0 ||
             (r = ensure_resources(c, p, &o->id, nets, vols, true, err)) < 0)
                 return r;
 

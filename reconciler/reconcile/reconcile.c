@@ -439,6 +439,22 @@ static void deployed_commits(Repo *repo, CommitMemo *memo, const LiveStack *ls, 
         *ret_newest = newest;
 }
 
+/* 1 when the stack's directory on this host holds another commit's version of its files than head
+ * (a files-only sync that a later commit undid, or one cut short), 0 when not or never synced. */
+static int files_stale(Repo *repo, Changes **cache, CommitMemo *memo, StateDir *sd, const StackDesc *d,
+                       const char *refs, const char *head, const char **ret_path)
+{
+        char synced[41];
+        Changes *ch = NULL;
+        statedir_marker_read(sd, d->name, synced);
+        if (!synced[0] || strcmp(synced, head) == 0 || !memo_has(memo, repo, synced))
+                return 0;
+        int r = changes_between(repo, cache, synced, head, &ch, NULL);
+        if (r < 0)
+                return r;
+        return stack_touched(d, refs, ch, ret_path) ? 1 : 0;
+}
+
 static void warn_cb(void *ud, const char *msg)
 {
         const ReconcileOptions *o = ud;
@@ -547,11 +563,19 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                 snprintf(s->reason, sizeof(s->reason),
                                          "%u of its %u containers exist: checking live state", ls.count,
                                          expected);
-                        else if (!o->all && ls.all_running) {
+                        else if (!o->all && ls.all_running &&
+                                 (r = files_stale(repo, &cache, &memo, sd, d, ls.refs, plan.head, &path)) ==
+                                         0) {
                                 s->verdict = VERDICT_SKIP;
                                 snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
                                 continue;
-                        } else
+                        } else if (r < 0)
+                                goto out;
+                        else if (!o->all && ls.all_running)
+                                snprintf(s->reason, sizeof(s->reason),
+                                         "its files on this host are older than %.12s (%s differs)",
+                                         plan.head, path);
+                        else
                                 snprintf(s->reason, sizeof(s->reason),
                                          ls.all_running ? "checking live state (--all)"
                                                         : "a container is not running: checking live state");

@@ -83,6 +83,16 @@ int statedir_open(const char *state_dir, const char *identity, bool create, Stat
                         free(sd);
                         return -ENOMEM;
                 }
+                /* Reading is checked as writing is: a directory another user controls is no state. */
+                struct stat st;
+                if (stat(abs, &st) == 0 && st.st_uid != geteuid()) {
+                        statedir_free(sd);
+                        error_set(err, -EPERM, NULL, 0, 0, NULL,
+                                  "\"%s\" is owned by uid %u, not by this user (%u)", abs,
+                                  (unsigned)st.st_uid, (unsigned)geteuid());
+                        error_hint(err, "the state directory must be private to the user berth runs as");
+                        return -EPERM;
+                }
                 sd->fd = open(sd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 *ret = sd;
                 return 0;
