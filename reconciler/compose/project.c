@@ -815,6 +815,60 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
         return 0;
 }
 
+/* depends_on must not loop: compose refuses a cycle, and a deploy would wait on it forever. Depth-first,
+ * with a colour per service; the error names the whole cycle at the first service's depends_on. */
+static int check_cycles_from(Loader *l, cJSON *services, cJSON *svc, cJSON *colour, const char **stack,
+                             size_t depth)
+{
+        cJSON *mark = cJSON_GetObjectItemCaseSensitive(colour, svc->string);
+        if (mark && mark->valueint == 2)
+                return 0;
+        if (mark && mark->valueint == 1) {
+                _cleanup_strbuf_ StrBuf cyc = STRBUF_INIT;
+                size_t from = 0;
+                while (from < depth && strcmp(stack[from], svc->string) != 0)
+                        from++;
+                for (size_t k = from; k < depth; k++)
+                        strbuf_addf(&cyc, "%s -> ", stack[k]);
+                strbuf_addstr(&cyc, svc->string);
+                cJSON *first = cJSON_GetObjectItemCaseSensitive(services, stack[from]);
+                char path[512];
+                snprintf(path, sizeof(path), "services.%s.depends_on", stack[from]);
+                return compose_fail(&l->c, -ELOOP, cJSON_GetObjectItemCaseSensitive(first, "depends_on"), true,
+                                    path, "circular dependency: %s", strbuf_str(&cyc));
+        }
+        if (depth >= MAX_SERVICES)
+                return -ELOOP;
+        if (!mark && !(mark = cJSON_AddNumberToObject(colour, svc->string, 1)))
+                return -ENOMEM;
+        cJSON_SetNumberValue(mark, 1);
+        stack[depth] = svc->string;
+        cJSON *deps = cJSON_GetObjectItemCaseSensitive(svc, "depends_on");
+        for (cJSON *d = deps ? deps->child : NULL; d; d = d->next) {
+                cJSON *dep = cJSON_GetObjectItemCaseSensitive(services, d->string);
+                int r;
+                if (dep && (r = check_cycles_from(l, services, dep, colour, stack, depth + 1)) < 0)
+                        return r;
+        }
+        cJSON_SetNumberValue(mark, 2);
+        return 0;
+}
+
+static int check_cycles(Loader *l, cJSON *services)
+{
+        _cleanup_cjson_ cJSON *colour = cJSON_CreateObject();
+        size_t n = (size_t)cJSON_GetArraySize(services);
+        _cleanup_free_ const char **stack = calloc(n + 1, sizeof(char *));
+        if (!colour || !stack)
+                return -ENOMEM;
+        for (cJSON *s = services ? services->child : NULL; s; s = s->next) {
+                int r = check_cycles_from(l, services, s, colour, stack, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int finalize_resources(Loader *l, const char *key)
 {
         cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, key);
@@ -983,6 +1037,8 @@ static int load(Loader *l, const ComposeOptions *o)
         for (cJSON *s = services ? services->child : NULL; s; s = s->next)
                 if ((r = finalize_service(l, services, s)) < 0)
                         return r;
+        if ((r = check_cycles(l, services)) < 0)
+                return r;
         static const char *const tops[] = { "networks", "volumes", "secrets", "configs" };
         for (size_t i = 0; i < ELEMENTSOF(tops); i++)
                 if ((r = finalize_resources(l, tops[i])) < 0)

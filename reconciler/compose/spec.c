@@ -1,4 +1,5 @@
 /* spec.c: short-syntax parsers for ports, volumes and command lines. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,6 +77,12 @@ static cJSON *port_new(const char *ip, unsigned target, const char *published, c
         return p;
 }
 
+bool spec_ip_valid(const char *ip)
+{
+        unsigned char buf[16];
+        return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
+}
+
 int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen)
 {
         _cleanup_free_ char *copy = strdup(s);
@@ -119,6 +126,8 @@ int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen)
                 ctr = parts[0];
         }
 
+        if (ip && *ip && !spec_ip_valid(ip))
+                return bad("invalid port \"%s\": \"%s\" is not an IP address", s, ip);
         unsigned clo, chi, hlo = 0, hhi = 0;
         if (spec_parse_range(ctr, strlen(ctr), &clo, &chi) < 0 || clo == 0)
                 return bad("invalid port \"%s\": container port \"%s\" is not a port number or range", s,

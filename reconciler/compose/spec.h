@@ -2,12 +2,15 @@
  * (owned by the caller), or -EINVAL with a message in errbuf saying what is wrong with the text. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../util/cleanup.h"
 
 /* "[IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO]" into a JSON array of long-syntax ports (a range
  * on both sides expands to one entry per port). */
+/* An IPv4 or IPv6 address, as a port's host_ip must be. */
+bool spec_ip_valid(const char *ip);
 int spec_parse_port(const char *s, cJSON **ret, char *errbuf, size_t errlen);
 /* "[SOURCE:]TARGET[:MODE]" into one long-syntax volume. Relative bind sources resolve against basedir;
  * "~" against home. */
