@@ -230,6 +230,17 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
         }
         a->o.env = &a->env;
         BerthError err = { 0 };
+        const char *ttl = envmap_get(&a->env, "BERTH_LOCK_TTL");
+        a->lock_ttl_s = 1800;
+        if (ttl && *ttl) {
+                a->lock_ttl_s = strtol(ttl, &end, 10);
+                if (*end || a->lock_ttl_s < 3 || a->lock_ttl_s > 86400) {
+                        fprintf(stderr,
+                                "berth %s: BERTH_LOCK_TTL takes a number of seconds from 3 to 86400\n",
+                                verb);
+                        return EXIT_USAGE;
+                }
+        }
         int r = statedir_default(&a->env, &a->state_buf, &err);
         if (r < 0)
                 return cli_report_error(&err, r, "berth");
@@ -343,6 +354,15 @@ int cli_reconcile_open(ReconcileArgs *a)
         return EXIT_DONE;
 }
 
+void cli_reconcile_unlock(TargetRun *run, const char *holder)
+{
+        BerthError err = { 0 };
+        char line[1200];
+        if (run->engine && reconcile_unlock(run->engine, holder, &err) < 0)
+                cli_warn("cannot release the reconcile lock (it expires by itself): %s",
+                         error_format(&err, line, sizeof(line)));
+}
+
 int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder)
 {
         BerthError err = { 0 };
@@ -353,12 +373,12 @@ int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder)
         if (!run->engine)
                 return EXIT_FAILED;
         a->o.target = run->target;
-        if (holder &&
-            (r = reconcile_lock(run->engine, holder, a->lock_timeout_s, 1800, a->o.warn, a->o.ud, &err)) < 0)
+        if (holder && (r = reconcile_lock(run->engine, holder, a->lock_timeout_s, a->lock_ttl_s, a->o.warn,
+                                          a->o.ud, &err)) < 0)
                 goto fail;
         if ((r = reconcile_plan(run->engine, a->repo, &a->o, &run->plan, &err)) < 0) {
                 if (holder)
-                        reconcile_unlock(run->engine, holder);
+                        cli_reconcile_unlock(run, holder);
                 goto fail;
         }
         run->planned = true;

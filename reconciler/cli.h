@@ -6,6 +6,7 @@
 
 #include "compose/project.h"
 #include "engine/engine.h"
+#include "reconcile/lock.h"
 #include "reconcile/reconcile.h"
 #include "reconcile/settings.h"
 #include "util/error.h"
@@ -91,6 +92,7 @@ typedef struct ReconcileArgs {
         const char *repo_path, *host, *report, *target_name;
         bool json, detailed_exitcode, dry_run;
         long lock_timeout_s;
+        long lock_ttl_s; /* BERTH_LOCK_TTL, default 1800: how long a lock lives unless renewed */
         EnvMap env;
         Repo *repo;
         TargetList targets;
@@ -107,6 +109,8 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
  * A target that cannot be reached is marked failed and the others go on. Prints errors; returns an
  * exit code. */
 int cli_reconcile_open(ReconcileArgs *a);
+/* Releases the run's lock; a lock the engine keeps is named in a warning (it expires by itself). */
+void cli_reconcile_unlock(TargetRun *run, const char *holder);
 /* (Re)plans one target, holding its engine's reconcile lock first when holder is given. */
 int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder);
 /* Open, then plan every target. */

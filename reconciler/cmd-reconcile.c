@@ -91,7 +91,7 @@ int cmd_reconcile(int argc, char **argv)
                 ci_section_start(stdout, ci, id, title);
                 reconcile_apply(run->engine, a.repo, &run->plan, &a.o, &err);
                 ci_section_end(stdout, ci, id);
-                reconcile_unlock(run->engine, holder);
+                cli_reconcile_unlock(run, holder);
         }
         size_t n = 0;
         const ReconcilePlan *const *plans = cli_reconcile_plans(&a, &n);

@@ -110,7 +110,7 @@ int cmd_rollback(int argc, char **argv)
                        run->target ? run->target->name : "", target);
                 ci_print_plan(stdout, ci_detect(&a.env), &run->plan);
                 reconcile_apply(run->engine, a.repo, &run->plan, &a.o, &err);
-                reconcile_unlock(run->engine, holder);
+                cli_reconcile_unlock(run, holder);
         }
         if (!found && ok) {
                 fprintf(stderr, "stack \"%s\" is not deployed from a commit on %s\n", stack,

@@ -85,10 +85,3 @@ size_t reconcile_changes(const ReconcilePlan *plan);
 /* The plans of one run, one per target (and outcomes, after apply), as a JSON document; owned by the
  * caller. */
 cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n);
-
-/* The engine-wide lock that serialises reconcilers from different pipelines: a network with a fixed
- * name, which the engine refuses to create twice, labelled with its holder and an expiry. A lock
- * whose holder is gone (expired, or on this machine a dead process) is taken over, with a warning. */
-int reconcile_lock(EngineClient *c, const char *holder, long wait_s, long ttl_s,
-                   void (*warn)(void *ud, const char *msg), void *ud, BerthError *err);
-int reconcile_unlock(EngineClient *c, const char *holder);

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
-STACKS="db other evil plan"
+STACKS="db other evil plan slow"
 cleanup() {
         for s in $STACKS; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         docker network rm berth-lock >/dev/null 2>&1
@@ -202,6 +202,22 @@ tap_is "the stack deleted from git is removed" "$(docker ps -aq --filter label=c
 tap_like "the output names what was kept, where, and its size" "$out" "kept 3 files \([0-9.]+ KiB\) that its containers wrote, in $sdir"
 tap_is "berth's own files are gone" "$(ls "$sdir/stacks/db/conf" 2>/dev/null | wc -l) $(ls "$W/state"/*/db.manifest 2>/dev/null | wc -l)" "0 0"
 tap_is "prune: the data is intact on the host" "$(host)" "$sums"
+
+# The reconcile lock is renewed while a run holds it: with a 3 s lifetime, a run that takes longer is
+# still seen as alive by a second reconciler, which waits and fails instead of taking it over.
+mkdir -p stacks/slow
+printf 'services:\n  s:\n    image: berth-test/busybox:latest\n    command: ["sh", "-c", "sleep 8; touch /tmp/ready; exec sleep 3600"]\n    stop_signal: SIGKILL\n    healthcheck: {test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 60}\n' >stacks/slow/compose.yaml
+printf 'health_timeout: 60s\n' >berth.yaml
+commit "a slow stack"
+(cd "$W/repo" && BERTH_LOCK_TTL=3 "$BERTH" reconcile >"$W/slow.log" 2>&1; echo $? >"$W/slow.rc") &
+sleep 5
+sed -i 's/3600/3601/' stacks/other/compose.yaml
+commit "a change for a second reconciler"
+out=$(cd "$W/repo" && BERTH_LOCK_TTL=3 "$BERTH" reconcile --lock-timeout 1 2>&1)
+tap_like "a second reconciler finds the renewed lock held, not stale" "$? $out" "^1 .*another reconcile holds the lock"
+wait
+tap_is "while the long run succeeds" "$(cat "$W/slow.rc")" "0"
+tap_is "and leaves no lock behind" "$(docker network ls -q --filter name=^berth-lock$ | wc -l)" "0"
 
 # The state directory is private.
 tap_is "the state directory and the repo's are 0700, manifests 0600" "$(stat -c %a "$W/state" "$(dirname "$manifest")") $(stat -c %a "$(dirname "$manifest")/other.manifest")" "700
