@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "build/auth.h"
-#include "build/image.h"
+#include "image/auth.h"
+#include "image/image.h"
 #include "cli.h"
 #include "report/ci.h"
 #include "report/emit.h"

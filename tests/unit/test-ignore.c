@@ -1,5 +1,5 @@
 /* test-ignore.c: .dockerignore patterns, with the cases the docker CLI's own matcher is known by. */
-#include "build/ignore.h"
+#include "image/ignore.h"
 #include "tap.h"
 
 static bool excluded(const char *dockerignore, const char *path)
