@@ -20,6 +20,7 @@
 #define ENV_FILE_MAX     ((size_t)1024 * 1024)
 #define MAX_SERVICES     10000
 #define MAX_FILES        64
+#define MAX_REPLICAS     1000
 #define HASH_FILE_MAX    ((size_t)64 * 1024 * 1024)
 
 extern const unsigned char compose_schema_json[];
@@ -807,6 +808,14 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
 
         cJSON *deploy = cJSON_GetObjectItemCaseSensitive(svc, "deploy");
         cJSON *replicas = cJSON_GetObjectItemCaseSensitive(deploy, "replicas");
+        /* A count the engine will be asked for one container at a time: bounded, and whole. */
+        if (cJSON_IsNumber(replicas) && (replicas->valuedouble < 0 || replicas->valuedouble > MAX_REPLICAS ||
+                                         replicas->valuedouble != (double)(long)replicas->valuedouble)) {
+                snprintf(path, sizeof(path), "services.%s.deploy.replicas", name);
+                return compose_fail(&l->c, -EINVAL, replicas, false, path,
+                                    "replicas must be a whole number from 0 to %d, not %.15g", MAX_REPLICAS,
+                                    replicas->valuedouble);
+        }
         if (cJSON_HasObjectItem(svc, "container_name") && cJSON_IsNumber(replicas) &&
             replicas->valuedouble > 1)
                 return compose_fail(&l->c, -EINVAL, replicas, false, path,
@@ -834,8 +843,8 @@ static int check_cycles_from(Loader *l, cJSON *services, cJSON *svc, cJSON *colo
                 cJSON *first = cJSON_GetObjectItemCaseSensitive(services, stack[from]);
                 char path[512];
                 snprintf(path, sizeof(path), "services.%s.depends_on", stack[from]);
-                return compose_fail(&l->c, -ELOOP, cJSON_GetObjectItemCaseSensitive(first, "depends_on"), true,
-                                    path, "circular dependency: %s", strbuf_str(&cyc));
+                return compose_fail(&l->c, -ELOOP, cJSON_GetObjectItemCaseSensitive(first, "depends_on"),
+                                    true, path, "circular dependency: %s", strbuf_str(&cyc));
         }
         if (depth >= MAX_SERVICES)
                 return -ELOOP;

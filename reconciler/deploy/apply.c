@@ -266,9 +266,16 @@ int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const Servic
                 ret->services[i].service = strdup(s->string);
         }
         g.n = n;
+        unsigned slots = opts->parallel ? opts->parallel : 4;
+        if (slots > APPLY_PARALLEL_MAX)
+                slots = APPLY_PARALLEL_MAX;
+        if (sem_init(&g.slots, 0, slots) < 0) {
+                free(g.nodes);
+                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot bound the apply's parallelism: %s",
+                                 strerror(errno));
+        }
         pthread_mutex_init(&g.lock, NULL);
         pthread_cond_init(&g.changed, NULL);
-        sem_init(&g.slots, 0, opts->parallel ? opts->parallel : 4);
 
         /* Orphans belong to no service of the model: handle them before the graph. */
         for (size_t k = 0; k < plan->n && r >= 0; k++) {

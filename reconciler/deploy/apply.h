@@ -9,6 +9,9 @@
 #include "container.h"
 #include "plan.h"
 
+/* The most engine operations an apply runs at once, whatever it is asked for. */
+#define APPLY_PARALLEL_MAX 256
+
 typedef enum ServiceResult {
         RESULT_UNCHANGED,
         RESULT_CHANGED,

@@ -11,6 +11,7 @@
 void container_spec_done(ContainerSpec *s)
 {
         free(s->name);
+        free(s->platform);
         cJSON_Delete(s->body);
         cJSON_Delete(s->networks);
         *s = (ContainerSpec){ 0 };
@@ -44,63 +45,34 @@ const char *container_network_name(const Project *p, const char *key)
 
 /* Keys the standalone deploy honours; anything else (but x-* extensions) is reported. */
 static const char *const supported[] = {
-        "image",
-        "build",
-        "command",
-        "entrypoint",
-        "environment",
-        "ports",
-        "expose",
-        "volumes",
-        "tmpfs",
-        "networks",
-        "network_mode",
-        "restart",
-        "healthcheck",
-        "depends_on",
-        "user",
-        "working_dir",
-        "labels",
-        "deploy",
-        "stop_signal",
-        "stop_grace_period",
-        "init",
-        "read_only",
-        "cap_add",
-        "cap_drop",
-        "mem_limit",
-        "mem_reservation",
-        "cpus",
-        "cpu_shares",
-        "pids_limit",
-        "extra_hosts",
-        "ulimits",
-        "sysctls",
-        "logging",
-        "secrets",
-        "configs",
-        "container_name",
-        "hostname",
-        "domainname",
-        "privileged",
-        "tty",
-        "stdin_open",
-        "dns",
-        "dns_search",
-        "dns_opt",
-        "security_opt",
-        "shm_size",
-        "group_add",
-        "profiles",
-        "pull_policy",
-        "annotations",
-        "platform",
-        "mac_address",
-        "ipc",
-        "pid",
-        "userns_mode",
-        "oom_score_adj",
-        "oom_kill_disable",
+        "image",         "build",
+        "command",       "entrypoint",
+        "environment",   "ports",
+        "expose",        "volumes",
+        "tmpfs",         "networks",
+        "network_mode",  "restart",
+        "healthcheck",   "depends_on",
+        "user",          "working_dir",
+        "labels",        "deploy",
+        "stop_signal",   "stop_grace_period",
+        "init",          "read_only",
+        "cap_add",       "cap_drop",
+        "mem_limit",     "mem_reservation",
+        "cpus",          "cpu_shares",
+        "pids_limit",    "extra_hosts",
+        "ulimits",       "sysctls",
+        "logging",       "secrets",
+        "configs",       "container_name",
+        "hostname",      "domainname",
+        "privileged",    "tty",
+        "stdin_open",    "dns",
+        "dns_search",    "dns_opt",
+        "security_opt",  "shm_size",
+        "group_add",     "profiles",
+        "pull_policy",   "platform",
+        "mac_address",   "ipc",
+        "pid",           "userns_mode",
+        "oom_score_adj", "oom_kill_disable",
         "devices",
 };
 
@@ -440,6 +412,51 @@ static int build_resources(cJSON *host, const cJSON *svc, const char *svcpath, B
         return 0;
 }
 
+/* devices: "host[:container[:permissions]]", or {source, target, permissions}. */
+static int build_devices(cJSON *host, const cJSON *svc, const char *svcpath, BerthError *err)
+{
+        cJSON *devices = cJSON_GetObjectItemCaseSensitive(svc, "devices");
+        if (!cJSON_IsArray(devices))
+                return 0;
+        cJSON *out = cJSON_AddArrayToObject(host, "Devices");
+        if (!out)
+                return -ENOMEM;
+        for (cJSON *d = devices->child; d; d = d->next) {
+                _cleanup_free_ char *copy = NULL;
+                const char *src = NULL, *dst = NULL, *perms = NULL;
+                if (cJSON_IsString(d)) {
+                        if (!(copy = strdup(d->valuestring)))
+                                return -ENOMEM;
+                        src = copy;
+                        char *c1 = strchr(copy, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                        if (c1) {
+                                *c1 = '\0';
+                                dst = c1 + 1;
+                        }
+                        if (c2) {
+                                *c2 = '\0';
+                                perms = c2 + 1;
+                        }
+                } else {
+                        src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "source"));
+                        dst = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "target"));
+                        perms = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "permissions"));
+                }
+                if (!src || src[0] != '/' || (dst && *dst && dst[0] != '/') ||
+                    (perms && (!*perms || strspn(perms, "rwm") != strlen(perms))))
+                        return error_set(err, -EINVAL, NULL, 0, 0, svcpath,
+                                         "invalid device \"%s\": want /host/path[:/container/path[:rwm]]",
+                                         cJSON_IsString(d) ? d->valuestring : "(mapping)");
+                cJSON *e = cJSON_CreateObject();
+                if (!e || !cJSON_AddItemToArray(out, e))
+                        return -ENOMEM;
+                cJSON_AddStringToObject(e, "PathOnHost", src);
+                cJSON_AddStringToObject(e, "PathInContainer", dst && *dst ? dst : src);
+                cJSON_AddStringToObject(e, "CgroupPermissions", perms ? perms : "rwm");
+        }
+        return 0;
+}
+
 static int build_restart(cJSON *host, const cJSON *svc)
 {
         const char *restart = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "restart"));
@@ -660,6 +677,7 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                                    err)) < 0 ||
             (r = build_ports(body, host, svc)) < 0 || (r = build_mounts(p, host, svc, svcpath, err)) < 0 ||
             (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
+            (r = build_devices(host, svc, svcpath, err)) < 0 ||
             (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||
             (r = build_labels(p, body, svc, service, number, hash, id)) < 0)
                 return r;
@@ -739,6 +757,9 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
         if (cJSON_IsNumber(oom))
                 cJSON_AddNumberToObject(host, "OomScoreAdj", oom->valuedouble);
 
+        const char *platform = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "platform"));
+        if (platform && !(ret->platform = strdup(platform)))
+                return -ENOMEM;
         ret->name = TAKE_PTR(name);
         ret->body = TAKE_PTR(body);
         ret->networks = TAKE_PTR(extra);

@@ -36,6 +36,7 @@ typedef struct ContainerSpec {
         char *name;
         cJSON *body;     /* POST /containers/create */
         cJSON *networks; /* [{"Name": full network name, "EndpointConfig": {...}}], after the first */
+        char *platform;  /* "linux/arm64": the image variant to run; NULL: the engine's own */
 } ContainerSpec;
 
 void container_spec_done(ContainerSpec *s);

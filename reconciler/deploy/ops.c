@@ -21,6 +21,10 @@ int ops_create(EngineClient *c, const ContainerSpec *spec, char **ret_id, BerthE
 
         strbuf_addstr(&path, "/containers/create?name=");
         engine_escape(spec->name, &path);
+        if (spec->platform) {
+                strbuf_addstr(&path, "&platform=");
+                engine_escape(spec->platform, &path);
+        }
         strbuf_addf(&what, "create container \"%s\"", spec->name);
         r = engine_call(c, "POST", path.buf, spec->body, what.buf, 0, NULL, &reply, err);
         if (r < 0)

@@ -515,11 +515,19 @@ static int remove_labelled(EngineClient *c, const char *kind, const char *projec
                 engine_escape(name, &p2);
                 strbuf_addf(&what, "remove %s \"%s\"", strcmp(kind, "volumes") == 0 ? "volume" : "network",
                             name);
-                r = engine_call(c, "DELETE", p2.buf, NULL, what.buf, 0, NULL, NULL, err);
+                /* One error slot per call: a network already gone is no failure, and must not stand in the
+                 * stack's error either. */
+                BerthError e = { 0 };
+                r = engine_call(c, "DELETE", p2.buf, NULL, what.buf, 0, NULL, NULL, &e);
+                if (r == -ENOENT)
+                        r = 0;
                 if (o->progress)
-                        o->progress(o->ud, what.buf, name, r < 0 ? err->msg : NULL);
-                if (r < 0 && r != -ENOENT)
+                        o->progress(o->ud, what.buf, name, r < 0 ? e.msg : NULL);
+                if (r < 0) {
+                        if (err && !err->set)
+                                *err = e;
                         return r;
+                }
         }
         return 0;
 }
@@ -559,9 +567,12 @@ int stack_down(EngineClient *c, const char *project, const DownOptions *o, Berth
                 size_t workers = o->parallel ? o->parallel : 8;
                 if (workers > n)
                         workers = n;
-                for (size_t j = 0; j < workers; j++)
-                        pthread_create(&threads[j], NULL, down_worker, &pool);
-                for (size_t j = 0; j < workers; j++)
+                size_t started = 0;
+                while (started < workers && pthread_create(&threads[started], NULL, down_worker, &pool) == 0)
+                        started++;
+                if (started == 0) /* no thread to be had: this one does the work */
+                        down_worker(&pool);
+                for (size_t j = 0; j < started; j++)
                         pthread_join(threads[j], NULL);
                 for (size_t j = 0; j < n; j++)
                         if (tasks[wave[j]].r < 0 && r >= 0) {

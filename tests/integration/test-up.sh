@@ -19,11 +19,12 @@ insp() { docker inspect -f "$1" "$2" 2>&1; }
 
 # --- a stack with most service keys ---------------------------------------------------------------
 stage features
-export WEB_PORT=$(free_port) UDP_PORT=$(free_port)
+export WEB_PORT=$(free_port) UDP_PORT=$(free_port) PLATFORM=$(docker version -f '{{.Server.Os}}/{{.Server.Arch}}')
 out=$(cd "$WORK/features" && berth up -p feat --wait --timeout 60 2>&1)
 tap_is "up deploys the features stack" "$?" "0"
 tap_like "up prints the plan with a reason per container" "$out" "create +feat-web-1 +new service"
-tap_like "an unsupported key is never silently dropped" "$(cd "$WORK/features" && berth up -p feat 2>&1)" "."
+tap_is "devices reach the container" "$(insp '{{range .HostConfig.Devices}}{{.PathOnHost}}:{{.PathInContainer}}:{{.CgroupPermissions}}{{end}}' feat-web-1)" "/dev/null:/dev/berth-null:r"
+tap_is "the platform is the one asked for" "$(insp '{{.Platform}}' feat-web-1)/$(docker image inspect -f '{{.Architecture}}' berth-test/busybox:latest)" "${PLATFORM%%/*}/${PLATFORM#*/}"
 tap_is "the port is reachable on 127.0.0.1" "$(curl -s "http://127.0.0.1:$WEB_PORT/")" "hello-world"
 env=$(insp '{{range .Config.Env}}{{println .}}{{end}}' feat-web-1)
 tap_like "environment and env_file reach the container" "$env" "GREETING=world"
@@ -157,5 +158,6 @@ out=$(cd "$WORK/failing" && berth up -p failing --wait --timeout 20 2>&1)
 rc=$?
 tap_like "--wait fails on a service that exits and shows its last log lines" "$rc $out" "^1 .*crashy.*exited with status 3.*cannot open /config/app.yaml"
 tap_like "an unsupported key gets a warning naming it" "$out" "services.unsupported.storage_opt is not supported"
+tap_like "annotations too (the engine takes them only from API 1.43)" "$out" "services.unsupported.annotations is not supported by berth on a standalone engine and is ignored"
 
 tap_done
