@@ -130,11 +130,22 @@ static int build_one(EngineClient *engine, Repo *repo, const char *head, const c
                 return error_set(&j->error, r, NULL, 0, 0, NULL, "cannot read registry credentials");
         for (size_t k = 0; k < s->n_tags; k++) {
                 if ((r = image_push(engine, s, s->tags[k], auth, &j->error)) < 0) {
-                        if (!found)
+                        const char *bound = registry_env_bound(env);
+                        const char *user = envmap_get(env, "BERTH_REGISTRY_USER");
+                        if (!found && user && *user)
                                 error_hint(&j->error,
-                                           "no credentials for %s: set BERTH_REGISTRY_USER and "
-                                           "BERTH_REGISTRY_PASSWORD, or docker login",
-                                           s->registry ? s->registry : "Docker Hub");
+                                           "BERTH_REGISTRY_USER and BERTH_REGISTRY_PASSWORD are for %s%s%s, "
+                                           "not "
+                                           "for %s, so they were not sent%s",
+                                           bound ? "\"" : "", bound ? bound : "no registry",
+                                           bound ? "\"" : "", s->registry ? s->registry : "Docker Hub",
+                                           bound ? "" : ": set BERTH_REGISTRY to the registry they are for");
+                        else if (!found)
+                                error_hint(
+                                        &j->error,
+                                        "no credentials for %s: set BERTH_REGISTRY, BERTH_REGISTRY_USER and "
+                                        "BERTH_REGISTRY_PASSWORD, or docker login",
+                                        s->registry ? s->registry : "Docker Hub");
                         return r;
                 }
                 printf("image %s: pushed %s:%s\n", j->d->name, s->reference, s->tags[k]);
@@ -169,7 +180,7 @@ int cmd_build(int argc, char **argv)
         _cleanup_repo_ Repo *repo = NULL;
         _cleanup_engine_ EngineClient *engine = NULL;
         _cleanup_free_ char *registry = NULL, *registry_config = NULL;
-        _cleanup_envmap_ EnvMap env;
+        _cleanup_envmap_ EnvMap env, image_env;
         ImageList images = { 0 };
         Job *jobs = NULL;
         BerthError err = { 0 };
@@ -179,6 +190,7 @@ int cmd_build(int argc, char **argv)
         int c, r = EXIT_DONE;
 
         envmap_init(&env);
+        envmap_init(&image_env);
         if (!tags || envmap_from_environ(&env, environ) < 0)
                 return cli_report_error(NULL, -ENOMEM, "berth build");
         optind = 1;
@@ -215,6 +227,7 @@ int cmd_build(int argc, char **argv)
         }
         if ((r = repo_open(repo_path, &repo, &err)) < 0 || (r = repo_resolve(repo, rev, head, &err)) < 0 ||
             (r = settings_registry(repo, head, &env, &registry, &err)) < 0 ||
+            (r = settings_image_env(repo, head, &env, &image_env, &err)) < 0 ||
             (r = repo_images(repo, head, &images, NULL, NULL, &err)) < 0)
                 return cli_report_error(&err, r, "berth build");
         for (int i = optind; i < argc; i++)
@@ -238,7 +251,7 @@ int cmd_build(int argc, char **argv)
                 for (int k = optind; k < argc; k++)
                         j->selected |= strcmp(argv[k], j->d->name) == 0;
                 j->loaded =
-                        image_load(repo, head, j->d, &env, registry, tags, &j->spec, &j->error) >= 0 &&
+                        image_load(repo, head, j->d, &image_env, registry, tags, &j->spec, &j->error) >= 0 &&
                         (!since || context_ignore(repo, head, j->spec.context, &j->ignore, &j->error) >= 0);
         }
         if (since) {

@@ -115,6 +115,14 @@ static void free_secret(char *s)
         }
 }
 
+const char *registry_env_bound(const EnvMap *env)
+{
+        const char *b = envmap_get(env, "BERTH_REGISTRY");
+        if (!b || !*b)
+                b = envmap_get(env, "CI_REGISTRY");
+        return b && *b ? b : NULL;
+}
+
 int registry_auth_header(const EnvMap *env, const char *registry, char **ret, bool *ret_found)
 {
         const char *server = registry ? registry : "https://index.docker.io/v1/";
@@ -124,7 +132,10 @@ int registry_auth_header(const EnvMap *env, const char *registry, char **ret, bo
         int r = 0;
 
         *ret_found = false;
-        if (eu && *eu && ep) {
+        /* The variables' credentials go only to the registry they are for: a repo file that names
+         * another registry must not receive them. */
+        const char *bound = registry_env_bound(env);
+        if (eu && *eu && ep && bound && registry && strcmp(bound, registry) == 0) {
                 user = strdup(eu);
                 pass = strdup(ep);
                 if (!user || !pass)

@@ -41,7 +41,12 @@ static int string_at(const Loader *l, const cJSON *v, const char *path, char **r
         if (!cJSON_IsString(v))
                 return fail_at(l, v, path, "must be a string");
         int r = interp_strict(v->valuestring, l->env, ret, &e);
-        return r == -EINVAL ? fail_at(l, v, path, "%s", e.msg) : r;
+        if (r != -EINVAL)
+                return r;
+        fail_at(l, v, path, "%s", e.msg);
+        error_hint(l->err, "image.json reads only the variables berth.yaml lists under image_variables, and "
+                           "the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...)");
+        return r;
 }
 
 /* A tag as the engine takes it: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */

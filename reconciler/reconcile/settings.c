@@ -207,6 +207,43 @@ int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **
         return v && !cJSON_IsNull(v) ? expand(v, env, map, "registry", ret, err) : 0;
 }
 
+/* Variables an image.json may read without being listed: what CI systems set about the commit, never a
+ * secret. */
+static const char *const image_variables_default[] = {
+        "CI_COMMIT_TAG",  "CI_COMMIT_SHA",   "CI_COMMIT_SHORT_SHA", "CI_COMMIT_REF_NAME",
+        "CI_PIPELINE_ID", "GITHUB_REF_NAME", "GITHUB_SHA",          "GITHUB_RUN_NUMBER",
+};
+
+static int copy_var(const EnvMap *env, EnvMap *ret, const char *name)
+{
+        const char *v = envmap_get(env, name);
+        return v ? envmap_set(ret, name, v) : 0;
+}
+
+int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        int r = load_doc(repo, commit, map, &doc, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(image_variables_default); i++)
+                if ((r = copy_var(env, ret, image_variables_default[i])) < 0)
+                        return r;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "image_variables");
+        if (!v)
+                return 0;
+        if (!cJSON_IsArray(v))
+                return fail_at(err, map, v, "image_variables", "must be a list of variable names");
+        for (const cJSON *n = v->child; n; n = n->next) {
+                if (!cJSON_IsString(n) || !*n->valuestring)
+                        return fail_at(err, map, n, "image_variables", "must be a variable name");
+                if ((r = copy_var(env, ret, n->valuestring)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 void target_list_done(TargetList *t)
 {
         for (size_t i = 0; i < t->n; i++) {

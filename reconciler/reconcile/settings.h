@@ -30,6 +30,10 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
 /* berth.yaml's registry: the default prefix of image references ("registry.example.com/team"); *ret
  * NULL when it names none. */
 int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **ret, BerthError *err);
+/* The environment an image.json is interpolated from: only the variables berth.yaml lists under
+ * image_variables, and the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...), so that
+ * no repo file can carry a CI secret into a build argument of a pushed image. ret is initialised. */
+int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err);
 void target_list_done(TargetList *t);
 const Target *target_list_find(const TargetList *t, const char *name);
 bool target_has_stack(const Target *t, const char *stack);

@@ -45,6 +45,8 @@ echo j >images/tb-app/junk.tmp
 echo hi >images/tb-app/files/hello.txt
 printf 'FROM berth-test/busybox:latest\nCOPY images/tb-flat.txt /flat.txt\n' >Dockerfile-tb-flat
 mkdir -p images && echo flat >images/tb-flat.txt
+# image.json reads only the variables berth.yaml allows (and the CI's commit variables).
+printf 'image_variables: [NS, REG]\n' >berth.yaml
 commit "images"
 head1=$(git rev-parse HEAD)
 
@@ -74,11 +76,51 @@ tap_is "target builds that stage only" "$(docker run --rm "$REG/$NS/tb-app:v1.2.
 # Push: no credentials, wrong ones, then the CI's variables.
 out=$(build --push tb-app)
 tap_like "a push without credentials fails, and says how to give them" "$? $out" "^1 .*push $REG/$NS/tb-app:1.0: (no basic auth credentials|unauthorized).*hint: no credentials for $REG"
-out=$(BERTH_REGISTRY_USER=berth BERTH_REGISTRY_PASSWORD=not-the-password-123 "$BERTH" build --push tb-app 2>&1)
+out=$(BERTH_REGISTRY=$REG BERTH_REGISTRY_USER=berth BERTH_REGISTRY_PASSWORD=not-the-password-123 "$BERTH" build --push tb-app 2>&1)
 tap_like "a push with a wrong password fails clearly" "$? $out" "^1 .*push $REG/$NS/tb-app:1.0: unauthorized"
 tap_check "and the password appears nowhere in the output" bash -c "! grep -q not-the-password-123 <<<\"\$1\"" _ "$out"
 tap_like "nothing reached the registry" "$(tags $NS/tb-app)" '"code":"NAME_UNKNOWN"'
-out=$(BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD CI_COMMIT_TAG=v2.0.0 "$BERTH" build --push --report "$W/report.json" tb-app 2>&1)
+# The CI's credentials are for one registry: a repo that names another never receives them. A listener
+# on loopback stands in for the other registry and records every request's Authorization header.
+trap_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 - "$trap_port" "$W/trap.log" <<'PY' &
+import http.server, sys
+log = open(sys.argv[2], "a")
+class H(http.server.BaseHTTPRequestHandler):
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except Exception:
+            pass
+    def do_any(self):
+        log.write("%s %s auth=%s\n" % (self.command, self.path, self.headers.get("Authorization", "")))
+        log.flush()
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="trap"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_any
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+srv.timeout = 1
+for _ in range(120):
+    srv.handle_request()
+PY
+trap_pid=$!
+sleep 0.5
+cp -r images/tb-app images/tb-other
+sed -i "s|\"registry\": \"\${REG}\"|\"registry\": \"127.0.0.1:$trap_port\"|" images/tb-other/image.json
+commit "an image for another registry"
+out=$(BERTH_REGISTRY=$REG BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD "$BERTH" build --push tb-other 2>&1)
+tap_like "credentials are not sent to a registry a repo file names, and the output says so" "$? $out" "^1 .*BERTH_REGISTRY_USER and BERTH_REGISTRY_PASSWORD are for \"$REG\", not for 127.0.0.1:$trap_port, so they were not sent"
+tap_like "the other registry was asked (the push was tried)" "$(cat "$W/trap.log" 2>/dev/null)" "GET /v2/"
+tap_is "but never saw a credential" "$(grep -c 'auth=Basic' "$W/trap.log")" "0"
+kill $trap_pid 2>/dev/null
+git rm -rq images/tb-other && commit "no other"
+out=$(BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD "$BERTH" build --push tb-app 2>&1)
+tap_like "credentials without BERTH_REGISTRY are not sent anywhere, with a hint" "$? $out" "^1 .*are for no registry, not for $REG, so they were not sent: set BERTH_REGISTRY"
+out=$(BERTH_REGISTRY=$REG BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD CI_COMMIT_TAG=v2.0.0 "$BERTH" build --push --report "$W/report.json" tb-app 2>&1)
 tap_is "a push with the CI's credentials succeeds" "$?" "0"
 tap_is "the registry has every tag, the CI's tag among them" "$(tags $NS/tb-app | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" "['1.0', 'v2.0.0']"
 tap_check "and the password appears nowhere in the output" bash -c "! grep -qF \"\$1\" <<<\"\$2\"" _ "$BERTH_TEST_REGISTRY_PASSWORD" "$out"
@@ -101,6 +143,15 @@ tap_is "a run with a broken image fails" "$?" "1"
 tap_like "a failing RUN names the Dockerfile, the step and the engine's message" "$out" "images/tb-bad/Dockerfile: build failed at Step 3/[0-9]+ : RUN exit 3: The command '/bin/sh -c exit 3' returned a non-zero code: 3"
 tap_like "a bad image.json names its file:line:col" "$out" "images/tb-broken/image.json:2:18: tags\\[1\\]: \"bad tag\" is not a valid tag"
 tap_is "while the good one is still built" "$(docker run --rm "$img" cat /ctx/files/hello.txt)" "v2"
+
+# A build argument cannot carry a CI secret that berth.yaml does not allow into a pushed image.
+sed -i 's/"GREETING": "hello"/"GREETING": "${SECRET_TOKEN}"/' images/tb-app/image.json
+commit "a secret as a build arg"
+out=$(SECRET_TOKEN=s3cr3t-t0ken "$BERTH" build tb-app 2>&1)
+tap_like "image.json cannot read a variable berth.yaml does not list" "$? $out" "^1 .*images/tb-app/image.json:[0-9]+:[0-9]+: build_args.GREETING: .*SECRET_TOKEN.*image_variables"
+tap_is "and the secret's value is nowhere in the output" "$(grep -c s3cr3t-t0ken <<<"$out")" "0"
+sed -i 's/"${SECRET_TOKEN}"/"hello"/' images/tb-app/image.json
+commit "no secret"
 
 # --since: only what changed, as the context would send it (the flat image's context is the whole
 # repo, less what its .dockerignore leaves out).

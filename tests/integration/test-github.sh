@@ -34,7 +34,7 @@ printf 'FROM berth-test/busybox:latest\nRUN echo gh > /gh\n' >"$W/repo/images/gh
 printf 'registry: ${REG}/gh%s\n' "$$" >"$W/repo/berth.yaml"
 git -C "$W/repo" add -A && git -C "$W/repo" -c user.name=t -c user.email=t@t commit -qm img
 out=$(cd "$W/repo" && env REG="$BERTH_TEST_REGISTRY" BERTH_COMMAND=build BERTH_BIN="$BERTH" \
-        BERTH_BUILD_REPORT="$W/build.json" BERTH_REGISTRY_USER="$BERTH_TEST_REGISTRY_USER" \
+        BERTH_BUILD_REPORT="$W/build.json" BERTH_REGISTRY="$BERTH_TEST_REGISTRY" BERTH_REGISTRY_USER="$BERTH_TEST_REGISTRY_USER" \
         BERTH_REGISTRY_PASSWORD="$BERTH_TEST_REGISTRY_PASSWORD" TARGET="$DOCKER_HOST" GITHUB_REF_NAME=v1.0.$$ \
         bash -e -c "$script" 2>&1)
 tap_like "the action's build command pushes the images, tagged with the git tag" "$? $out" "^0 .*pushed $BERTH_TEST_REGISTRY/gh$$/ghimg:v1.0.$$"

@@ -56,7 +56,7 @@ printf 'registry: ${REG}/gl%s\n' "$$" >berth.yaml
 git add -A && git commit -qm "an image" && git tag v3.1.$$ && git push -q origin main --tags 2>/dev/null
 web=$(docker inspect -f '{{.Id}}' glweb-svc-1)
 out=$(pipeline --variable CI_COMMIT_TAG=v3.1.$$ --variable CI_COMMIT_BRANCH= --variable "REG=$BERTH_TEST_REGISTRY" \
-        --variable "CI_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER" --variable "CI_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD")
+        --variable "CI_REGISTRY=$BERTH_TEST_REGISTRY" --variable "CI_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER" --variable "CI_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD")
 tap_like "a tag pipeline runs berth:images and passes" "$? $out" "^0 .*PASS +berth:images"
 tap_is "the registry has the image with its own tag and the git tag (GitLab's registry credentials used)" \
         "$(curl -s -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$BERTH_TEST_REGISTRY/v2/gl$$/glimg/tags/list" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" \
