@@ -101,29 +101,10 @@ void cli_compose_done(ComposeArgs *a)
         envmap_done(&a->env);
 }
 
-static int engine_connect(const Target *t, const char *host, EngineClient **ret, BerthError *err)
-{
-        EngineConfig cfg = { 0 };
-        EnvMap env;
-        int r;
-
-        /* Here, not in main: only engine commands pay for TLS set-up, and this runs before any thread. */
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return error_set(err, -ENOMEM, NULL, 0, 0, NULL, "cannot initialise libcurl");
-        envmap_init(&env);
-        envmap_from_environ(&env, environ);
-        r = target_engine_config(t, &env, host, &cfg, err);
-        envmap_done(&env);
-        if (r >= 0)
-                r = engine_client_new(&cfg, ret, err);
-        engine_config_done(&cfg);
-        return r;
-}
-
 int cli_engine_connect(const char *host, EngineClient **ret)
 {
         BerthError err = { 0 };
-        int r = engine_connect(NULL, host, ret, &err);
+        int r = runs_connect(NULL, host, ret, &err);
         return r < 0 ? cli_report_error(&err, r, "berth") : EXIT_DONE;
 }
 
@@ -248,89 +229,6 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
         return EXIT_DONE;
 }
 
-/* What tells two names for one engine apart from two engines. The ID alone does not: engines on one
- * machine (or on machines cloned from one image) share the key it comes from. */
-static int engine_id(EngineClient *c, char *buf, size_t size, BerthError *err)
-{
-        _cleanup_cjson_ cJSON *info = NULL;
-        int r = engine_call(c, "GET", "/info", NULL, "read the engine's info", 0, NULL, &info, err);
-        if (r < 0)
-                return r;
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "ID"));
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "Name"));
-        const char *root = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "DockerRootDir"));
-        snprintf(buf, size, "%s %s:%s", id ? id : "", name ? name : "", root ? root : "");
-        return 0;
-}
-
-static int add_run(ReconcileArgs *a, const Target *t)
-{
-        TargetRun *v = realloc(a->runs, (a->n_runs + 1) * sizeof(TargetRun));
-        if (!v)
-                return -ENOMEM;
-        a->runs = v;
-        a->runs[a->n_runs++] = (TargetRun){ .target = t };
-        return 0;
-}
-
-/* The targets this run goes to, each connected. A target that cannot be reached fails alone. */
-static int open_runs(ReconcileArgs *a, const char *head, BerthError *err)
-{
-        int r;
-
-        r = 0;
-        if (a->targets.n == 0)
-                r = add_run(a, NULL);
-        else
-                for (size_t i = 0; i < a->targets.n && r >= 0; i++)
-                        if (!a->target_name || strcmp(a->target_name, a->targets.items[i].name) == 0)
-                                r = add_run(a, &a->targets.items[i]);
-        if (r < 0)
-                return r;
-        if (a->targets.n) {
-                /* A stack no target takes is deployed nowhere: say so rather than drop it in silence. */
-                StackList stacks = { 0 };
-                if ((r = repo_stacks(a->repo, head, &stacks, NULL, NULL, err)) < 0)
-                        return r;
-                for (size_t i = 0; i < stacks.n; i++) {
-                        bool mapped = false;
-                        for (size_t k = 0; k < a->targets.n && !mapped; k++)
-                                mapped = target_has_stack(&a->targets.items[k], stacks.items[i].name);
-                        if (!mapped)
-                                cli_warn("stack %s is in no target of berth.yaml: it is not deployed "
-                                         "anywhere",
-                                         stacks.items[i].name);
-                }
-                stack_list_done(&stacks);
-        }
-        char(*ids)[640] = calloc(a->n_runs, sizeof(*ids));
-        if (!ids)
-                return -ENOMEM;
-        r = 0;
-        for (size_t i = 0; i < a->n_runs && r == 0; i++) {
-                TargetRun *run = &a->runs[i];
-                BerthError e = { 0 };
-                if ((r = engine_connect(run->target, a->host, &run->engine, &e)) < 0 ||
-                    (a->n_runs > 1 && (r = engine_id(run->engine, ids[i], sizeof(ids[i]), &e)) < 0)) {
-                        run->failed = true;
-                        fprintf(stderr, "target %s: ", run->target ? run->target->name : "default");
-                        cli_report_error(&e, r, "berth");
-                        run->engine = engine_client_free(run->engine);
-                        r = 0;
-                        continue;
-                }
-                /* Two targets on one engine would each prune the other's stacks. */
-                for (size_t k = 0; k < i && r == 0; k++)
-                        if (ids[i][0] && strcmp(ids[i], ids[k]) == 0)
-                                r = error_set(err, -EINVAL, "berth.yaml", 0, 0, NULL,
-                                              "targets %s and %s are the same engine (ID %s): map its "
-                                              "stacks to one target",
-                                              a->runs[k].target->name, run->target->name, ids[i]);
-        }
-        free(ids);
-        return r;
-}
-
 int cli_reconcile_open(ReconcileArgs *a)
 {
         BerthError err = { 0 };
@@ -348,8 +246,15 @@ int cli_reconcile_open(ReconcileArgs *a)
                 cli_report_error(&err, -EINVAL, "berth");
                 return EXIT_USAGE;
         }
-        if ((r = open_runs(a, head, &err)) < 0)
+        if ((r = runs_open(a->repo, head, &a->targets, a->target_name, a->host, reconcile_warn, NULL,
+                           &a->runs, &a->n_runs, &err)) < 0)
                 return cli_report_error(&err, r, "berth");
+        for (size_t i = 0; i < a->n_runs; i++)
+                if (a->runs[i].failed) {
+                        fprintf(stderr,
+                                "target %s: ", a->runs[i].target ? a->runs[i].target->name : "default");
+                        cli_report_error(&a->runs[i].error, -EIO, "berth");
+                }
         a->o.progress = a->progress;
         return EXIT_DONE;
 }
@@ -365,29 +270,13 @@ void cli_reconcile_unlock(TargetRun *run, const char *holder)
 
 int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder)
 {
-        BerthError err = { 0 };
-        int r;
-
-        reconcile_plan_done(&run->plan);
-        run->planned = false;
         if (!run->engine)
                 return EXIT_FAILED;
-        a->o.target = run->target;
-        if (holder && (r = reconcile_lock(run->engine, holder, a->lock_timeout_s, a->lock_ttl_s, a->o.warn,
-                                          a->o.ud, &err)) < 0)
-                goto fail;
-        if ((r = reconcile_plan(run->engine, a->repo, &a->o, &run->plan, &err)) < 0) {
-                if (holder)
-                        cli_reconcile_unlock(run, holder);
-                goto fail;
-        }
-        run->planned = true;
-        return EXIT_DONE;
-fail:
-        run->failed = true;
+        if (runs_plan(run, a->repo, &a->o, holder, a->lock_timeout_s, a->lock_ttl_s) >= 0)
+                return EXIT_DONE;
         if (run->target)
                 fprintf(stderr, "target %s: ", run->target->name);
-        return cli_report_error(&err, r, "berth");
+        return cli_report_error(&run->error, -EIO, "berth");
 }
 
 int cli_reconcile_prepare(ReconcileArgs *a)
@@ -415,26 +304,12 @@ const ReconcilePlan *const *cli_reconcile_plans(ReconcileArgs *a, size_t *ret_n)
 
 bool cli_reconcile_failed(const ReconcileArgs *a)
 {
-        for (size_t i = 0; i < a->n_runs; i++) {
-                const ReconcilePlan *p = &a->runs[i].plan;
-                if (a->runs[i].failed)
-                        return true;
-                for (size_t k = 0; k < p->n; k++)
-                        if (p->stacks[k].verdict == VERDICT_INVALID ||
-                            p->stacks[k].verdict == VERDICT_REFUSED ||
-                            (p->stacks[k].applied && !p->stacks[k].ok))
-                                return true;
-        }
-        return false;
+        return runs_failed(a->runs, a->n_runs);
 }
 
 void cli_reconcile_done(ReconcileArgs *a)
 {
-        for (size_t i = 0; i < a->n_runs; i++) {
-                reconcile_plan_done(&a->runs[i].plan);
-                engine_client_free(a->runs[i].engine);
-        }
-        free(a->runs);
+        runs_free(a->runs, a->n_runs);
         free(a->plans);
         free(a->state_buf);
         strv_free(a->o.allowed_host_paths);

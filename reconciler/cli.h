@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "reconcile/lock.h"
 #include "reconcile/reconcile.h"
+#include "reconcile/runs.h"
 #include "reconcile/settings.h"
 #include "util/error.h"
 
@@ -77,14 +78,6 @@ int cli_compose_load(ComposeArgs *a, Project **ret);
 void cli_compose_done(ComposeArgs *a);
 /* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
 int cli_engine_connect(const char *host, EngineClient **ret);
-
-/* One target of a run: its engine and its plan. */
-typedef struct TargetRun {
-        const Target *target; /* NULL: berth.yaml names no targets, the environment's engine */
-        EngineClient *engine; /* NULL when it could not be reached (said on stderr) */
-        ReconcilePlan plan;
-        bool planned, failed;
-} TargetRun;
 
 /* What plan, reconcile and rollback share: their options, the repo, the targets and their engines. */
 typedef struct ReconcileArgs {

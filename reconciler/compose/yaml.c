@@ -47,6 +47,7 @@ typedef struct Loader {
         Frame *stack;
         size_t depth;
         Anchor *anchors;
+        cJSON *retired; /* "<<" sources, kept alive for the anchors that point into them */
         size_t n_anchors;
         size_t nodes;
         size_t alias_nodes;
@@ -315,32 +316,44 @@ static int add_node(Loader *l, cJSON *node, const SrcPos *pos)
         return srcmap_put(l->map, SRCMAP_KEY(node), &f->key_pos);
 }
 
-static void merge_one(cJSON *dst, cJSON *src)
+/* Copies src's members that dst lacks. src stays whole: it may carry an anchor that a later alias
+ * copies again. */
+static int merge_one(Loader *l, cJSON *dst, const cJSON *src)
 {
-        cJSON *c;
-        while ((c = src->child)) {
-                cJSON_DetachItemViaPointer(src, c);
+        for (const cJSON *c = src->child; c; c = c->next) {
                 if (cJSON_GetObjectItemCaseSensitive(dst, c->string))
-                        cJSON_Delete(c);
-                else
-                        cJSON_AddItemToObject(dst, c->string, c) ? (void)0 : cJSON_Delete(c);
+                        continue;
+                cJSON *copy = srcmap_duplicate(l->map, c);
+                if (!copy || !cJSON_AddItemToObject(dst, c->string, copy)) {
+                        cJSON_Delete(copy);
+                        return -ENOMEM;
+                }
         }
+        return 0;
 }
 
-/* Applies "<<" at the end of a mapping: explicit keys win, then earlier sources over later ones. */
-static void apply_merges(Frame *f)
+/* Applies "<<" at the end of a mapping: explicit keys win, then earlier sources over later ones. The
+ * sources are kept until the load ends, since an anchor may point into them. */
+static int apply_merges(Loader *l, Frame *f)
 {
+        int r = 0;
         if (!f->merges)
-                return;
-        for (cJSON *m = f->merges->child; m; m = m->next) {
+                return 0;
+        for (cJSON *m = f->merges->child; m && r >= 0; m = m->next) {
                 if (cJSON_IsObject(m))
-                        merge_one(f->node, m);
+                        r = merge_one(l, f->node, m);
                 else
-                        for (cJSON *c = m->child; c; c = c->next)
-                                merge_one(f->node, c);
+                        for (cJSON *c = m->child; c && r >= 0; c = c->next)
+                                r = merge_one(l, f->node, c);
         }
-        cJSON_Delete(f->merges);
+        if (!l->retired && !(l->retired = cJSON_CreateArray())) {
+                cJSON_Delete(f->merges);
+                f->merges = NULL;
+                return -ENOMEM;
+        }
+        cJSON_AddItemToArray(l->retired, f->merges);
         f->merges = NULL;
+        return r;
 }
 
 static int register_anchor(Loader *l, char *name, cJSON *node, bool owned)
@@ -391,7 +404,11 @@ static int pop(Loader *l)
 
         free(f.key);
         free(f.index.slots);
-        apply_merges(&f);
+        if ((r = apply_merges(l, &f)) < 0) {
+                free(f.anchor);
+                cJSON_Delete(f.node);
+                return r;
+        }
         if (f.anchor) {
                 r = register_anchor(l, f.anchor, f.node, false);
                 if (r < 0) {
@@ -553,6 +570,7 @@ int yaml_load(const char *buf, size_t len, const char *file, const YamlLimits *l
                         cJSON_Delete(l.anchors[i].node);
         }
         free(l.anchors);
+        cJSON_Delete(l.retired);
         if (r < 0) {
                 cJSON_Delete(l.root);
                 return r;

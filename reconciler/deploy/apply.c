@@ -182,12 +182,23 @@ static void *service_thread(void *userdata)
         int r;
 
         /* Dependencies first: wait until each is done, and stop if one failed. */
+        /* The loader refuses depends_on cycles; still, no wait here is unbounded: a dependency gets the
+         * time every service could take one after another. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)((g->o->timeout_s > 0 ? g->o->timeout_s : 120) + 60) * (time_t)(g->n + 1);
         pthread_mutex_lock(&g->lock);
         for (cJSON *d = deps ? deps->child : NULL; d && ok; d = d->next) {
                 Node *dep = node_of(g, d->string);
-                while (dep && !dep->done)
-                        pthread_cond_wait(&g->changed, &g->lock);
-                if (dep && !dep->ok) {
+                int w = 0;
+                while (dep && !dep->done && w != ETIMEDOUT)
+                        w = pthread_cond_timedwait(&g->changed, &g->lock, &until);
+                if (dep && !dep->done) {
+                        ok = false;
+                        rep->result = RESULT_SKIPPED;
+                        snprintf(rep->message, sizeof(rep->message),
+                                 "not updated: its dependency \"%s\" did not finish in time", d->string);
+                } else if (dep && !dep->ok) {
                         ok = false;
                         rep->result = RESULT_SKIPPED;
                         snprintf(rep->message, sizeof(rep->message),

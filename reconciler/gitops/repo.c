@@ -127,6 +127,33 @@ static int tree_of(Repo *r, const char *commit, git_tree **ret, BerthError *err)
         return 0;
 }
 
+/* A blob's content, NUL-terminated, refused past max bytes (name is what errors call it). */
+static int blob_read(Repo *r, const git_oid *id, const char *name, size_t max, char **ret, size_t *ret_len,
+                     BerthError *err)
+{
+        git_blob *blob = NULL;
+        if (git_blob_lookup(&blob, r->repo, id) < 0)
+                return git_fail(err, -1, "cannot read a file of the commit");
+        size_t len = (size_t)git_blob_rawsize(blob);
+        if (len > max) {
+                git_blob_free(blob);
+                return error_set(err, -EFBIG, name, 0, 0, NULL, "file too large (%zu bytes, limit %zu)", len,
+                                 max);
+        }
+        char *buf = malloc(len + 1);
+        if (!buf) {
+                git_blob_free(blob);
+                return -ENOMEM;
+        }
+        memcpy(buf, git_blob_rawcontent(blob), len);
+        buf[len] = '\0';
+        git_blob_free(blob);
+        *ret = buf;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
 int repo_has_commit(Repo *r, const char *commit)
 {
         git_oid oid;
@@ -444,27 +471,7 @@ static int git_source_read(Source *s, const char *rel, size_t max, char **ret, s
                 return -ENOENT;
         if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
                 return error_set(err, -EACCES, rel, 0, 0, NULL, "is not a regular file in %s", s->what);
-        git_blob *blob = NULL;
-        if (git_blob_lookup(&blob, g->r->repo, git_tree_entry_id(e)) < 0)
-                return git_fail(err, -1, "cannot read a file of the commit");
-        size_t len = (size_t)git_blob_rawsize(blob);
-        if (len > max) {
-                git_blob_free(blob);
-                return error_set(err, -EFBIG, rel, 0, 0, NULL, "file too large (%zu bytes, limit %zu)", len,
-                                 max);
-        }
-        char *buf = malloc(len + 1);
-        if (!buf) {
-                git_blob_free(blob);
-                return -ENOMEM;
-        }
-        memcpy(buf, git_blob_rawcontent(blob), len);
-        buf[len] = '\0';
-        git_blob_free(blob);
-        *ret = buf;
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        return blob_read(g->r, git_tree_entry_id(e), rel, max, ret, ret_len, err);
 }
 
 static SourceKind git_source_kind(Source *s, const char *rel)
@@ -595,31 +602,12 @@ int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t 
 {
         _cleanup_(git_tree_freep) git_tree *t = NULL;
         _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
-        git_blob *blob = NULL;
         int rr = tree_of(r, commit, &t, err);
         if (rr < 0)
                 return rr;
         if (git_tree_entry_bypath(&e, t, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
                 return -ENOENT;
-        if (git_blob_lookup(&blob, r->repo, git_tree_entry_id(e)) < 0)
-                return git_fail(err, -1, "cannot read a file of the commit");
-        size_t len = (size_t)git_blob_rawsize(blob);
-        if (len > REPO_FILE_MAX) {
-                git_blob_free(blob);
-                return error_set(err, -EFBIG, path, 0, 0, NULL, "file too large (%zu bytes)", len);
-        }
-        char *buf = malloc(len + 1);
-        if (!buf) {
-                git_blob_free(blob);
-                return -ENOMEM;
-        }
-        memcpy(buf, git_blob_rawcontent(blob), len);
-        buf[len] = '\0';
-        git_blob_free(blob);
-        *ret = buf;
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        return blob_read(r, git_tree_entry_id(e), path, REPO_FILE_MAX, ret, ret_len, err);
 }
 
 static int entry_oid(git_commit *c, const char *path, git_oid *ret)

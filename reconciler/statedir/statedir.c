@@ -41,6 +41,16 @@ int statedir_default(const EnvMap *env, char **ret, BerthError *err)
         return *ret ? 0 : -ENOMEM;
 }
 
+static int owned(const struct stat *st, const char *shown, BerthError *err)
+{
+        if (st->st_uid == geteuid())
+                return 0;
+        error_set(err, -EPERM, NULL, 0, 0, NULL, "\"%s\" is owned by uid %u, not by this user (%u)", shown,
+                  (unsigned)st->st_uid, (unsigned)geteuid());
+        error_hint(err, "the state directory must be private to the user berth runs as");
+        return -EPERM;
+}
+
 /* Makes (0700) and opens the directory name under dirfd, never through a symlink, and checks that this
  * user owns it; one with group or other bits is narrowed to 0700. */
 static int private_dir(int dirfd, const char *name, const char *shown, BerthError *err)
@@ -53,12 +63,10 @@ static int private_dir(int dirfd, const char *name, const char *shown, BerthErro
         if (fd < 0)
                 return error_set(err, -errno, NULL, 0, 0, NULL, "cannot open \"%s\": %s%s", shown,
                                  strerror(errno), errno == ELOOP ? " (it is a symlink)" : "");
-        if (fstat(fd, &st) < 0 || st.st_uid != geteuid()) {
+        int r = fstat(fd, &st) < 0 ? -errno : owned(&st, shown, err);
+        if (r < 0) {
                 close(fd);
-                error_set(err, -EPERM, NULL, 0, 0, NULL, "\"%s\" is owned by uid %u, not by this user (%u)",
-                          shown, (unsigned)st.st_uid, (unsigned)geteuid());
-                error_hint(err, "the state directory must be private to the user berth runs as");
-                return -EPERM;
+                return r;
         }
         if ((st.st_mode & 077) && fchmod(fd, 0700) < 0) {
                 int e = errno;
@@ -85,13 +93,10 @@ int statedir_open(const char *state_dir, const char *identity, bool create, Stat
                 }
                 /* Reading is checked as writing is: a directory another user controls is no state. */
                 struct stat st;
-                if (stat(abs, &st) == 0 && st.st_uid != geteuid()) {
+                int r = stat(abs, &st) == 0 ? owned(&st, abs, err) : 0;
+                if (r < 0) {
                         statedir_free(sd);
-                        error_set(err, -EPERM, NULL, 0, 0, NULL,
-                                  "\"%s\" is owned by uid %u, not by this user (%u)", abs,
-                                  (unsigned)st.st_uid, (unsigned)geteuid());
-                        error_hint(err, "the state directory must be private to the user berth runs as");
-                        return -EPERM;
+                        return r;
                 }
                 sd->fd = open(sd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 *ret = sd;

@@ -182,6 +182,27 @@ printf 'services:\n  o:\n    image: berth-test/busybox:latest\n    command: ["sl
 commit "other back"
 rec >/dev/null
 
+# A stack's refs are told apart whole: shared/common.env must not hide common.env.
+mkdir -p shared
+echo "LEVEL=shared" >shared/common.env
+echo "TOP=one" >common.env
+printf 'services:\n  o:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n    env_file: [../../shared/common.env, ../../common.env]\n' >stacks/other/compose.yaml
+commit "two env files whose names end alike"
+rec >/dev/null
+echo "TOP=two" >common.env
+commit "the top one changes"
+out=$(rec)
+tap_like "a change to common.env is seen although shared/common.env is read too" "$out" "stack other +update +common.env changed"
+tap_like "and reaches the container" "$(docker inspect -f '{{.Config.Env}}' other-o-1)" "TOP=two"
+
+# berth.yaml's numbers are bounded, with their place.
+printf 'parallel: 100000\n' >berth.yaml
+commit "a parallel too large"
+out=$(cd "$W/repo" && "$BERTH" plan 2>&1)
+tap_like "a parallel out of bounds is a berth.yaml:line:col error" "$? $out" "^1 .*berth.yaml:1:11: parallel: must be a whole number from 1 to 64"
+printf 'health_timeout: 8s\nallow_host_paths: ["%s/hostconf"]\n' "$W" >berth.yaml
+commit "parallel back"
+
 # 9. berth plan changes nothing on the engine: no pull, network, volume or container.
 mkdir -p stacks/plan
 printf 'services:\n  p:\n    image: 127.0.0.1:9/not/pulled:1\n    networks: [n]\n    volumes: [v:/v]\nnetworks:\n  n: {}\nvolumes:\n  v: {}\n' >stacks/plan/compose.yaml

@@ -41,9 +41,9 @@ TEST(ports)
                 ASSERT_STREQ(j, ok[i].json);
                 free(j);
         }
-        static const char *const bad[] = { "",        "0",     "65536",           "a:b",    "80/tcpx",
-                                           "1:2:3:4", "90-80", "8000-8002:80-81", "[::1:80",
-                                           "80:80:80", "300.1.1.1:80:80", "[zz::1]:80:80" };
+        static const char *const bad[] = { "",        "0",        "65536",           "a:b",
+                                           "80/tcpx", "1:2:3:4",  "90-80",           "8000-8002:80-81",
+                                           "[::1:80", "80:80:80", "300.1.1.1:80:80", "[zz::1]:80:80" };
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 char errbuf[256] = "";
                 int r;

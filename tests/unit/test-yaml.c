@@ -80,6 +80,29 @@ TEST(anchors_aliases_and_merge_keys)
         srcmap_free(m);
 }
 
+/* Found by the fuzzer: an anchor defined right on a merge source was freed with it, and a later alias
+ * copied freed memory. The source must stay whole for every alias after it. */
+TEST(anchor_on_a_merge_source)
+{
+        SrcMap *m = srcmap_new();
+        BerthError err = { 0 };
+        int r;
+        cJSON *d = load("a:\n  <<: &common {x: 1, y: 2}\n  y: 3\nb:\n  <<: *common\nc: *common\n"
+                        "d:\n  <<: &list [{p: 1}, {q: 2}]\ne: *list\n",
+                        m, &err, &r);
+        ASSERT_OK(r);
+        cJSON *a = cJSON_GetObjectItem(d, "a"), *b = cJSON_GetObjectItem(d, "b"),
+              *c = cJSON_GetObjectItem(d, "c");
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "x")), 1);
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "y")), 3);
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "x")), 1);
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(b, "y")), 2);
+        ASSERT_EQ(cJSON_GetArraySize(c), 2);
+        ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(d, "e")), 2);
+        cJSON_Delete(d);
+        srcmap_free(m);
+}
+
 TEST(reset_and_override_tags)
 {
         SrcMap *m = srcmap_new();

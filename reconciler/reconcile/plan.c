@@ -1,76 +1,11 @@
-/* reconcile.c: per-stack decisions from git and live labels, and their execution. */
+/* plan.c: what each stack needs, from git and the live labels, without changing anything. */
 #include <errno.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../compose/yaml.h"
 #include "../deploy/live.h"
-#include "../util/digest.h"
-#include "../util/fileio.h"
-#include "../statedir/statedir.h"
-#include "../util/units.h"
-#include "reconcile.h"
-#include "settings.h"
-
-const char *stack_verdict_name(StackVerdict v)
-{
-        static const char *const names[] = { "skip", "deploy", "update", "remove", "refused", "invalid" };
-        return v <= VERDICT_INVALID ? names[v] : "?";
-}
-
-const char *stack_result_name(const StackPlan *s)
-{
-        if (s->verdict == VERDICT_INVALID)
-                return "invalid";
-        if (s->verdict == VERDICT_REFUSED)
-                return "refused";
-        if (!s->applied)
-                return s->verdict == VERDICT_SKIP ? "unchanged" : "planned";
-        return s->ok ? "ok" : s->rolled_back ? "FAILED, rolled back" : "FAILED";
-}
-
-/* The loaded tree and project, not the plan's verdict or result. */
-static void stack_unload(StackPlan *s)
-{
-        free(s->root);
-        s->root = NULL;
-        s->project = project_free(s->project);
-}
-
-static void stack_plan_done(StackPlan *s)
-{
-        free(s->name);
-        stack_unload(s);
-        free(s->refs);
-        free(s->desc_dir);
-        free(s->desc_file);
-        stack_result_done(&s->result);
-}
-
-void reconcile_plan_done(ReconcilePlan *plan)
-{
-        for (size_t i = 0; i < plan->n; i++)
-                stack_plan_done(&plan->stacks[i]);
-        free(plan->stacks);
-        free(plan->repo_identity);
-        free(plan->target);
-        *plan = (ReconcilePlan){ 0 };
-}
-
-size_t reconcile_changes(const ReconcilePlan *plan)
-{
-        size_t n = 0;
-        for (size_t i = 0; i < plan->n; i++)
-                n += plan->stacks[i].verdict == VERDICT_DEPLOY ||
-                     plan->stacks[i].verdict == VERDICT_UPDATE || plan->stacks[i].verdict == VERDICT_REMOVE;
-        return n;
-}
+#include "stackplan.h"
 
 static StackPlan *add_stack(ReconcilePlan *plan, size_t *alloc, const char *name)
 {
@@ -148,19 +83,6 @@ static int changes_between(Repo *repo, Changes **cache, const char *from, const 
         return 0;
 }
 
-/* Whether the comma-separated list holds path as a whole entry (not as part of another). */
-static bool refs_has(const char *list, const char *path)
-{
-        size_t n = strlen(path);
-        for (const char *r = list; r && *r;) {
-                const char *end = strchrnul(r, ',');
-                if ((size_t)(end - r) == n && strncmp(r, path, n) == 0)
-                        return true;
-                r = *end ? end + 1 : end;
-        }
-        return false;
-}
-
 /* True when a changed path is the stack's own (its directory, or its flat-layout files) or one it
  * recorded as read from outside (the io.berth.refs label). */
 static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c, const char **ret_path)
@@ -174,7 +96,7 @@ static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c
                 if (!dl && d->file && strcmp(p, d->file) == 0)
                         hit = true;
                 if (!hit)
-                        hit = refs_has(refs, p);
+                        hit = stackplan_refs_has(refs, p);
                 if (hit) {
                         *ret_path = p;
                         return true;
@@ -182,93 +104,6 @@ static bool stack_touched(const StackDesc *d, const char *refs, const Changes *c
         }
         return false;
 }
-
-/* ---- loading one stack from a commit ---- */
-
-/* Loads the stack as commit has it, straight from git objects, as it will stand in its directory under
- * the state dir (which this does not touch: a plan writes nothing). */
-static int load_stack(Repo *repo, const char *commit, const ReconcileOptions *o, StateDir *sd, StackPlan *s,
-                      BerthError *err)
-{
-        _cleanup_source_ Source *src = NULL;
-        int r;
-
-        if (!(s->root = statedir_stack_path(sd, s->name)))
-                return -ENOMEM;
-        if ((r = repo_source_new(repo, commit, s->desc_dir, s->root, &src, err)) < 0 ||
-            (r = source_allow(src, (const char *const *)o->allowed_host_paths, o->n_allowed_host_paths)) < 0)
-                return r;
-        _cleanup_free_ char *project_dir = path_join(s->root, s->desc_dir);
-        _cleanup_free_ char *file = s->desc_file ? path_join(s->root, s->desc_file) : NULL;
-        if (!project_dir || (s->desc_file && !file))
-                return -ENOMEM;
-        char *files[] = { file, NULL };
-        ComposeOptions co = { .files = file ? files : NULL,
-                              .n_files = file ? 1 : 0,
-                              .project_name = s->name,
-                              .project_directory = project_dir,
-                              .os_env = o->env,
-                              .cwd = project_dir,
-                              .source = src };
-        r = project_load(&co, &s->project, err);
-        if (r < 0 && err)
-                error_unroot(err, s->root);
-        return r;
-}
-
-/* Writes the stack's files as commit has them into its directory, with the manifest (statedir.h). */
-static int sync_stack(Repo *repo, const char *commit, StateDir *sd, const StackPlan *s, BerthError *err)
-{
-        _cleanup_(statedir_sync_freep) StateSync *sync = NULL;
-        BerthError werr = { 0 };
-        int r = statedir_sync_begin(sd, s->name, &sync, err);
-        if (r < 0)
-                return r;
-        r = repo_walk_stack(repo, commit, s->desc_dir, statedir_sync_put, sync, &werr);
-        if (r < 0) {
-                if (statedir_sync_error(sync)->set)
-                        werr = *statedir_sync_error(sync);
-                if (err && !err->set)
-                        *err = werr;
-                return r;
-        }
-        return statedir_sync_finish(sync, commit, err);
-}
-
-static int set_desc(StackPlan *s, const StackDesc *d)
-{
-        s->desc_dir = strdup(d->dir);
-        s->desc_file = d->file ? strdup(d->file) : NULL;
-        return s->desc_dir && (!d->file || s->desc_file) ? 0 : -ENOMEM;
-}
-
-static char *outside_refs(const StackPlan *s, const StackDesc *d)
-{
-        StrBuf sb = STRBUF_INIT;
-        size_t wl = strlen(s->root);
-        size_t dl = strlen(d->dir);
-        cJSON *all = cJSON_CreateArray();
-        for (char **f = s->project->files; f && *f; f++)
-                cJSON_AddItemToArray(all, cJSON_CreateString(*f));
-        for (cJSON *svc = s->project->refs ? s->project->refs->child : NULL; svc; svc = svc->next)
-                for (cJSON *f = svc->child; f; f = f->next)
-                        cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring));
-        for (cJSON *f = all->child; f; f = f->next) {
-                const char *p = f->valuestring;
-                if (strncmp(p, s->root, wl) != 0 || p[wl] != '/')
-                        continue;
-                p += wl + 1;
-                if (dl && strncmp(p, d->dir, dl) == 0 && p[dl] == '/')
-                        continue; /* inside its own directory: covered by the directory */
-                if (refs_has(sb.buf, p))
-                        continue;
-                strbuf_addf(&sb, "%s%s", sb.len ? "," : "", p);
-        }
-        cJSON_Delete(all);
-        return strbuf_detach(&sb);
-}
-
-/* ---- the plan ---- */
 
 typedef struct LiveStack {
         bool present;
@@ -581,14 +416,14 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                                         : "a container is not running: checking live state");
                 }
                 /* Parse and plan the services. An invalid stack fails alone, with its own error. */
-                if ((r = set_desc(s, d)) < 0)
+                if ((r = stackplan_set_desc(s, d)) < 0)
                         goto out;
-                if ((r = load_stack(repo, plan.head, o, sd, s, &s->error)) < 0) {
+                if ((r = stackplan_load(repo, plan.head, o, sd, s, &s->error)) < 0) {
                         s->verdict = VERDICT_INVALID;
                         r = 0;
                         continue;
                 }
-                s->refs = outside_refs(s, d);
+                s->refs = stackplan_outside_refs(s, d);
                 StackOptions so = {
                         .dry_run = true,
                         .warn = o->warn,
@@ -649,184 +484,4 @@ out:
         stack_list_done(&stacks);
         reconcile_plan_done(&plan);
         return r;
-}
-
-/* ---- apply ---- */
-
-typedef struct ProgressCtx {
-        const ReconcileOptions *o;
-        const char *stack;
-} ProgressCtx;
-
-static void stack_progress(void *ud, const Action *a, const char *phase, const char *error)
-{
-        ProgressCtx *p = ud;
-        if (p->o->progress)
-                p->o->progress(p->o->ud, p->stack, a, phase, error);
-}
-
-static void stack_warn(void *ud, const char *msg)
-{
-        ProgressCtx *p = ud;
-        if (p->o->warn)
-                p->o->warn(p->o->ud, msg);
-}
-
-static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *plan, StackPlan *s,
-                    const ReconcileOptions *o, BerthError *ret_err)
-{
-        StackPlan old = { .name = s->name };
-        StackList stacks = { 0 };
-        BerthError err = { 0 };
-        int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
-        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
-        if (!d) {
-                stack_list_done(&stacks);
-                if (!err.set)
-                        error_set(&err, -ENOENT, NULL, 0, 0, NULL, "commit %.12s has no stack \"%s\"",
-                                  s->deployed, s->name);
-                *ret_err = err;
-                return -ENOENT;
-        }
-        if ((r = set_desc(&old, d)) >= 0 && (r = load_stack(repo, s->deployed, o, sd, &old, &err)) >= 0)
-                r = sync_stack(repo, s->deployed, sd, &old, &err);
-        _cleanup_free_ char *refs = r >= 0 ? outside_refs(&old, d) : NULL;
-        ProgressCtx pc = { .o = o, .stack = s->name };
-        StackOptions so = { .parallel = o->parallel,
-                            .timeout_s = o->health_timeout_s,
-                            .wait = false,
-                            .warn = stack_warn,
-                            .progress = stack_progress,
-                            .ud = &pc,
-                            .id = { .repo = plan->repo_identity, .commit = s->deployed, .refs = refs } };
-        if (r >= 0)
-                r = stack_up(c, old.project, &so, &old.result, &err);
-        old.name = NULL;
-        stack_plan_done(&old);
-        stack_list_done(&stacks);
-        if (r < 0)
-                *ret_err = err;
-        return r;
-}
-
-/* A pruned stack: its containers and networks (volumes with prune_volumes), and what berth wrote in its
- * directory. What its containers wrote there stays, as volumes do, and the reason says where. */
-static int remove_stack(EngineClient *c, StateDir *sd, StackPlan *s, const ReconcileOptions *o)
-{
-        DownOptions d = { .volumes = o->prune_volumes, .parallel = o->parallel, .timeout_s = -1 };
-        StateKept kept = { 0 };
-        int r = stack_down(c, s->name, &d, &s->error);
-        if (r < 0 || (r = statedir_remove(sd, s->name, o->prune_volumes, &kept, &s->error)) < 0)
-                return r;
-        if (kept.files) {
-                size_t n = strlen(s->reason);
-                snprintf(s->reason + n, sizeof(s->reason) - n,
-                         "; kept %llu file%s (%.1f KiB) that its containers wrote, in %s (prune_volumes: "
-                         "true "
-                         "removes them)",
-                         (unsigned long long)kept.files, kept.files == 1 ? "" : "s",
-                         (double)kept.bytes / 1024.0, kept.path);
-                if (o->warn) {
-                        char line[1200];
-                        snprintf(line, sizeof(line), "stack %s: %s", s->name, s->reason);
-                        o->warn(o->ud, line);
-                }
-        }
-        state_kept_done(&kept);
-        return 0;
-}
-
-int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
-                    BerthError *err)
-{
-        _cleanup_(statedir_freep) StateDir *sd = NULL;
-        int r = statedir_open(o->state_dir, plan->repo_identity, true, &sd, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < plan->n; i++) {
-                StackPlan *s = &plan->stacks[i];
-                ProgressCtx pc = { .o = o, .stack = s->name };
-                double start = units_now_s();
-
-                if (s->verdict == VERDICT_SKIP || s->verdict == VERDICT_REFUSED ||
-                    s->verdict == VERDICT_INVALID)
-                        continue;
-                s->applied = true;
-                if (s->verdict == VERDICT_REMOVE)
-                        r = remove_stack(c, sd, s, o);
-                else {
-                        stack_result_done(&s->result);
-                        /* The plan loaded the stack as it stands in its directory; now its files are put
-                         * there, for its containers' bind mounts and configs. */
-                        if ((r = sync_stack(repo, plan->head, sd, s, &s->error)) < 0) {
-                                s->ok = false;
-                                s->seconds = units_now_s() - start;
-                                continue;
-                        }
-                        StackOptions so = {
-                                .parallel = o->parallel,
-                                .timeout_s = o->health_timeout_s,
-                                .wait = true,
-                                .warn = stack_warn,
-                                .progress = stack_progress,
-                                .ud = &pc,
-                                .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs }
-                        };
-                        r = stack_up(c, s->project, &so, &s->result, &s->error);
-                        /* The health gate: what changed and did not come up is put back as it was. */
-                        if (r < 0 && s->result.report.n && s->deployed[0] &&
-                            repo_has_commit(repo, s->deployed)) {
-                                int k = rollback(c, repo, sd, plan, s, o, &s->rollback_error);
-                                s->rolled_back = k >= 0;
-                        }
-                }
-                s->ok = r >= 0;
-                s->seconds = units_now_s() - start;
-        }
-        return 0;
-}
-
-/* ---- settings, report, lock ---- */
-
-cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n)
-{
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddStringToObject(doc, "commit", n ? plans[0]->head : "");
-        cJSON_AddStringToObject(doc, "repo", n && plans[0]->repo_identity ? plans[0]->repo_identity : "");
-        cJSON *stacks = cJSON_AddArrayToObject(doc, "stacks");
-        for (size_t p = 0; p < n; p++)
-                for (size_t i = 0; i < plans[p]->n; i++) {
-                        const StackPlan *s = &plans[p]->stacks[i];
-                        cJSON *o = cJSON_CreateObject();
-                        char line[1200];
-                        cJSON_AddStringToObject(o, "stack", s->name);
-                        if (plans[p]->target)
-                                cJSON_AddStringToObject(o, "target", plans[p]->target);
-                        cJSON_AddStringToObject(o, "action", stack_verdict_name(s->verdict));
-                        cJSON_AddStringToObject(o, "reason", s->reason);
-                        if (s->deployed[0])
-                                cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
-                        if (s->error.set)
-                                cJSON_AddStringToObject(o, "error",
-                                                        error_format(&s->error, line, sizeof(line)));
-                        if (s->rollback_error.set)
-                                cJSON_AddStringToObject(
-                                        o, "rollback_error",
-                                        error_format(&s->rollback_error, line, sizeof(line)));
-                        cJSON_AddStringToObject(o, "result", stack_result_name(s));
-                        if (s->applied)
-                                cJSON_AddNumberToObject(o, "seconds", s->seconds);
-                        cJSON *svc = cJSON_AddArrayToObject(o, "services");
-                        for (size_t k = 0; k < s->result.plan.n; k++) {
-                                const Action *a = &s->result.plan.actions[k];
-                                cJSON *x = cJSON_CreateObject();
-                                cJSON_AddStringToObject(x, "service", a->service);
-                                cJSON_AddStringToObject(x, "container", a->container_name);
-                                cJSON_AddStringToObject(x, "action", action_kind_name(a->kind));
-                                cJSON_AddStringToObject(x, "reason", a->reason);
-                                cJSON_AddItemToArray(svc, x);
-                        }
-                        cJSON_AddItemToArray(stacks, o);
-                }
-        return doc;
 }
