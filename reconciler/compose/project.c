@@ -953,6 +953,17 @@ static int open_source(Loader *l, const ComposeOptions *o, const char *cwd)
         }
         if (o->source)
                 return 0;
+        /* A working tree has no berth.yaml to allow host paths: BERTH_ALLOW_HOST_PATHS (":"-separated)
+         * does it for `berth config` and `up`. */
+        const char *allow = o->os_env ? envmap_get(o->os_env, "BERTH_ALLOW_HOST_PATHS") : NULL;
+        for (const char *a = allow; a && *a;) {
+                const char *end = strchrnul(a, ':');
+                _cleanup_free_ char *one = strndup(a, (size_t)(end - a));
+                const char *list[] = { one };
+                if (!one || (one[0] == '/' && (r = source_allow(l->src, list, 1)) < 0))
+                        return one ? r : -ENOMEM;
+                a = *end ? end + 1 : end;
+        }
         /* What the user named on the command line is read where it is. */
         for (size_t i = 0; i < o->n_files; i++) {
                 _cleanup_free_ char *abs = path_absolute(cwd, o->files[i]);

@@ -127,6 +127,24 @@ TEST(directory_source_stays_beneath)
         ASSERT_CONTAINS(err.msg, "is outside the stack's source");
         ASSERT_TRUE(strstr(err.msg, "S=host") == NULL);
         project_free(p);
+        p = NULL;
+        /* BERTH_ALLOW_HOST_PATHS allows it for a working tree, as berth.yaml does for a repo. */
+        envmap_set(&env, "BERTH_ALLOW_HOST_PATHS", "/nonexistent:");
+        err = (BerthError){ 0 };
+        ASSERT_TRUE(project_load(&o, &p, &err) < 0);
+        project_free(p);
+        p = NULL;
+        char allowed[300];
+        snprintf(allowed, sizeof(allowed), "/nonexistent:%s/secret", dir);
+        envmap_set(&env, "BERTH_ALLOW_HOST_PATHS", allowed);
+        ASSERT_OK(project_load(&o, &p, &err));
+        if (p) {
+                cJSON *web = cJSON_GetObjectItem(cJSON_GetObjectItem(p->model, "services"), "web");
+                ASSERT_STREQ(cJSON_GetStringValue(
+                                     cJSON_GetObjectItem(cJSON_GetObjectItem(web, "environment"), "S")),
+                             "host");
+        }
+        project_free(p);
         envmap_done(&env);
         char cmd[300];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
