@@ -146,7 +146,8 @@ stage port-clash
 export CLASH_PORT=$(free_port)
 python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(); time.sleep(60)" "$CLASH_PORT" &
 holder=$!
-sleep 0.3
+# Wait until the port is really taken: on a loaded machine the holder can take a while to start.
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$CLASH_PORT") 2>/dev/null && break; sleep 0.1; done
 out=$(cd "$WORK/port-clash" && berth up -p clash 2>&1)
 rc=$?
 kill $holder 2>/dev/null
