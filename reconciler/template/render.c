@@ -1,0 +1,342 @@
+/* render.c: stack definitions, their options, and injection-safe rendering. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../compose/yaml.h"
+#include "../report/emit.h"
+#include "../schema/schema.h"
+#include "../util/srcmap.h"
+#include "../util/strbuf.h"
+#include "render.h"
+
+#define DEFINITION_MAX ((size_t)1024 * 1024)
+#define RENDER_DEPTH   16
+
+Definition *definition_free(Definition *d)
+{
+        if (!d)
+                return NULL;
+        free(d->name);
+        free(d->title);
+        free(d->description);
+        free(d->version);
+        cJSON_Delete(d->options);
+        free(d->compose);
+        free(d);
+        return NULL;
+}
+
+static int text_field(const cJSON *doc, const SrcMap *map, const char *file, const char *key, bool required,
+                      char **ret, BerthError *err)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+        if (!v && !required)
+                return 0;
+        if (!cJSON_IsString(v))
+                return srcmap_fail(err, map, v ? (const void *)v : (const void *)doc, file, key,
+                                   v ? "must be a string" : "is required");
+        return (*ret = strdup(v->valuestring)) ? 0 : -ENOMEM;
+}
+
+int definition_load(const char *name, const char *compose, size_t compose_len, const char *json,
+                    size_t json_len, Definition **ret, BerthError *err)
+{
+        _cleanup_definition_ Definition *d = calloc(1, sizeof(Definition));
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        _cleanup_cjson_ cJSON *doc = NULL, *tmpl = NULL;
+        char file[300];
+        int r;
+
+        if (!d || !map || !(d->name = strdup(name)))
+                return -ENOMEM;
+        if (compose_len > DEFINITION_MAX || json_len > DEFINITION_MAX)
+                return error_set(err, -EFBIG, name, 0, 0, NULL, "definition too large (limit %zu bytes)",
+                                 DEFINITION_MAX);
+        /* The template must parse now: a definition that cannot render is refused where it is listed. */
+        snprintf(file, sizeof(file), "templates/%s/compose.yaml", name);
+        if ((r = yaml_load(compose, compose_len, file, NULL, map, &tmpl, err)) < 0)
+                return r;
+        if (!cJSON_IsObject(tmpl))
+                return error_set(err, -EINVAL, file, 0, 0, NULL, "the template must be a mapping");
+        snprintf(file, sizeof(file), "templates/%s/definition.json", name);
+        if ((r = yaml_load(json, json_len, file, NULL, map, &doc, err)) < 0)
+                return r;
+        if (!cJSON_IsObject(doc))
+                return error_set(err, -EINVAL, file, 0, 0, NULL, "must be a JSON object");
+        for (const cJSON *k = doc->child; k; k = k->next)
+                if (strcmp(k->string, "title") != 0 && strcmp(k->string, "description") != 0 &&
+                    strcmp(k->string, "version") != 0 && strcmp(k->string, "options") != 0)
+                        return srcmap_fail(
+                                err, map, SRCMAP_KEY(k), file, k->string,
+                                "unknown key (a definition has title, description, version, options)");
+        if ((r = text_field(doc, map, file, "title", true, &d->title, err)) < 0 ||
+            (r = text_field(doc, map, file, "description", false, &d->description, err)) < 0 ||
+            (r = text_field(doc, map, file, "version", true, &d->version, err)) < 0)
+                return r;
+        cJSON *options = cJSON_GetObjectItemCaseSensitive(doc, "options");
+        if (options && !cJSON_IsObject(options))
+                return srcmap_fail(err, map, options, file, "options", "must be a JSON Schema object");
+        d->options = options ? cJSON_Duplicate(options, 1) : cJSON_Parse("{\"type\":\"object\"}");
+        /* The schema must compile: a broken one is the definition's error, not a request's. */
+        _cleanup_schema_ Schema *s = NULL;
+        if (!d->options || (r = schema_new_from_tree(cJSON_Duplicate(d->options, 1), &s)) < 0)
+                return d->options
+                               ? error_set(err, -EINVAL, file, 0, 0, "options", "not a usable JSON Schema")
+                               : -ENOMEM;
+        if (!(d->compose = malloc(compose_len + 1)))
+                return -ENOMEM;
+        memcpy(d->compose, compose, compose_len);
+        d->compose[compose_len] = '\0';
+        d->compose_len = compose_len;
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+/* "replicas", "a.b[2]" -> "/options/replicas", "/options/a/b/2" */
+static void to_pointer(const char *path, char *out, size_t size)
+{
+        size_t n = (size_t)snprintf(out, size, "/options%s", *path ? "/" : "");
+        for (const char *p = path; *p && n + 1 < size; p++)
+                if (*p != ']')
+                        out[n++] = *p == '.' || *p == '[' ? '/' : *p;
+        out[n < size ? n : size - 1] = '\0';
+}
+
+int definition_options(const Definition *d, const cJSON *options, cJSON **ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *o = options ? cJSON_Duplicate(options, 1) : cJSON_CreateObject();
+        _cleanup_schema_ Schema *s = NULL;
+        int r;
+        if (!o)
+                return -ENOMEM;
+        if (!cJSON_IsObject(o))
+                return error_set(err, -EINVAL, NULL, 0, 0, "/options", "options must be an object");
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(d->options, "properties");
+        for (const cJSON *p = props ? props->child : NULL; p; p = p->next) {
+                const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
+                if (def && !cJSON_HasObjectItem(o, p->string) &&
+                    !cJSON_AddItemToObject(o, p->string, cJSON_Duplicate(def, 1)))
+                        return -ENOMEM;
+        }
+        if ((r = schema_new_from_tree(cJSON_Duplicate(d->options, 1), &s)) < 0)
+                return r;
+        BerthError e = { 0 };
+        if ((r = schema_validate(s, o, NULL, &e)) < 0) {
+                char ptr[512];
+                to_pointer(e.path, ptr, sizeof(ptr));
+                return error_set(err, r, NULL, 0, 0, ptr, "%s", e.msg);
+        }
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* ---- rendering ---- */
+
+/* An option's value as text with every "$" doubled; NULL value: absent. */
+static int option_text(const cJSON *v, const char *name, StrBuf *out, BerthError *err)
+{
+        char num[64];
+        const char *t;
+        if (cJSON_IsString(v))
+                t = v->valuestring;
+        else if (cJSON_IsBool(v))
+                t = cJSON_IsTrue(v) ? "true" : "false";
+        else if (cJSON_IsNumber(v)) {
+                if (v->valuedouble == (double)(long long)v->valuedouble)
+                        snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+                else
+                        snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+                t = num;
+        } else if (cJSON_IsNull(v))
+                t = "";
+        else
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "option \"%s\" is not a scalar", name);
+        for (; *t; t++)
+                if ((*t == '$' ? strbuf_addstr(out, "$$") : strbuf_addch(out, *t)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+static size_t name_len(const char *s)
+{
+        size_t n = 0;
+        if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+                return 0;
+        while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
+               (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+                n++;
+        return n;
+}
+
+static int render_text(const char *s, size_t len, const cJSON *options, unsigned depth, StrBuf *out,
+                       BerthError *err);
+
+/* ${name<op>rest} for an option name; rest is rendered too. */
+static int render_braced(const char *name, size_t nl, const char *op, size_t oplen, const cJSON *options,
+                         unsigned depth, StrBuf *out, BerthError *err)
+{
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)nl, name);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(options, key);
+        bool set = v != NULL, nonempty = v && !(cJSON_IsString(v) && !*v->valuestring) && !cJSON_IsNull(v);
+        if (oplen == 0)
+                return v ? option_text(v, key, out, err) : 0;
+        bool colon = op[0] == ':';
+        const char *o = colon ? op + 1 : op;
+        size_t rest = oplen - (colon ? 1 : 0);
+        if (rest == 0)
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "invalid placeholder for option \"%s\"",
+                                 key);
+        bool have = colon ? nonempty : set;
+        switch (o[0]) {
+        case '-':
+                return have ? option_text(v, key, out, err)
+                            : render_text(o + 1, rest - 1, options, depth + 1, out, err);
+        case '?':
+                if (have)
+                        return option_text(v, key, out, err);
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "option \"%s\" is required: %.*s", key,
+                                 (int)(rest - 1), o + 1);
+        case '+':
+                return have ? render_text(o + 1, rest - 1, options, depth + 1, out, err) : 0;
+        default:
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "invalid placeholder for option \"%s\"",
+                                 key);
+        }
+}
+
+static int render_text(const char *s, size_t len, const cJSON *options, unsigned depth, StrBuf *out,
+                       BerthError *err)
+{
+        int r = 0;
+        if (depth > RENDER_DEPTH)
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "placeholders nested too deep");
+        for (size_t i = 0; i < len && r >= 0;) {
+                if (s[i] != '$' || i + 1 >= len) {
+                        r = strbuf_addch(out, s[i++]);
+                        continue;
+                }
+                if (s[i + 1] == '$') { /* an escaped dollar stays escaped */
+                        r = strbuf_addstr(out, "$$");
+                        i += 2;
+                        continue;
+                }
+                if (s[i + 1] == '{') {
+                        size_t j = i + 2;
+                        unsigned open = 1;
+                        while (j < len && open) {
+                                if (s[j] == '$' && j + 1 < len && s[j + 1] == '{') {
+                                        open++;
+                                        j += 2;
+                                } else if (s[j++] == '}')
+                                        open--;
+                        }
+                        const char *inner = s + i + 2;
+                        size_t ilen = open ? len - i - 2 : j - i - 3;
+                        size_t nl = name_len(inner);
+                        char key[128];
+                        snprintf(key, sizeof(key), "%.*s", (int)(nl < sizeof(key) ? nl : 0), inner);
+                        if (!open && nl && nl < sizeof(key) && cJSON_HasObjectItem(options, key))
+                                r = render_braced(inner, nl, inner + nl, ilen - nl, options, depth, out,
+                                                  err);
+                        else /* not an option: left for the reconciler, as written */
+                                r = strbuf_add(out, s + i, (open ? len : j) - i);
+                        i = open ? len : j;
+                        continue;
+                }
+                size_t nl = name_len(s + i + 1);
+                char key[128];
+                snprintf(key, sizeof(key), "%.*s", (int)(nl < sizeof(key) ? nl : 0), s + i + 1);
+                if (nl && nl < sizeof(key) && cJSON_HasObjectItem(options, key))
+                        r = option_text(cJSON_GetObjectItemCaseSensitive(options, key), key, out, err);
+                else
+                        r = strbuf_add(out, s + i, nl + 1);
+                i += nl + 1;
+        }
+        return r;
+}
+
+/* The option a scalar is exactly one placeholder of ("${replicas}" or "$replicas"), or NULL. */
+static const cJSON *whole_option(const char *s, const cJSON *options)
+{
+        char key[128];
+        size_t nl;
+        if (s[0] != '$')
+                return NULL;
+        if (s[1] == '{') {
+                nl = name_len(s + 2);
+                if (!nl || s[2 + nl] != '}' || s[3 + nl] != '\0' || nl >= sizeof(key))
+                        return NULL;
+                snprintf(key, sizeof(key), "%.*s", (int)nl, s + 2);
+        } else {
+                nl = name_len(s + 1);
+                if (!nl || s[1 + nl] != '\0' || nl >= sizeof(key))
+                        return NULL;
+                snprintf(key, sizeof(key), "%.*s", (int)nl, s + 1);
+        }
+        return cJSON_GetObjectItemCaseSensitive(options, key);
+}
+
+/* Renders every string value under node (keys stay as written). */
+static int render_tree(cJSON *node, const cJSON *options, const char *path, BerthError *err)
+{
+        char sub[512];
+        int i = 0;
+        for (cJSON *c = node->child, *next; c; c = next, i++) {
+                next = c->next;
+                if (cJSON_IsArray(node))
+                        snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+                else
+                        snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", c->string);
+                if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+                        int r = render_tree(c, options, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!cJSON_IsString(c) || !strchr(c->valuestring, '$'))
+                        continue;
+                const cJSON *whole = whole_option(c->valuestring, options);
+                cJSON *n = NULL;
+                if (cJSON_IsNumber(whole) || cJSON_IsBool(whole))
+                        n = cJSON_Duplicate(whole, 0); /* "replicas: ${replicas}" stays a number */
+                else {
+                        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+                        BerthError e = { 0 };
+                        int r = render_text(c->valuestring, strlen(c->valuestring), options, 0, &out, &e);
+                        if (r < 0)
+                                return r == -EINVAL ? error_set(err, r, NULL, 0, 0, sub, "%s", e.msg) : r;
+                        n = cJSON_CreateString(strbuf_str(&out));
+                }
+                if (!n)
+                        return -ENOMEM;
+                /* The new value takes over the member's key. */
+                n->string = c->string;
+                c->string = NULL;
+                cJSON_ReplaceItemViaPointer(node, c, n);
+        }
+        return 0;
+}
+
+int definition_render(const Definition *d, const cJSON *options, char **ret, BerthError *err)
+{
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        char file[300];
+        int r;
+        if (!map)
+                return -ENOMEM;
+        snprintf(file, sizeof(file), "templates/%s/compose.yaml", d->name);
+        if ((r = yaml_load(d->compose, d->compose_len, file, NULL, map, &doc, err)) < 0)
+                return r;
+        if (!cJSON_IsObject(doc))
+                return error_set(err, -EINVAL, file, 0, 0, NULL, "the template must be a mapping");
+        if ((r = render_tree(doc, options, "", err)) < 0)
+                return r;
+        if ((r = emit_yaml(doc, 0, &out)) < 0)
+                return r;
+        return (*ret = strbuf_detach(&out)) ? 0 : -ENOMEM;
+}

@@ -1,0 +1,221 @@
+/* test-render.c: stack definitions rendered with options: defaults, validation, and injection safety
+ * (every hostile option value stays one string, and no "$" of it can reach the CI's variables). */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "compose/project.h"
+#include "compose/yaml.h"
+#include "source/source.h"
+#include "template/render.h"
+#include "tap.h"
+
+static const char *const TEMPLATE = "services:\n"
+                                    "  app:\n"
+                                    "    image: \"busybox:${tag}\"\n"
+                                    "    command: [\"echo\", \"${msg}\"]\n"
+                                    "    environment:\n"
+                                    "      MSG: $msg\n"
+                                    "      DB_PASSWORD: ${DB_PASSWORD}\n"
+                                    "      LITERAL: \"$$HOME\"\n"
+                                    "      FALLBACK: ${nothing:-kept}\n"
+                                    "    deploy:\n"
+                                    "      replicas: ${replicas}\n"
+                                    "    labels:\n"
+                                    "      ${msg}: key-not-rendered\n";
+static const char *const DEFINITION =
+        "{\"title\": \"App\", \"version\": \"1.2.0\", \"options\": {\"type\": \"object\", "
+        "\"required\": [\"msg\"], \"additionalProperties\": false, \"properties\": {"
+        "\"msg\": {\"type\": \"string\"}, \"tag\": {\"type\": \"string\", \"default\": \"latest\"}, "
+        "\"replicas\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 5, \"default\": 2}}}}";
+
+static Definition *definition(void)
+{
+        Definition *d = NULL;
+        BerthError err = { 0 };
+        if (definition_load("app", TEMPLATE, strlen(TEMPLATE), DEFINITION, strlen(DEFINITION), &d, &err) < 0)
+                printf("# %s\n", err.msg);
+        return d;
+}
+
+/* Renders msg, then loads the result as berth would: through a memory source, with CI variables set. */
+static Project *render_and_load(Definition *d, const char *msg, char **ret_text)
+{
+        cJSON *in = cJSON_CreateObject(), *opts = NULL;
+        cJSON_AddStringToObject(in, "msg", msg);
+        BerthError err = { 0 };
+        Project *p = NULL;
+        char *text = NULL;
+        Source *src = NULL;
+        if (definition_options(d, in, &opts, &err) < 0 || definition_render(d, opts, &text, &err) < 0) {
+                printf("# render: %s: %s\n", err.path, err.msg);
+                goto out;
+        }
+        source_memory_new("/srv/stack", "memory", &src);
+        source_memory_add(src, "stacks/app/compose.yaml", text, strlen(text));
+        EnvMap env;
+        envmap_init(&env);
+        envmap_set(&env, "CI_JOB_TOKEN", "ci-secret");
+        envmap_set(&env, "DB_PASSWORD", "from-ci");
+        envmap_set(&env, "HOME", "/root");
+        char *files[] = { "/srv/stack/stacks/app/compose.yaml", NULL };
+        ComposeOptions o = { .files = files,
+                             .n_files = 1,
+                             .project_name = "app",
+                             .project_directory = "/srv/stack/stacks/app",
+                             .cwd = "/srv/stack/stacks/app",
+                             .os_env = &env,
+                             .source = src };
+        if (project_load(&o, &p, &err) < 0)
+                printf("# load: %s\n# %s\n", err.msg, text);
+        envmap_done(&env);
+out:
+        source_unref(src);
+        cJSON_Delete(in);
+        cJSON_Delete(opts);
+        if (ret_text)
+                *ret_text = text;
+        else
+                free(text);
+        return p;
+}
+
+static cJSON *app(const Project *p)
+{
+        return cJSON_GetObjectItem(cJSON_GetObjectItem(p->model, "services"), "app");
+}
+
+TEST(options_get_defaults_and_are_validated)
+{
+        Definition *d = definition();
+        ASSERT_TRUE(d);
+        if (!d)
+                return;
+        ASSERT_STREQ(d->title, "App");
+        ASSERT_STREQ(d->version, "1.2.0");
+        BerthError err = { 0 };
+        cJSON *out = NULL, *in = cJSON_Parse("{\"msg\": \"hi\"}");
+        ASSERT_OK(definition_options(d, in, &out, &err));
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(out, "replicas")), 2);
+        ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(out, "tag")), "latest");
+        cJSON_Delete(out);
+        cJSON_Delete(in);
+        static const struct {
+                const char *json, *path;
+        } bad[] = {
+                { "{\"msg\": \"hi\", \"replicas\": 9}", "/options/replicas" },
+                { "{\"msg\": \"hi\", \"replicas\": \"2\"}", "/options/replicas" },
+                { "{\"msg\": 3}", "/options/msg" },
+                { "{\"msg\": \"hi\", \"extra\": 1}", "/options" },
+                { "{}", "/options" },
+                { "[1]", "/options" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                err = (BerthError){ 0 };
+                out = NULL;
+                in = cJSON_Parse(bad[i].json);
+                ASSERT_EQ(definition_options(d, in, &out, &err), -EINVAL);
+                ASSERT_TRUE(strncmp(err.path, bad[i].path, strlen(bad[i].path)) == 0);
+                if (strncmp(err.path, bad[i].path, strlen(bad[i].path)) != 0)
+                        printf("#   %s: path %s\n", bad[i].json, err.path);
+                cJSON_Delete(in);
+                cJSON_Delete(out);
+        }
+        definition_free(d);
+}
+
+TEST(rendering_keeps_placeholders_that_are_not_options)
+{
+        Definition *d = definition();
+        char *text = NULL;
+        Project *p = d ? render_and_load(d, "hello", &text) : NULL;
+        ASSERT_TRUE(p);
+        if (p) {
+                cJSON *env = cJSON_GetObjectItem(app(p), "environment");
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(app(p), "image")), "busybox:latest");
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "MSG")), "hello");
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "DB_PASSWORD")), "from-ci");
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "LITERAL")), "$HOME");
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "FALLBACK")), "kept");
+                ASSERT_EQ(cJSON_GetNumberValue(
+                                  cJSON_GetObjectItem(cJSON_GetObjectItem(app(p), "deploy"), "replicas")),
+                          2);
+                /* Keys are never rendered. */
+                ASSERT_TRUE(cJSON_GetObjectItem(cJSON_GetObjectItem(app(p), "labels"), "${msg}") != NULL);
+        }
+        ASSERT_TRUE(text && strstr(text, "replicas: 2") != NULL); /* a number, as the schema says */
+        free(text);
+        project_free(p);
+        definition_free(d);
+}
+
+TEST(hostile_option_values_stay_one_string)
+{
+        static const char *const values[] = {
+                "x\n    privileged: true",
+                "x\"\n    privileged: true\n    y: \"",
+                "x'\n    privileged: true",
+                "${CI_JOB_TOKEN}",
+                "$CI_JOB_TOKEN",
+                "$${CI_JOB_TOKEN}",
+                "$$",
+                "${msg}",
+                "&anchor value",
+                "*alias",
+                "!!binary aGVsbG8=",
+                "!reset",
+                "key: value",
+                "- item",
+                "# comment",
+                "{privileged: true}",
+                "[1, 2]",
+                "yes",
+                "010",
+                "null",
+                "",
+                " leading and trailing ",
+                "multi\nline\n",
+                "tab\there",
+                "\\x00 and \\\" escapes",
+                "<<: *x",
+                "--- !!map\nprivileged: true",
+        };
+        Definition *d = definition();
+        for (size_t i = 0; d && i < sizeof(values) / sizeof(*values); i++) {
+                Project *p = render_and_load(d, values[i], NULL);
+                ASSERT_TRUE(p);
+                if (!p)
+                        continue;
+                cJSON *cmd = cJSON_GetObjectItem(app(p), "command");
+                cJSON *msg = cJSON_GetObjectItem(cJSON_GetObjectItem(app(p), "environment"), "MSG");
+                /* The value comes out exactly as given: after the reconciler's interpolation, "$$" is "$"
+                 * again, and no variable of the CI was read. */
+                ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetArrayItem(cmd, 1)), values[i]);
+                ASSERT_STREQ(cJSON_GetStringValue(msg), values[i]);
+                ASSERT_EQ(cJSON_GetArraySize(cmd), 2);
+                ASSERT_TRUE(!cJSON_HasObjectItem(app(p), "privileged"));
+                project_free(p);
+        }
+        definition_free(d);
+}
+
+TEST(broken_definitions_are_refused_with_their_place)
+{
+        Definition *d = NULL;
+        BerthError err = { 0 };
+        const char *json = "{\"title\": \"x\", \"version\": \"1\", \"colour\": \"red\"}";
+        ASSERT_EQ(definition_load("t", "services: {}\n", 13, json, strlen(json), &d, &err), -EINVAL);
+        ASSERT_STREQ(err.file, "templates/t/definition.json");
+        ASSERT_EQ(err.line, 1u);
+        ASSERT_CONTAINS(err.msg, "unknown key");
+        err = (BerthError){ 0 };
+        json = "{\"version\": \"1\"}";
+        ASSERT_EQ(definition_load("t", "services: {}\n", 13, json, strlen(json), &d, &err), -EINVAL);
+        ASSERT_CONTAINS(err.msg, "is required");
+        err = (BerthError){ 0 };
+        json = "{\"title\": \"x\", \"version\": \"1\"}";
+        ASSERT_EQ(definition_load("t", "services: [\n", 12, json, strlen(json), &d, &err), -EINVAL);
+        ASSERT_STREQ(err.file, "templates/t/compose.yaml");
+        ASSERT_TRUE(d == NULL);
+}
+
+TAP_MAIN()
