@@ -1,34 +1,32 @@
-/* fuzz-compose.c: libFuzzer target for a whole compose project load from one file. */
+/* fuzz-compose.c: libFuzzer target for a whole compose project load from one file, read through a
+ * memory source (no disk in the loop), with its hashes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "compose/project.h"
+#include "source/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static char dir[64];
-        if (!dir[0]) {
-                snprintf(dir, sizeof(dir), "/tmp/berth-fuzz-XXXXXX");
-                if (!mkdtemp(dir))
-                        return 0;
-        }
-        char path[128];
-        snprintf(path, sizeof(path), "%s/compose.yaml", dir);
-        FILE *f = fopen(path, "we");
-        if (!f)
+        Source *src = NULL;
+        if (source_memory_new("/fuzz", "fuzz", &src) < 0)
                 return 0;
-        fwrite(data, 1, size, f);
-        fclose(f);
+        source_memory_add(src, "compose.yaml", data, size);
+        source_memory_add(src, "web.env", "A=1\n", 4);
+        source_memory_add(src, "site.conf", "x\n", 2);
         EnvMap env;
         envmap_init(&env);
         envmap_set(&env, "TAG", "1");
-        char *files[] = { path, NULL };
-        ComposeOptions o = {
-                .files = files, .n_files = 1, .os_env = &env, .cwd = dir, .project_name = "fuzz"
-        };
+        char *files[] = { "/fuzz/compose.yaml", NULL };
+        ComposeOptions o = { .files = files,
+                             .n_files = 1,
+                             .os_env = &env,
+                             .cwd = "/fuzz",
+                             .project_directory = "/fuzz",
+                             .project_name = "fuzz",
+                             .source = src };
         Project *p = NULL;
         BerthError err = { 0 };
         if (project_load(&o, &p, &err) == 0) {
@@ -39,5 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         project_free(p);
         envmap_done(&env);
+        source_unref(src);
         return 0;
 }
