@@ -280,7 +280,8 @@ static const cJSON *whole_option(const char *s, const cJSON *options)
 }
 
 /* Renders every string value under node (keys stay as written). */
-static int render_tree(cJSON *node, const cJSON *options, const char *path, BerthError *err)
+static int render_tree(cJSON *node, const cJSON *options, const SrcMap *map, const char *path,
+                       BerthError *err)
 {
         char sub[512];
         int i = 0;
@@ -291,7 +292,7 @@ static int render_tree(cJSON *node, const cJSON *options, const char *path, Bert
                 else
                         snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", c->string);
                 if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-                        int r = render_tree(c, options, sub, err);
+                        int r = render_tree(c, options, map, sub, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -299,8 +300,11 @@ static int render_tree(cJSON *node, const cJSON *options, const char *path, Bert
                 if (!cJSON_IsString(c) || !strchr(c->valuestring, '$'))
                         continue;
                 const cJSON *whole = whole_option(c->valuestring, options);
+                const SrcPos *pos = srcmap_get(map, c);
+                bool quoted = pos && (pos->tags & SRC_TAG_QUOTED);
                 cJSON *n = NULL;
-                if (cJSON_IsNumber(whole) || cJSON_IsBool(whole))
+                /* A quoted placeholder is a string in the template's own words; a plain one takes the type. */
+                if (!quoted && (cJSON_IsNumber(whole) || cJSON_IsBool(whole)))
                         n = cJSON_Duplicate(whole, 0); /* "replicas: ${replicas}" stays a number */
                 else {
                         _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
@@ -334,7 +338,7 @@ int definition_render(const Definition *d, const cJSON *options, char **ret, Ber
                 return r;
         if (!cJSON_IsObject(doc))
                 return error_set(err, -EINVAL, file, 0, 0, NULL, "the template must be a mapping");
-        if ((r = render_tree(doc, options, "", err)) < 0)
+        if ((r = render_tree(doc, options, map, "", err)) < 0)
                 return r;
         if ((r = emit_yaml(doc, 0, &out)) < 0)
                 return r;
