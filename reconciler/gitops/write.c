@@ -1,0 +1,335 @@
+/* write.c: commits to the config repo, pushed with retries; berth-api's only state. */
+#include <errno.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/strbuf.h"
+#include "write.h"
+
+#define PUSH_REF "refs/berth/push"
+
+struct Writer {
+        git_repository *git;
+        Repo *repo; /* the same clone, for reading */
+        char *url, *branch, *dir, *user, *password;
+        unsigned retries;
+        pthread_mutex_t lock;
+};
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_remote *, git_remote_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_commit *, git_commit_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree *, git_tree_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_reference *, git_reference_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_signature *, git_signature_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree_entry *, git_tree_entry_free)
+
+int change_set_add(ChangeSet *c, const char *path, const void *data, size_t len)
+{
+        FileChange *v = realloc(c->items, (c->n + 1) * sizeof(FileChange));
+        if (!v)
+                return -ENOMEM;
+        c->items = v;
+        FileChange *f = &c->items[c->n];
+        *f = (FileChange){ .path = strdup(path), .len = len };
+        if (data && (f->data = malloc(len ? len : 1)))
+                memcpy(f->data, data, len);
+        if (!f->path || (data && !f->data)) {
+                free(f->path);
+                free(f->data);
+                return -ENOMEM;
+        }
+        c->n++;
+        return 0;
+}
+
+int change_set_remove(ChangeSet *c, const char *path)
+{
+        return change_set_add(c, path, NULL, 0);
+}
+
+void change_set_done(ChangeSet *c)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                free(c->items[i].path);
+                free(c->items[i].data);
+        }
+        free(c->items);
+        *c = (ChangeSet){ 0 };
+}
+
+/* libgit2's last error, with the password (should a message ever echo it) written as "***". */
+static int fail(Writer *w, BerthError *err, int r, const char *what)
+{
+        const git_error *e = git_error_last();
+        char msg[600];
+        snprintf(msg, sizeof(msg), "%s", e && e->message ? e->message : "unknown libgit2 error");
+        if (w && w->password && *w->password)
+                for (char *p; (p = strstr(msg, w->password));)
+                        memset(p, '*', strlen(w->password));
+        return error_set(err, r, NULL, 0, 0, NULL, "%s: %s", what, msg);
+}
+
+/* What libgit2's callbacks get: the writer (for credentials) and what a push reported. */
+typedef struct Callbacks {
+        Writer *w;
+        bool rejected;
+        unsigned asked;
+} Callbacks;
+
+static int credentials(git_credential **out, const char *url, const char *user_from_url, unsigned allowed,
+                       void *payload)
+{
+        Callbacks *cb = payload;
+        Writer *w = cb->w;
+        /* Asked again means refused: stop rather than loop. */
+        if (cb->asked++ > 0)
+                return GIT_EUSER;
+        if (!w->user || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT))
+                return GIT_PASSTHROUGH;
+        return git_credential_userpass_plaintext_new(out, w->user, w->password ? w->password : "");
+}
+
+static int fetch(Writer *w, BerthError *err)
+{
+        _cleanup_(git_remote_freep) git_remote *remote = NULL;
+        git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+        char spec[300];
+        snprintf(spec, sizeof(spec), "+refs/heads/%s:refs/remotes/origin/%s", w->branch, w->branch);
+        char *specs[] = { spec };
+        git_strarray refspecs = { specs, 1 };
+        Callbacks cb = { .w = w };
+        fo.callbacks.credentials = credentials;
+        fo.callbacks.payload = &cb;
+        /* An anonymous remote: a named one's lookup leaks in libgit2 1.5, and its URL is ours anyway. */
+        if (git_remote_create_anonymous(&remote, w->git, w->url) < 0 ||
+            git_remote_fetch(remote, &refspecs, &fo, NULL) < 0)
+                return fail(w, err, -EIO, "cannot fetch from the config repo's origin");
+        return 0;
+}
+
+static int head_of(Writer *w, git_oid *ret, BerthError *err)
+{
+        char ref[300];
+        snprintf(ref, sizeof(ref), "refs/remotes/origin/%s", w->branch);
+        if (git_reference_name_to_id(ret, w->git, ref) < 0)
+                return fail(w, err, -ENOENT, "the origin has no such branch");
+        return 0;
+}
+
+int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
+{
+        Writer *w = calloc(1, sizeof(Writer));
+        struct stat st;
+        int r;
+        if (!w)
+                return -ENOMEM;
+        git_libgit2_init();
+        pthread_mutex_init(&w->lock, NULL);
+        w->retries = o->retries ? o->retries : 8;
+        w->url = strdup(o->url);
+        w->branch = strdup(o->branch ? o->branch : "main");
+        w->dir = strdup(o->dir);
+        w->user = o->user ? strdup(o->user) : NULL;
+        w->password = o->password ? strdup(o->password) : NULL;
+        if (!w->url || !w->branch || !w->dir || (o->user && !w->user) || (o->password && !w->password)) {
+                writer_free(w);
+                return -ENOMEM;
+        }
+        if (stat(w->dir, &st) == 0) {
+                if (git_repository_open_bare(&w->git, w->dir) < 0) {
+                        r = fail(w, err, -EINVAL, "the work directory is not berth-api's clone");
+                        writer_free(w);
+                        return r;
+                }
+        } else {
+                git_config *cfg = NULL;
+                /* The origin's URL in the config, as a clone has it: the repo's identity (repo.h). */
+                if (git_repository_init(&w->git, w->dir, 1) < 0 || git_repository_config(&cfg, w->git) < 0 ||
+                    git_config_set_string(cfg, "remote.origin.url", w->url) < 0) {
+                        git_config_free(cfg);
+                        r = fail(w, err, -EIO, "cannot make the work directory's clone");
+                        writer_free(w);
+                        return r;
+                }
+                git_config_free(cfg);
+        }
+        /* Whatever a crash left in the clone, its branch is the origin's again: nothing local is kept. */
+        if ((r = fetch(w, err)) < 0 || (r = repo_open(w->dir, &w->repo, err)) < 0) {
+                writer_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+Writer *writer_free(Writer *w)
+{
+        if (!w)
+                return NULL;
+        repo_free(w->repo);
+        git_repository_free(w->git);
+        free(w->url);
+        free(w->branch);
+        free(w->dir);
+        free(w->user);
+        if (w->password) {
+                explicit_bzero(w->password, strlen(w->password));
+                free(w->password);
+        }
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        git_libgit2_shutdown();
+        return NULL;
+}
+
+Repo *writer_repo(Writer *w)
+{
+        return w->repo;
+}
+
+int writer_sync(Writer *w, char ret_head[41], BerthError *err)
+{
+        git_oid head;
+        pthread_mutex_lock(&w->lock);
+        int r = fetch(w, err);
+        if (r >= 0 && (r = head_of(w, &head, err)) >= 0)
+                git_oid_tostr(ret_head, 41, &head);
+        pthread_mutex_unlock(&w->lock);
+        return r;
+}
+
+/* The head's tree with the changes applied; -ENODATA when that is the head's tree. */
+static int build_tree(Writer *w, git_commit *head, const ChangeSet *cs, git_oid *ret, BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *base = NULL;
+        git_tree_update *ups = calloc(cs->n ? cs->n : 1, sizeof(git_tree_update));
+        size_t n = 0;
+        int r = 0;
+        if (!ups)
+                return -ENOMEM;
+        if (git_commit_tree(&base, head) < 0)
+                r = fail(w, err, -EIO, "cannot read the head's tree");
+        for (size_t i = 0; i < cs->n && r >= 0; i++) {
+                const FileChange *f = &cs->items[i];
+                if (!f->data) {
+                        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+                        if (git_tree_entry_bypath(&e, base, f->path) < 0)
+                                continue; /* already gone */
+                        ups[n++] = (git_tree_update){ .action = GIT_TREE_UPDATE_REMOVE, .path = f->path };
+                        continue;
+                }
+                git_oid blob;
+                if (git_blob_create_from_buffer(&blob, w->git, f->data, f->len) < 0) {
+                        r = fail(w, err, -EIO, "cannot store a file");
+                        break;
+                }
+                ups[n++] = (git_tree_update){ .action = GIT_TREE_UPDATE_UPSERT,
+                                              .id = blob,
+                                              .filemode = GIT_FILEMODE_BLOB,
+                                              .path = f->path };
+        }
+        if (r >= 0 && git_tree_create_updated(ret, w->git, base, n, ups) < 0)
+                r = fail(w, err, -EIO, "cannot make the new tree");
+        if (r >= 0 && git_oid_equal(ret, git_tree_id(base)))
+                r = -ENODATA;
+        free(ups);
+        return r;
+}
+
+static int push_status(const char *ref, const char *status, void *payload)
+{
+        Callbacks *cb = payload;
+        if (status)
+                cb->rejected = true;
+        return 0;
+}
+
+/* 1 when the origin took the commit, 0 when it was rejected (someone pushed first), < 0 on error. */
+static int push(Writer *w, const git_oid *commit, BerthError *err)
+{
+        _cleanup_(git_remote_freep) git_remote *remote = NULL;
+        _cleanup_(git_reference_freep) git_reference *ref = NULL;
+        git_push_options po = GIT_PUSH_OPTIONS_INIT;
+        Callbacks cb = { .w = w };
+        char spec[300];
+        snprintf(spec, sizeof(spec), PUSH_REF ":refs/heads/%s", w->branch);
+        char *specs[] = { spec };
+        git_strarray refspecs = { specs, 1 };
+        po.callbacks.credentials = credentials;
+        po.callbacks.push_update_reference = push_status;
+        po.callbacks.payload = &cb;
+        if (git_reference_create(&ref, w->git, PUSH_REF, commit, 1, "berth-api push") < 0)
+                return fail(w, err, -EIO, "cannot stage the commit for its push");
+        if (git_remote_create_anonymous(&remote, w->git, w->url) < 0)
+                return fail(w, err, -EIO, "cannot reach the config repo's origin");
+        int g = git_remote_push(remote, &refspecs, &po);
+        if (g == GIT_ENONFASTFORWARD)
+                return 0;
+        if (g < 0)
+                return fail(w, err, -EIO, "cannot push to the config repo's origin");
+        return cb.rejected ? 0 : 1;
+}
+
+int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
+                  const char *message, char ret_commit[41], BerthError *err)
+{
+        int r = 0;
+        pthread_mutex_lock(&w->lock);
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_(git_commit_freep) git_commit *head = NULL;
+                _cleanup_(git_tree_freep) git_tree *tree = NULL;
+                _cleanup_(git_signature_freep) git_signature *who = NULL, *committer = NULL;
+                ChangeSet cs = { 0 };
+                git_oid head_id, tree_id, commit_id;
+                char hex[41];
+                if ((r = fetch(w, err)) < 0 || (r = head_of(w, &head_id, err)) < 0)
+                        break;
+                if (git_commit_lookup(&head, w->git, &head_id) < 0) {
+                        r = fail(w, err, -EIO, "cannot read the branch head");
+                        break;
+                }
+                git_oid_tostr(hex, sizeof(hex), &head_id);
+                r = fn(ud, w->repo, hex, &cs, err);
+                if (r >= 0)
+                        r = build_tree(w, head, &cs, &tree_id, err);
+                change_set_done(&cs);
+                if (r < 0)
+                        break;
+                if (git_tree_lookup(&tree, w->git, &tree_id) < 0 ||
+                    git_signature_now(&who, author, email) < 0 ||
+                    git_signature_now(&committer, "berth-api", "berth-api@localhost") < 0 ||
+                    git_commit_create(&commit_id, w->git, NULL, who, committer, "UTF-8", message, tree, 1,
+                                      (const git_commit **)&head) < 0) {
+                        r = fail(w, err, -EIO, "cannot make the commit");
+                        break;
+                }
+                if ((r = push(w, &commit_id, err)) < 0)
+                        break;
+                if (r == 1) {
+                        char ref[300];
+                        git_reference *out = NULL;
+                        snprintf(ref, sizeof(ref), "refs/remotes/origin/%s", w->branch);
+                        if (git_reference_create(&out, w->git, ref, &commit_id, 1, "berth-api pushed") == 0)
+                                git_reference_free(out);
+                        git_oid_tostr(ret_commit, 41, &commit_id);
+                        r = 0;
+                        break;
+                }
+                if (attempt + 1 >= w->retries) {
+                        r = error_set(err, -EAGAIN, NULL, 0, 0, NULL,
+                                      "the branch kept moving: %u pushes were rejected", attempt + 1);
+                        break;
+                }
+                /* Someone pushed first: back off a little, at random, then redo the change on their head. */
+                struct timespec ts = { 0, (long)(20 + rand() % (40 * (attempt + 1))) * 1000000L };
+                nanosleep(&ts, NULL);
+        }
+        pthread_mutex_unlock(&w->lock);
+        return r;
+}

@@ -1,0 +1,124 @@
+/* test-write.c: commits to a real file:// origin through the Writer, checked with the git CLI: a
+ * change lands once, a push that someone else's push got ahead of is redone on their head, a refusal
+ * commits nothing, and the origin unreachable is -EIO. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gitops/write.h"
+#include "tap.h"
+
+static char dir[256];
+
+/* Runs a shell command; every "%s" in fmt is the test's directory. */
+static __attribute__((format(printf, 1, 2))) char *sh(const char *fmt, ...)
+{
+        char cmd[2048], *out = calloc(1, 4096);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof(cmd), fmt, ap);
+        va_end(ap);
+        FILE *f = popen(cmd, "r");
+        size_t n = f ? fread(out, 1, 4095, f) : 0;
+        if (f)
+                pclose(f);
+        while (n > 0 && out[n - 1] == '\n')
+                out[--n] = '\0';
+        return out;
+}
+
+typedef struct Add {
+        const char *path, *text;
+        int calls;
+        bool race; /* push something else to the origin first, once */
+        bool refuse_if_exists;
+} Add;
+
+static int add_file(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Add *a = ud;
+        char *buf = NULL;
+        a->calls++;
+        if (a->refuse_if_exists && repo_read(repo, head, a->path, &buf, NULL, NULL) == 0) {
+                free(buf);
+                return error_set(err, -EEXIST, NULL, 0, 0, NULL, "\"%s\" exists", a->path);
+        }
+        if (a->race && a->calls == 1)
+                free(sh("cd %s/other && echo theirs >theirs.txt && git add theirs.txt && git commit -qm "
+                        "theirs && "
+                        "git push -q origin main 2>/dev/null",
+                        dir));
+        return change_set_add(cs, a->path, a->text, strlen(a->text));
+}
+
+TEST(commits_land_on_the_origin)
+{
+        snprintf(dir, sizeof(dir), "/tmp/berth-test-write-XXXXXX");
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        free(sh("cd %s && git init -q --bare -b main origin.git && git clone -q origin.git other "
+                "2>/dev/null && "
+                "cd other && git -c user.name=t -c user.email=t@t commit -q --allow-empty -m first && "
+                "git push -q origin main 2>/dev/null",
+                dir));
+        setenv("GIT_AUTHOR_NAME", "t", 1);
+        setenv("GIT_AUTHOR_EMAIL", "t@t", 1);
+        setenv("GIT_COMMITTER_NAME", "t", 1);
+        setenv("GIT_COMMITTER_EMAIL", "t@t", 1);
+        char url[300], clone[300], commit[41] = "";
+        snprintf(url, sizeof(url), "file://%s/origin.git", dir);
+        snprintf(clone, sizeof(clone), "%s/clone", dir);
+        Writer *w = NULL;
+        BerthError err = { 0 };
+        WriterOptions o = { .url = url, .branch = "main", .dir = clone };
+        ASSERT_OK(writer_open(&o, &w, &err));
+        if (!w) {
+                printf("# %s\n", err.msg);
+                return;
+        }
+        Add a = { .path = "stacks/web/compose.yaml", .text = "services: {}\n" };
+        ASSERT_OK(writer_commit(w, add_file, &a, "alice", "alice@example.com", "create web", commit, &err));
+        char *log = sh("git -C %s/origin.git log --format='%%H %%an %%s' -1 main", dir);
+        ASSERT_TRUE(strncmp(log, commit, 40) == 0);
+        ASSERT_CONTAINS(log, "alice create web");
+        free(log);
+        char *file = sh("git -C %s/origin.git show main:stacks/web/compose.yaml", dir);
+        ASSERT_STREQ(file, "services: {}");
+        free(file);
+
+        /* Someone else pushes between our fetch and our push: the change is redone on their head. */
+        free(sh("cd %s/other && git pull -q origin main 2>/dev/null", dir));
+        Add b = { .path = "stacks/api/compose.yaml", .text = "services: {}\n", .race = true };
+        ASSERT_OK(writer_commit(w, add_file, &b, "bob", "bob@example.com", "create api", commit, &err));
+        ASSERT_EQ(b.calls, 2);
+        char *files = sh("git -C %s/origin.git ls-tree -r --name-only main | tr '\\n' ' '", dir);
+        ASSERT_STREQ(files, "stacks/api/compose.yaml stacks/web/compose.yaml theirs.txt ");
+        free(files);
+        char *count = sh("git -C %s/origin.git rev-list --count main", dir);
+        ASSERT_STREQ(count, "4");
+        free(count);
+
+        /* A refusal commits nothing; nor does a change to nothing. */
+        Add c = { .path = "stacks/web/compose.yaml", .text = "x\n", .refuse_if_exists = true };
+        err = (BerthError){ 0 };
+        ASSERT_EQ(writer_commit(w, add_file, &c, "carol", "c@example.com", "again", commit, &err), -EEXIST);
+        Add same = { .path = "stacks/web/compose.yaml", .text = "services: {}\n" };
+        ASSERT_EQ(writer_commit(w, add_file, &same, "carol", "c@example.com", "same", commit, &err),
+                  -ENODATA);
+        count = sh("git -C %s/origin.git rev-list --count main", dir);
+        ASSERT_STREQ(count, "4");
+        free(count);
+        writer_free(w);
+
+        /* The origin gone: -EIO, and the message names no credential. */
+        free(sh("mv %s/origin.git %s/moved.git", dir, dir));
+        w = NULL;
+        err = (BerthError){ 0 };
+        WriterOptions o2 = { .url = url, .dir = clone, .user = "u", .password = "hunter2-secret" };
+        ASSERT_EQ(writer_open(&o2, &w, &err), -EIO);
+        ASSERT_TRUE(strstr(err.msg, "hunter2") == NULL);
+        writer_free(w);
+        free(sh("rm -rf %s", dir));
+}
+
+TAP_MAIN()
