@@ -16,13 +16,14 @@
 
 struct Writer {
         git_repository *git;
+        /* One remote for the writer's life: libgit2 1.5 leaks a little each time one is made. */
+        git_remote *remote;
         Repo *repo; /* the same clone, for reading */
         char *url, *branch, *dir, *user, *password;
         unsigned retries;
         pthread_mutex_t lock;
 };
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(git_remote *, git_remote_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(git_commit *, git_commit_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree *, git_tree_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(git_reference *, git_reference_free)
@@ -97,7 +98,6 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 
 static int fetch(Writer *w, BerthError *err)
 {
-        _cleanup_(git_remote_freep) git_remote *remote = NULL;
         git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
         char spec[300];
         snprintf(spec, sizeof(spec), "+refs/heads/%s:refs/remotes/origin/%s", w->branch, w->branch);
@@ -106,9 +106,7 @@ static int fetch(Writer *w, BerthError *err)
         Callbacks cb = { .w = w };
         fo.callbacks.credentials = credentials;
         fo.callbacks.payload = &cb;
-        /* An anonymous remote: a named one's lookup leaks in libgit2 1.5, and its URL is ours anyway. */
-        if (git_remote_create_anonymous(&remote, w->git, w->url) < 0 ||
-            git_remote_fetch(remote, &refspecs, &fo, NULL) < 0)
+        if (git_remote_fetch(w->remote, &refspecs, &fo, NULL) < 0)
                 return fail(w, err, -EIO, "cannot fetch from the config repo's origin");
         return 0;
 }
@@ -159,6 +157,12 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
                 }
                 git_config_free(cfg);
         }
+        /* An anonymous remote: a named one's lookup leaks too, and its URL is ours anyway. */
+        if (git_remote_create_anonymous(&w->remote, w->git, w->url) < 0) {
+                r = fail(w, err, -EINVAL, "invalid origin URL");
+                writer_free(w);
+                return r;
+        }
         /* Whatever a crash left in the clone, its branch is the origin's again: nothing local is kept. */
         if ((r = fetch(w, err)) < 0 || (r = repo_open(w->dir, &w->repo, err)) < 0) {
                 writer_free(w);
@@ -173,6 +177,7 @@ Writer *writer_free(Writer *w)
         if (!w)
                 return NULL;
         repo_free(w->repo);
+        git_remote_free(w->remote);
         git_repository_free(w->git);
         free(w->url);
         free(w->branch);
@@ -253,7 +258,6 @@ static int push_status(const char *ref, const char *status, void *payload)
 /* 1 when the origin took the commit, 0 when it was rejected (someone pushed first), < 0 on error. */
 static int push(Writer *w, const git_oid *commit, BerthError *err)
 {
-        _cleanup_(git_remote_freep) git_remote *remote = NULL;
         _cleanup_(git_reference_freep) git_reference *ref = NULL;
         git_push_options po = GIT_PUSH_OPTIONS_INIT;
         Callbacks cb = { .w = w };
@@ -266,9 +270,7 @@ static int push(Writer *w, const git_oid *commit, BerthError *err)
         po.callbacks.payload = &cb;
         if (git_reference_create(&ref, w->git, PUSH_REF, commit, 1, "berth-api push") < 0)
                 return fail(w, err, -EIO, "cannot stage the commit for its push");
-        if (git_remote_create_anonymous(&remote, w->git, w->url) < 0)
-                return fail(w, err, -EIO, "cannot reach the config repo's origin");
-        int g = git_remote_push(remote, &refspecs, &po);
+        int g = git_remote_push(w->remote, &refspecs, &po);
         if (g == GIT_ENONFASTFORWARD)
                 return 0;
         if (g < 0)

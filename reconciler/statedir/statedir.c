@@ -570,6 +570,8 @@ static int cmp_depth_desc(const void *a, const void *b)
 /* Removes the entries of m (those not in keep, if given), deepest first so directories empty out. */
 static void remove_entries(int fd, Manifest *m, const Manifest *keep)
 {
+        if (m->n == 0)
+                return; /* qsort wants an array, even of nothing */
         qsort(m->items, m->n, sizeof(Entry), cmp_depth_desc);
         for (size_t i = 0; i < m->n; i++)
                 if (!keep || !manifest_find(keep, m->items[i].path))

@@ -316,7 +316,8 @@ static int render_tree(cJSON *node, const cJSON *options, const SrcMap *map, con
                 }
                 if (!n)
                         return -ENOMEM;
-                /* The new value takes over the member's key. */
+                /* The new value takes over the member's key (a duplicate brought its option's name). */
+                free(n->string);
                 n->string = c->string;
                 c->string = NULL;
                 cJSON_ReplaceItemViaPointer(node, c, n);
