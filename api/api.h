@@ -1,0 +1,68 @@
+/* api.h: what berth-api's HTTP layer and its routes share.
+ *
+ * An Api is made once by main and read by every request thread; its Writer serialises git writes, and
+ * its counters are guarded by their own lock. A Request lives for one HTTP request; handlers fill a
+ * Response, and the HTTP layer turns it into the reply (a problem+json for an error status). */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth.h"
+#include "gitops/write.h"
+
+#define API_BODY_MAX ((size_t)1024 * 1024)
+
+typedef struct Api {
+        Writer *writer;
+        Tokens tokens;
+        const char *templates_dir; /* --templates: built-in definitions besides the repo's; NULL: none */
+        const char *branch;
+        pthread_mutex_t stats_lock;
+        unsigned long requests, commits, conflicts;
+} Api;
+
+typedef struct Request {
+        const char *method;
+        const char *path;
+        const char *body;
+        size_t body_len;
+        const char *content_type;
+        const Token *token;  /* NULL on open routes */
+        char params[2][128]; /* the {name} parts of the route, in order */
+        void *conn;          /* the libmicrohttpd connection, for query arguments */
+} Request;
+
+typedef struct Response {
+        int status;
+        cJSON *json;           /* the body (owned); NULL with an error status: a problem is made */
+        char *text;            /* or a text body (owned) */
+        const char *text_type; /* its content type */
+        char title[128];       /* for a problem: what went wrong, and where */
+        char detail[1200];
+        char pointer[256];
+} Response;
+
+typedef int (*Handler)(Api *api, Request *req, Response *res);
+
+typedef struct Route {
+        const char *method;
+        const char *pattern; /* "/stacks/{name}" */
+        Handler fn;
+        Role role; /* ROLE_NONE: open */
+} Route;
+
+extern const Route api_routes[];
+extern const size_t api_n_routes;
+
+/* A query argument of the request, or NULL. */
+const char *api_query(const Request *req, const char *name);
+/* Sets an error response; returns status. */
+int api_problem(Response *res, int status, const char *title, const char *pointer, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+/* Starts serving on listen ("HOST:PORT" or "unix:/path"); returns the daemon to stop, or NULL. */
+void *api_serve(Api *api, const char *listen, BerthError *err);
+void api_stop(void *daemon);

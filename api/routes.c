@@ -1,0 +1,446 @@
+/* routes.c: berth-api's routes, one table, and their handlers. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "compose/project.h"
+#include "source/source.h"
+#include "template/render.h"
+#include "util/digest.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#define DEFINITION_FILE_MAX ((size_t)1024 * 1024)
+
+/* ---- definitions: the repo's templates/ at the head, then --templates ---- */
+
+static int definition_from_repo(Repo *repo, const char *head, const char *name, Definition **ret,
+                                BerthError *err)
+{
+        _cleanup_free_ char *compose = NULL, *json = NULL;
+        size_t clen = 0, jlen = 0;
+        char path[300];
+        snprintf(path, sizeof(path), "templates/%s/compose.yaml", name);
+        int r = repo_read(repo, head, path, &compose, &clen, err);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "templates/%s/definition.json", name);
+        if ((r = repo_read(repo, head, path, &json, &jlen, err)) < 0)
+                return r;
+        return definition_load(name, compose, clen, json, jlen, ret, err);
+}
+
+static int definition_from_dir(const char *dir, const char *name, Definition **ret, BerthError *err)
+{
+        _cleanup_free_ char *compose = NULL, *json = NULL, *cpath = NULL, *jpath = NULL;
+        size_t clen = 0, jlen = 0;
+        StrBuf a = STRBUF_INIT, b = STRBUF_INIT;
+        strbuf_addf(&a, "%s/%s/compose.yaml", dir, name);
+        strbuf_addf(&b, "%s/%s/definition.json", dir, name);
+        cpath = strbuf_detach(&a);
+        jpath = strbuf_detach(&b);
+        if (!cpath || !jpath)
+                return -ENOMEM;
+        BerthError e = { 0 };
+        int r = file_read(cpath, DEFINITION_FILE_MAX, &compose, &clen, &e);
+        if (r == -ENOENT)
+                return -ENOENT;
+        if (r < 0 || (r = file_read(jpath, DEFINITION_FILE_MAX, &json, &jlen, &e)) < 0) {
+                *err = e;
+                return r;
+        }
+        return definition_load(name, compose, clen, json, jlen, ret, err);
+}
+
+/* The repo's own definition wins over a built-in one of the same name: a template change is a commit. */
+static int definition_find(Api *api, Repo *repo, const char *head, const char *name, Definition **ret,
+                           BerthError *err)
+{
+        if (!project_name_valid(name))
+                return -ENOENT;
+        int r = definition_from_repo(repo, head, name, ret, err);
+        if (r != -ENOENT || !api->templates_dir)
+                return r;
+        return definition_from_dir(api->templates_dir, name, ret, err);
+}
+
+typedef struct NameList {
+        char **names;
+        size_t n;
+} NameList;
+
+static int name_add(NameList *l, const char *name, size_t len)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strlen(l->names[i]) == len && strncmp(l->names[i], name, len) == 0)
+                        return 0;
+        char **v = realloc(l->names, (l->n + 1) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        l->names = v;
+        return (l->names[l->n] = strndup(name, len)) ? (l->n++, 0) : -ENOMEM;
+}
+
+static int template_path(void *ud, const char *path, unsigned mode, const void *data, size_t len)
+{
+        const char *slash = strchr(path, '/');
+        if (slash && strcmp(slash + 1, "definition.json") == 0)
+                return name_add(ud, path, (size_t)(slash - path));
+        return 0;
+}
+
+static cJSON *definition_json(const Definition *d, const char *source)
+{
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", d->name);
+        cJSON_AddStringToObject(o, "title", d->title);
+        if (d->description)
+                cJSON_AddStringToObject(o, "description", d->description);
+        cJSON_AddStringToObject(o, "version", d->version);
+        cJSON_AddStringToObject(o, "source", source);
+        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(d->options, 1));
+        return o;
+}
+
+static int sync_head(Api *api, Response *res, char head[41])
+{
+        BerthError err = { 0 };
+        if (writer_sync(api->writer, head, &err) < 0)
+                return api_problem(res, 503, "config repo unreachable", NULL, "%s", err.msg);
+        return 0;
+}
+
+static int get_definitions(Api *api, Request *req, Response *res)
+{
+        char head[41];
+        NameList names = { 0 };
+        BerthError err = { 0 };
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        repo_walk(repo, head, "templates", template_path, &names, &err);
+        size_t from_repo = names.n;
+        DIR *dh = api->templates_dir ? opendir(api->templates_dir) : NULL;
+        for (struct dirent *de; dh && (de = readdir(dh));)
+                if (de->d_name[0] != '.' && project_name_valid(de->d_name))
+                        name_add(&names, de->d_name, strlen(de->d_name));
+        if (dh)
+                closedir(dh);
+        res->json = cJSON_CreateArray();
+        for (size_t i = 0; i < names.n; i++) {
+                Definition *d = NULL;
+                BerthError e = { 0 };
+                if (definition_find(api, repo, head, names.names[i], &d, &e) >= 0)
+                        cJSON_AddItemToArray(res->json,
+                                             definition_json(d, i < from_repo ? "repo" : "built-in"));
+                definition_free(d);
+                free(names.names[i]);
+        }
+        free(names.names);
+        return 200;
+}
+
+/* ---- stacks ---- */
+
+static cJSON *stack_json(Repo *repo, const char *head, const StackDesc *d)
+{
+        cJSON *o = cJSON_CreateObject();
+        _cleanup_free_ char *meta = NULL;
+        char path[300];
+        cJSON_AddStringToObject(o, "name", d->name);
+        cJSON_AddStringToObject(o, "path", d->file ? d->file : d->dir);
+        snprintf(path, sizeof(path), "%s%sstack.json", d->dir, *d->dir ? "/" : "stack-");
+        if (!*d->dir)
+                snprintf(path, sizeof(path), "stack-%s.json", d->name);
+        if (repo_read(repo, head, path, &meta, NULL, NULL) >= 0) {
+                cJSON *m = cJSON_Parse(meta);
+                static const char *const keys[] = { "definition", "definition_version", "options",
+                                                    "enabled" };
+                for (size_t i = 0; m && i < ELEMENTSOF(keys); i++) {
+                        cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[i]);
+                        if (v)
+                                cJSON_AddItemToObject(o, keys[i], cJSON_Duplicate(v, 1));
+                }
+                cJSON_Delete(m);
+        }
+        if (!cJSON_HasObjectItem(o, "enabled"))
+                cJSON_AddTrueToObject(o, "enabled");
+        return o;
+}
+
+static int get_stacks(Api *api, Request *req, Response *res)
+{
+        char head[41];
+        StackList stacks = { 0 };
+        BerthError err = { 0 };
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (repo_stacks(repo, head, &stacks, NULL, NULL, &err) < 0)
+                return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
+        res->json = cJSON_CreateArray();
+        for (size_t i = 0; i < stacks.n; i++)
+                cJSON_AddItemToArray(res->json, stack_json(repo, head, &stacks.items[i]));
+        stack_list_done(&stacks);
+        return 200;
+}
+
+static int get_stack(Api *api, Request *req, Response *res)
+{
+        char head[41];
+        StackList stacks = { 0 };
+        BerthError err = { 0 };
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (repo_stacks(repo, head, &stacks, NULL, NULL, &err) < 0)
+                return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
+        const StackDesc *d = stack_list_find(&stacks, req->params[0]);
+        if (!d) {
+                stack_list_done(&stacks);
+                return api_problem(res, 404, "no such stack", NULL, "there is no stack \"%s\"",
+                                   req->params[0]);
+        }
+        res->json = stack_json(repo, head, d);
+        cJSON_AddStringToObject(res->json, "commit", head);
+        stack_list_done(&stacks);
+        return 200;
+}
+
+/* ---- creating a stack ---- */
+
+typedef struct Create {
+        const char *name;
+        char *compose, *meta;
+        bool exists;
+} Create;
+
+static bool stack_exists(Repo *repo, const char *head, const char *name)
+{
+        StackList stacks = { 0 };
+        bool found =
+                repo_stacks(repo, head, &stacks, NULL, NULL, NULL) >= 0 && stack_list_find(&stacks, name);
+        stack_list_done(&stacks);
+        return found;
+}
+
+static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Create *c = ud;
+        char path[300];
+        /* Asked again on every retry: a stack someone else made meanwhile is a conflict, not an overwrite. */
+        if (stack_exists(repo, head, c->name))
+                return error_set(err, -EEXIST, NULL, 0, 0, NULL, "stack \"%s\" exists", c->name);
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
+        int r = change_set_add(cs, path, c->compose, strlen(c->compose));
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
+        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+}
+
+/* The rendered file must load as berth config would load it from the commit. */
+static int validate_compose(const char *name, const char *text, BerthError *err)
+{
+        Source *src = NULL;
+        Project *p = NULL;
+        char root[128], file[300], dir[300];
+        snprintf(root, sizeof(root), "/berth-api/%s", name);
+        snprintf(file, sizeof(file), "%s/stacks/%s/compose.yaml", root, name);
+        snprintf(dir, sizeof(dir), "%s/stacks/%s", root, name);
+        int r = source_memory_new(root, "the rendered stack", &src);
+        char rel[200];
+        snprintf(rel, sizeof(rel), "stacks/%s/compose.yaml", name);
+        if (r >= 0)
+                r = source_memory_add(src, rel, text, strlen(text));
+        EnvMap env;
+        envmap_init(&env);
+        char *files[] = { file, NULL };
+        ComposeOptions o = { .files = files,
+                             .n_files = 1,
+                             .project_name = name,
+                             .project_directory = dir,
+                             .cwd = dir,
+                             .os_env = &env,
+                             .source = src };
+        if (r >= 0)
+                r = project_load(&o, &p, err);
+        if (r < 0 && err)
+                error_unroot(err, root);
+        project_free(p);
+        envmap_done(&env);
+        source_unref(src);
+        return r;
+}
+
+static int post_stacks(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len), *options = NULL;
+        _cleanup_(definition_freep) Definition *d = NULL;
+        _cleanup_free_ char *compose = NULL, *meta = NULL;
+        BerthError err = { 0 };
+        char head[41], commit[41] = "", line[1400];
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "name"));
+        const char *def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "definition"));
+        if (!name || !project_name_valid(name))
+                return api_problem(res, 422, "invalid stack name", "/name",
+                                   "a stack name is ^[a-z0-9][a-z0-9_-]{0,62}$");
+        if (!def)
+                return api_problem(res, 422, "no definition", "/definition", "name a definition");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        int r = definition_find(api, repo, head, def, &d, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 422, "unknown definition", "/definition",
+                                   "there is no definition \"%s\"", def);
+        if (r < 0)
+                return api_problem(res, 422, "broken definition", "/definition", "%s",
+                                   error_format(&err, line, sizeof(line)));
+        if ((r = definition_options(d, cJSON_GetObjectItemCaseSensitive(body, "options"), &options, &err)) <
+            0)
+                return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
+        if ((r = definition_render(d, options, &compose, &err)) < 0 ||
+            (r = validate_compose(name, compose, &err)) < 0)
+                return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
+                                   error_format(&err, line, sizeof(line)));
+        /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "definition", d->name);
+        cJSON_AddStringToObject(m, "definition_version", d->version);
+        cJSON_AddItemToObject(m, "options", cJSON_Duplicate(options, 1));
+        cJSON_AddTrueToObject(m, "enabled");
+        meta = cJSON_Print(m);
+        cJSON_Delete(m);
+        if (!meta)
+                return api_problem(res, 500, "out of memory", NULL, "cannot write stack.json");
+        const char *dry = api_query(req, "dry_run");
+        if (dry && strcmp(dry, "true") == 0) {
+                if (stack_exists(repo, head, name))
+                        return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"",
+                                           name);
+                res->json = cJSON_CreateObject();
+                cJSON_AddStringToObject(res->json, "name", name);
+                cJSON *files = cJSON_AddObjectToObject(res->json, "files");
+                char path[300];
+                snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
+                cJSON_AddStringToObject(files, path, compose);
+                snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
+                cJSON_AddStringToObject(files, path, meta);
+                return 200;
+        }
+        /* Provenance in the commit itself: who asked, from which template, with which options. */
+        _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(options);
+        _cleanup_(digest_freep) Digest *dg = digest_new();
+        char hex[DIGEST_HEX_LEN + 1] = "";
+        if (!opts_text || !dg || digest_update(dg, opts_text, strlen(opts_text)) < 0 ||
+            digest_final_hex(dg, hex) < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot hash the options");
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT, email = STRBUF_INIT;
+        strbuf_addf(
+                &msg,
+                "berth-api: create stack %s from %s %s\n\nBerth-Template: %s\nBerth-Template-Version: %s\n"
+                "Berth-Options-Hash: sha256:%s\n",
+                name, d->name, d->version, d->name, d->version, hex);
+        strbuf_addf(&email, "%s@berth-api", req->token->name);
+        Create c = { .name = name, .compose = compose, .meta = meta };
+        err = (BerthError){ 0 };
+        r = writer_commit(api->writer, create_change, &c, req->token->name, strbuf_str(&email),
+                          strbuf_str(&msg), commit, &err);
+        if (r == -EEXIST) {
+                pthread_mutex_lock(&api->stats_lock);
+                api->conflicts++;
+                pthread_mutex_unlock(&api->stats_lock);
+                return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"", name);
+        }
+        if (r < 0)
+                return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
+        pthread_mutex_lock(&api->stats_lock);
+        api->commits++;
+        pthread_mutex_unlock(&api->stats_lock);
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", name);
+        cJSON_AddStringToObject(res->json, "commit", commit);
+        return res->status = 201;
+}
+
+/* ---- deleting a stack ---- */
+
+static int delete_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        const char *name = ud;
+        StackList stacks = { 0 };
+        int r = repo_stacks(repo, head, &stacks, NULL, NULL, err);
+        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, name) : NULL;
+        if (r >= 0 && !d)
+                r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", name);
+        if (r >= 0) {
+                char meta[300];
+                r = change_set_remove(cs, d->file ? d->file : d->dir);
+                snprintf(meta, sizeof(meta), "stack-%s.json", name);
+                if (r >= 0 && d->file)
+                        r = change_set_remove(cs, meta);
+        }
+        stack_list_done(&stacks);
+        return r;
+}
+
+static int delete_stack(Api *api, Request *req, Response *res)
+{
+        char commit[41] = "";
+        BerthError err = { 0 };
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT, email = STRBUF_INIT;
+        strbuf_addf(&msg, "berth-api: delete stack %s\n", req->params[0]);
+        strbuf_addf(&email, "%s@berth-api", req->token->name);
+        int r = writer_commit(api->writer, delete_change, req->params[0], req->token->name,
+                              strbuf_str(&email), strbuf_str(&msg), commit, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
+        if (r < 0)
+                return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
+        pthread_mutex_lock(&api->stats_lock);
+        api->commits++;
+        pthread_mutex_unlock(&api->stats_lock);
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", req->params[0]);
+        cJSON_AddStringToObject(res->json, "commit", commit);
+        return 200;
+}
+
+/* ---- health and metrics ---- */
+
+static int get_healthz(Api *api, Request *req, Response *res)
+{
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "status", "ok");
+        return 200;
+}
+
+static int get_metrics(Api *api, Request *req, Response *res)
+{
+        StrBuf sb = STRBUF_INIT;
+        pthread_mutex_lock(&api->stats_lock);
+        strbuf_addf(&sb,
+                    "# TYPE berth_api_requests_total counter\nberth_api_requests_total %lu\n"
+                    "# TYPE berth_api_commits_total counter\nberth_api_commits_total %lu\n"
+                    "# TYPE berth_api_conflicts_total counter\nberth_api_conflicts_total %lu\n",
+                    api->requests, api->commits, api->conflicts);
+        pthread_mutex_unlock(&api->stats_lock);
+        res->text = strbuf_detach(&sb);
+        res->text_type = "text/plain; version=0.0.4";
+        return 200;
+}
+
+const Route api_routes[] = {
+        { "GET", "/healthz", get_healthz, ROLE_NONE },
+        { "GET", "/metrics", get_metrics, ROLE_READ },
+        { "GET", "/stackDefinitions", get_definitions, ROLE_READ },
+        { "GET", "/stacks", get_stacks, ROLE_READ },
+        { "POST", "/stacks", post_stacks, ROLE_WRITE },
+        { "GET", "/stacks/{name}", get_stack, ROLE_READ },
+        { "DELETE", "/stacks/{name}", delete_stack, ROLE_WRITE },
+};
+const size_t api_n_routes = ELEMENTSOF(api_routes);

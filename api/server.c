@@ -1,0 +1,254 @@
+/* server.c: berth-api's HTTP layer on libmicrohttpd: bodies with a limit, routing, auth, problem+json. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "util/strbuf.h"
+
+typedef struct Conn {
+        StrBuf body;
+        bool too_large;
+} Conn;
+
+const char *api_query(const Request *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int api_problem(Response *res, int status, const char *title, const char *pointer, const char *fmt, ...)
+{
+        va_list ap;
+        res->status = status;
+        snprintf(res->title, sizeof(res->title), "%s", title);
+        snprintf(res->pointer, sizeof(res->pointer), "%s", pointer ? pointer : "");
+        va_start(ap, fmt);
+        vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+        va_end(ap);
+        return status;
+}
+
+/* Matches path against pattern, taking the {name} parts into params. */
+static bool route_match(const char *pattern, const char *path, char params[2][128])
+{
+        size_t np = 0;
+        while (*pattern && *path) {
+                if (*pattern != '/' || *path != '/')
+                        return false;
+                pattern++;
+                path++;
+                const char *pe = strchrnul(pattern, '/'), *se = strchrnul(path, '/');
+                if (*pattern == '{') {
+                        if (se == path || np >= 2 || (size_t)(se - path) >= 128)
+                                return false;
+                        memcpy(params[np], path, (size_t)(se - path));
+                        params[np++][se - path] = '\0';
+                } else if (pe - pattern != se - path || strncmp(pattern, path, (size_t)(pe - pattern)) != 0)
+                        return false;
+                pattern = pe;
+                path = se;
+        }
+        return !*pattern && (!*path || strcmp(path, "/") == 0);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, Response *res)
+{
+        _cleanup_free_ char *text = NULL;
+        const char *type = "application/json";
+        if (res->status >= 400 && !res->json) {
+                /* RFC 9457: what went wrong, for which request, and where in it. */
+                cJSON *p = cJSON_CreateObject();
+                cJSON_AddStringToObject(p, "type", "about:blank");
+                cJSON_AddStringToObject(p, "title", res->title[0] ? res->title : "error");
+                cJSON_AddNumberToObject(p, "status", res->status);
+                if (res->detail[0])
+                        cJSON_AddStringToObject(p, "detail", res->detail);
+                if (res->pointer[0])
+                        cJSON_AddStringToObject(p, "pointer", res->pointer);
+                res->json = p;
+                type = "application/problem+json";
+        }
+        if (res->json)
+                text = cJSON_PrintUnformatted(res->json);
+        else if (res->text) {
+                text = TAKE_PTR(res->text);
+                type = res->text_type ? res->text_type : "text/plain; charset=utf-8";
+        }
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(text ? strlen(text) : 0, text ? text : (char *)"",
+                                                text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return MHD_NO;
+        TAKE_PTR(text);
+        MHD_add_response_header(r, "Content-Type", type);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        if (res->status == 401)
+                MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"berth-api\"");
+        if (res->status == 503)
+                MHD_add_response_header(r, "Retry-After", "5");
+        enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
+        MHD_destroy_response(r);
+        return ok;
+}
+
+static int dispatch(Api *api, Request *req, Response *res)
+{
+        const Route *found = NULL;
+        bool path_known = false;
+        for (size_t i = 0; i < api_n_routes && !found; i++) {
+                char params[2][128];
+                if (!route_match(api_routes[i].pattern, req->path, params))
+                        continue;
+                path_known = true;
+                if (strcmp(api_routes[i].method, req->method) == 0) {
+                        found = &api_routes[i];
+                        memcpy(req->params, params, sizeof(params));
+                }
+        }
+        if (!found)
+                return path_known ? api_problem(res, 405, "method not allowed", NULL,
+                                                "%s is not served on %s", req->method, req->path)
+                                  : api_problem(res, 404, "not found", NULL, "no route %s", req->path);
+        if (found->role != ROLE_NONE) {
+                /* A missing or unknown token is 401; a read token asking to write, 403. */
+                if (!req->token)
+                        return api_problem(res, 401, "unauthorized", NULL,
+                                           "a valid bearer token is needed (Authorization: Bearer TOKEN)");
+                if (found->role == ROLE_WRITE && req->token->role != ROLE_WRITE)
+                        return api_problem(res, 403, "forbidden", NULL, "token \"%s\" may only read",
+                                           req->token->name);
+        }
+        if (req->body_len && strcmp(req->method, "GET") != 0 &&
+            (!req->content_type || strncmp(req->content_type, "application/json", 16) != 0))
+                return api_problem(res, 415, "unsupported media type", NULL,
+                                   "the body must be application/json");
+        return found->fn(api, req, res);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **state)
+{
+        Api *api = cls;
+        Conn *conn = *state;
+        if (!conn) {
+                if (!(conn = calloc(1, sizeof(Conn))))
+                        return MHD_NO;
+                strbuf_init(&conn->body, API_BODY_MAX);
+                *state = conn;
+                return MHD_YES;
+        }
+        if (*upload_size) {
+                /* Past the limit the rest is read and dropped, then answered with 413. */
+                if (!conn->too_large && strbuf_add(&conn->body, upload, *upload_size) < 0)
+                        conn->too_large = true;
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        Response res = { .status = 200 };
+        Request req = { .method = method,
+                        .path = url,
+                        .body = strbuf_str(&conn->body),
+                        .body_len = conn->body.len,
+                        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+                        .conn = c };
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        if (auth && strncmp(auth, "Bearer ", 7) == 0)
+                req.token = tokens_check(&api->tokens, auth + 7, strlen(auth + 7));
+        if (conn->too_large)
+                api_problem(&res, 413, "request too large", NULL, "the body is larger than %zu bytes",
+                            API_BODY_MAX);
+        else
+                dispatch(api, &req, &res);
+        pthread_mutex_lock(&api->stats_lock);
+        api->requests++;
+        pthread_mutex_unlock(&api->stats_lock);
+        enum MHD_Result ok = reply(c, &res);
+        cJSON_Delete(res.json);
+        free(res.text);
+        return ok;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode code)
+{
+        Conn *conn = *state;
+        if (conn) {
+                strbuf_done(&conn->body);
+                free(conn);
+        }
+        *state = NULL;
+}
+
+void *api_serve(Api *api, const char *listen_on, BerthError *err)
+{
+        int fd = -1;
+        if (strncmp(listen_on, "unix:", 5) == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                const char *path = listen_on + 5;
+                if (strlen(path) >= sizeof(sa.sun_path)) {
+                        error_set(err, -EINVAL, NULL, 0, 0, NULL, "socket path too long: %s", path);
+                        return NULL;
+                }
+                memcpy(sa.sun_path, path, strlen(path));
+                unlink(path);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+                        error_set(err, -errno, NULL, 0, 0, NULL, "cannot listen on %s: %s", listen_on,
+                                  strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        return NULL;
+                }
+        } else {
+                const char *colon = strrchr(listen_on, ':');
+                struct sockaddr_in sa = { .sin_family = AF_INET };
+                char host[64];
+                char *end = NULL;
+                long port = colon ? strtol(colon + 1, &end, 10) : -1;
+                snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - listen_on) : 0, listen_on);
+                if (!colon || *end || port < 0 || port > 65535 ||
+                    inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+                        error_set(err, -EINVAL, NULL, 0, 0, NULL,
+                                  "--listen takes HOST:PORT or unix:/path, not \"%s\"", listen_on);
+                        return NULL;
+                }
+                sa.sin_port = htons((uint16_t)port);
+                int one = 1;
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+                    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+                        error_set(err, -errno, NULL, 0, 0, NULL, "cannot listen on %s: %s", listen_on,
+                                  strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        return NULL;
+                }
+        }
+        struct MHD_Daemon *d = MHD_start_daemon(
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                on_request, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
+        if (!d) {
+                close(fd);
+                error_set(err, -EIO, NULL, 0, 0, NULL, "cannot start the HTTP server on %s", listen_on);
+        }
+        return d;
+}
+
+void api_stop(void *daemon)
+{
+        if (!daemon)
+                return;
+        /* Stop taking connections, then let the requests in flight finish: no half-made commit. */
+        MHD_quiesce_daemon(daemon);
+        MHD_stop_daemon(daemon);
+}

@@ -1,0 +1,113 @@
+#!/bin/bash
+# test-api.sh: berth-api against a real file:// origin, driven with curl, checked with the git CLI (what
+# was committed, by whom, with which trailers), the docker CLI (what a reconcile of the origin then
+# runs) and berth config (what the rendered file means). Every error path answers problem+json.
+. "$(dirname "$0")/../lib/tap.sh"
+[ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
+[ -n "${BERTH_API:-}" ] || tap_bail "BERTH_API (the berth-api binary) is not set"
+W=$(mktemp -d)
+cleanup() {
+        [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
+        for s in apiw; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        rm -rf "$W"
+}
+trap cleanup EXIT
+"$BERTH" down -p apiw -v -t 0 >/dev/null 2>&1
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+export BERTH_STATE_DIR=$W/state
+git init -q --bare -b main "$W/origin.git"
+git clone -q "file://$W/origin.git" "$W/seed" 2>/dev/null
+mkdir -p "$W/seed/templates/hello" "$W/seed/stacks/existing"
+printf 'services:\n  s:\n    image: berth-test/busybox:latest\n    command: ["echo", "${greeting}"]\n' >"$W/seed/templates/hello/compose.yaml"
+printf '{"title": "Hello", "version": "0.1.0", "options": {"type": "object", "properties": {"greeting": {"type": "string", "default": "hi"}}}}\n' >"$W/seed/templates/hello/definition.json"
+printf 'services:\n  x:\n    image: berth-test/busybox:latest\n' >"$W/seed/stacks/existing/compose.yaml"
+(cd "$W/seed" && git add -A && git commit -qm seed && git push -q origin main 2>/dev/null)
+
+read_token=read-token-$RANDOM$RANDOM-0123456789
+write_token=write-token-$RANDOM$RANDOM-0123456789
+{
+        printf '%s' "$read_token" | "$BERTH_API" hash-token viewer read
+        printf '%s' "$write_token" | "$BERTH_API" hash-token alice write
+} >"$W/tokens"
+tap_like "hash-token writes a line with the token's hash, never the token" "$(cat "$W/tokens")" "^sha256:[0-9a-f]{64} viewer read"
+tap_is "(the token itself is not in the file)" "$(grep -c "$write_token" "$W/tokens")" "0"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
+        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
+api_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+U=http://127.0.0.1:$port
+req() { # method path token [body [content-type]] -> "status body"
+        local ct=${5:-application/json}
+        curl -s -o "$W/body" -w '%{http_code} %{content_type}' -X "$1" ${3:+-H "Authorization: Bearer $3"} \
+                ${4:+-H "Content-Type: $ct" --data-binary "$4"} "$U$2" >"$W/status"
+        printf '%s %s' "$(cat "$W/status")" "$(cat "$W/body")"
+}
+field() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$W/body" "$1"; }
+
+tap_like "GET /healthz is open" "$(req GET /healthz)" '^200 application/json \{"status":"ok"\}'
+tap_like "GET /stacks without a token is 401, as problem+json" "$(req GET /stacks)" '^401 application/problem\+json .*"status":401'
+tap_like "a wrong token is 401 too" "$(req GET /stacks not-a-token-at-all-xxxx)" '^401 '
+out=$(req GET /stacks "$read_token")
+tap_like "a read token lists the stacks" "$out" '^200 application/json .*"name":"existing"'
+out=$(req GET /stackDefinitions "$read_token")
+tap_is "GET /stackDefinitions: the repo's own and the built-in ones" "$(field 'sorted((d["name"], d["source"]) for d in d)')" \
+        "[('hello', 'repo'), ('scheduled-job', 'built-in'), ('static-site', 'built-in'), ('webapp-db', 'built-in'), ('worker', 'built-in')]"
+tap_is "with their options' schema" "$(field '[x["options"]["properties"]["greeting"]["default"] for x in d if x["name"] == "hello"]')" "['hi']"
+
+body='{"name": "apiw", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true", "replicas": 2}}'
+tap_like "a read token cannot write: 403" "$(req POST /stacks "$read_token" "$body")" '^403 application/problem\+json'
+before=$(git -C "$W/origin.git" rev-parse main)
+out=$(req POST '/stacks?dry_run=true' "$write_token" "$body")
+tap_like "dry_run renders and validates, and returns the files" "$out" '^200 .*"stacks/apiw/compose.yaml"'
+tap_is "but commits nothing" "$(git -C "$W/origin.git" rev-parse main)" "$before"
+out=$(req POST /stacks "$write_token" "$body")
+tap_like "POST /stacks creates the stack: 201 with the commit" "$out" '^201 application/json .*"commit":"[0-9a-f]{40}"'
+commit=$(field 'd["commit"]')
+tap_is "the origin's branch is at that commit" "$(git -C "$W/origin.git" rev-parse main)" "$commit"
+tap_is "authored by the token's name" "$(git -C "$W/origin.git" log -1 --format='%an <%ae>' main)" "alice <alice@berth-api>"
+tap_like "with provenance trailers" "$(git -C "$W/origin.git" log -1 --format='%B' main)" "Berth-Template: worker.*Berth-Template-Version: 1.0.0.*Berth-Options-Hash: sha256:[0-9a-f]{64}"
+tap_is "and stack.json says what it was made from" "$(git -C "$W/origin.git" show main:stacks/apiw/stack.json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["definition"], d["definition_version"], d["options"]["replicas"], d["options"]["concurrency"], d["enabled"])')" "worker 1.0.0 2 4 True"
+tap_like "the same name again is 409" "$(req POST /stacks "$write_token" "$body")" '^409 application/problem\+json .*"pointer":"/name"'
+tap_like "a name that exists in git already (not made by the API) is 409 too" "$(req POST /stacks "$write_token" '{"name": "existing", "definition": "hello"}')" '^409 '
+
+# Bad requests, each with its status and the place that is wrong.
+tap_like "options against the schema: 422 with the option's pointer" "$(req POST /stacks "$write_token" '{"name": "b1", "definition": "worker", "options": {"image": "busybox", "command": "x", "healthcheck": "true", "replicas": 99}}')" '^422 .*"pointer":"/options/replicas"'
+tap_like "a required option missing: 422" "$(req POST /stacks "$write_token" '{"name": "b2", "definition": "worker", "options": {"image": "busybox"}}')" '^422 .*"pointer":"/options"'
+tap_like "an invalid stack name: 422 at /name" "$(req POST /stacks "$write_token" '{"name": "../etc", "definition": "hello"}')" '^422 .*"pointer":"/name"'
+tap_like "an unknown definition: 422 at /definition" "$(req POST /stacks "$write_token" '{"name": "b3", "definition": "nope"}')" '^422 .*"pointer":"/definition"'
+tap_like "a body that is not JSON: 400" "$(req POST /stacks "$write_token" '{"name": ')" '^400 application/problem\+json'
+tap_like "a body that is not declared JSON: 415" "$(req POST /stacks "$write_token" '{"name": "x"}' text/plain)" '^415 '
+head -c 1200000 /dev/zero | tr '\0' 'a' >"$W/big"
+tap_like "a body over the limit: 413" "$(curl -s -w '%{http_code}' -o /dev/null -X POST -H "Authorization: Bearer $write_token" -H 'Content-Type: application/json' --data-binary "@$W/big" "$U/stacks")" '^413$'
+tap_like "an unknown route: 404" "$(req GET /nowhere "$read_token")" '^404 application/problem\+json'
+tap_like "a method a route does not serve: 405" "$(req PUT /healthz "$read_token")" '^405 '
+tap_is "none of them committed anything" "$(git -C "$W/origin.git" rev-parse main)" "$commit"
+
+# Injection: an option value with newlines and YAML stays one string; a "$" cannot reach CI variables.
+out=$(req POST /stacks "$write_token" '{"name": "inj", "definition": "hello", "options": {"greeting": "x\n    privileged: true\n    y: ${CI_JOB_TOKEN}"}}')
+tap_like "a hostile option value is accepted as a value" "$out" '^201 '
+git -C "$W/origin.git" show main:stacks/inj/compose.yaml >"$W/inj.yaml"
+cfg=$(cd "$W" && CI_JOB_TOKEN=ci-secret "$BERTH" config -f inj.yaml --format json 2>&1)
+# berth config prints a literal "$" as "$$", so that its output loads again with the same value.
+tap_is "it is one string in the deployed model, its \$ kept literal" "$(printf '%s' "$cfg" | python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["services"]["s"]; print(repr(s["command"][1]), "privileged" in s)')" "'x\\n    privileged: true\\n    y: \$\${CI_JOB_TOKEN}' False"
+tap_is "the CI variable's value is nowhere in it" "$(grep -c ci-secret <<<"$cfg")" "0"
+
+# End to end: the origin, reconciled, runs what the API committed; DELETE removes it.
+git clone -q "file://$W/origin.git" "$W/deploy" 2>/dev/null
+out=$(cd "$W/deploy" && "$BERTH" reconcile 2>&1)
+tap_is "a reconcile of the origin deploys the API's stack: 2 replicas running" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
+tap_like "DELETE /stacks/apiw commits its removal" "$(req DELETE /stacks/apiw "$write_token")" '^200 .*"commit"'
+tap_is "the stack's files are gone from the branch" "$(git -C "$W/origin.git" ls-tree -r --name-only main | grep -c '^stacks/apiw/')" "0"
+tap_like "DELETE of a stack that is not there: 404" "$(req DELETE /stacks/apiw "$write_token")" '^404 '
+out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
+tap_is "and the next reconcile removes it from the engine" "$(docker ps -aq --filter label=com.docker.compose.project=apiw | wc -l)" "0"
+
+tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 3'
+tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
+kill -TERM "$api_pid"
+wait "$api_pid"
+tap_is "SIGTERM stops the server cleanly" "$?" "0"
+api_pid=
+tap_done
