@@ -78,6 +78,12 @@ int main(int argc, char **argv)
 
         if (argc > 1 && strcmp(argv[1], "hash-token") == 0)
                 return hash_token(argc, argv);
+        /* The route table as served, for the test that holds it to schemas/openapi.yaml. */
+        if (argc == 2 && strcmp(argv[1], "routes") == 0) {
+                for (size_t i = 0; i < api_n_routes; i++)
+                        printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
+                return EXIT_DONE;
+        }
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
                 switch (c) {
                 case 'l':

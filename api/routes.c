@@ -419,6 +419,17 @@ static int get_healthz(Api *api, Request *req, Response *res)
         return 200;
 }
 
+extern const unsigned char openapi_yaml[];
+extern const size_t openapi_yaml_len;
+
+static int get_openapi(Api *api, Request *req, Response *res)
+{
+        if (!(res->text = strndup((const char *)openapi_yaml, openapi_yaml_len)))
+                return api_problem(res, 500, "out of memory", NULL, "cannot copy the document");
+        res->text_type = "application/yaml";
+        return 200;
+}
+
 static int get_metrics(Api *api, Request *req, Response *res)
 {
         StrBuf sb = STRBUF_INIT;
@@ -436,6 +447,7 @@ static int get_metrics(Api *api, Request *req, Response *res)
 
 const Route api_routes[] = {
         { "GET", "/healthz", get_healthz, ROLE_NONE },
+        { "GET", "/openapi.yaml", get_openapi, ROLE_NONE },
         { "GET", "/metrics", get_metrics, ROLE_READ },
         { "GET", "/stackDefinitions", get_definitions, ROLE_READ },
         { "GET", "/stacks", get_stacks, ROLE_READ },

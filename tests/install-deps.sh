@@ -7,7 +7,7 @@ packages=(
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
         libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev
         # the real components the tests start, and the clients that check them
-        docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema
+        docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync
 )
 # Node is on the machine image (with its own npm); only a machine without it gets Debian's.

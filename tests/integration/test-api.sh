@@ -47,6 +47,9 @@ req() { # method path token [body [content-type]] -> "status body"
 field() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$W/body" "$1"; }
 
 tap_like "GET /healthz is open" "$(req GET /healthz)" '^200 application/json \{"status":"ok"\}'
+# The routes served and the routes documented are one set.
+documented=$(curl -s "$U/openapi.yaml" | /usr/bin/python3 -c 'import sys, yaml; d = yaml.safe_load(sys.stdin); print("\n".join(sorted("%s %s" % (m.upper(), p) for p, ops in d["paths"].items() for m in ops if m in ("get", "post", "put", "patch", "delete"))))')
+tap_is "GET /openapi.yaml documents exactly the routes served" "$documented" "$("$BERTH_API" routes | sort)"
 tap_like "GET /stacks without a token is 401, as problem+json" "$(req GET /stacks)" '^401 application/problem\+json .*"status":401'
 tap_like "a wrong token is 401 too" "$(req GET /stacks not-a-token-at-all-xxxx)" '^401 '
 out=$(req GET /stacks "$read_token")
