@@ -410,6 +410,78 @@ static int delete_stack(Api *api, Request *req, Response *res)
         return 200;
 }
 
+/* ---- enabling and disabling ---- */
+
+typedef struct Toggle {
+        const char *name;
+        bool enabled;
+} Toggle;
+
+static int toggle_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Toggle *t = ud;
+        StackList stacks = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        char path[300];
+        int r = repo_stacks(repo, head, &stacks, NULL, NULL, err);
+        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, t->name) : NULL;
+        if (r >= 0 && !d)
+                r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", t->name);
+        if (r >= 0) {
+                if (*d->dir)
+                        snprintf(path, sizeof(path), "%s/stack.json", d->dir);
+                else
+                        snprintf(path, sizeof(path), "stack-%s.json", t->name);
+        }
+        stack_list_done(&stacks);
+        if (r < 0)
+                return r;
+        /* The rest of stack.json (what the stack was made from) stays as it is. */
+        _cleanup_cjson_ cJSON *meta =
+                repo_read(repo, head, path, &buf, NULL, NULL) >= 0 ? cJSON_Parse(buf) : NULL;
+        if (!cJSON_IsObject(meta)) {
+                cJSON_Delete(meta);
+                meta = cJSON_CreateObject();
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "enabled");
+        cJSON_AddBoolToObject(meta, "enabled", t->enabled);
+        _cleanup_free_ char *text = cJSON_Print(meta);
+        return text ? change_set_add(cs, path, text, strlen(text)) : -ENOMEM;
+}
+
+static int patch_stack(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        cJSON *enabled = cJSON_GetObjectItemCaseSensitive(body, "enabled");
+        char commit[41] = "";
+        BerthError err = { 0 };
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        if (!cJSON_IsBool(enabled))
+                return api_problem(res, 422, "invalid request", "/enabled", "enabled must be true or false");
+        Toggle t = { .name = req->params[0], .enabled = cJSON_IsTrue(enabled) };
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT, email = STRBUF_INIT;
+        strbuf_addf(&msg, "berth-api: %s stack %s\n", t.enabled ? "enable" : "disable", t.name);
+        strbuf_addf(&email, "%s@berth-api", req->token->name);
+        int r = writer_commit(api->writer, toggle_change, &t, req->token->name, strbuf_str(&email),
+                              strbuf_str(&msg), commit, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
+        if (r == -ENODATA)
+                return api_problem(res, 409, "nothing to change", "/enabled", "stack \"%s\" is %s already",
+                                   t.name, t.enabled ? "enabled" : "disabled");
+        if (r < 0)
+                return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
+        pthread_mutex_lock(&api->stats_lock);
+        api->commits++;
+        pthread_mutex_unlock(&api->stats_lock);
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", t.name);
+        cJSON_AddBoolToObject(res->json, "enabled", t.enabled);
+        cJSON_AddStringToObject(res->json, "commit", commit);
+        return 200;
+}
+
 /* ---- health and metrics ---- */
 
 static int get_healthz(Api *api, Request *req, Response *res)
@@ -453,6 +525,7 @@ const Route api_routes[] = {
         { "GET", "/stacks", get_stacks, ROLE_READ },
         { "POST", "/stacks", post_stacks, ROLE_WRITE },
         { "GET", "/stacks/{name}", get_stack, ROLE_READ },
+        { "PATCH", "/stacks/{name}", patch_stack, ROLE_WRITE },
         { "DELETE", "/stacks/{name}", delete_stack, ROLE_WRITE },
 };
 const size_t api_n_routes = ELEMENTSOF(api_routes);

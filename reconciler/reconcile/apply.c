@@ -68,10 +68,11 @@ static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *pl
  * directory. What its containers wrote there stays, as volumes do, and the reason says where. */
 static int remove_stack(EngineClient *c, StateDir *sd, StackPlan *s, const ReconcileOptions *o)
 {
-        DownOptions d = { .volumes = o->prune_volumes, .parallel = o->parallel, .timeout_s = -1 };
+        bool everything = o->prune_volumes && !s->keep_data;
+        DownOptions d = { .volumes = everything, .parallel = o->parallel, .timeout_s = -1 };
         StateKept kept = { 0 };
         int r = stack_down(c, s->name, &d, &s->error);
-        if (r < 0 || (r = statedir_remove(sd, s->name, o->prune_volumes, &kept, &s->error)) < 0)
+        if (r < 0 || (r = statedir_remove(sd, s->name, everything, &kept, &s->error)) < 0)
                 return r;
         if (kept.files) {
                 size_t n = strlen(s->reason);

@@ -290,6 +290,21 @@ static int files_stale(Repo *repo, Changes **cache, CommitMemo *memo, StateDir *
         return stack_touched(d, refs, ch, ret_path) ? 1 : 0;
 }
 
+/* A stack's stack.json (stack-<name>.json in the flat layout) says "enabled": false. */
+static bool stack_disabled(Repo *repo, const char *head, const StackDesc *d)
+{
+        _cleanup_free_ char *buf = NULL;
+        char path[300];
+        if (*d->dir)
+                snprintf(path, sizeof(path), "%s/stack.json", d->dir);
+        else
+                snprintf(path, sizeof(path), "stack-%s.json", d->name);
+        if (repo_read(repo, head, path, &buf, NULL, NULL) < 0)
+                return false;
+        _cleanup_cjson_ cJSON *meta = cJSON_Parse(buf);
+        return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+}
+
 static void warn_cb(void *ud, const char *msg)
 {
         const ReconcileOptions *o = ud;
@@ -414,6 +429,16 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                 snprintf(s->reason, sizeof(s->reason),
                                          ls.all_running ? "checking live state (--all)"
                                                         : "a container is not running: checking live state");
+                }
+                /* Kept in git but switched off (stack.json "enabled": false): removed here, volumes kept. */
+                if (stack_disabled(repo, plan.head, d)) {
+                        s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
+                        s->keep_data = true;
+                        if (d->file)
+                                snprintf(s->reason, sizeof(s->reason), "disabled in stack-%s.json", d->name);
+                        else
+                                snprintf(s->reason, sizeof(s->reason), "disabled in %s/stack.json", d->dir);
+                        continue;
                 }
                 /* Parse and plan the services. An invalid stack fails alone, with its own error. */
                 if ((r = stackplan_set_desc(s, d)) < 0)

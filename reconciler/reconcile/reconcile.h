@@ -35,6 +35,8 @@ typedef struct StackPlan {
         StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
         BerthError error;
         BerthError rollback_error; /* why the health gate's rollback failed too */
+        bool keep_data;            /* a removal that keeps volumes and files whatever prune_volumes says
+                                    * (a stack disabled in its stack.json, still in git) */
         /* after apply */
         bool applied, ok, rolled_back;
         double seconds;

@@ -101,13 +101,28 @@ tap_is "the CI variable's value is nowhere in it" "$(grep -c ci-secret <<<"$cfg"
 git clone -q "file://$W/origin.git" "$W/deploy" 2>/dev/null
 out=$(cd "$W/deploy" && "$BERTH" reconcile 2>&1)
 tap_is "a reconcile of the origin deploys the API's stack: 2 replicas running" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
+# Disabled: kept in git, removed from the engine, its volume kept; enabled again: back.
+docker volume create --label com.docker.compose.project=apiw apiw_keep >/dev/null
+tap_like "PATCH {enabled: false} commits it" "$(req PATCH /stacks/apiw "$write_token" '{"enabled": false}')" '^200 .*"enabled":false'
+tap_like "the same again is 409" "$(req PATCH /stacks/apiw "$write_token" '{"enabled": false}')" '^409 '
+out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
+tap_like "the reconcile says it is disabled" "$out" "stack apiw +remove +disabled in stacks/apiw/stack.json"
+tap_is "and removes its containers" "$(docker ps -aq --filter label=com.docker.compose.project=apiw | wc -l)" "0"
+tap_is "but keeps its volume" "$(docker volume ls -q --filter name=apiw_keep)" "apiw_keep"
+tap_is "and its files stay in git" "$(git -C "$W/origin.git" ls-tree --name-only main:stacks/apiw | tr '\n' ' ')" "compose.yaml stack.json "
+out=$(cd "$W/deploy" && "$BERTH" plan 2>&1)
+tap_like "a plan after that says disabled" "$out" "stack apiw +skip +disabled in stacks/apiw/stack.json"
+req PATCH /stacks/apiw "$write_token" '{"enabled": true}' >/dev/null
+out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
+tap_is "enabled again, it is deployed again" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
+docker volume rm apiw_keep >/dev/null 2>&1
 tap_like "DELETE /stacks/apiw commits its removal" "$(req DELETE /stacks/apiw "$write_token")" '^200 .*"commit"'
 tap_is "the stack's files are gone from the branch" "$(git -C "$W/origin.git" ls-tree -r --name-only main | grep -c '^stacks/apiw/')" "0"
 tap_like "DELETE of a stack that is not there: 404" "$(req DELETE /stacks/apiw "$write_token")" '^404 '
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
 tap_is "and the next reconcile removes it from the engine" "$(docker ps -aq --filter label=com.docker.compose.project=apiw | wc -l)" "0"
 
-tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 3'
+tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 5'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
 kill -TERM "$api_pid"
 wait "$api_pid"
