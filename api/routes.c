@@ -274,13 +274,99 @@ static int validate_compose(const char *name, const char *text, BerthError *err)
         return r;
 }
 
+/* What a create or an update commits: the rendered compose file and its stack.json, checked. */
+typedef struct Rendered {
+        Definition *def;
+        cJSON *options;
+        char *compose, *meta;
+        char options_hash[DIGEST_HEX_LEN + 1];
+} Rendered;
+
+static void rendered_done(Rendered *x)
+{
+        definition_free(x->def);
+        cJSON_Delete(x->options);
+        free(x->compose);
+        free(x->meta);
+}
+
+/* Renders definition def with options for stack name; on a bad request fills res and returns its status. */
+static int render_stack(Api *api, Repo *repo, const char *head, const char *name, const char *def,
+                        const cJSON *options, bool enabled, Rendered *x, Response *res)
+{
+        BerthError err = { 0 };
+        char line[1400];
+        int r = definition_find(api, repo, head, def, &x->def, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 422, "unknown definition", "/definition",
+                                   "there is no definition \"%s\"", def);
+        if (r < 0)
+                return api_problem(res, 422, "broken definition", "/definition", "%s",
+                                   error_format(&err, line, sizeof(line)));
+        if (definition_options(x->def, options, &x->options, &err) < 0)
+                return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
+        if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
+            validate_compose(name, x->compose, &err) < 0)
+                return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
+                                   error_format(&err, line, sizeof(line)));
+        /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "definition", x->def->name);
+        cJSON_AddStringToObject(m, "definition_version", x->def->version);
+        cJSON_AddItemToObject(m, "options", cJSON_Duplicate(x->options, 1));
+        cJSON_AddBoolToObject(m, "enabled", enabled);
+        x->meta = cJSON_Print(m);
+        cJSON_Delete(m);
+        _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
+        _cleanup_(digest_freep) Digest *dg = digest_new();
+        if (!x->meta || !opts_text || !dg || digest_update(dg, opts_text, strlen(opts_text)) < 0 ||
+            digest_final_hex(dg, x->options_hash) < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot write stack.json");
+        return 0;
+}
+
+static int commit_stack(Api *api, Request *req, Response *res, const char *verb, const char *name,
+                        const Rendered *x, ChangeFn fn, void *ud)
+{
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT, email = STRBUF_INIT;
+        BerthError err = { 0 };
+        char commit[41] = "";
+        /* Provenance in the commit itself: who asked, from which template, with which options. */
+        strbuf_addf(&msg,
+                    "berth-api: %s stack %s from %s %s\n\nBerth-Template: %s\nBerth-Template-Version: %s\n"
+                    "Berth-Options-Hash: sha256:%s\n",
+                    verb, name, x->def->name, x->def->version, x->def->name, x->def->version,
+                    x->options_hash);
+        strbuf_addf(&email, "%s@berth-api", req->token->name);
+        int r = writer_commit(api->writer, fn, ud, req->token->name, strbuf_str(&email), strbuf_str(&msg),
+                              commit, &err);
+        if (r == -EEXIST || r == -ENODATA) {
+                pthread_mutex_lock(&api->stats_lock);
+                api->conflicts++;
+                pthread_mutex_unlock(&api->stats_lock);
+                return r == -EEXIST ? api_problem(res, 409, "stack exists", "/name",
+                                                  "there is a stack \"%s\"", name)
+                                    : api_problem(res, 409, "nothing to change", NULL,
+                                                  "stack \"%s\" is already rendered so", name);
+        }
+        if (r == -ENOENT)
+                return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
+        if (r < 0)
+                return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
+        pthread_mutex_lock(&api->stats_lock);
+        api->commits++;
+        pthread_mutex_unlock(&api->stats_lock);
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", name);
+        cJSON_AddStringToObject(res->json, "commit", commit);
+        return 0;
+}
+
 static int post_stacks(Api *api, Request *req, Response *res)
 {
-        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len), *options = NULL;
-        _cleanup_(definition_freep) Definition *d = NULL;
-        _cleanup_free_ char *compose = NULL, *meta = NULL;
-        BerthError err = { 0 };
-        char head[41], commit[41] = "", line[1400];
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        _cleanup_(rendered_done) Rendered x = { 0 };
+        char head[41];
         if (!cJSON_IsObject(body))
                 return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "name"));
@@ -293,30 +379,9 @@ static int post_stacks(Api *api, Request *req, Response *res)
         if (sync_head(api, res, head))
                 return res->status;
         Repo *repo = writer_repo(api->writer);
-        int r = definition_find(api, repo, head, def, &d, &err);
-        if (r == -ENOENT)
-                return api_problem(res, 422, "unknown definition", "/definition",
-                                   "there is no definition \"%s\"", def);
-        if (r < 0)
-                return api_problem(res, 422, "broken definition", "/definition", "%s",
-                                   error_format(&err, line, sizeof(line)));
-        if ((r = definition_options(d, cJSON_GetObjectItemCaseSensitive(body, "options"), &options, &err)) <
-            0)
-                return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
-        if ((r = definition_render(d, options, &compose, &err)) < 0 ||
-            (r = validate_compose(name, compose, &err)) < 0)
-                return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
-                                   error_format(&err, line, sizeof(line)));
-        /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "definition", d->name);
-        cJSON_AddStringToObject(m, "definition_version", d->version);
-        cJSON_AddItemToObject(m, "options", cJSON_Duplicate(options, 1));
-        cJSON_AddTrueToObject(m, "enabled");
-        meta = cJSON_Print(m);
-        cJSON_Delete(m);
-        if (!meta)
-                return api_problem(res, 500, "out of memory", NULL, "cannot write stack.json");
+        if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"), true,
+                         &x, res))
+                return res->status;
         const char *dry = api_query(req, "dry_run");
         if (dry && strcmp(dry, "true") == 0) {
                 if (stack_exists(repo, head, name))
@@ -327,42 +392,189 @@ static int post_stacks(Api *api, Request *req, Response *res)
                 cJSON *files = cJSON_AddObjectToObject(res->json, "files");
                 char path[300];
                 snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
-                cJSON_AddStringToObject(files, path, compose);
+                cJSON_AddStringToObject(files, path, x.compose);
                 snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
-                cJSON_AddStringToObject(files, path, meta);
+                cJSON_AddStringToObject(files, path, x.meta);
                 return 200;
         }
-        /* Provenance in the commit itself: who asked, from which template, with which options. */
-        _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(options);
-        _cleanup_(digest_freep) Digest *dg = digest_new();
-        char hex[DIGEST_HEX_LEN + 1] = "";
-        if (!opts_text || !dg || digest_update(dg, opts_text, strlen(opts_text)) < 0 ||
-            digest_final_hex(dg, hex) < 0)
-                return api_problem(res, 500, "out of memory", NULL, "cannot hash the options");
+        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
+                return res->status;
+        return res->status = 201;
+}
+
+/* ---- updating a stack: re-rendered from the current template ---- */
+
+static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Create *c = ud;
+        char path[300];
+        if (!stack_exists(repo, head, c->name))
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", c->name);
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
+        int r = change_set_add(cs, path, c->compose, strlen(c->compose));
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
+        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+}
+
+static int put_stack(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len), *meta = NULL;
+        _cleanup_(rendered_done) Rendered x = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        char head[41], path[300];
+        const char *name = req->params[0];
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (!project_name_valid(name) || !stack_exists(repo, head, name))
+                return api_problem(res, 404, "no such stack", NULL, "there is no stack \"%s\"", name);
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
+        if (repo_read(repo, head, path, &buf, NULL, NULL) >= 0)
+                meta = cJSON_Parse(buf);
+        /* The definition it was made from, unless the request names another. */
+        const char *def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "definition"));
+        if (!def)
+                def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "definition"));
+        if (!def)
+                return api_problem(res, 422, "no definition", "/definition",
+                                   "stack \"%s\" was not made from a definition: name one", name);
+        bool enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"),
+                         enabled, &x, res))
+                return res->status;
+        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
+                return res->status;
+        return 200;
+}
+
+/* ---- history and revert ---- */
+
+static int history_entry(void *ud, const char *commit, const char *author, long long when,
+                         const char *subject)
+{
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "commit", commit);
+        cJSON_AddStringToObject(o, "author", author);
+        cJSON_AddNumberToObject(o, "time", (double)when);
+        cJSON_AddStringToObject(o, "subject", subject);
+        cJSON_AddItemToArray(ud, o);
+        return 0;
+}
+
+static const StackDesc *find_stack(Repo *repo, const char *head, const char *name, StackList *list)
+{
+        if (repo_stacks(repo, head, list, NULL, NULL, NULL) < 0)
+                return NULL;
+        return stack_list_find(list, name);
+}
+
+static int get_history(Api *api, Request *req, Response *res)
+{
+        char head[41];
+        StackList stacks = { 0 };
+        BerthError err = { 0 };
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        const StackDesc *d = find_stack(repo, head, req->params[0], &stacks);
+        char path[300];
+        if (d)
+                snprintf(path, sizeof(path), "%s", d->file ? d->file : d->dir);
+        stack_list_done(&stacks);
+        if (!d)
+                return api_problem(res, 404, "no such stack", NULL, "there is no stack \"%s\"",
+                                   req->params[0]);
+        res->json = cJSON_CreateArray();
+        if (repo_history(repo, head, path, 200, history_entry, res->json, &err) < 0)
+                return api_problem(res, 503, "cannot read the history", NULL, "%s", err.msg);
+        return 200;
+}
+
+typedef struct Revert {
+        const char *name;
+        const char *to;
+        char dir[300];
+} Revert;
+
+typedef struct RevertWalk {
+        ChangeSet *cs;
+        const char *dir;
+        size_t n_then; /* the changes that bring the old files back come first */
+} RevertWalk;
+
+static int revert_file(void *ud, const char *path, unsigned mode, const void *data, size_t len)
+{
+        RevertWalk *w = ud;
+        char full[600];
+        snprintf(full, sizeof(full), "%s/%s", w->dir, path);
+        return change_set_add(w->cs, full, data, len);
+}
+
+/* A file the stack has now but did not have then goes. */
+static int revert_stale(void *ud, const char *path, unsigned mode, const void *data, size_t len)
+{
+        RevertWalk *w = ud;
+        char full[600];
+        snprintf(full, sizeof(full), "%s/%s", w->dir, path);
+        for (size_t i = 0; i < w->n_then; i++)
+                if (strcmp(w->cs->items[i].path, full) == 0)
+                        return 0;
+        return change_set_remove(w->cs, full);
+}
+
+static int revert_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Revert *rv = ud;
+        RevertWalk w = { .cs = cs, .dir = rv->dir };
+        int r = repo_walk(repo, rv->to, rv->dir, revert_file, &w, err);
+        if (r == -ENOENT)
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "stack \"%s\" has no files at %.12s",
+                                 rv->name, rv->to);
+        w.n_then = cs->n;
+        if (r >= 0 && (r = repo_walk(repo, head, rv->dir, revert_stale, &w, err)) == -ENOENT)
+                r = 0; /* deleted since: it all comes back */
+        return r;
+}
+
+static int post_revert(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        BerthError err = { 0 };
+        char head[41], to[41], commit[41] = "";
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        const char *rev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "to"));
+        if (!rev)
+                return api_problem(res, 422, "invalid request", "/to", "name the commit to revert to");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (!project_name_valid(req->params[0]) || repo_resolve(repo, rev, to, &err) < 0)
+                return api_problem(res, 422, "unknown commit", "/to", "there is no commit \"%s\"", rev);
+        Revert rv = { .name = req->params[0], .to = to };
+        snprintf(rv.dir, sizeof(rv.dir), "stacks/%s", rv.name);
         _cleanup_strbuf_ StrBuf msg = STRBUF_INIT, email = STRBUF_INIT;
-        strbuf_addf(
-                &msg,
-                "berth-api: create stack %s from %s %s\n\nBerth-Template: %s\nBerth-Template-Version: %s\n"
-                "Berth-Options-Hash: sha256:%s\n",
-                name, d->name, d->version, d->name, d->version, hex);
+        strbuf_addf(&msg, "berth-api: revert stack %s to %.12s\n\nBerth-Revert-To: %s\n", rv.name, to, to);
         strbuf_addf(&email, "%s@berth-api", req->token->name);
-        Create c = { .name = name, .compose = compose, .meta = meta };
         err = (BerthError){ 0 };
-        r = writer_commit(api->writer, create_change, &c, req->token->name, strbuf_str(&email),
-                          strbuf_str(&msg), commit, &err);
-        if (r == -EEXIST) {
-                pthread_mutex_lock(&api->stats_lock);
-                api->conflicts++;
-                pthread_mutex_unlock(&api->stats_lock);
-                return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"", name);
-        }
+        int r = writer_commit(api->writer, revert_change, &rv, req->token->name, strbuf_str(&email),
+                              strbuf_str(&msg), commit, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 422, "nothing to revert to", "/to", "%s", err.msg);
+        if (r == -ENODATA)
+                return api_problem(res, 409, "nothing to change", "/to",
+                                   "stack \"%s\" is as it was at %.12s", rv.name, to);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
         pthread_mutex_lock(&api->stats_lock);
         api->commits++;
         pthread_mutex_unlock(&api->stats_lock);
         res->json = cJSON_CreateObject();
-        cJSON_AddStringToObject(res->json, "name", name);
+        cJSON_AddStringToObject(res->json, "name", rv.name);
         cJSON_AddStringToObject(res->json, "commit", commit);
         return res->status = 201;
 }
@@ -525,7 +737,10 @@ const Route api_routes[] = {
         { "GET", "/stacks", get_stacks, ROLE_READ },
         { "POST", "/stacks", post_stacks, ROLE_WRITE },
         { "GET", "/stacks/{name}", get_stack, ROLE_READ },
+        { "PUT", "/stacks/{name}", put_stack, ROLE_WRITE },
         { "PATCH", "/stacks/{name}", patch_stack, ROLE_WRITE },
         { "DELETE", "/stacks/{name}", delete_stack, ROLE_WRITE },
+        { "GET", "/stacks/{name}/history", get_history, ROLE_READ },
+        { "POST", "/stacks/{name}/revert", post_revert, ROLE_WRITE },
 };
 const size_t api_n_routes = ELEMENTSOF(api_routes);

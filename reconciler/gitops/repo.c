@@ -651,6 +651,47 @@ int repo_previous_change(Repo *r, const char *commit, const char *path, char ret
         return error_set(err, -ELOOP, NULL, 0, 0, NULL, "history too deep");
 }
 
+int repo_history(Repo *r, const char *commit, const char *path, size_t max, RepoHistoryFn fn, void *ud,
+                 BerthError *err)
+{
+        _cleanup_(git_commit_freep) git_commit *c = NULL;
+        git_oid oid;
+        int g;
+        size_t found = 0;
+        if ((g = git_oid_fromstr(&oid, commit)) < 0 || (g = git_commit_lookup(&c, r->repo, &oid)) < 0)
+                return git_fail(err, g, "cannot read commit");
+        /* First parents only, as a branch's own history reads; bounded, since a history can be long. */
+        for (unsigned depth = 0; depth < 100000 && found < max && c; depth++) {
+                git_commit *parent = NULL;
+                git_oid here = { { 0 } }, before = { { 0 } };
+                if (entry_oid(c, path, &here) < 0)
+                        return git_fail(err, -1, "cannot read a commit's tree");
+                if (git_commit_parentcount(c) > 0) {
+                        if ((g = git_commit_parent(&parent, c, 0)) < 0)
+                                return git_fail(err, g, "cannot read a parent commit");
+                        if (entry_oid(parent, path, &before) < 0) {
+                                git_commit_free(parent);
+                                return git_fail(err, -1, "cannot read a parent's tree");
+                        }
+                }
+                if (!git_oid_equal(&here, &before)) {
+                        char hex[41];
+                        const git_signature *a = git_commit_author(c);
+                        git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+                        int rr = fn(ud, hex, a && a->name ? a->name : "", a ? (long long)a->when.time : 0,
+                                    git_commit_summary(c) ? git_commit_summary(c) : "");
+                        if (rr < 0) {
+                                git_commit_free(parent);
+                                return rr;
+                        }
+                        found++;
+                }
+                git_commit_free(c);
+                c = parent;
+        }
+        return 0;
+}
+
 /* ---- image descriptors ---- */
 
 static void drop_image(void *p)

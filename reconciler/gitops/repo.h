@@ -59,6 +59,12 @@ int repo_walk_stack(Repo *r, const char *commit, const char *stack_dir, RepoFile
 /* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
  * commit: where a stack was before its current version. -ENOENT when history has none. */
 int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);
+/* The commits (first parents, newest first) in which path (a file or a directory) changed, up to max:
+ * fn gets each one's id, author, time and subject. */
+typedef int (*RepoHistoryFn)(void *ud, const char *commit, const char *author, long long when,
+                             const char *subject);
+int repo_history(Repo *r, const char *commit, const char *path, size_t max, RepoHistoryFn fn, void *ud,
+                 BerthError *err);
 /* A file of the commit, or -ENOENT. */
 int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t *ret_len, BerthError *err);
 

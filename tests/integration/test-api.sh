@@ -116,13 +116,28 @@ req PATCH /stacks/apiw "$write_token" '{"enabled": true}' >/dev/null
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
 tap_is "enabled again, it is deployed again" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
 docker volume rm apiw_keep >/dev/null 2>&1
+
+# PUT re-renders with new options; history lists what changed the stack; revert brings a version back.
+replicas() { git -C "$W/origin.git" show main:stacks/apiw/stack.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["options"]["replicas"])'; }
+out=$(req PUT /stacks/apiw "$write_token" '{"options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true", "replicas": 1}}')
+tap_like "PUT re-renders the stack with new options" "$out" '^200 .*"commit":"[0-9a-f]{40}"'
+tap_is "which stack.json records" "$(replicas)" "1"
+tap_like "PUT of a stack that is not there: 404" "$(req PUT /stacks/nope "$write_token" '{"definition": "hello"}')" '^404 '
+out=$(req GET /stacks/apiw/history "$read_token")
+tap_is "history: the commits that changed the stack, newest first" "$(field '[c["subject"] for c in d]')" \
+        "['berth-api: update stack apiw from worker 1.0.0', 'berth-api: enable stack apiw', 'berth-api: disable stack apiw', 'berth-api: create stack apiw from worker 1.0.0']"
+created=$(field 'd[-1]["commit"]')
+tap_like "revert to the first version makes a new commit" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^201 .*"commit"'
+tap_is "the stack's files are as they were then" "$(git -C "$W/origin.git" diff --stat "$created" main -- stacks/apiw | wc -l) $(replicas)" "0 2"
+tap_like "revert to where it already is: 409" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^409 '
+tap_like "revert to a commit that does not exist: 422" "$(req POST /stacks/apiw/revert "$write_token" '{"to": "0123456789abcdef0123456789abcdef01234567"}')" '^422 .*"pointer":"/to"'
 tap_like "DELETE /stacks/apiw commits its removal" "$(req DELETE /stacks/apiw "$write_token")" '^200 .*"commit"'
 tap_is "the stack's files are gone from the branch" "$(git -C "$W/origin.git" ls-tree -r --name-only main | grep -c '^stacks/apiw/')" "0"
 tap_like "DELETE of a stack that is not there: 404" "$(req DELETE /stacks/apiw "$write_token")" '^404 '
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
 tap_is "and the next reconcile removes it from the engine" "$(docker ps -aq --filter label=com.docker.compose.project=apiw | wc -l)" "0"
 
-tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 5'
+tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 7'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
 kill -TERM "$api_pid"
 wait "$api_pid"
