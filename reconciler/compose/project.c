@@ -260,7 +260,11 @@ static int read_source(Loader *l, const char *path, size_t max, const cJSON *nod
                 if (r == -ENOENT)
                         return compose_fail(&l->c, r, node, false, keypath, "%s \"%s\" not found", what,
                                             path);
-                compose_fail(&l->c, r, node, false, keypath, "%s \"%s\": %s", what, path, e.msg);
+                /* A backing's error names the file apart; the source's own refusal names it in its text. */
+                if (e.file[0])
+                        compose_fail(&l->c, r, node, false, keypath, "%s \"%s\": %s", what, path, e.msg);
+                else
+                        compose_fail(&l->c, r, node, false, keypath, "%s %s", what, e.msg);
                 if (e.hint[0])
                         error_hint(l->c.err, "%s", e.hint);
                 return r;

@@ -120,8 +120,8 @@ int source_read(Source *s, const char *path, size_t max, char **ret, size_t *ret
                 return host_read(abs, max, ret, ret_len, err);
         error_set(err, -EACCES, NULL, 0, 0, NULL, "\"%s\" is outside the stack's source (%s)", path,
                   s->what);
-        error_hint(err, "a stack reads only files of its repo; list a host path under allow_host_paths in "
-                        "berth.yaml to read it");
+        error_hint(err, "a stack reads only files of its repo; allow a host path with allow_host_paths in "
+                        "berth.yaml (BERTH_ALLOW_HOST_PATHS for berth config and up)");
         return -EACCES;
 }
 
