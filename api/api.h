@@ -63,6 +63,9 @@ const char *api_query(const Request *req, const char *name);
 /* Sets an error response; returns status. */
 int api_problem(Response *res, int status, const char *title, const char *pointer, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
+/* Routes a request, checks its token and body, and runs its handler (the HTTP layer's core, apart from
+ * libmicrohttpd, so the fuzzer can drive it). Returns the response's status. */
+int api_dispatch(Api *api, Request *req, Response *res);
 /* Starts serving on listen ("HOST:PORT" or "unix:/path"); returns the daemon to stop, or NULL. */
 void *api_serve(Api *api, const char *listen, BerthError *err);
 void api_stop(void *daemon);

@@ -21,7 +21,7 @@ typedef struct Conn {
 
 const char *api_query(const Request *req, const char *name)
 {
-        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+        return req->conn ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 int api_problem(Response *res, int status, const char *title, const char *pointer, const char *fmt, ...)
@@ -100,7 +100,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, Response *res)
         return ok;
 }
 
-static int dispatch(Api *api, Request *req, Response *res)
+int api_dispatch(Api *api, Request *req, Response *res)
 {
         const Route *found = NULL;
         bool path_known = false;
@@ -167,7 +167,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 api_problem(&res, 413, "request too large", NULL, "the body is larger than %zu bytes",
                             API_BODY_MAX);
         else
-                dispatch(api, &req, &res);
+                api_dispatch(api, &req, &res);
         pthread_mutex_lock(&api->stats_lock);
         api->requests++;
         pthread_mutex_unlock(&api->stats_lock);
