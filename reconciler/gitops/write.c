@@ -129,7 +129,7 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
                 return -ENOMEM;
         git_libgit2_init();
         pthread_mutex_init(&w->lock, NULL);
-        w->retries = o->retries ? o->retries : 8;
+        w->retries = o->retries ? o->retries : 32;
         w->url = strdup(o->url);
         w->branch = strdup(o->branch ? o->branch : "main");
         w->dir = strdup(o->dir);
@@ -255,9 +255,50 @@ static int push_status(const char *ref, const char *status, void *payload)
         return 0;
 }
 
-/* 1 when the origin took the commit, 0 when it was rejected (someone pushed first), < 0 on error. */
-static int push(Writer *w, const git_oid *commit, BerthError *err)
+/* A file:// origin: libgit2 moves the branch of a local repository without holding its lock across the
+ * check and the write, so two writers could each think they won. There the objects are pushed to a ref of
+ * their own, and the branch is moved by a compare-and-swap under the ref's lock file, as git itself
+ * does (and as a smart HTTP server does on its side). */
+static int push_local(Writer *w, const git_oid *commit, const git_oid *base, BerthError *err)
 {
+        _cleanup_(git_reference_freep) git_reference *ref = NULL, *moved = NULL;
+        git_repository *origin = NULL;
+        git_push_options po = GIT_PUSH_OPTIONS_INIT;
+        Callbacks cb = { .w = w };
+        char spec[300], incoming[200], branch[300];
+        snprintf(incoming, sizeof(incoming), "refs/berth/incoming/%d-%lx", (int)getpid(),
+                 (unsigned long)random());
+        snprintf(spec, sizeof(spec), "+" PUSH_REF ":%s", incoming);
+        char *specs[] = { spec };
+        git_strarray refspecs = { specs, 1 };
+        po.callbacks.push_update_reference = push_status;
+        po.callbacks.payload = &cb;
+        if (git_reference_create(&ref, w->git, PUSH_REF, commit, 1, "berth-api push") < 0)
+                return fail(w, err, -EIO, "cannot stage the commit for its push");
+        if (git_remote_push(w->remote, &refspecs, &po) < 0 || cb.rejected)
+                return fail(w, err, -EIO, "cannot push to the config repo's origin");
+        if (git_repository_open(&origin, w->url + strlen("file://")) < 0)
+                return fail(w, err, -EIO, "cannot open the config repo's origin");
+        snprintf(branch, sizeof(branch), "refs/heads/%s", w->branch);
+        int g = git_reference_create_matching(&moved, origin, branch, commit, 1, base, "berth-api");
+        git_reference *tmp = NULL;
+        if (git_reference_lookup(&tmp, origin, incoming) == 0) {
+                git_reference_delete(tmp);
+                git_reference_free(tmp);
+        }
+        git_repository_free(origin);
+        if (g == GIT_EMODIFIED || g == GIT_ELOCKED)
+                return 0; /* someone else moved it first, or is moving it now */
+        if (g < 0)
+                return fail(w, err, -EIO, "cannot move the origin's branch");
+        return 1;
+}
+
+/* 1 when the origin took the commit, 0 when it was rejected (someone pushed first), < 0 on error. */
+static int push(Writer *w, const git_oid *commit, const git_oid *base, BerthError *err)
+{
+        if (strncmp(w->url, "file://", 7) == 0)
+                return push_local(w, commit, base, err);
         _cleanup_(git_reference_freep) git_reference *ref = NULL;
         git_push_options po = GIT_PUSH_OPTIONS_INIT;
         Callbacks cb = { .w = w };
@@ -311,7 +352,7 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                         r = fail(w, err, -EIO, "cannot make the commit");
                         break;
                 }
-                if ((r = push(w, &commit_id, err)) < 0)
+                if ((r = push(w, &commit_id, &head_id, err)) < 0)
                         break;
                 if (r == 1) {
                         char ref[300];
@@ -329,7 +370,8 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                         break;
                 }
                 /* Someone pushed first: back off a little, at random, then redo the change on their head. */
-                struct timespec ts = { 0, (long)(20 + rand() % (40 * (attempt + 1))) * 1000000L };
+                unsigned spread = 40 * (attempt + 1) < 400 ? 40 * (attempt + 1) : 400;
+                struct timespec ts = { 0, (long)(10 + (unsigned)random() % spread) * 1000000L };
                 nanosleep(&ts, NULL);
         }
         pthread_mutex_unlock(&w->lock);

@@ -24,7 +24,7 @@ typedef struct WriterOptions {
         const char *dir;    /* the clone; made when missing */
         const char *user;   /* basic auth for http(s), or NULL */
         const char *password;
-        unsigned retries; /* pushes tried after a rejection; default 8 */
+        unsigned retries; /* pushes tried after a rejection; default 32 */
 } WriterOptions;
 
 typedef struct FileChange {

@@ -137,7 +137,41 @@ tap_like "DELETE of a stack that is not there: 404" "$(req DELETE /stacks/apiw "
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
 tap_is "and the next reconcile removes it from the engine" "$(docker ps -aq --filter label=com.docker.compose.project=apiw | wc -l)" "0"
 
-tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total 7'
+# Two berth-api processes on one origin, 50 clients at once each creating its own stack, while a third
+# writer pushes unrelated commits with the git CLI: every create lands exactly once, nothing is lost.
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BERTH_API" --listen "127.0.0.1:$port2" --repo "$W/origin.git" --workdir "$W/clone2" --token-file "$W/tokens" \
+        --templates "$SOURCE_DIR/templates" 2>"$W/api2.log" &
+api2_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port2/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+git clone -q "file://$W/origin.git" "$W/third" 2>/dev/null
+(
+        cd "$W/third" || exit 1
+        for i in $(seq 20); do
+                echo "$i" >"unrelated-$i.txt"
+                git add -A && git commit -qm "unrelated $i"
+                until git push -q origin main 2>/dev/null; do git pull -q --rebase origin main 2>/dev/null; done
+        done
+) &
+third=$!
+for i in $(seq 50); do
+        p=$([ $((i % 2)) = 0 ] && echo "$port" || echo "$port2")
+        curl -s -o "$W/c$i.out" -w '%{http_code}\n' -X POST -H "Authorization: Bearer $write_token" \
+                -H 'Content-Type: application/json' \
+                --data-binary "{\"name\": \"c$i\", \"definition\": \"hello\", \"options\": {\"greeting\": \"n$i\"}}" \
+                "http://127.0.0.1:$p/stacks" >"$W/c$i.code" &
+done
+wait $third
+for i in $(seq 50); do while [ ! -s "$W/c$i.code" ]; do sleep 0.1; done; done
+sleep 0.5
+tap_is "all 50 creates answered 201" "$(cat "$W"/c*.code | sort | uniq -c | sed 's/^ *//')" "50 201"
+tap_is "the final tree holds all 50 stacks" "$(git -C "$W/origin.git" ls-tree --name-only main:stacks | grep -c '^c[0-9]*$')" "50"
+tap_is "each created by exactly one commit" "$(git -C "$W/origin.git" log --format=%s main | grep -c '^berth-api: create stack c[0-9]* ') $(git -C "$W/origin.git" log --format=%s main | grep '^berth-api: create stack c[0-9]* ' | sort -u | wc -l)" "50 50"
+tap_is "and none of the third writer's commits was lost" "$(git -C "$W/origin.git" ls-tree --name-only main | grep -c '^unrelated-')" "20"
+tap_is "each stack holds its own options" "$(git -C "$W/origin.git" show main:stacks/c37/stack.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["options"]["greeting"])')" "n37"
+kill -TERM "$api2_pid"
+wait "$api2_pid"
+tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total (3[0-9]|[4-9][0-9])'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
 kill -TERM "$api_pid"
 wait "$api_pid"
