@@ -34,15 +34,15 @@ static int to_string_map(ComposeCtx *c, cJSON *obj, const char *key, const char 
                         char *eq = strchr(text, sep);
                         if (sep == '=' && !eq && strchr(text, ':') && strcmp(key, "extra_hosts") == 0)
                                 eq = strchr(text, ':');
+                        if (eq == text || !*text)
+                                return compose_fail(c, -EINVAL, it, false,
+                                                    PATH(p, "%s.%s[%d]", path, key, i),
+                                                    "empty variable name");
                         cJSON *val = eq ? compose_string_at(c, eq + 1, it) : cJSON_CreateNull();
                         if (!val)
                                 return -ENOMEM;
                         if (eq)
                                 *eq = '\0';
-                        if (!*text)
-                                return compose_fail(c, -EINVAL, it, false,
-                                                    PATH(p, "%s.%s[%d]", path, key, i),
-                                                    "empty variable name");
                         compose_pos_copy(c, val, it);
                         srcmap_put(c->src, SRCMAP_KEY(val), srcmap_get(c->src, it));
                         cJSON_DeleteItemFromObjectCaseSensitive(map, text);
