@@ -7,6 +7,7 @@
 #include "../compose/yaml.h"
 #include "../report/emit.h"
 #include "../schema/schema.h"
+#include "../util/fileio.h"
 #include "../util/srcmap.h"
 #include "../util/strbuf.h"
 #include "render.h"
@@ -104,6 +105,28 @@ static void to_pointer(const char *path, char *out, size_t size)
         out[n < size ? n : size - 1] = '\0';
 }
 
+/* Every string in an option is valid UTF-8: a YAML file can hold nothing else, and a value that the
+ * rendered file could not carry must be refused at its place, not written. */
+static int strings_valid(const cJSON *v, char *path, size_t size, BerthError *err)
+{
+        unsigned line, col;
+        if (cJSON_IsString(v) && !utf8_validate(v->valuestring, strlen(v->valuestring), &line, &col))
+                return error_set(err, -EINVAL, NULL, 0, 0, path, "not valid UTF-8 (at byte %u)", col);
+        size_t n = strlen(path);
+        int i = 0;
+        for (const cJSON *c = v->child; c; c = c->next, i++) {
+                if (cJSON_IsArray(v))
+                        snprintf(path + n, size - n, "/%d", i);
+                else
+                        snprintf(path + n, size - n, "/%s", c->string);
+                int r = strings_valid(c, path, size, err);
+                path[n] = '\0';
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int definition_options(const Definition *d, const cJSON *options, cJSON **ret, BerthError *err)
 {
         _cleanup_cjson_ cJSON *o = options ? cJSON_Duplicate(options, 1) : cJSON_CreateObject();
@@ -120,6 +143,9 @@ int definition_options(const Definition *d, const cJSON *options, cJSON **ret, B
                     !cJSON_AddItemToObject(o, p->string, cJSON_Duplicate(def, 1)))
                         return -ENOMEM;
         }
+        char where[512] = "/options";
+        if ((r = strings_valid(o, where, sizeof(where), err)) < 0)
+                return r;
         if ((r = schema_new_from_tree(cJSON_Duplicate(d->options, 1), &s)) < 0)
                 return r;
         BerthError e = { 0 };

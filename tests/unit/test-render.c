@@ -108,6 +108,7 @@ TEST(options_get_defaults_and_are_validated)
                 { "{\"msg\": \"hi\", \"extra\": 1}", "/options" },
                 { "{}", "/options" },
                 { "[1]", "/options" },
+                { "{\"msg\": \"\xff\xfe not UTF-8\"}", "/options/msg" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
                 err = (BerthError){ 0 };
@@ -178,6 +179,8 @@ TEST(hostile_option_values_stay_one_string)
                 "\\x00 and \\\" escapes",
                 "<<: *x",
                 "--- !!map\nprivileged: true",
+                "control \x1c\x07 characters",
+                "unicode \xc3\xa9 \xf0\x9f\x9a\x80",
         };
         Definition *d = definition();
         for (size_t i = 0; d && i < sizeof(values) / sizeof(*values); i++) {
