@@ -105,6 +105,13 @@ static cJSON *definition_json(const Definition *d, const char *source)
         return o;
 }
 
+static void count(Api *api, unsigned long *counter)
+{
+        pthread_mutex_lock(&api->stats_lock);
+        (*counter)++;
+        pthread_mutex_unlock(&api->stats_lock);
+}
+
 static int sync_head(Api *api, Response *res, char head[41])
 {
         BerthError err = { 0 };
@@ -171,16 +178,27 @@ static cJSON *stack_json(Repo *repo, const char *head, const StackDesc *d)
         return o;
 }
 
+/* The branch head, fetched, and its stacks; NULL with res filled when the origin cannot be read. */
+static Repo *head_stacks(Api *api, Response *res, char head[41], StackList *stacks)
+{
+        BerthError err = { 0 };
+        if (sync_head(api, res, head))
+                return NULL;
+        Repo *repo = writer_repo(api->writer);
+        if (repo_stacks(repo, head, stacks, NULL, NULL, &err) < 0) {
+                api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
+                return NULL;
+        }
+        return repo;
+}
+
 static int get_stacks(Api *api, Request *req, Response *res)
 {
         char head[41];
         StackList stacks = { 0 };
-        BerthError err = { 0 };
-        if (sync_head(api, res, head))
+        Repo *repo = head_stacks(api, res, head, &stacks);
+        if (!repo)
                 return res->status;
-        Repo *repo = writer_repo(api->writer);
-        if (repo_stacks(repo, head, &stacks, NULL, NULL, &err) < 0)
-                return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
         res->json = cJSON_CreateArray();
         for (size_t i = 0; i < stacks.n; i++)
                 cJSON_AddItemToArray(res->json, stack_json(repo, head, &stacks.items[i]));
@@ -192,12 +210,9 @@ static int get_stack(Api *api, Request *req, Response *res)
 {
         char head[41];
         StackList stacks = { 0 };
-        BerthError err = { 0 };
-        if (sync_head(api, res, head))
+        Repo *repo = head_stacks(api, res, head, &stacks);
+        if (!repo)
                 return res->status;
-        Repo *repo = writer_repo(api->writer);
-        if (repo_stacks(repo, head, &stacks, NULL, NULL, &err) < 0)
-                return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
         const StackDesc *d = stack_list_find(&stacks, req->params[0]);
         if (!d) {
                 stack_list_done(&stacks);
@@ -341,9 +356,7 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
         int r = writer_commit(api->writer, fn, ud, req->token->name, strbuf_str(&email), strbuf_str(&msg),
                               commit, &err);
         if (r == -EEXIST || r == -ENODATA) {
-                pthread_mutex_lock(&api->stats_lock);
-                api->conflicts++;
-                pthread_mutex_unlock(&api->stats_lock);
+                count(api, &api->conflicts);
                 return r == -EEXIST ? api_problem(res, 409, "stack exists", "/name",
                                                   "there is a stack \"%s\"", name)
                                     : api_problem(res, 409, "nothing to change", NULL,
@@ -353,9 +366,7 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
                 return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        pthread_mutex_lock(&api->stats_lock);
-        api->commits++;
-        pthread_mutex_unlock(&api->stats_lock);
+        count(api, &api->commits);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", name);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -465,23 +476,15 @@ static int history_entry(void *ud, const char *commit, const char *author, long 
         return 0;
 }
 
-static const StackDesc *find_stack(Repo *repo, const char *head, const char *name, StackList *list)
-{
-        if (repo_stacks(repo, head, list, NULL, NULL, NULL) < 0)
-                return NULL;
-        return stack_list_find(list, name);
-}
-
 static int get_history(Api *api, Request *req, Response *res)
 {
-        char head[41];
+        char head[41], path[300];
         StackList stacks = { 0 };
         BerthError err = { 0 };
-        if (sync_head(api, res, head))
+        Repo *repo = head_stacks(api, res, head, &stacks);
+        if (!repo)
                 return res->status;
-        Repo *repo = writer_repo(api->writer);
-        const StackDesc *d = find_stack(repo, head, req->params[0], &stacks);
-        char path[300];
+        const StackDesc *d = stack_list_find(&stacks, req->params[0]);
         if (d)
                 snprintf(path, sizeof(path), "%s", d->file ? d->file : d->dir);
         stack_list_done(&stacks);
@@ -570,9 +573,7 @@ static int post_revert(Api *api, Request *req, Response *res)
                                    "stack \"%s\" is as it was at %.12s", rv.name, to);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        pthread_mutex_lock(&api->stats_lock);
-        api->commits++;
-        pthread_mutex_unlock(&api->stats_lock);
+        count(api, &api->commits);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", rv.name);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -613,9 +614,7 @@ static int delete_stack(Api *api, Request *req, Response *res)
                 return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        pthread_mutex_lock(&api->stats_lock);
-        api->commits++;
-        pthread_mutex_unlock(&api->stats_lock);
+        count(api, &api->commits);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", req->params[0]);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -684,9 +683,7 @@ static int patch_stack(Api *api, Request *req, Response *res)
                                    t.name, t.enabled ? "enabled" : "disabled");
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        pthread_mutex_lock(&api->stats_lock);
-        api->commits++;
-        pthread_mutex_unlock(&api->stats_lock);
+        count(api, &api->commits);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", t.name);
         cJSON_AddBoolToObject(res->json, "enabled", t.enabled);
