@@ -159,9 +159,7 @@ static cJSON *stack_json(Repo *repo, const char *head, const StackDesc *d)
         char path[300];
         cJSON_AddStringToObject(o, "name", d->name);
         cJSON_AddStringToObject(o, "path", d->file ? d->file : d->dir);
-        snprintf(path, sizeof(path), "%s%sstack.json", d->dir, *d->dir ? "/" : "stack-");
-        if (!*d->dir)
-                snprintf(path, sizeof(path), "stack-%s.json", d->name);
+        stack_desc_meta_path(d, path, sizeof(path));
         if (repo_read(repo, head, path, &meta, NULL, NULL) >= 0) {
                 cJSON *m = cJSON_Parse(meta);
                 static const char *const keys[] = { "definition", "definition_version", "options",
@@ -593,7 +591,7 @@ static int delete_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         if (r >= 0) {
                 char meta[300];
                 r = change_set_remove(cs, d->file ? d->file : d->dir);
-                snprintf(meta, sizeof(meta), "stack-%s.json", name);
+                stack_desc_meta_path(d, meta, sizeof(meta));
                 if (r >= 0 && d->file)
                         r = change_set_remove(cs, meta);
         }
@@ -638,12 +636,8 @@ static int toggle_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         const StackDesc *d = r >= 0 ? stack_list_find(&stacks, t->name) : NULL;
         if (r >= 0 && !d)
                 r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", t->name);
-        if (r >= 0) {
-                if (*d->dir)
-                        snprintf(path, sizeof(path), "%s/stack.json", d->dir);
-                else
-                        snprintf(path, sizeof(path), "stack-%s.json", t->name);
-        }
+        if (r >= 0)
+                stack_desc_meta_path(d, path, sizeof(path));
         stack_list_done(&stacks);
         if (r < 0)
                 return r;

@@ -190,6 +190,14 @@ static int cmp_name(const void *key, const void *item)
         return strcmp(key, ((const StackDesc *)item)->name);
 }
 
+void stack_desc_meta_path(const StackDesc *d, char *buf, size_t size)
+{
+        if (*d->dir)
+                snprintf(buf, size, "%s/stack.json", d->dir);
+        else
+                snprintf(buf, size, "stack-%s.json", d->name);
+}
+
 const StackDesc *stack_list_find(const StackList *l, const char *name)
 {
         return l->n ? bsearch(name, l->items, l->n, sizeof(StackDesc), cmp_name) : NULL;

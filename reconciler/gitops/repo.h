@@ -38,6 +38,8 @@ const char *repo_identity(Repo *r);
 int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *, const char *), void *ud,
                 BerthError *err);
 void stack_list_done(StackList *l);
+/* Where the stack's stack.json is: <dir>/stack.json, or stack-<name>.json in the flat layout. */
+void stack_desc_meta_path(const StackDesc *d, char *buf, size_t size);
 const StackDesc *stack_list_find(const StackList *l, const char *name);
 /* 1 if the commit exists in the repo, 0 if not (force-pushed away, or never fetched). */
 int repo_has_commit(Repo *r, const char *commit);

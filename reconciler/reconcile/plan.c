@@ -295,10 +295,7 @@ static bool stack_disabled(Repo *repo, const char *head, const StackDesc *d)
 {
         _cleanup_free_ char *buf = NULL;
         char path[300];
-        if (*d->dir)
-                snprintf(path, sizeof(path), "%s/stack.json", d->dir);
-        else
-                snprintf(path, sizeof(path), "stack-%s.json", d->name);
+        stack_desc_meta_path(d, path, sizeof(path));
         if (repo_read(repo, head, path, &buf, NULL, NULL) < 0)
                 return false;
         _cleanup_cjson_ cJSON *meta = cJSON_Parse(buf);
@@ -434,10 +431,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 if (stack_disabled(repo, plan.head, d)) {
                         s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
                         s->keep_data = true;
-                        if (d->file)
-                                snprintf(s->reason, sizeof(s->reason), "disabled in stack-%s.json", d->name);
-                        else
-                                snprintf(s->reason, sizeof(s->reason), "disabled in %s/stack.json", d->dir);
+                        char meta[300];
+                        stack_desc_meta_path(d, meta, sizeof(meta));
+                        snprintf(s->reason, sizeof(s->reason), "disabled in %s", meta);
                         continue;
                 }
                 /* Parse and plan the services. An invalid stack fails alone, with its own error. */
