@@ -1,7 +1,7 @@
 /* api.h: what berth-api's HTTP layer and its routes share.
  *
  * An Api is made once by main and read by every request thread; its Writer serialises git writes, and
- * its counters are guarded by their own lock. A Request lives for one HTTP request; handlers fill a
+ * its metrics have their own lock. A Request lives for one HTTP request; handlers fill a
  * Response, and the HTTP layer turns it into the reply (a problem+json for an error status). */
 #pragma once
 
@@ -13,6 +13,8 @@
 
 #include "auth.h"
 #include "gitops/write.h"
+#include "metrics.h"
+#include "policy/policy.h"
 
 #define API_BODY_MAX ((size_t)1024 * 1024)
 
@@ -21,8 +23,8 @@ typedef struct Api {
         Tokens tokens;
         const char *templates_dir; /* --templates: built-in definitions besides the repo's; NULL: none */
         const char *branch;
-        pthread_mutex_t stats_lock;
-        unsigned long requests, commits, conflicts;
+        Policy *policy; /* what a rendered stack may ask of the host */
+        Metrics metrics;
 } Api;
 
 typedef struct Request {
@@ -33,6 +35,7 @@ typedef struct Request {
         const char *content_type;
         const Token *token;  /* NULL on open routes */
         char params[2][128]; /* the {name} parts of the route, in order */
+        int route;           /* its index in api_routes, or -1 */
         void *conn;          /* the libmicrohttpd connection, for query arguments */
 } Request;
 
@@ -44,6 +47,7 @@ typedef struct Response {
         char title[128];       /* for a problem: what went wrong, and where */
         char detail[1200];
         char pointer[256];
+        cJSON *extra; /* a problem's extension members (owned) */
 } Response;
 
 typedef int (*Handler)(Api *api, Request *req, Response *res);

@@ -21,7 +21,7 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: berth-api --repo URL|PATH --workdir DIR --token-file FILE [--listen "
                 "HOST:PORT|unix:PATH]\n"
-                "                 [--branch main] [--templates DIR]\n"
+                "                 [--branch main] [--templates DIR] [--policy FILE]\n"
                 "       berth-api hash-token NAME read|write   (reads the token on stdin, prints its line)\n"
                 "\n"
                 "Git credentials for an http(s) origin: BERTH_API_GIT_USER and BERTH_API_GIT_PASSWORD.\n"
@@ -69,9 +69,11 @@ int main(int argc, char **argv)
                                                   { "workdir", required_argument, NULL, 'w' },
                                                   { "token-file", required_argument, NULL, 't' },
                                                   { "templates", required_argument, NULL, 'T' },
+                                                  { "policy", required_argument, NULL, 'P' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
-        const char *listen_on = "127.0.0.1:8080", *repo = NULL, *workdir = NULL, *tokens = NULL;
+        const char *listen_on = "127.0.0.1:8080", *repo = NULL, *workdir = NULL, *tokens = NULL,
+                   *policy = NULL;
         Api api = { .branch = "main" };
         BerthError err = { 0 };
         int c;
@@ -104,6 +106,9 @@ int main(int argc, char **argv)
                 case 'T':
                         api.templates_dir = optarg;
                         break;
+                case 'P':
+                        policy = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return EXIT_DONE;
@@ -115,6 +120,8 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return EXIT_USAGE;
         }
+        if ((policy ? policy_load(policy, &api.policy, &err) : policy_default(&api.policy)) < 0)
+                return fail(&err, "cannot read the policy");
         if (tokens_load(tokens, &api.tokens, &err) < 0)
                 return fail(&err, "cannot read the token file");
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -133,7 +140,7 @@ int main(int argc, char **argv)
                 tokens_done(&api.tokens);
                 return fail(&err, "cannot open the config repo");
         }
-        pthread_mutex_init(&api.stats_lock, NULL);
+        metrics_init(&api.metrics);
 
         /* Signals are taken by this thread alone, so the server's threads are never interrupted. */
         sigset_t set;
@@ -154,7 +161,8 @@ int main(int argc, char **argv)
         }
         writer_free(api.writer);
         tokens_done(&api.tokens);
-        pthread_mutex_destroy(&api.stats_lock);
+        policy_free(api.policy);
+        metrics_done(&api.metrics);
         curl_global_cleanup();
         return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "api.h"
 #include "compose/project.h"
+#include "policy/policy.h"
 #include "source/source.h"
 #include "template/render.h"
 #include "util/digest.h"
@@ -103,13 +104,6 @@ static cJSON *definition_json(const Definition *d, const char *source)
         cJSON_AddStringToObject(o, "source", source);
         cJSON_AddItemToObject(o, "options", cJSON_Duplicate(d->options, 1));
         return o;
-}
-
-static void count(Api *api, unsigned long *counter)
-{
-        pthread_mutex_lock(&api->stats_lock);
-        (*counter)++;
-        pthread_mutex_unlock(&api->stats_lock);
 }
 
 static int sync_head(Api *api, Response *res, char head[41])
@@ -253,18 +247,20 @@ static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
 }
 
-/* The rendered file must load as berth config would load it from the commit. */
-static int validate_compose(const char *name, const char *text, BerthError *err)
+/* The rendered file must load as berth config would load it from the commit. The root has a fresh
+ * random part, so a template cannot name the stack's own directory by an absolute path and have the
+ * policy take a host path for the stack's own. */
+static int load_rendered(const char *name, const char *text, Project **ret, BerthError *err)
 {
         Source *src = NULL;
-        Project *p = NULL;
-        char root[128], file[300], dir[300];
-        snprintf(root, sizeof(root), "/berth-api/%s", name);
+        char root[128], file[300], dir[300], rel[200], nonce[DIGEST_HEX_LEN + 1];
+        if (random_hex(nonce, 16) < 0)
+                return error_set(err, -EIO, NULL, 0, 0, NULL, "no randomness for the check's root");
+        snprintf(root, sizeof(root), "/berth-api-%s/%s", nonce, name);
         snprintf(file, sizeof(file), "%s/stacks/%s/compose.yaml", root, name);
         snprintf(dir, sizeof(dir), "%s/stacks/%s", root, name);
-        int r = source_memory_new(root, "the rendered stack", &src);
-        char rel[200];
         snprintf(rel, sizeof(rel), "stacks/%s/compose.yaml", name);
+        int r = source_memory_new(root, "the rendered stack", &src);
         if (r >= 0)
                 r = source_memory_add(src, rel, text, strlen(text));
         EnvMap env;
@@ -278,13 +274,35 @@ static int validate_compose(const char *name, const char *text, BerthError *err)
                              .os_env = &env,
                              .source = src };
         if (r >= 0)
-                r = project_load(&o, &p, err);
+                r = project_load(&o, ret, err);
         if (r < 0 && err)
                 error_unroot(err, root);
-        project_free(p);
         envmap_done(&env);
         source_unref(src);
         return r;
+}
+
+/* A 422 naming every refusal: the service, the key, the rule, and where in the rendered file. */
+static int policy_refusal(Response *res, const PolicyViolations *v)
+{
+        const PolicyViolation *f = &v->items[0];
+        api_problem(res, 422, "refused by the policy", NULL, "%s%s%s%s: %s (rule %s)%s",
+                    f->service[0] ? "service \"" : "", f->service, f->service[0] ? "\": " : "", f->key,
+                    f->message, f->rule, v->n > 1 ? ", and more in violations" : "");
+        res->extra = cJSON_CreateObject();
+        cJSON *list = cJSON_AddArrayToObject(res->extra, "violations");
+        for (size_t i = 0; i < v->n; i++) {
+                cJSON *o = cJSON_CreateObject();
+                if (v->items[i].service[0])
+                        cJSON_AddStringToObject(o, "service", v->items[i].service);
+                cJSON_AddStringToObject(o, "key", v->items[i].key);
+                cJSON_AddStringToObject(o, "rule", v->items[i].rule);
+                cJSON_AddStringToObject(o, "message", v->items[i].message);
+                if (v->items[i].where[0])
+                        cJSON_AddStringToObject(o, "where", v->items[i].where);
+                cJSON_AddItemToArray(list, o);
+        }
+        return 422;
 }
 
 /* What a create or an update commits: the rendered compose file and its stack.json, checked. */
@@ -318,10 +336,17 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
                                    error_format(&err, line, sizeof(line)));
         if (definition_options(x->def, options, &x->options, &err) < 0)
                 return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
+        _cleanup_project_ Project *p = NULL;
         if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
-            validate_compose(name, x->compose, &err) < 0)
+            load_rendered(name, x->compose, &p, &err) < 0)
                 return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
                                    error_format(&err, line, sizeof(line)));
+        _cleanup_(policy_violations_done) PolicyViolations v = { 0 };
+        r = policy_check(api->policy, p, p->dir, &v);
+        if (r < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot check the policy");
+        if (r > 0)
+                return policy_refusal(res, &v);
         /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "definition", x->def->name);
@@ -354,7 +379,7 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
         int r = writer_commit(api->writer, fn, ud, req->token->name, strbuf_str(&email), strbuf_str(&msg),
                               commit, &err);
         if (r == -EEXIST || r == -ENODATA) {
-                count(api, &api->conflicts);
+                metrics_conflict(&api->metrics);
                 return r == -EEXIST ? api_problem(res, 409, "stack exists", "/name",
                                                   "there is a stack \"%s\"", name)
                                     : api_problem(res, 409, "nothing to change", NULL,
@@ -364,7 +389,7 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
                 return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        count(api, &api->commits);
+        metrics_commit(&api->metrics);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", name);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -571,7 +596,7 @@ static int post_revert(Api *api, Request *req, Response *res)
                                    "stack \"%s\" is as it was at %.12s", rv.name, to);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        count(api, &api->commits);
+        metrics_commit(&api->metrics);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", rv.name);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -612,7 +637,7 @@ static int delete_stack(Api *api, Request *req, Response *res)
                 return api_problem(res, 404, "no such stack", NULL, "%s", err.msg);
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        count(api, &api->commits);
+        metrics_commit(&api->metrics);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", req->params[0]);
         cJSON_AddStringToObject(res->json, "commit", commit);
@@ -677,7 +702,7 @@ static int patch_stack(Api *api, Request *req, Response *res)
                                    t.name, t.enabled ? "enabled" : "disabled");
         if (r < 0)
                 return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err.msg);
-        count(api, &api->commits);
+        metrics_commit(&api->metrics);
         res->json = cJSON_CreateObject();
         cJSON_AddStringToObject(res->json, "name", t.name);
         cJSON_AddBoolToObject(res->json, "enabled", t.enabled);
@@ -707,14 +732,18 @@ static int get_openapi(Api *api, Request *req, Response *res)
 
 static int get_metrics(Api *api, Request *req, Response *res)
 {
+        const char *methods[METRICS_ROUTES_MAX], *patterns[METRICS_ROUTES_MAX];
         StrBuf sb = STRBUF_INIT;
-        pthread_mutex_lock(&api->stats_lock);
-        strbuf_addf(&sb,
-                    "# TYPE berth_api_requests_total counter\nberth_api_requests_total %lu\n"
-                    "# TYPE berth_api_commits_total counter\nberth_api_commits_total %lu\n"
-                    "# TYPE berth_api_conflicts_total counter\nberth_api_conflicts_total %lu\n",
-                    api->requests, api->commits, api->conflicts);
-        pthread_mutex_unlock(&api->stats_lock);
+        WriterStats ws = { 0 };
+        for (size_t i = 0; i < api_n_routes && i < METRICS_ROUTES_MAX; i++) {
+                methods[i] = api_routes[i].method;
+                patterns[i] = api_routes[i].pattern;
+        }
+        writer_stats(api->writer, &ws);
+        if (metrics_render(&api->metrics, methods, patterns, api_n_routes, &ws, &sb) < 0) {
+                strbuf_done(&sb);
+                return api_problem(res, 500, "out of memory", NULL, "cannot print the metrics");
+        }
         res->text = strbuf_detach(&sb);
         res->text_type = "text/plain; version=0.0.4";
         return 200;

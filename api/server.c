@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -73,6 +74,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, Response *res)
                         cJSON_AddStringToObject(p, "detail", res->detail);
                 if (res->pointer[0])
                         cJSON_AddStringToObject(p, "pointer", res->pointer);
+                for (cJSON *e = res->extra ? res->extra->child : NULL; e; e = e->next)
+                        cJSON_AddItemToObject(p, e->string, cJSON_Duplicate(e, 1));
                 res->json = p;
                 type = "application/problem+json";
         }
@@ -104,6 +107,7 @@ int api_dispatch(Api *api, Request *req, Response *res)
 {
         const Route *found = NULL;
         bool path_known = false;
+        req->route = -1;
         for (size_t i = 0; i < api_n_routes && !found; i++) {
                 char params[2][128];
                 if (!route_match(api_routes[i].pattern, req->path, params))
@@ -111,6 +115,7 @@ int api_dispatch(Api *api, Request *req, Response *res)
                 path_known = true;
                 if (strcmp(api_routes[i].method, req->method) == 0) {
                         found = &api_routes[i];
+                        req->route = (int)i;
                         memcpy(req->params, params, sizeof(params));
                 }
         }
@@ -153,8 +158,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 *upload_size = 0;
                 return MHD_YES;
         }
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         Response res = { .status = 200 };
-        Request req = { .method = method,
+        Request req = { .route = -1,
+                        .method = method,
                         .path = url,
                         .body = strbuf_str(&conn->body),
                         .body_len = conn->body.len,
@@ -168,11 +176,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                             API_BODY_MAX);
         else
                 api_dispatch(api, &req, &res);
-        pthread_mutex_lock(&api->stats_lock);
-        api->requests++;
-        pthread_mutex_unlock(&api->stats_lock);
         enum MHD_Result ok = reply(c, &res);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        metrics_request(&api->metrics, req.route, res.status,
+                        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         cJSON_Delete(res.json);
+        cJSON_Delete(res.extra);
         free(res.text);
         return ok;
 }

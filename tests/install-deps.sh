@@ -9,6 +9,8 @@ packages=(
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync
+        # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
+        nginx-light fcgiwrap wrk
 )
 # Node is on the machine image (with its own npm); only a machine without it gets Debian's.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -21,6 +21,7 @@ struct Writer {
         Repo *repo; /* the same clone, for reading */
         char *url, *branch, *dir, *user, *password;
         unsigned retries;
+        WriterStats stats; /* under lock */
         pthread_mutex_t lock;
 };
 
@@ -319,10 +320,25 @@ static int push(Writer *w, const git_oid *commit, const git_oid *base, BerthErro
         return cb.rejected ? 0 : 1;
 }
 
+void writer_stats(Writer *w, WriterStats *ret)
+{
+        pthread_mutex_lock(&w->lock);
+        *ret = w->stats;
+        pthread_mutex_unlock(&w->lock);
+}
+
+static void backoff(unsigned attempt)
+{
+        unsigned spread = 40 * (attempt + 1) < 400 ? 40 * (attempt + 1) : 400;
+        struct timespec ts = { 0, (long)(10 + (unsigned)random() % spread) * 1000000L };
+        nanosleep(&ts, NULL);
+}
+
 int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
                   const char *message, char ret_commit[41], BerthError *err)
 {
         int r = 0;
+        unsigned failed = 0;
         pthread_mutex_lock(&w->lock);
         for (unsigned attempt = 0;; attempt++) {
                 _cleanup_(git_commit_freep) git_commit *head = NULL;
@@ -331,7 +347,15 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 ChangeSet cs = { 0 };
                 git_oid head_id, tree_id, commit_id;
                 char hex[41];
-                if ((r = fetch(w, err)) < 0 || (r = head_of(w, &head_id, err)) < 0)
+                /* A fetch or a push can fail for a moment while another writer holds the origin's
+                 * locks; an origin that stays unreachable fails after a few tries. */
+                r = fetch(w, err);
+                if (r == -EIO && ++failed < 3) {
+                        w->stats.failed_tries++;
+                        backoff(failed);
+                        continue;
+                }
+                if (r < 0 || (r = head_of(w, &head_id, err)) < 0)
                         break;
                 if (git_commit_lookup(&head, w->git, &head_id) < 0) {
                         r = fail(w, err, -EIO, "cannot read the branch head");
@@ -352,7 +376,14 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                         r = fail(w, err, -EIO, "cannot make the commit");
                         break;
                 }
-                if ((r = push(w, &commit_id, &head_id, err)) < 0)
+                w->stats.pushes++;
+                r = push(w, &commit_id, &head_id, err);
+                if (r == -EIO && ++failed < 3) {
+                        w->stats.failed_tries++;
+                        backoff(failed);
+                        continue;
+                }
+                if (r < 0)
                         break;
                 if (r == 1) {
                         char ref[300];
@@ -370,9 +401,8 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                         break;
                 }
                 /* Someone pushed first: back off a little, at random, then redo the change on their head. */
-                unsigned spread = 40 * (attempt + 1) < 400 ? 40 * (attempt + 1) : 400;
-                struct timespec ts = { 0, (long)(10 + (unsigned)random() % spread) * 1000000L };
-                nanosleep(&ts, NULL);
+                w->stats.rejected++;
+                backoff(attempt);
         }
         pthread_mutex_unlock(&w->lock);
         return r;

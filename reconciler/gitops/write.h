@@ -46,6 +46,13 @@ void change_set_done(ChangeSet *c);
  * the commit with that error (and err). */
 typedef int (*ChangeFn)(void *ud, Repo *repo, const char *head, ChangeSet *changes, BerthError *err);
 
+/* What the writer did, for metrics. */
+typedef struct WriterStats {
+        unsigned long pushes;       /* pushes tried */
+        unsigned long rejected;     /* of them, rejected because the branch had moved: retried */
+        unsigned long failed_tries; /* fetches or pushes that failed and were tried again */
+} WriterStats;
+
 int writer_open(const WriterOptions *o, Writer **ret, BerthError *err);
 Writer *writer_free(Writer *w);
 /* Fetches the branch and returns its head (41 bytes). -EIO when the origin cannot be reached. */
@@ -57,6 +64,8 @@ Repo *writer_repo(Writer *w);
  * refuses. An empty change set commits nothing and returns -ENODATA. */
 int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
                   const char *message, char ret_commit[41], BerthError *err);
+
+void writer_stats(Writer *w, WriterStats *ret);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Writer *, writer_free)
 #define _cleanup_writer_ _cleanup_(writer_freep)

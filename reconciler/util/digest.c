@@ -1,6 +1,7 @@
 /* digest.c: SHA-256 hashing with OpenSSL. */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,5 +45,15 @@ int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1])
                 return -EIO;
         for (unsigned i = 0; i < n; i++)
                 snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+int random_hex(char *hex, size_t n)
+{
+        unsigned char buf[64];
+        if (n > sizeof(buf) || RAND_bytes(buf, (int)n) != 1)
+                return -EIO;
+        for (size_t i = 0; i < n; i++)
+                snprintf(hex + 2 * i, 3, "%02x", buf[i]);
         return 0;
 }

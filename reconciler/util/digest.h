@@ -16,3 +16,6 @@ int digest_update(Digest *d, const void *data, size_t len);
 int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1]);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Digest *, digest_free)
+
+/* Writes 2*n random hex characters (from the OS's generator) and a NUL into hex. */
+int random_hex(char *hex, size_t n);

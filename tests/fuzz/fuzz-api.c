@@ -17,6 +17,7 @@ static void cleanup(void)
         char cmd[128];
         writer_free(api.writer);
         tokens_done(&api.tokens);
+        policy_free(api.policy);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
                 fprintf(stderr, "cannot remove %s\n", dir);
@@ -56,8 +57,10 @@ static int setup(void)
         snprintf(origin, sizeof(origin), "file://%s/origin.git", dir);
         snprintf(clone, sizeof(clone), "%s/clone", dir);
         WriterOptions o = { .url = origin, .dir = clone };
-        pthread_mutex_init(&api.stats_lock, NULL);
+        metrics_init(&api.metrics);
         api.branch = "main";
+        if (policy_default(&api.policy) < 0)
+                return -1;
         if (tokens_load(tokens, &api.tokens, &err) < 0 || writer_open(&o, &api.writer, &err) < 0)
                 return -1;
         return 0;
@@ -95,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (res.status >= 500 && res.status != 503)
                 abort(); /* a 500 never */
         cJSON_Delete(res.json);
+        cJSON_Delete(res.extra);
         free(res.text);
         free(text);
         return 0;

@@ -21,6 +21,10 @@ mkdir -p "$W/seed/templates/hello" "$W/seed/stacks/existing"
 printf 'services:\n  s:\n    image: berth-test/busybox:latest\n    command: ["echo", "${greeting}"]\n' >"$W/seed/templates/hello/compose.yaml"
 printf '{"title": "Hello", "version": "0.1.0", "options": {"type": "object", "properties": {"greeting": {"type": "string", "default": "hi"}}}}\n' >"$W/seed/templates/hello/definition.json"
 printf 'services:\n  x:\n    image: berth-test/busybox:latest\n' >"$W/seed/stacks/existing/compose.yaml"
+# A definition whose options reach what the policy guards.
+mkdir -p "$W/seed/templates/tool"
+printf 'services:\n  t:\n    image: berth-test/busybox:latest\n    privileged: ${privileged}\n    ports: ["${port}:80"]\n    volumes: ["${mount}:/data"]\n' >"$W/seed/templates/tool/compose.yaml"
+printf '{"title": "Tool", "version": "1.0.0", "options": {"type": "object", "properties": {"privileged": {"type": "boolean", "default": false}, "port": {"type": "integer", "default": 8080}, "mount": {"type": "string", "default": "./data"}}}}\n' >"$W/seed/templates/tool/definition.json"
 (cd "$W/seed" && git add -A && git commit -qm seed && git push -q origin main 2>/dev/null)
 
 read_token=read-token-$RANDOM$RANDOM-0123456789
@@ -33,8 +37,12 @@ tap_like "hash-token writes a line with the token's hash, never the token" "$(ca
 tap_is "(the token itself is not in the file)" "$(grep -c "$write_token" "$W/tokens")" "0"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'low_ports: [443]\nprivilged: true\n' >"$W/bad-policy.yaml"
+out=$("$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" --policy "$W/bad-policy.yaml" 2>&1)
+tap_like "a policy file with a mistake stops the server, naming file:line:col" "$? $out" "^1 .*bad-policy.yaml:2:1: .*unknown rule \"privilged\""
+printf '# what stacks made by the API may ask of the host\nlow_ports: [443]\nbind_paths: [/srv/shared]\n' >"$W/policy.yaml"
 "$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
-        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
+        --templates "$SOURCE_DIR/templates" --policy "$W/policy.yaml" 2>"$W/api.log" &
 api_pid=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 U=http://127.0.0.1:$port
@@ -56,7 +64,7 @@ out=$(req GET /stacks "$read_token")
 tap_like "a read token lists the stacks" "$out" '^200 application/json .*"name":"existing"'
 out=$(req GET /stackDefinitions "$read_token")
 tap_is "GET /stackDefinitions: the repo's own and the built-in ones" "$(field 'sorted((d["name"], d["source"]) for d in d)')" \
-        "[('hello', 'repo'), ('scheduled-job', 'built-in'), ('static-site', 'built-in'), ('webapp-db', 'built-in'), ('worker', 'built-in')]"
+        "[('hello', 'repo'), ('scheduled-job', 'built-in'), ('static-site', 'built-in'), ('tool', 'repo'), ('webapp-db', 'built-in'), ('worker', 'built-in')]"
 tap_is "with their options' schema" "$(field '[x["options"]["properties"]["greeting"]["default"] for x in d if x["name"] == "hello"]')" "['hi']"
 
 body='{"name": "apiw", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true", "replicas": 2}}'
@@ -86,7 +94,21 @@ head -c 1200000 /dev/zero | tr '\0' 'a' >"$W/big"
 tap_like "a body over the limit: 413" "$(curl -s -w '%{http_code}' -o /dev/null -X POST -H "Authorization: Bearer $write_token" -H 'Content-Type: application/json' --data-binary "@$W/big" "$U/stacks")" '^413$'
 tap_like "an unknown route: 404" "$(req GET /nowhere "$read_token")" '^404 application/problem\+json'
 tap_like "a method a route does not serve: 405" "$(req PUT /healthz "$read_token")" '^405 '
+
+# The policy: what a form may not ask of the host is a 422 naming the service, the key and the rule.
+tool() { req POST "/stacks${2:-}" "$write_token" "{\"name\": \"pol\", \"definition\": \"tool\", \"options\": $1}"; }
+out=$(tool '{"privileged": true}')
+tap_like "privileged: 422 refused by the policy" "$out" '^422 application/problem\+json .*"title":"refused by the policy"'
+tap_is "naming the service, the key, the rule and the place in the rendered file" "$(field '[(v["service"], v["key"], v["rule"], v["where"]) for v in d["violations"]]')" "[('t', 'privileged', 'privileged', 'stacks/pol/compose.yaml:4:17')]"
+tap_like "host port 80 is refused (rule low_ports)" "$(tool '{"port": 80}')" '^422 .*"key":"ports\[0\].published","rule":"low_ports"'
+tap_like "443, which the policy lists, is allowed" "$(tool '{"port": 443}' '?dry_run=true')" '^200 '
+tap_like "a bind of the docker socket is refused (rule bind_paths)" "$(tool '{"mount": "/var/run/docker.sock"}')" '^422 .*"key":"volumes\[0\].source","rule":"bind_paths"'
+tap_like "so is one climbing out of the stack's directory" "$(tool '{"mount": "../../.."}')" '^422 .*"rule":"bind_paths"'
+tap_like "a path under bind_paths is allowed" "$(tool '{"mount": "/srv/shared/media"}' '?dry_run=true')" '^200 '
+tap_like "and the stack's own directory always is" "$(tool '{"mount": "./data"}' '?dry_run=true')" '^200 '
+tap_like "several refusals are all listed" "$(tool '{"privileged": true, "port": 22, "mount": "/"}'; echo; field 'len(d["violations"])')" '^422 .*3$'
 tap_is "none of them committed anything" "$(git -C "$W/origin.git" rev-parse main)" "$commit"
+tap_is "and the server's clone is clean" "$(git -C "$W/clone" status --porcelain 2>/dev/null | wc -l)" "0"
 
 # Injection: an option value with newlines and YAML stays one string; a "$" cannot reach CI variables.
 out=$(req POST /stacks "$write_token" '{"name": "inj", "definition": "hello", "options": {"greeting": "x\n    privileged: true\n    y: ${CI_JOB_TOKEN}"}}')
@@ -164,14 +186,19 @@ done
 wait $third
 for i in $(seq 50); do while [ ! -s "$W/c$i.code" ]; do sleep 0.1; done; done
 sleep 0.5
-tap_is "all 50 creates answered 201" "$(cat "$W"/c*.code | sort | uniq -c | sed 's/^ *//')" "50 201"
+tap_is "all 50 creates answered 201" "$(cat "$W"/c*.code | sort | uniq -c | sed 's/^ *//')" "50 201" || grep -h -v '"commit"' "$W"/c*.out | sed 's/^/# /'
 tap_is "the final tree holds all 50 stacks" "$(git -C "$W/origin.git" ls-tree --name-only main:stacks | grep -c '^c[0-9]*$')" "50"
 tap_is "each created by exactly one commit" "$(git -C "$W/origin.git" log --format=%s main | grep -c '^berth-api: create stack c[0-9]* ') $(git -C "$W/origin.git" log --format=%s main | grep '^berth-api: create stack c[0-9]* ' | sort -u | wc -l)" "50 50"
 tap_is "and none of the third writer's commits was lost" "$(git -C "$W/origin.git" ls-tree --name-only main | grep -c '^unrelated-')" "20"
 tap_is "each stack holds its own options" "$(git -C "$W/origin.git" show main:stacks/c37/stack.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["options"]["greeting"])')" "n37"
 kill -TERM "$api2_pid"
 wait "$api2_pid"
-tap_like "GET /metrics counts commits" "$(req GET /metrics "$read_token")" 'berth_api_commits_total (3[0-9]|[4-9][0-9])'
+out=$(req GET /metrics "$read_token")
+tap_like "GET /metrics counts commits" "$out" 'berth_api_commits_total (3[0-9]|[4-9][0-9])'
+tap_like "and requests by route and status" "$out" 'berth_api_requests_total\{method="POST",route="/stacks",status="422"\} [1-9]'
+tap_is "201s of POST /stacks: apiw, inj and its 25 of the concurrent creates" "$(sed -n 's/^berth_api_requests_total{method="POST",route="\/stacks",status="201"} //p' <<<"$out")" "27"
+tap_like "with a latency histogram per route" "$out" 'berth_api_request_duration_seconds_bucket\{method="GET",route="/healthz",le="\+Inf"\} [1-9]'
+tap_like "and the pushes retried after a rejection" "$out" 'berth_api_push_retries_total [0-9]+'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
 kill -TERM "$api_pid"
 wait "$api_pid"

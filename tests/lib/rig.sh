@@ -10,7 +10,7 @@
 #
 # Exports: DOCKER_HOST (the unix socket), BERTH_TEST_TLS_HOST, BERTH_TEST_CERTS (ca.pem, cert.pem and
 # key.pem for a client, as DOCKER_CERT_PATH expects), BERTH_TEST_BAD_CERTS (a client signed by another
-# CA), BERTH_TEST_IMAGE, BERTH_RIG_DIR.
+# CA), BERTH_TEST_IMAGE, BERTH_RIG_DIR, and the registry's and the git server's (below).
 
 # Where this file is, resolved now: callers may change directory before rig_start.
 RIG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -123,8 +123,10 @@ rig_start() {
                 return 1
         fi
         rig_registry || return 1
+        rig_git_http || return 1
         echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls);" \
-                "registry on $BERTH_TEST_REGISTRY (basic auth)"
+                "registry on $BERTH_TEST_REGISTRY (basic auth);" \
+                "git over HTTP on $BERTH_TEST_GIT_URL (basic auth)"
 }
 
 # A registry (Debian's docker-registry, Distribution 2.8) on 127.0.0.1 with htpasswd auth and a password
@@ -154,6 +156,84 @@ rig_registry() {
         echo "rig: FATAL: the registry did not start; its log ends with:" >&2
         tail -n 20 "$d/registry.log" >&2
         return 1
+}
+
+# A git server over smart HTTP: git http-backend behind nginx (Debian's) and fcgiwrap, on 127.0.0.1 with
+# basic auth and a password made for this run. Bare repositories go in $BERTH_TEST_GIT_ROOT; one named
+# NAME.git is served at $BERTH_TEST_GIT_URL/NAME.git. Sets BERTH_TEST_GIT_USER and _PASSWORD. Pushing
+# works because nginx passes the authenticated user on (http-backend lets only a known user push).
+rig_git_http() {
+        local d=$BERTH_RIG_DIR/git port
+        for c in nginx fcgiwrap; do
+                command -v $c >/dev/null || { echo "rig: $c is not installed" >&2; return 1; }
+        done
+        [ -x /usr/lib/git-core/git-http-backend ] || { echo "rig: git-http-backend is missing" >&2; return 1; }
+        mkdir -p "$d/repos" "$d/tmp"
+        port=$(rig_free_port)
+        export BERTH_TEST_GIT_ROOT=$d/repos BERTH_TEST_GIT_URL="http://127.0.0.1:$port" BERTH_TEST_GIT_USER=berth
+        BERTH_TEST_GIT_PASSWORD=$(openssl rand -hex 12)
+        export BERTH_TEST_GIT_PASSWORD
+        htpasswd -bc "$d/htpasswd" "$BERTH_TEST_GIT_USER" "$BERTH_TEST_GIT_PASSWORD" >/dev/null 2>&1 || {
+                echo "rig: cannot make the git server's htpasswd" >&2
+                return 1
+        }
+        (setsid fcgiwrap -c 4 -s "unix:$d/fcgi.sock" >>"$d/fcgiwrap.log" 2>&1 &
+                echo $! >"$d/fcgiwrap.pid")
+        cat >"$d/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 256; }
+http {
+        access_log $d/access.log;
+        client_body_temp_path $d/tmp/body;
+        fastcgi_temp_path $d/tmp/fastcgi;
+        proxy_temp_path $d/tmp/proxy;
+        uwsgi_temp_path $d/tmp/uwsgi;
+        scgi_temp_path $d/tmp/scgi;
+        server {
+                listen 127.0.0.1:$port;
+                client_max_body_size 0;
+                location / {
+                        auth_basic "berth rig git";
+                        auth_basic_user_file $d/htpasswd;
+                        include /etc/nginx/fastcgi_params;
+                        fastcgi_pass unix:$d/fcgi.sock;
+                        fastcgi_param SCRIPT_FILENAME /usr/lib/git-core/git-http-backend;
+                        fastcgi_param GIT_PROJECT_ROOT $d/repos;
+                        fastcgi_param GIT_HTTP_EXPORT_ALL "";
+                        fastcgi_param PATH_INFO \$uri;
+                        fastcgi_param REMOTE_USER \$remote_user;
+                }
+        }
+}
+EOF
+        nginx -c "$d/nginx.conf" -p "$d" 2>>"$d/error.log" || {
+                echo "rig: FATAL: nginx did not start:" >&2
+                tail -n 20 "$d/error.log" >&2
+                return 1
+        }
+        git init -q --bare "$d/repos/probe.git"
+        for _ in $(seq 1 100); do
+                if [ -S "$d/fcgi.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' \
+                        "$BERTH_TEST_GIT_URL/probe.git/info/refs?service=git-upload-pack")" = 401 ] &&
+                        git -c credential.helper= -c "http.extraHeader=Authorization: Basic $(printf '%s:%s' "$BERTH_TEST_GIT_USER" "$BERTH_TEST_GIT_PASSWORD" | base64 -w0)" \
+                                ls-remote "$BERTH_TEST_GIT_URL/probe.git" >/dev/null 2>&1; then
+                        return 0
+                fi
+                sleep 0.1
+        done
+        echo "rig: FATAL: the git server does not answer; its logs end with:" >&2
+        tail -n 20 "$d/error.log" "$d/fcgiwrap.log" >&2
+        return 1
+}
+
+rig_git_http_stop() {
+        local d=${BERTH_RIG_DIR:-/nonexistent}/git
+        [ -f "$d/nginx.pid" ] && kill "$(cat "$d/nginx.pid")" 2>/dev/null
+        [ -f "$d/fcgiwrap.pid" ] && kill "$(cat "$d/fcgiwrap.pid")" 2>/dev/null
+        return 0
 }
 
 # A second engine, for tests of targets: its own data, socket, TLS port (the same CA) and bridge. It
@@ -209,6 +289,7 @@ rig_second_stop() {
 rig_stop() {
         [ -n "${BERTH_RIG_DIR:-}" ] || return 0
         rig_second_stop
+        rig_git_http_stop
         kill "$(cat "$BERTH_RIG_DIR/registry/registry.pid" 2>/dev/null)" 2>/dev/null
         rig_dockerd_stop_in "$BERTH_RIG_DIR"
         unset BERTH_RIG_DIR

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "compose/project.h"
+#include "policy/policy.h"
 #include "source/source.h"
 #include "template/render.h"
 #include "util/fileio.h"
@@ -58,6 +59,22 @@ out:
         return p;
 }
 
+/* What the default policy (berth-api without --policy) refuses in p: the shipped definitions are for
+ * people who fill in forms, so they ask nothing of the host. */
+static int refused(const Project *p)
+{
+        Policy *pol = NULL;
+        PolicyViolations v = { 0 };
+        if (policy_default(&pol) < 0)
+                return -1;
+        int n = policy_check(pol, p, "/srv/s/stacks/s", &v);
+        for (size_t i = 0; i < v.n; i++)
+                printf("#   refused: %s %s: %s\n", v.items[i].service, v.items[i].key, v.items[i].message);
+        policy_violations_done(&v);
+        policy_free(pol);
+        return n;
+}
+
 static cJSON *service(const Project *p, const char *name)
 {
         return cJSON_GetObjectItem(cJSON_GetObjectItem(p->model, "services"), name);
@@ -74,6 +91,7 @@ TEST(webapp_db)
         ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(service(p, "app"), "image")),
                      "registry.example.com/shop:1.4");
         ASSERT_TRUE(cJSON_GetObjectItem(cJSON_GetObjectItem(p->model, "volumes"), "data") != NULL);
+        ASSERT_EQ(refused(p), 0);
         project_free(p);
 }
 
@@ -85,6 +103,7 @@ TEST(static_site)
                 return;
         cJSON *port = cJSON_GetArrayItem(cJSON_GetObjectItem(service(p, "web"), "ports"), 0);
         ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(port, "published")), "9090");
+        ASSERT_EQ(refused(p), 0);
         project_free(p);
 }
 
@@ -101,6 +120,7 @@ TEST(worker)
         ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(
                           cJSON_GetObjectItem(service(p, "worker"), "deploy"), "replicas")),
                   3);
+        ASSERT_EQ(refused(p), 0);
         project_free(p);
 }
 
@@ -118,6 +138,7 @@ TEST(scheduled_job)
                 ASSERT_CONTAINS(script, "sleep $(( 3600 - ($(date +%s) - start) % 3600 ))");
         }
         free(text);
+        ASSERT_EQ(refused(p), 0);
         project_free(p);
 }
 
