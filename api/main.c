@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "api.h"
+#include "config.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
@@ -21,10 +22,12 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: berth-api --repo URL|PATH --workdir DIR --token-file FILE [--listen "
                 "HOST:PORT|unix:PATH]\n"
-                "                 [--branch main] [--templates DIR] [--policy FILE]\n"
+                "                 [--branch main] [--templates DIR] [--policy FILE] [-H DOCKER_HOST]\n"
+                "       berth-api --config FILE   (the same settings in one YAML file; flags win)\n"
                 "       berth-api hash-token NAME read|write   (reads the token on stdin, prints its line)\n"
                 "\n"
-                "Git credentials for an http(s) origin: BERTH_API_GIT_USER and BERTH_API_GIT_PASSWORD.\n"
+                "Git credentials for an http(s) origin: BERTH_API_GIT_USER with BERTH_API_GIT_PASSWORD or\n"
+                "BERTH_API_GIT_PASSWORD_FILE, or BERTH_API_GIT_TOKEN (a GitLab or GitHub token).\n"
                 "Exit codes: 0 done, 1 failed, 64 usage error.\n");
 }
 
@@ -61,6 +64,13 @@ static int hash_token(int argc, char **argv)
         return EXIT_DONE;
 }
 
+/* A flag's value; given twice, the last one wins. */
+static int flag(char **field, const char *value)
+{
+        free(*field);
+        return (*field = strdup(value)) ? 0 : -ENOMEM;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option longopts[] = { { "listen", required_argument, NULL, 'l' },
@@ -70,13 +80,15 @@ int main(int argc, char **argv)
                                                   { "token-file", required_argument, NULL, 't' },
                                                   { "templates", required_argument, NULL, 'T' },
                                                   { "policy", required_argument, NULL, 'P' },
+                                                  { "config", required_argument, NULL, 'c' },
+                                                  { "host", required_argument, NULL, 'H' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
-        const char *listen_on = "127.0.0.1:8080", *repo = NULL, *workdir = NULL, *tokens = NULL,
-                   *policy = NULL;
-        Api api = { .branch = "main" };
+        _cleanup_(config_done) Config cfg = { 0 };
+        const char *config_file = getenv("BERTH_API_CONFIG");
+        Api api = { 0 };
         BerthError err = { 0 };
-        int c;
+        int c, r = 0;
 
         if (argc > 1 && strcmp(argv[1], "hash-token") == 0)
                 return hash_token(argc, argv);
@@ -86,28 +98,34 @@ int main(int argc, char **argv)
                         printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
                 return EXIT_DONE;
         }
-        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        while (r >= 0 && (c = getopt_long(argc, argv, "hH:", longopts, NULL)) != -1)
                 switch (c) {
                 case 'l':
-                        listen_on = optarg;
+                        r = flag(&cfg.listen, optarg);
                         break;
                 case 'r':
-                        repo = optarg;
+                        r = flag(&cfg.repo, optarg);
                         break;
                 case 'b':
-                        api.branch = optarg;
+                        r = flag(&cfg.branch, optarg);
                         break;
                 case 'w':
-                        workdir = optarg;
+                        r = flag(&cfg.workdir, optarg);
                         break;
                 case 't':
-                        tokens = optarg;
+                        r = flag(&cfg.token_file, optarg);
                         break;
                 case 'T':
-                        api.templates_dir = optarg;
+                        r = flag(&cfg.templates, optarg);
                         break;
                 case 'P':
-                        policy = optarg;
+                        r = flag(&cfg.policy, optarg);
+                        break;
+                case 'H':
+                        r = flag(&cfg.docker_host, optarg);
+                        break;
+                case 'c':
+                        config_file = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -116,28 +134,43 @@ int main(int argc, char **argv)
                         usage(stderr);
                         return EXIT_USAGE;
                 }
-        if (!repo || !workdir || !tokens || optind < argc) {
+        if (r < 0)
+                return EXIT_FAILED;
+        if (optind < argc) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if ((policy ? policy_load(policy, &api.policy, &err) : policy_default(&api.policy)) < 0)
+        if (config_file && config_load(config_file, &cfg, &err) < 0)
+                return fail(&err, "cannot read the config file");
+        if (config_finish(&cfg, &err) < 0) {
+                fprintf(stderr, "berth-api: %s\n", err.msg);
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        api.branch = cfg.branch;
+        api.templates_dir = cfg.templates;
+        if ((cfg.policy ? policy_load(cfg.policy, &api.policy, &err) : policy_default(&api.policy)) < 0)
                 return fail(&err, "cannot read the policy");
-        if (tokens_load(tokens, &api.tokens, &err) < 0)
+        if (tokens_load(cfg.token_file, &api.tokens, &err) < 0) {
+                policy_free(api.policy);
                 return fail(&err, "cannot read the token file");
+        }
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return EXIT_FAILED;
-        _cleanup_free_ char *url = strstr(repo, "://") ? strdup(repo) : path_absolute(NULL, repo);
+        _cleanup_free_ char *url =
+                strstr(cfg.repo, "://") ? strdup(cfg.repo) : path_absolute(NULL, cfg.repo);
         StrBuf u = STRBUF_INIT;
         if (url && !strstr(url, "://"))
                 strbuf_addf(&u, "file://%s", url);
         _cleanup_free_ char *file_url = u.len ? strbuf_detach(&u) : NULL;
         WriterOptions wo = { .url = file_url ? file_url : url,
-                             .branch = api.branch,
-                             .dir = workdir,
-                             .user = getenv("BERTH_API_GIT_USER"),
-                             .password = getenv("BERTH_API_GIT_PASSWORD") };
+                             .branch = cfg.branch,
+                             .dir = cfg.workdir,
+                             .user = cfg.git_user,
+                             .password = cfg.git_password };
         if (!wo.url || writer_open(&wo, &api.writer, &err) < 0) {
                 tokens_done(&api.tokens);
+                policy_free(api.policy);
                 return fail(&err, "cannot open the config repo");
         }
         metrics_init(&api.metrics);
@@ -149,13 +182,13 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGINT);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
-        void *daemon = api_serve(&api, listen_on, &err);
+        void *daemon = api_serve(&api, cfg.listen, &err);
         int rc = EXIT_DONE;
         if (!daemon)
                 rc = fail(&err, "cannot serve");
         else {
                 int sig = 0;
-                fprintf(stderr, "berth-api: serving %s on %s\n", api.branch, listen_on);
+                fprintf(stderr, "berth-api: serving %s on %s\n", api.branch, cfg.listen);
                 sigwait(&set, &sig);
                 api_stop(daemon);
         }
