@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "gitops/write.h"
+#include "live.h"
 #include "metrics.h"
 #include "policy/policy.h"
 
@@ -25,6 +26,7 @@ typedef struct Api {
         const char *branch;
         Policy *policy; /* what a rendered stack may ask of the host */
         Metrics metrics;
+        Live live; /* the engine, for what runs */
 } Api;
 
 typedef struct Request {

@@ -15,6 +15,8 @@
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
+extern char **environ;
+
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 64 };
 
 static void usage(FILE *f)
@@ -174,6 +176,11 @@ int main(int argc, char **argv)
                 return fail(&err, "cannot open the config repo");
         }
         metrics_init(&api.metrics);
+        EnvMap env;
+        envmap_init(&env);
+        envmap_from_environ(&env, environ);
+        live_init(&api.live, cfg.docker_host, &env);
+        envmap_done(&env);
 
         /* Signals are taken by this thread alone, so the server's threads are never interrupted. */
         sigset_t set;
@@ -196,6 +203,7 @@ int main(int argc, char **argv)
         tokens_done(&api.tokens);
         policy_free(api.policy);
         metrics_done(&api.metrics);
+        live_fini(&api.live);
         curl_global_cleanup();
         return rc;
 }

@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "deploy/container.h"
-#include "deploy/live.h"
+#include "deploy/status.h"
 #include "report/emit.h"
 
 static void status_help(FILE *f)
@@ -27,85 +27,28 @@ enum {
         OPT_TARGET_S,
 };
 
-typedef struct StackStatus {
-        const char *name, *commit, *repo;
-        bool several_commits;
-        unsigned containers, running, healthy, unhealthy;
-        unsigned expected; /* io.berth.containers of its newest container */
-        double newest;
-        cJSON *services;
-} StackStatus;
-
 /* One engine's stacks, as rows of the table or objects of the JSON array. */
 static int status_of(EngineClient *engine, const char *target, bool json, StrBuf *out, cJSON *doc)
 {
-        LiveSet live = { 0 };
+        StatusList st = { 0 };
         BerthError err = { 0 };
         int r;
 
-        if ((r = live_list(engine, NULL, &live, &err)) < 0) {
+        if ((r = status_list(engine, &st, &err)) < 0) {
+                status_list_done(&st);
                 if (target)
                         fprintf(stderr, "target %s: ", target);
                 return cli_report_error(&err, r, "berth status");
         }
-        /* Group containers by stack, in the order first seen. */
-        _cleanup_free_ StackStatus *st = calloc(live.n ? live.n : 1, sizeof(StackStatus));
-        size_t n = 0;
-        if (!st) {
-                live_done(&live);
-                return cli_report_error(NULL, -ENOMEM, "berth status");
-        }
-        for (size_t i = 0; i < live.n; i++) {
-                LiveContainer *lc = &live.items[i];
-                const cJSON *labels = cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels");
-                const char *project =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_PROJECT));
-                if (!project || lc->oneoff)
-                        continue;
-                size_t k = 0;
-                while (k < n && strcmp(st[k].name, project) != 0)
-                        k++;
-                if (k == n) {
-                        st[n++] = (StackStatus){ .name = project,
-                                                 .commit = lc->commit,
-                                                 .repo = lc->repo,
-                                                 .newest = -1,
-                                                 .services = cJSON_CreateObject() };
-                }
-                StackStatus *s = &st[k];
-                bool running = lc->state && strcmp(lc->state, "running") == 0;
-                s->containers++;
-                s->running += running;
-                s->healthy += lc->status && strstr(lc->status, "(healthy)") != NULL;
-                s->unhealthy += lc->status && strstr(lc->status, "(unhealthy)") != NULL;
-                /* Several commits are normal (untouched containers keep theirs); reconcile reads the newest
-                 * by history, which needs the repo. Here we only say so. */
-                if (!lc->commit != !s->commit ||
-                    (lc->commit && s->commit && strcmp(lc->commit, s->commit) != 0))
-                        s->several_commits = true;
-                double created = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lc->raw, "Created"));
-                const char *expected =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CONTAINERS));
-                if (expected && created > s->newest) {
-                        s->newest = created;
-                        s->expected = (unsigned)strtoul(expected, NULL, 10);
-                }
-                if (lc->service && !cJSON_HasObjectItem(s->services, lc->service))
-                        cJSON_AddStringToObject(s->services, lc->service, lc->state ? lc->state : "");
-        }
-        for (size_t k = 0; k < n; k++) {
-                StackStatus *s = &st[k];
+        for (size_t k = 0; k < st.n; k++) {
+                const StackStatus *s = &st.items[k];
                 _cleanup_strbuf_ StrBuf svcs = STRBUF_INIT;
-                char drift[48] = "-";
-                for (cJSON *x = s->services->child; x; x = x->next)
-                        strbuf_addf(&svcs, "%s%s", svcs.len ? "," : "", x->string);
-                const char *health = s->unhealthy ? "unhealthy" : s->healthy ? "healthy" : "-";
-                if (s->containers < s->expected)
-                        snprintf(drift, sizeof(drift), "%u missing", s->expected - s->containers);
-                else if (s->running != s->containers)
-                        snprintf(drift, sizeof(drift), "not running");
+                char drift[48];
+                bool drifted = stack_status_drift(s, drift, sizeof(drift));
+                for (size_t i = 0; i < s->n_services; i++)
+                        strbuf_addf(&svcs, "%s%s", i ? "," : "", s->services[i].name);
                 if (json) {
-                        cJSON *o = cJSON_CreateObject();
+                        cJSON *o = cJSON_CreateObject(), *services = cJSON_CreateObject();
                         cJSON_AddStringToObject(o, "stack", s->name);
                         if (target)
                                 cJSON_AddStringToObject(o, "target", target);
@@ -116,21 +59,21 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                         cJSON_AddStringToObject(o, "repo", s->repo ? s->repo : "");
                         cJSON_AddNumberToObject(o, "containers", s->containers);
                         cJSON_AddNumberToObject(o, "running", s->running);
-                        cJSON_AddStringToObject(o, "health", health);
-                        cJSON_AddBoolToObject(o, "drift", strcmp(drift, "-") != 0);
-                        cJSON_AddItemToObject(o, "services", s->services);
-                        s->services = NULL;
+                        cJSON_AddStringToObject(o, "health", stack_status_health(s));
+                        cJSON_AddBoolToObject(o, "drift", drifted);
+                        for (size_t i = 0; i < s->n_services; i++)
+                                cJSON_AddStringToObject(services, s->services[i].name, s->services[i].state);
+                        cJSON_AddItemToObject(o, "services", services);
                         cJSON_AddItemToArray(doc, o);
                 } else {
                         if (target)
                                 strbuf_addf(out, "%-16s ", target);
                         strbuf_addf(out, "%-20s %-13.12s %u/%-7u %-9s %-11s %s\n", s->name,
-                                    s->commit ? s->commit : "-", s->running, s->containers, health, drift,
-                                    strbuf_str(&svcs));
+                                    s->commit ? s->commit : "-", s->running, s->containers,
+                                    stack_status_health(s), drift, strbuf_str(&svcs));
                 }
-                cJSON_Delete(s->services);
         }
-        live_done(&live);
+        status_list_done(&st);
         return EXIT_DONE;
 }
 

@@ -59,6 +59,11 @@ static int setup(void)
         WriterOptions o = { .url = origin, .dir = clone };
         metrics_init(&api.metrics);
         api.branch = "main";
+        /* No engine: the live parts of replies say why, and fuzzing never waits on a socket. */
+        EnvMap env;
+        envmap_init(&env);
+        live_init(&api.live, "none://", &env);
+        envmap_done(&env);
         if (policy_default(&api.policy) < 0)
                 return -1;
         if (tokens_load(tokens, &api.tokens, &err) < 0 || writer_open(&o, &api.writer, &err) < 0)

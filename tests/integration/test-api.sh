@@ -8,11 +8,12 @@
 W=$(mktemp -d)
 cleanup() {
         [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
-        for s in apiw; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in apiw inj existing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        docker rmi -f apiimg:latest >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-"$BERTH" down -p apiw -v -t 0 >/dev/null 2>&1
+for s in apiw inj existing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 export BERTH_STATE_DIR=$W/state
 git init -q --bare -b main "$W/origin.git"
@@ -21,6 +22,7 @@ mkdir -p "$W/seed/templates/hello" "$W/seed/stacks/existing"
 printf 'services:\n  s:\n    image: berth-test/busybox:latest\n    command: ["echo", "${greeting}"]\n' >"$W/seed/templates/hello/compose.yaml"
 printf '{"title": "Hello", "version": "0.1.0", "options": {"type": "object", "properties": {"greeting": {"type": "string", "default": "hi"}}}}\n' >"$W/seed/templates/hello/definition.json"
 printf 'services:\n  x:\n    image: berth-test/busybox:latest\n' >"$W/seed/stacks/existing/compose.yaml"
+printf 'FROM berth-test/busybox:latest\nRUN echo built >/built\n' >"$W/seed/Dockerfile-apiimg"
 # A definition whose options reach what the policy guards.
 mkdir -p "$W/seed/templates/tool"
 printf 'services:\n  t:\n    image: berth-test/busybox:latest\n    privileged: ${privileged}\n    ports: ["${port}:80"]\n    volumes: ["${mount}:/data"]\n' >"$W/seed/templates/tool/compose.yaml"
@@ -119,10 +121,27 @@ cfg=$(cd "$W" && CI_JOB_TOKEN=ci-secret "$BERTH" config -f inj.yaml --format jso
 tap_is "it is one string in the deployed model, its \$ kept literal" "$(printf '%s' "$cfg" | python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["services"]["s"]; print(repr(s["command"][1]), "privileged" in s)')" "'x\\n    privileged: true\\n    y: \$\${CI_JOB_TOKEN}' False"
 tap_is "the CI variable's value is nowhere in it" "$(grep -c ci-secret <<<"$cfg")" "0"
 
+tap_is "a stack not deployed yet says so" "$(req GET /stacks "$read_token" >/dev/null; field '[x["live"]["deployed"] for x in d if x["name"] == "inj"]')" "[False]"
+
 # End to end: the origin, reconciled, runs what the API committed; DELETE removes it.
 git clone -q "file://$W/origin.git" "$W/deploy" 2>/dev/null
 out=$(cd "$W/deploy" && "$BERTH" reconcile 2>&1)
 tap_is "a reconcile of the origin deploys the API's stack: 2 replicas running" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
+deployed=$(git -C "$W/deploy" rev-parse HEAD)
+out=$(req GET /stacks/apiw "$read_token")
+tap_is "GET /stacks/{name} reports what runs, as the engine has it" "$(field '(lambda l: (l["deployed"], l["commit"], l["running"], l["desired"], l["drift"], [(s["name"], s["state"], s["running"]) for s in l["services"]]))(d["live"])')" \
+        "(True, '$deployed', 2, 2, False, [('worker', 'running', 2)])"
+tap_is "and the stack's files, as git holds them" "$(field '[(f["path"], "Berth" in f.get("content", "") or f["path"].endswith("compose.yaml")) for f in d["files"]]')" \
+        "[('stacks/apiw/compose.yaml', True), ('stacks/apiw/stack.json', False)]"
+tap_is "whose compose file is the one committed" "$(field '[f["content"] for f in d["files"] if f["path"].endswith("compose.yaml")][0]')" "$(git -C "$W/origin.git" show main:stacks/apiw/compose.yaml)"
+docker stop -t 0 "$(docker ps -q --filter label=com.docker.compose.project=apiw | head -1)" >/dev/null
+tap_is "a container stopped behind berth's back is drift" "$(req GET /stacks "$read_token" >/dev/null; field '[(x["live"]["running"], x["live"]["drift"], x["live"].get("drift_detail")) for x in d if x["name"] == "apiw"]')" "[(1, True, 'not running')]"
+out=$(cd "$W/deploy" && "$BERTH" reconcile --all 2>&1)
+# Images: berth build, then GET /images reports what the engine holds, as the docker CLI sees it.
+out=$(cd "$W/deploy" && "$BERTH" build apiimg 2>&1)
+out=$(req GET /images "$read_token")
+tap_is "GET /images: each descriptor with the images built from it" "$(field '[(i["name"], i["dockerfile"], [(b["id"], b["tags"], b["commit"]) for b in i["built"]]) for i in d]')" \
+        "[('apiimg', 'Dockerfile-apiimg', [('$(docker image inspect -f '{{.Id}}' apiimg:latest)', ['apiimg:latest'], '$deployed')])]"
 # Disabled: kept in git, removed from the engine, its volume kept; enabled again: back.
 docker volume create --label com.docker.compose.project=apiw apiw_keep >/dev/null
 tap_like "PATCH {enabled: false} commits it" "$(req PATCH /stacks/apiw "$write_token" '{"enabled": false}')" '^200 .*"enabled":false'
@@ -148,6 +167,7 @@ tap_like "PUT of a stack that is not there: 404" "$(req PUT /stacks/nope "$write
 out=$(req GET /stacks/apiw/history "$read_token")
 tap_is "history: the commits that changed the stack, newest first" "$(field '[c["subject"] for c in d]')" \
         "['berth-api: update stack apiw from worker 1.0.0', 'berth-api: enable stack apiw', 'berth-api: disable stack apiw', 'berth-api: create stack apiw from worker 1.0.0']"
+tap_is "marking the one deployed (the update is not reconciled yet)" "$(field '[c.get("deployed", False) for c in d]')" "[False, True, False, False]"
 created=$(field 'd[-1]["commit"]')
 tap_like "revert to the first version makes a new commit" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^201 .*"commit"'
 tap_is "the stack's files are as they were then" "$(git -C "$W/origin.git" diff --stat "$created" main -- stacks/apiw | wc -l) $(replicas)" "0 2"
@@ -200,6 +220,16 @@ tap_is "201s of POST /stacks: apiw, inj and its 25 of the concurrent creates" "$
 tap_like "with a latency histogram per route" "$out" 'berth_api_request_duration_seconds_bucket\{method="GET",route="/healthz",le="\+Inf"\} [1-9]'
 tap_like "and the pushes retried after a rejection" "$out" 'berth_api_push_retries_total [0-9]+'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
+# A template changed since a stack was rendered: GET /stacks says so, and a PUT brings it up to date.
+tap_is "a stack rendered from the current template is not outdated" "$(req GET /stacks/c7 "$read_token" >/dev/null; field '(d["template_changed"], d["template_version"])')" "(False, '0.1.0')"
+git -C "$W/third" pull -q --rebase origin main 2>/dev/null
+sed -i 's/"echo"/"printf"/; ' "$W/third/templates/hello/compose.yaml"
+sed -i 's/"0.1.0"/"0.2.0"/' "$W/third/templates/hello/definition.json"
+(cd "$W/third" && git commit -qam "hello 0.2.0" && git push -q origin main 2>/dev/null)
+tap_is "after the template changes, it is" "$(req GET /stacks/c7 "$read_token" >/dev/null; field '(d["template_changed"], d["template_version"], d["definition_version"])')" "(True, '0.2.0', '0.1.0')"
+req PUT /stacks/c7 "$write_token" '{"options": {"greeting": "n7"}}' >/dev/null
+tap_is "a PUT re-renders it from the new template" "$(req GET /stacks/c7 "$read_token" >/dev/null; field '(d["template_changed"], d["definition_version"])') $(git -C "$W/origin.git" show main:stacks/c7/compose.yaml | grep -c printf)" "(False, '0.2.0') 1"
+
 kill -TERM "$api_pid"
 wait "$api_pid"
 tap_is "SIGTERM stops the server cleanly" "$?" "0"

@@ -1,0 +1,464 @@
+/* changes.c: the routes that commit: create, update, delete, enable or disable, and revert a stack. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose/project.h"
+#include "handlers.h"
+#include "policy/policy.h"
+#include "source/source.h"
+#include "template/render.h"
+#include "util/digest.h"
+#include "util/strbuf.h"
+
+/* ---- creating a stack ---- */
+
+typedef struct Create {
+        const char *name;
+        char *compose, *meta;
+        bool exists;
+} Create;
+
+bool stack_exists(Repo *repo, const char *head, const char *name)
+{
+        StackList stacks = { 0 };
+        bool found =
+                repo_stacks(repo, head, &stacks, NULL, NULL, NULL) >= 0 && stack_list_find(&stacks, name);
+        stack_list_done(&stacks);
+        return found;
+}
+
+static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Create *c = ud;
+        char path[300];
+        /* Asked again on every retry: a stack someone else made meanwhile is a conflict, not an overwrite. */
+        if (stack_exists(repo, head, c->name))
+                return error_set(err, -EEXIST, NULL, 0, 0, NULL, "stack \"%s\" exists", c->name);
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
+        int r = change_set_add(cs, path, c->compose, strlen(c->compose));
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
+        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+}
+
+/* The rendered file must load as berth config would load it from the commit. The root has a fresh
+ * random part, so a template cannot name the stack's own directory by an absolute path and have the
+ * policy take a host path for the stack's own. */
+static int load_rendered(const char *name, const char *text, Project **ret, BerthError *err)
+{
+        Source *src = NULL;
+        char root[128], file[300], dir[300], rel[200], nonce[DIGEST_HEX_LEN + 1];
+        if (random_hex(nonce, 16) < 0)
+                return error_set(err, -EIO, NULL, 0, 0, NULL, "no randomness for the check's root");
+        snprintf(root, sizeof(root), "/berth-api-%s/%s", nonce, name);
+        snprintf(file, sizeof(file), "%s/stacks/%s/compose.yaml", root, name);
+        snprintf(dir, sizeof(dir), "%s/stacks/%s", root, name);
+        snprintf(rel, sizeof(rel), "stacks/%s/compose.yaml", name);
+        int r = source_memory_new(root, "the rendered stack", &src);
+        if (r >= 0)
+                r = source_memory_add(src, rel, text, strlen(text));
+        EnvMap env;
+        envmap_init(&env);
+        char *files[] = { file, NULL };
+        ComposeOptions o = { .files = files,
+                             .n_files = 1,
+                             .project_name = name,
+                             .project_directory = dir,
+                             .cwd = dir,
+                             .os_env = &env,
+                             .source = src };
+        if (r >= 0)
+                r = project_load(&o, ret, err);
+        if (r < 0 && err)
+                error_unroot(err, root);
+        envmap_done(&env);
+        source_unref(src);
+        return r;
+}
+
+/* A 422 naming every refusal: the service, the key, the rule, and where in the rendered file. */
+static int policy_refusal(Response *res, const PolicyViolations *v)
+{
+        const PolicyViolation *f = &v->items[0];
+        api_problem(res, 422, "refused by the policy", NULL, "%s%s%s%s: %s (rule %s)%s",
+                    f->service[0] ? "service \"" : "", f->service, f->service[0] ? "\": " : "", f->key,
+                    f->message, f->rule, v->n > 1 ? ", and more in violations" : "");
+        res->extra = cJSON_CreateObject();
+        cJSON *list = cJSON_AddArrayToObject(res->extra, "violations");
+        for (size_t i = 0; i < v->n; i++) {
+                cJSON *o = cJSON_CreateObject();
+                if (v->items[i].service[0])
+                        cJSON_AddStringToObject(o, "service", v->items[i].service);
+                cJSON_AddStringToObject(o, "key", v->items[i].key);
+                cJSON_AddStringToObject(o, "rule", v->items[i].rule);
+                cJSON_AddStringToObject(o, "message", v->items[i].message);
+                if (v->items[i].where[0])
+                        cJSON_AddStringToObject(o, "where", v->items[i].where);
+                cJSON_AddItemToArray(list, o);
+        }
+        return 422;
+}
+
+/* What a create or an update commits: the rendered compose file and its stack.json, checked. */
+typedef struct Rendered {
+        Definition *def;
+        cJSON *options;
+        char *compose, *meta;
+        char options_hash[DIGEST_HEX_LEN + 1];
+} Rendered;
+
+static void rendered_done(Rendered *x)
+{
+        definition_free(x->def);
+        cJSON_Delete(x->options);
+        free(x->compose);
+        free(x->meta);
+}
+
+/* Renders definition def with options for stack name; on a bad request fills res and returns its status. */
+static int render_stack(Api *api, Repo *repo, const char *head, const char *name, const char *def,
+                        const cJSON *options, bool enabled, Rendered *x, Response *res)
+{
+        BerthError err = { 0 };
+        char line[1400];
+        int r = definition_find(api, repo, head, def, &x->def, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 422, "unknown definition", "/definition",
+                                   "there is no definition \"%s\"", def);
+        if (r < 0)
+                return api_problem(res, 422, "broken definition", "/definition", "%s",
+                                   error_format(&err, line, sizeof(line)));
+        if (definition_options(x->def, options, &x->options, &err) < 0)
+                return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
+        _cleanup_project_ Project *p = NULL;
+        if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
+            load_rendered(name, x->compose, &p, &err) < 0)
+                return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
+                                   error_format(&err, line, sizeof(line)));
+        _cleanup_(policy_violations_done) PolicyViolations v = { 0 };
+        r = policy_check(api->policy, p, p->dir, &v);
+        if (r < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot check the policy");
+        if (r > 0)
+                return policy_refusal(res, &v);
+        /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
+        cJSON *m = cJSON_CreateObject();
+        cJSON_AddStringToObject(m, "definition", x->def->name);
+        cJSON_AddStringToObject(m, "definition_version", x->def->version);
+        cJSON_AddItemToObject(m, "options", cJSON_Duplicate(x->options, 1));
+        cJSON_AddBoolToObject(m, "enabled", enabled);
+        x->meta = cJSON_Print(m);
+        cJSON_Delete(m);
+        _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
+        _cleanup_(digest_freep) Digest *dg = digest_new();
+        if (!x->meta || !opts_text || !dg || digest_update(dg, opts_text, strlen(opts_text)) < 0 ||
+            digest_final_hex(dg, x->options_hash) < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot write stack.json");
+        return 0;
+}
+
+/* Commits what fn says, authored by the request's token (git history says who asked). Committed, it
+ * answers {name, commit} and returns 0; otherwise it returns the writer's error, for the caller to say
+ * what that means for its route. */
+static int commit_by(Api *api, Request *req, Response *res, const char *name, const char *message,
+                     ChangeFn fn, void *ud, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf email = STRBUF_INIT;
+        char commit[41] = "";
+        strbuf_addf(&email, "%s@berth-api", req->token->name);
+        int r = writer_commit(api->writer, fn, ud, req->token->name, strbuf_str(&email), message, commit,
+                              err);
+        if (r == -EEXIST || r == -ENODATA)
+                metrics_conflict(&api->metrics);
+        if (r < 0)
+                return r;
+        metrics_commit(&api->metrics);
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", name);
+        cJSON_AddStringToObject(res->json, "commit", commit);
+        return 0;
+}
+
+/* What is left of a failed commit once the route has said what its own errors mean. */
+static int commit_failed(Response *res, int r, const BerthError *err)
+{
+        if (r == -ENOENT)
+                return api_problem(res, 404, "no such stack", NULL, "%s", err->msg);
+        return api_problem(res, 503, "cannot commit to the config repo", NULL, "%s", err->msg);
+}
+
+static int commit_stack(Api *api, Request *req, Response *res, const char *verb, const char *name,
+                        const Rendered *x, ChangeFn fn, void *ud)
+{
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
+        BerthError err = { 0 };
+        /* Provenance in the commit itself: who asked, from which template, with which options. */
+        strbuf_addf(&msg,
+                    "berth-api: %s stack %s from %s %s\n\nBerth-Template: %s\nBerth-Template-Version: %s\n"
+                    "Berth-Options-Hash: sha256:%s\n",
+                    verb, name, x->def->name, x->def->version, x->def->name, x->def->version,
+                    x->options_hash);
+        int r = commit_by(api, req, res, name, strbuf_str(&msg), fn, ud, &err);
+        if (r == -EEXIST)
+                return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"", name);
+        if (r == -ENODATA)
+                return api_problem(res, 409, "nothing to change", NULL,
+                                   "stack \"%s\" is already rendered so", name);
+        return r < 0 ? commit_failed(res, r, &err) : 0;
+}
+
+int post_stacks(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        _cleanup_(rendered_done) Rendered x = { 0 };
+        char head[41];
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "name"));
+        const char *def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "definition"));
+        if (!name || !project_name_valid(name))
+                return api_problem(res, 422, "invalid stack name", "/name",
+                                   "a stack name is ^[a-z0-9][a-z0-9_-]{0,62}$");
+        if (!def)
+                return api_problem(res, 422, "no definition", "/definition", "name a definition");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"), true,
+                         &x, res))
+                return res->status;
+        const char *dry = api_query(req, "dry_run");
+        if (dry && strcmp(dry, "true") == 0) {
+                if (stack_exists(repo, head, name))
+                        return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"",
+                                           name);
+                res->json = cJSON_CreateObject();
+                cJSON_AddStringToObject(res->json, "name", name);
+                cJSON *files = cJSON_AddObjectToObject(res->json, "files");
+                char path[300];
+                snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
+                cJSON_AddStringToObject(files, path, x.compose);
+                snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
+                cJSON_AddStringToObject(files, path, x.meta);
+                return 200;
+        }
+        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
+                return res->status;
+        return res->status = 201;
+}
+
+/* ---- updating a stack: re-rendered from the current template ---- */
+
+static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Create *c = ud;
+        char path[300];
+        if (!stack_exists(repo, head, c->name))
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", c->name);
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
+        int r = change_set_add(cs, path, c->compose, strlen(c->compose));
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
+        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+}
+
+int put_stack(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len), *meta = NULL;
+        _cleanup_(rendered_done) Rendered x = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        char head[41], path[300];
+        const char *name = req->params[0];
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (!project_name_valid(name) || !stack_exists(repo, head, name))
+                return api_problem(res, 404, "no such stack", NULL, "there is no stack \"%s\"", name);
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
+        if (repo_read(repo, head, path, &buf, NULL, NULL) >= 0)
+                meta = cJSON_Parse(buf);
+        /* The definition it was made from, unless the request names another. */
+        const char *def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "definition"));
+        if (!def)
+                def = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "definition"));
+        if (!def)
+                return api_problem(res, 422, "no definition", "/definition",
+                                   "stack \"%s\" was not made from a definition: name one", name);
+        bool enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"),
+                         enabled, &x, res))
+                return res->status;
+        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
+                return res->status;
+        return 200;
+}
+
+/* ---- revert ---- */
+
+typedef struct Revert {
+        const char *name;
+        const char *to;
+        char dir[300];
+} Revert;
+
+typedef struct RevertWalk {
+        ChangeSet *cs;
+        const char *dir;
+        size_t n_then; /* the changes that bring the old files back come first */
+} RevertWalk;
+
+static int revert_file(void *ud, const char *path, unsigned mode, const void *data, size_t len)
+{
+        RevertWalk *w = ud;
+        char full[600];
+        snprintf(full, sizeof(full), "%s/%s", w->dir, path);
+        return change_set_add(w->cs, full, data, len);
+}
+
+/* A file the stack has now but did not have then goes. */
+static int revert_stale(void *ud, const char *path, unsigned mode, const void *data, size_t len)
+{
+        RevertWalk *w = ud;
+        char full[600];
+        snprintf(full, sizeof(full), "%s/%s", w->dir, path);
+        for (size_t i = 0; i < w->n_then; i++)
+                if (strcmp(w->cs->items[i].path, full) == 0)
+                        return 0;
+        return change_set_remove(w->cs, full);
+}
+
+static int revert_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Revert *rv = ud;
+        RevertWalk w = { .cs = cs, .dir = rv->dir };
+        int r = repo_walk(repo, rv->to, rv->dir, revert_file, &w, err);
+        if (r == -ENOENT)
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "stack \"%s\" has no files at %.12s",
+                                 rv->name, rv->to);
+        w.n_then = cs->n;
+        if (r >= 0 && (r = repo_walk(repo, head, rv->dir, revert_stale, &w, err)) == -ENOENT)
+                r = 0; /* deleted since: it all comes back */
+        return r;
+}
+
+int post_revert(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        BerthError err = { 0 };
+        char head[41], to[41];
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        const char *rev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "to"));
+        if (!rev)
+                return api_problem(res, 422, "invalid request", "/to", "name the commit to revert to");
+        if (sync_head(api, res, head))
+                return res->status;
+        Repo *repo = writer_repo(api->writer);
+        if (!project_name_valid(req->params[0]) || repo_resolve(repo, rev, to, &err) < 0)
+                return api_problem(res, 422, "unknown commit", "/to", "there is no commit \"%s\"", rev);
+        Revert rv = { .name = req->params[0], .to = to };
+        snprintf(rv.dir, sizeof(rv.dir), "stacks/%s", rv.name);
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
+        strbuf_addf(&msg, "berth-api: revert stack %s to %.12s\n\nBerth-Revert-To: %s\n", rv.name, to, to);
+        err = (BerthError){ 0 };
+        int r = commit_by(api, req, res, rv.name, strbuf_str(&msg), revert_change, &rv, &err);
+        if (r == -ENOENT)
+                return api_problem(res, 422, "nothing to revert to", "/to", "%s", err.msg);
+        if (r == -ENODATA)
+                return api_problem(res, 409, "nothing to change", "/to",
+                                   "stack \"%s\" is as it was at %.12s", rv.name, to);
+        return r < 0 ? commit_failed(res, r, &err) : (res->status = 201);
+}
+
+/* ---- deleting a stack ---- */
+
+static int delete_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        const char *name = ud;
+        StackList stacks = { 0 };
+        int r = repo_stacks(repo, head, &stacks, NULL, NULL, err);
+        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, name) : NULL;
+        if (r >= 0 && !d)
+                r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", name);
+        if (r >= 0) {
+                char meta[300];
+                r = change_set_remove(cs, d->file ? d->file : d->dir);
+                stack_desc_meta_path(d, meta, sizeof(meta));
+                if (r >= 0 && d->file)
+                        r = change_set_remove(cs, meta);
+        }
+        stack_list_done(&stacks);
+        return r;
+}
+
+int delete_stack(Api *api, Request *req, Response *res)
+{
+        BerthError err = { 0 };
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
+        strbuf_addf(&msg, "berth-api: delete stack %s\n", req->params[0]);
+        int r = commit_by(api, req, res, req->params[0], strbuf_str(&msg), delete_change, req->params[0],
+                          &err);
+        return r < 0 ? commit_failed(res, r, &err) : 200;
+}
+
+/* ---- enabling and disabling ---- */
+
+typedef struct Toggle {
+        const char *name;
+        bool enabled;
+} Toggle;
+
+static int toggle_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
+{
+        Toggle *t = ud;
+        StackList stacks = { 0 };
+        _cleanup_free_ char *buf = NULL;
+        char path[300];
+        int r = repo_stacks(repo, head, &stacks, NULL, NULL, err);
+        const StackDesc *d = r >= 0 ? stack_list_find(&stacks, t->name) : NULL;
+        if (r >= 0 && !d)
+                r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "there is no stack \"%s\"", t->name);
+        if (r >= 0)
+                stack_desc_meta_path(d, path, sizeof(path));
+        stack_list_done(&stacks);
+        if (r < 0)
+                return r;
+        /* The rest of stack.json (what the stack was made from) stays as it is. */
+        _cleanup_cjson_ cJSON *meta =
+                repo_read(repo, head, path, &buf, NULL, NULL) >= 0 ? cJSON_Parse(buf) : NULL;
+        if (!cJSON_IsObject(meta)) {
+                cJSON_Delete(meta);
+                meta = cJSON_CreateObject();
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "enabled");
+        cJSON_AddBoolToObject(meta, "enabled", t->enabled);
+        _cleanup_free_ char *text = cJSON_Print(meta);
+        return text ? change_set_add(cs, path, text, strlen(text)) : -ENOMEM;
+}
+
+int patch_stack(Api *api, Request *req, Response *res)
+{
+        _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
+        cJSON *enabled = cJSON_GetObjectItemCaseSensitive(body, "enabled");
+        BerthError err = { 0 };
+        if (!cJSON_IsObject(body))
+                return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
+        if (!cJSON_IsBool(enabled))
+                return api_problem(res, 422, "invalid request", "/enabled", "enabled must be true or false");
+        Toggle t = { .name = req->params[0], .enabled = cJSON_IsTrue(enabled) };
+        _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
+        strbuf_addf(&msg, "berth-api: %s stack %s\n", t.enabled ? "enable" : "disable", t.name);
+        int r = commit_by(api, req, res, t.name, strbuf_str(&msg), toggle_change, &t, &err);
+        if (r == -ENODATA)
+                return api_problem(res, 409, "nothing to change", "/enabled", "stack \"%s\" is %s already",
+                                   t.name, t.enabled ? "enabled" : "disabled");
+        if (r < 0)
+                return commit_failed(res, r, &err);
+        cJSON_AddBoolToObject(res->json, "enabled", t.enabled);
+        return 200;
+}

@@ -1,0 +1,110 @@
+/* status.c: stacks summed up from the labels of their containers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "status.h"
+
+static int add_service(StackStatus *s, const LiveContainer *lc, bool running)
+{
+        for (size_t i = 0; i < s->n_services; i++)
+                if (strcmp(s->services[i].name, lc->service) == 0) {
+                        s->services[i].containers++;
+                        s->services[i].running += running;
+                        return 0;
+                }
+        ServiceStatus *v = realloc(s->services, (s->n_services + 1) * sizeof(ServiceStatus));
+        if (!v)
+                return -ENOMEM;
+        s->services = v;
+        v[s->n_services++] = (ServiceStatus){
+                .name = lc->service, .state = lc->state ? lc->state : "", .containers = 1, .running = running
+        };
+        return 0;
+}
+
+int status_list(EngineClient *engine, StatusList *ret, BerthError *err)
+{
+        *ret = (StatusList){ 0 };
+        int r = live_list(engine, NULL, &ret->live, err);
+        if (r < 0)
+                return r;
+        if (!(ret->items = calloc(ret->live.n ? ret->live.n : 1, sizeof(StackStatus))))
+                return -ENOMEM;
+        /* Stacks in the order their first container is listed. */
+        for (size_t i = 0; i < ret->live.n; i++) {
+                const LiveContainer *lc = &ret->live.items[i];
+                const cJSON *labels = cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels");
+                const char *project =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_PROJECT));
+                if (!project || lc->oneoff)
+                        continue;
+                size_t k = 0;
+                while (k < ret->n && strcmp(ret->items[k].name, project) != 0)
+                        k++;
+                if (k == ret->n)
+                        ret->items[ret->n++] = (StackStatus){
+                                .name = project, .commit = lc->commit, .repo = lc->repo, .newest = -1
+                        };
+                StackStatus *s = &ret->items[k];
+                bool running = lc->state && strcmp(lc->state, "running") == 0;
+                s->containers++;
+                s->running += running;
+                s->healthy += lc->status && strstr(lc->status, "(healthy)") != NULL;
+                s->unhealthy += lc->status && strstr(lc->status, "(unhealthy)") != NULL;
+                if (!lc->commit != !s->commit ||
+                    (lc->commit && s->commit && strcmp(lc->commit, s->commit) != 0))
+                        s->several_commits = true;
+                double created = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lc->raw, "Created"));
+                const char *expected =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CONTAINERS));
+                /* The newest container was made by the last deploy, which says how many it made. */
+                if (created > s->newest) {
+                        s->newest = created;
+                        if (expected)
+                                s->expected = (unsigned)strtoul(expected, NULL, 10);
+                        if (lc->commit)
+                                s->commit = lc->commit;
+                }
+                if (lc->service && add_service(s, lc, running) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+void status_list_done(StatusList *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i].services);
+        free(l->items);
+        live_done(&l->live);
+        *l = (StatusList){ 0 };
+}
+
+const StackStatus *status_find(const StatusList *l, const char *name)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i].name, name) == 0)
+                        return &l->items[i];
+        return NULL;
+}
+
+const char *stack_status_health(const StackStatus *s)
+{
+        return s->unhealthy ? "unhealthy" : s->healthy ? "healthy" : "-";
+}
+
+bool stack_status_drift(const StackStatus *s, char *buf, size_t size)
+{
+        if (s->containers < s->expected)
+                snprintf(buf, size, "%u missing", s->expected - s->containers);
+        else if (s->running != s->containers)
+                snprintf(buf, size, "not running");
+        else {
+                snprintf(buf, size, "-");
+                return false;
+        }
+        return true;
+}
