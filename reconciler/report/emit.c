@@ -94,8 +94,9 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n)
                     !yaml_emitter_emit(e, &ev))
                         return -EIO;
                 for (const cJSON *c = n->child; c; c = c->next) {
-                        if ((r = emit_scalar(e, c->string, plain_would_change_type(c->string))) < 0 ||
-                            (r = emit_node(e, c)) < 0)
+                        /* A plain "<<" key is a merge key; a "<<" that was quoted stays a string. */
+                        bool quote = plain_would_change_type(c->string) || strcmp(c->string, "<<") == 0;
+                        if ((r = emit_scalar(e, c->string, quote)) < 0 || (r = emit_node(e, c)) < 0)
                                 return r;
                 }
                 if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev))

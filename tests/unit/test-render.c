@@ -21,7 +21,9 @@ static const char *const TEMPLATE = "services:\n"
                                     "    deploy:\n"
                                     "      replicas: ${replicas}\n"
                                     "    labels:\n"
-                                    "      ${msg}: key-not-rendered\n";
+                                    "      ${msg}: key-not-rendered\n"
+                                    /* Quoted, "<<" is a key like any other, not a merge. */
+                                    "      \"<<\": not-a-merge\n";
 static const char *const DEFINITION =
         "{\"title\": \"App\", \"version\": \"1.2.0\", \"options\": {\"type\": \"object\", "
         "\"required\": [\"msg\"], \"additionalProperties\": false, \"properties\": {"
@@ -142,6 +144,9 @@ TEST(rendering_keeps_placeholders_that_are_not_options)
                           2);
                 /* Keys are never rendered. */
                 ASSERT_TRUE(cJSON_GetObjectItem(cJSON_GetObjectItem(app(p), "labels"), "${msg}") != NULL);
+                ASSERT_STREQ(cJSON_GetStringValue(
+                                     cJSON_GetObjectItem(cJSON_GetObjectItem(app(p), "labels"), "<<")),
+                             "not-a-merge");
         }
         ASSERT_TRUE(text && strstr(text, "replicas: 2") != NULL); /* a number, as the schema says */
         free(text);
