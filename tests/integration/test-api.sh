@@ -168,9 +168,14 @@ out=$(req GET /stacks/apiw/history "$read_token")
 tap_is "history: the commits that changed the stack, newest first" "$(field '[c["subject"] for c in d]')" \
         "['berth-api: update stack apiw from worker 1.0.0', 'berth-api: enable stack apiw', 'berth-api: disable stack apiw', 'berth-api: create stack apiw from worker 1.0.0']"
 tap_is "marking the one deployed (the update is not reconciled yet)" "$(field '[c.get("deployed", False) for c in d]')" "[False, True, False, False]"
+out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
+tap_is "the update, reconciled, runs 1 replica" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "1"
 created=$(field 'd[-1]["commit"]')
 tap_like "revert to the first version makes a new commit" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^201 .*"commit"'
 tap_is "the stack's files are as they were then" "$(git -C "$W/origin.git" diff --stat "$created" main -- stacks/apiw | wc -l) $(replicas)" "0 2"
+out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
+tap_is "the revert, reconciled, runs 2 replicas again" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "2"
+tap_is "and the history marks it deployed" "$(req GET /stacks/apiw/history "$read_token" >/dev/null; field '[(c["subject"][:23], c.get("deployed", False)) for c in d][:2]')" "[('berth-api: revert stack', True), ('berth-api: update stack', False)]"
 tap_like "revert to where it already is: 409" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^409 '
 tap_like "revert to a commit that does not exist: 422" "$(req POST /stacks/apiw/revert "$write_token" '{"to": "0123456789abcdef0123456789abcdef01234567"}')" '^422 .*"pointer":"/to"'
 tap_like "DELETE /stacks/apiw commits its removal" "$(req DELETE /stacks/apiw "$write_token")" '^200 .*"commit"'
