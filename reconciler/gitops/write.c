@@ -129,6 +129,11 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
         if (!w)
                 return -ENOMEM;
         git_libgit2_init();
+        /* A writer serves many reads of the same objects: every listing walks the root and stacks/
+         * trees (past libgit2's 4 KiB default for a cached tree once a repo has a hundred stacks) and
+         * reads each stack's small files. Keep them in the object cache. */
+        git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_BLOB, (size_t)64 * 1024);
+        git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE, (size_t)1024 * 1024);
         pthread_mutex_init(&w->lock, NULL);
         w->retries = o->retries ? o->retries : 32;
         w->url = strdup(o->url);

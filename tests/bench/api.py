@@ -119,7 +119,9 @@ def main():
             git("push", "-q", "origin", "main", cwd=peer)
             cli.append(time.perf_counter() - t)
 
-        # GET /stacks with STACKS stacks.
+        # GET /stacks with STACKS stacks, on a new connection: the server closed the idle one meanwhile.
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port)
         get = []
         for _ in range(50):
             t = time.perf_counter()
