@@ -57,6 +57,8 @@ const Route api_routes[] = {
         { "PATCH", "/stacks/{name}", patch_stack, ROLE_WRITE },
         { "DELETE", "/stacks/{name}", delete_stack, ROLE_WRITE },
         { "GET", "/stacks/{name}/history", get_history, ROLE_READ },
+        { "POST", "/stacks/{name}/restart", post_restart, ROLE_WRITE },
+        { "GET", "/stacks/{name}/logs", get_logs, ROLE_READ },
         { "GET", "/images", get_images, ROLE_READ },
         { "POST", "/stacks/{name}/revert", post_revert, ROLE_WRITE },
 };

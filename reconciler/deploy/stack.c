@@ -594,3 +594,62 @@ out:
         live_done(&live);
         return r;
 }
+
+/* Whether a container of a service that i's service depends on is still to be restarted. */
+static bool dependency_pending(const LiveSet *live, const bool *done, size_t i)
+{
+        const char *deps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_DEPENDS_ON));
+        for (const char *d = deps; d && *d;) {
+                const char *end = strchrnul(d, ','), *colon = memchr(d, ':', (size_t)(end - d));
+                size_t n = (size_t)((colon ? colon : end) - d);
+                for (size_t j = 0; j < live->n; j++)
+                        if (j != i && !done[j] && live->items[j].service &&
+                            strlen(live->items[j].service) == n &&
+                            strncmp(live->items[j].service, d, n) == 0)
+                                return true;
+                d = *end ? end + 1 : end;
+        }
+        return false;
+}
+
+int stack_restart(EngineClient *c, const char *project, void (*done_fn)(void *ud, const LiveContainer *lc),
+                  void *ud, BerthError *err)
+{
+        LiveSet live = { 0 };
+        int r = live_list(c, project, &live, err);
+        if (r < 0)
+                return r;
+        bool *done = calloc(live.n ? live.n : 1, sizeof(bool));
+        size_t left = 0;
+        if (!done) {
+                live_done(&live);
+                return -ENOMEM;
+        }
+        /* One-off containers (compose run) are not the stack's services. */
+        for (size_t i = 0; i < live.n; i++)
+                if (live.items[i].oneoff)
+                        done[i] = true;
+                else
+                        left++;
+        if (left == 0)
+                r = error_set(err, -ENOENT, NULL, 0, 0, NULL, "stack %s has no containers", project);
+        while (left > 0 && r >= 0) {
+                size_t before = left;
+                for (size_t pass = 0; pass < 2 && left == before; pass++)
+                        for (size_t i = 0; i < live.n && r >= 0; i++) {
+                                /* The second pass breaks a dependency cycle in labels: the rest in order. */
+                                if (done[i] || (pass == 0 && dependency_pending(&live, done, i)))
+                                        continue;
+                                LiveContainer *lc = &live.items[i];
+                                if ((r = ops_stop(c, lc->id, lc->name, -1, err)) >= 0 &&
+                                    (r = ops_start(c, lc->id, lc->name, err)) >= 0 && done_fn)
+                                        done_fn(ud, lc);
+                                done[i] = true;
+                                left--;
+                        }
+        }
+        free(done);
+        live_done(&live);
+        return r;
+}

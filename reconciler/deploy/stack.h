@@ -40,3 +40,10 @@ typedef struct DownOptions {
 } DownOptions;
 
 int stack_down(EngineClient *c, const char *project, const DownOptions *o, BerthError *err);
+
+/* Restarts the stack's containers in dependency order, as `docker compose restart` does: a service goes
+ * once every service it depends on has been restarted; each container is stopped with its own stop
+ * signal and grace period, then started. done (may be NULL) hears of each container restarted, in
+ * order. Nothing is created or removed. -ENOENT when the stack has no container. */
+int stack_restart(EngineClient *c, const char *project, void (*done)(void *ud, const LiveContainer *lc),
+                  void *ud, BerthError *err);

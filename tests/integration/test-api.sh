@@ -8,12 +8,12 @@
 W=$(mktemp -d)
 cleanup() {
         [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
-        for s in apiw inj existing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in apiw inj existing chain; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         docker rmi -f apiimg:latest >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-for s in apiw inj existing; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+for s in apiw inj existing chain; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 export BERTH_STATE_DIR=$W/state
 git init -q --bare -b main "$W/origin.git"
@@ -23,6 +23,8 @@ printf 'services:\n  s:\n    image: berth-test/busybox:latest\n    command: ["ec
 printf '{"title": "Hello", "version": "0.1.0", "options": {"type": "object", "properties": {"greeting": {"type": "string", "default": "hi"}}}}\n' >"$W/seed/templates/hello/definition.json"
 printf 'services:\n  x:\n    image: berth-test/busybox:latest\n' >"$W/seed/stacks/existing/compose.yaml"
 printf 'FROM berth-test/busybox:latest\nRUN echo built >/built\n' >"$W/seed/Dockerfile-apiimg"
+mkdir -p "$W/seed/stacks/chain"
+printf 'services:\n  front:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n    depends_on: [back]\n  back:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n' >"$W/seed/stacks/chain/compose.yaml"
 # A definition whose options reach what the policy guards.
 mkdir -p "$W/seed/templates/tool"
 printf 'services:\n  t:\n    image: berth-test/busybox:latest\n    privileged: ${privileged}\n    ports: ["${port}:80"]\n    volumes: ["${mount}:/data"]\n' >"$W/seed/templates/tool/compose.yaml"
@@ -137,6 +139,21 @@ tap_is "whose compose file is the one committed" "$(field '[f["content"] for f i
 docker stop -t 0 "$(docker ps -q --filter label=com.docker.compose.project=apiw | head -1)" >/dev/null
 tap_is "a container stopped behind berth's back is drift" "$(req GET /stacks "$read_token" >/dev/null; field '[(x["live"]["running"], x["live"]["drift"], x["live"].get("drift_detail")) for x in d if x["name"] == "apiw"]')" "[(1, True, 'not running')]"
 out=$(cd "$W/deploy" && "$BERTH" reconcile --all 2>&1)
+# Restart through the engine, in dependency order; logs as the engine has them.
+started() { docker ps -q --filter label=com.docker.compose.project=chain | xargs docker inspect -f '{{.Name}} {{.State.StartedAt}}' | sort; }
+before=$(started)
+since=$(date +%s)
+out=$(req POST /stacks/chain/restart "$write_token")
+tap_is "POST /stacks/{name}/restart restarts its containers, dependencies first" "$(field '[(c["service"], c["container"]) for c in d["restarted"]]')" "[('back', 'chain-back-1'), ('front', 'chain-front-1')]"
+after=$(started)
+tap_is "the engine says each started again (StartedAt changed) and runs" "$(join -j1 <(echo "$before") <(echo "$after") | awk '$2 != $3' | wc -l) $(docker ps -q --filter label=com.docker.compose.project=chain --filter status=running | wc -l)" "2 2"
+tap_is "in that order, by the engine's events" "$(docker events --since "$since" --until "$(($(date +%s) + 1))" --filter event=start --filter label=com.docker.compose.project=chain --format '{{.Actor.Attributes.name}}' | tr '\n' ' ')" "chain-back-1 chain-front-1 "
+tap_like "a read token may not restart: 403" "$(req POST /stacks/chain/restart "$read_token")" '^403 '
+tap_like "restart of a stack not in git: 404 (the engine's other containers are out of reach)" "$(req POST /stacks/not-ours/restart "$write_token")" '^404 '
+out=$(req GET '/stacks/inj/logs?tail=20' "$read_token")
+tap_is "GET /stacks/{name}/logs: each container's last lines, as docker logs has them" "$(field '[c["log"] for c in d["containers"]][0]')" "$(docker logs "$(docker ps -aq --filter label=com.docker.compose.project=inj | head -1)" 2>&1)"
+tap_is "filtered by service" "$(req GET '/stacks/chain/logs?service=back' "$read_token" >/dev/null; field '[c["container"] for c in d["containers"]]')" "['chain-back-1']"
+tap_like "a bad tail: 400" "$(req GET '/stacks/chain/logs?tail=lots' "$read_token")" '^400 '
 # Images: berth build, then GET /images reports what the engine holds, as the docker CLI sees it.
 out=$(cd "$W/deploy" && "$BERTH" build apiimg 2>&1)
 out=$(req GET /images "$read_token")
