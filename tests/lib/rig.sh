@@ -232,7 +232,8 @@ EOF
 rig_git_http_stop() {
         local d=${BERTH_RIG_DIR:-/nonexistent}/git
         [ -f "$d/nginx.pid" ] && kill "$(cat "$d/nginx.pid")" 2>/dev/null
-        [ -f "$d/fcgiwrap.pid" ] && kill "$(cat "$d/fcgiwrap.pid")" 2>/dev/null
+        # fcgiwrap's workers are its children in its own session (setsid): the whole group goes.
+        [ -f "$d/fcgiwrap.pid" ] && kill -- "-$(cat "$d/fcgiwrap.pid")" 2>/dev/null
         return 0
 }
 
