@@ -26,7 +26,8 @@ typedef struct Api {
         const char *branch;
         Policy *policy; /* what a rendered stack may ask of the host */
         Metrics metrics;
-        Live live; /* the engine, for what runs */
+        Live live;          /* the engine, for what runs */
+        unsigned in_flight; /* requests begun and not yet answered (atomic) */
 } Api;
 
 typedef struct Request {
@@ -74,4 +75,6 @@ int api_problem(Response *res, int status, const char *title, const char *pointe
 int api_dispatch(Api *api, Request *req, Response *res);
 /* Starts serving on listen ("HOST:PORT" or "unix:/path"); returns the daemon to stop, or NULL. */
 void *api_serve(Api *api, const char *listen, BerthError *err);
-void api_stop(void *daemon);
+/* Stops taking connections, waits (up to a minute) until every request begun has been answered, then
+ * stops the server: a SIGTERM never cuts a commit or its reply in half. */
+void api_stop(Api *api, void *daemon);

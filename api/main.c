@@ -197,7 +197,7 @@ int main(int argc, char **argv)
                 int sig = 0;
                 fprintf(stderr, "berth-api: serving %s on %s\n", api.branch, cfg.listen);
                 sigwait(&set, &sig);
-                api_stop(daemon);
+                api_stop(&api, daemon);
         }
         writer_free(api.writer);
         tokens_done(&api.tokens);

@@ -149,6 +149,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         return MHD_NO;
                 strbuf_init(&conn->body, API_BODY_MAX);
                 *state = conn;
+                __atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
                 return MHD_YES;
         }
         if (*upload_size) {
@@ -188,10 +189,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode code)
 {
+        Api *api = cls;
         Conn *conn = *state;
         if (conn) {
                 strbuf_done(&conn->body);
                 free(conn);
+                __atomic_sub_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
         }
         *state = NULL;
 }
@@ -244,7 +247,7 @@ void *api_serve(Api *api, const char *listen_on, BerthError *err)
         struct MHD_Daemon *d = MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                 on_request, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-                MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                MHD_OPTION_NOTIFY_COMPLETED, on_done, api, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
         if (!d) {
                 close(fd);
@@ -253,11 +256,16 @@ void *api_serve(Api *api, const char *listen_on, BerthError *err)
         return d;
 }
 
-void api_stop(void *daemon)
+void api_stop(Api *api, void *daemon)
 {
         if (!daemon)
                 return;
-        /* Stop taking connections, then let the requests in flight finish: no half-made commit. */
+        /* Stop taking connections, then let the requests in flight finish and their replies go out: a
+         * request is done when libmicrohttpd says it completed, after its reply was sent. */
         MHD_quiesce_daemon(daemon);
+        for (int i = 0; i < 6000 && __atomic_load_n(&api->in_flight, __ATOMIC_SEQ_CST) > 0; i++) {
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
         MHD_stop_daemon(daemon);
 }

@@ -108,9 +108,20 @@ tap_like "asking for h3 again: $want, as the origin says" "$(req POST /stacks '{
 tap_is "the tree holds h1 to h4" "$(git -C "$origin" ls-tree --name-only main:stacks | tr '\n' ' ')" "h1 h2 h3 h4 "
 tap_is "each made by one commit" "$(git -C "$origin" log --format=%s main | grep -c '^berth-api: create stack h3 ')" "1"
 
+# SIGTERM while a create is being pushed: the request in flight finishes, then the server exits.
+rm -f "$W/in-hook" "$W/hook-done"
+printf '#!/bin/sh\ntouch %s/in-hook\nsleep 2\ntouch %s/hook-done\n' "$W" "$W" >"$origin/hooks/pre-receive"
+chmod +x "$origin/hooks/pre-receive"
+(req POST /stacks '{"name": "h5", "definition": "hello"}' >"$W/h5.out") &
+poster=$!
+for _ in $(seq 100); do [ -e "$W/in-hook" ] && break; sleep 0.1; done
 kill -TERM "$api_pid"
+wait "$poster"
+tap_like "SIGTERM during a push: the request in flight still gets its 201" "$(cat "$W/h5.out")" '^201 '
 wait "$api_pid"
-tap_is "SIGTERM stops it cleanly" "$?" "0"
+tap_is "and then the server exits cleanly" "$?" "0"
 api_pid=
+rm -f "$origin/hooks/pre-receive"
+tap_is "with the commit on the origin" "$(git -C "$origin" log -1 --format=%s main)" "berth-api: create stack h5 from hello 0.1.0"
 tap_is "the git password is in no reply and no log" "$(cat "$W/replies" "$W/api.log" | grep -c "$BERTH_TEST_GIT_PASSWORD")" "0"
 tap_done
