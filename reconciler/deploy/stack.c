@@ -475,21 +475,26 @@ static void *down_worker(void *userdata)
 }
 
 /* True when some container still present depends on service (by compose's depends_on label). */
-static bool needed_by_others(LiveSet *live, const bool *gone, const char *service)
+/* Whether the container's depends_on label ("svc:condition:restart,...") names service. */
+static bool depends_on(const LiveContainer *lc, const char *service)
 {
         size_t n = strlen(service);
-        for (size_t i = 0; i < live->n; i++) {
-                if (gone[i])
-                        continue;
-                const char *deps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_DEPENDS_ON));
-                for (const char *d = deps; d && *d;) {
-                        const char *end = strchrnul(d, ',');
-                        if ((size_t)(end - d) > n && strncmp(d, service, n) == 0 && d[n] == ':')
-                                return true;
-                        d = *end ? end + 1 : end;
-                }
+        const char *deps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_DEPENDS_ON));
+        for (const char *d = deps; d && *d;) {
+                const char *end = strchrnul(d, ',');
+                if ((size_t)(end - d) > n && strncmp(d, service, n) == 0 && d[n] == ':')
+                        return true;
+                d = *end ? end + 1 : end;
         }
+        return false;
+}
+
+static bool needed_by_others(LiveSet *live, const bool *gone, const char *service)
+{
+        for (size_t i = 0; i < live->n; i++)
+                if (!gone[i] && depends_on(&live->items[i], service))
+                        return true;
         return false;
 }
 
@@ -598,18 +603,10 @@ out:
 /* Whether a container of a service that i's service depends on is still to be restarted. */
 static bool dependency_pending(const LiveSet *live, const bool *done, size_t i)
 {
-        const char *deps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_DEPENDS_ON));
-        for (const char *d = deps; d && *d;) {
-                const char *end = strchrnul(d, ','), *colon = memchr(d, ':', (size_t)(end - d));
-                size_t n = (size_t)((colon ? colon : end) - d);
-                for (size_t j = 0; j < live->n; j++)
-                        if (j != i && !done[j] && live->items[j].service &&
-                            strlen(live->items[j].service) == n &&
-                            strncmp(live->items[j].service, d, n) == 0)
-                                return true;
-                d = *end ? end + 1 : end;
-        }
+        for (size_t j = 0; j < live->n; j++)
+                if (j != i && !done[j] && live->items[j].service &&
+                    depends_on(&live->items[i], live->items[j].service))
+                        return true;
         return false;
 }
 

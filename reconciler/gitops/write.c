@@ -339,6 +339,17 @@ static void backoff(unsigned attempt)
         nanosleep(&ts, NULL);
 }
 
+/* A fetch or a push can fail for a moment while another writer holds the origin's locks: true (after a
+ * pause) for the first two such failures of a commit; an origin that stays unreachable fails. */
+static bool try_again(Writer *w, int r, unsigned *failed)
+{
+        if (r != -EIO || ++*failed >= 3)
+                return false;
+        w->stats.failed_tries++;
+        backoff(*failed);
+        return true;
+}
+
 int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
                   const char *message, char ret_commit[41], BerthError *err)
 {
@@ -352,14 +363,9 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 ChangeSet cs = { 0 };
                 git_oid head_id, tree_id, commit_id;
                 char hex[41];
-                /* A fetch or a push can fail for a moment while another writer holds the origin's
-                 * locks; an origin that stays unreachable fails after a few tries. */
                 r = fetch(w, err);
-                if (r == -EIO && ++failed < 3) {
-                        w->stats.failed_tries++;
-                        backoff(failed);
+                if (try_again(w, r, &failed))
                         continue;
-                }
                 if (r < 0 || (r = head_of(w, &head_id, err)) < 0)
                         break;
                 if (git_commit_lookup(&head, w->git, &head_id) < 0) {
@@ -383,11 +389,8 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 }
                 w->stats.pushes++;
                 r = push(w, &commit_id, &head_id, err);
-                if (r == -EIO && ++failed < 3) {
-                        w->stats.failed_tries++;
-                        backoff(failed);
+                if (try_again(w, r, &failed))
                         continue;
-                }
                 if (r < 0)
                         break;
                 if (r == 1) {

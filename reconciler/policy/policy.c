@@ -378,11 +378,13 @@ static void check_ports(Check *c, const char *svc, const cJSON *s)
         }
 }
 
-static void check_host_path(Check *c, const char *svc, const cJSON *node, const char *what)
+/* Refuses a host path the policy does not allow; true when it did, for the caller's KEY(). */
+static bool check_host_path(Check *c, const char *svc, const cJSON *node, const char *what)
 {
         const char *why = host_path_refusal(c, node->valuestring);
         if (why)
                 refuse(c, svc, node, "bind_paths", "%s %s %s", what, node->valuestring, why);
+        return why != NULL;
 }
 
 static void check_mounts(Check *c, const char *svc, const cJSON *s)
@@ -395,9 +397,7 @@ static void check_mounts(Check *c, const char *svc, const cJSON *s)
                 if (!type || (strcmp(type, "bind") != 0 && strcmp(type, "npipe") != 0) ||
                     !cJSON_IsString(src))
                         continue;
-                size_t before = c->out->n;
-                check_host_path(c, svc, src, "volumes: the bind mount of");
-                if (c->out->n > before)
+                if (check_host_path(c, svc, src, "volumes: the bind mount of"))
                         KEY(c, "volumes[%d].source", i);
         }
         static const char *const device_keys[] = { "devices", "device_cgroup_rules", "gpus" };
@@ -451,17 +451,13 @@ static void check_build(Check *c, const char *svc, const cJSON *s)
         /* A build context on the host is read into the image: the same as a bind mount of it. */
         v = cJSON_GetObjectItemCaseSensitive(b, "context");
         if (cJSON_IsString(v) && v->valuestring[0] == '/') {
-                size_t before = c->out->n;
-                check_host_path(c, svc, v, "build.context: the directory");
-                if (c->out->n > before)
+                if (check_host_path(c, svc, v, "build.context: the directory"))
                         KEY(c, "build.context");
         }
         v = cJSON_GetObjectItemCaseSensitive(b, "additional_contexts");
         for (const cJSON *e = v ? v->child : NULL; e; e = e->next)
                 if (cJSON_IsString(e) && e->valuestring[0] == '/') {
-                        size_t before = c->out->n;
-                        check_host_path(c, svc, e, "build.additional_contexts: the directory");
-                        if (c->out->n > before)
+                        if (check_host_path(c, svc, e, "build.additional_contexts: the directory"))
                                 KEY(c, "build.additional_contexts.%s", e->string);
                 }
 }
@@ -506,9 +502,7 @@ static void check_top(Check *c, const cJSON *model)
                 const cJSON *dev = cJSON_GetObjectItemCaseSensitive(opts, "device");
                 if (!o || !cJSON_IsString(dev) || !strstr(o, "bind"))
                         continue;
-                size_t before = c->out->n;
-                check_host_path(c, NULL, dev, "volumes: the bind-backed volume of");
-                if (c->out->n > before)
+                if (check_host_path(c, NULL, dev, "volumes: the bind-backed volume of"))
                         KEY(c, "volumes.%s.driver_opts.device", v->string);
         }
         const cJSON *nets = cJSON_GetObjectItemCaseSensitive(model, "networks");
