@@ -255,7 +255,6 @@ int cli_reconcile_open(ReconcileArgs *a)
                                 "target %s: ", a->runs[i].target ? a->runs[i].target->name : "default");
                         cli_report_error(&a->runs[i].error, -EIO, "berth");
                 }
-        a->o.progress = a->progress;
         return EXIT_DONE;
 }
 
@@ -268,11 +267,11 @@ void cli_reconcile_unlock(TargetRun *run, const char *holder)
                          error_format(&err, line, sizeof(line)));
 }
 
-int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder)
+int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, ReconcileOptions *o, const char *holder)
 {
         if (!run->engine)
                 return EXIT_FAILED;
-        if (runs_plan(run, a->repo, &a->o, holder, a->lock_timeout_s, a->lock_ttl_s) >= 0)
+        if (runs_plan(run, a->repo, o ? o : &a->o, holder, a->lock_timeout_s, a->lock_ttl_s) >= 0)
                 return EXIT_DONE;
         if (run->target)
                 fprintf(stderr, "target %s: ", run->target->name);
@@ -285,7 +284,7 @@ int cli_reconcile_prepare(ReconcileArgs *a)
         if (r != EXIT_DONE)
                 return r;
         for (size_t i = 0; i < a->n_runs; i++)
-                cli_reconcile_plan_run(a, &a->runs[i], NULL);
+                cli_reconcile_plan_run(a, &a->runs[i], NULL, NULL);
         return EXIT_DONE;
 }
 

@@ -93,7 +93,6 @@ typedef struct ReconcileArgs {
         size_t n_runs;
         const ReconcilePlan **plans;
         char *state_buf; /* the state dir when made here */
-        void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
 } ReconcileArgs;
 
 /* Parses the shared options; returns EXIT_DONE to go on, or the exit code to stop with. */
@@ -104,8 +103,9 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
 int cli_reconcile_open(ReconcileArgs *a);
 /* Releases the run's lock; a lock the engine keeps is named in a warning (it expires by itself). */
 void cli_reconcile_unlock(TargetRun *run, const char *holder);
-/* (Re)plans one target, holding its engine's reconcile lock first when holder is given. */
-int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, const char *holder);
+/* (Re)plans one target, holding its engine's reconcile lock first when holder is given, with o (a
+ * thread's own copy of a->o) or a->o. */
+int cli_reconcile_plan_run(ReconcileArgs *a, TargetRun *run, ReconcileOptions *o, const char *holder);
 /* Open, then plan every target. */
 int cli_reconcile_prepare(ReconcileArgs *a);
 /* The plans made, in target order, for the summary and the report (owned by a). */

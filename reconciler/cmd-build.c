@@ -289,7 +289,7 @@ int cmd_build(int argc, char **argv)
                         continue;
                 snprintf(id, sizeof(id), "berth_build_%s", j->d->name);
                 snprintf(title, sizeof(title), "berth: image %s", j->d->name);
-                ci_section_start(stdout, ci, id, title);
+                ci_section_start(stdout, ci, id, title, true);
                 j->ok = j->loaded && build_one(engine, repo, head, repo_identity(repo), &env,
                                                registry_config, push, j) >= 0;
                 ci_section_end(stdout, ci, id);

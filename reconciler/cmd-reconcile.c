@@ -1,12 +1,15 @@
 /* cmd-reconcile.c: `berth reconcile`, the engine made to match the config repo's commit. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "report/ci.h"
 #include "report/emit.h"
+#include "report/sections.h"
 
 static void reconcile_help(FILE *f)
 {
@@ -29,17 +32,78 @@ static void reconcile_help(FILE *f)
                 "exit codes: 0 done, 1 a stack failed, was invalid or was refused, 64 usage error\n");
 }
 
+/* One target's reconcile, in a thread of its own: targets have their own engines and locks. */
+typedef struct TargetJob {
+        ReconcileArgs *a;
+        TargetRun *run;
+        ReconcileOptions o; /* a->o with this job's callbacks and target */
+        CiKind ci;
+        bool counter;
+        const char *holder;
+        Sections *sections;
+} TargetJob;
+
 static void on_progress(void *ud, const char *stack, const Action *a, const char *phase, const char *error)
 {
-        if (strcmp(phase, "begin") == 0)
+        TargetJob *j = ud;
+        if (j->sections)
+                sections_progress(j->sections, stack, a, phase, error);
+}
+
+static void on_finished(void *ud, const StackPlan *s, size_t done, size_t total, size_t failed)
+{
+        TargetJob *j = ud;
+        if (j->sections)
+                sections_finished(j->sections, s, done, total, failed);
+}
+
+static void on_warn(void *ud, const char *msg)
+{
+        cli_warn("%s", msg);
+}
+
+static void print_plan(TargetJob *j)
+{
+        const Target *t = j->run->target;
+        char id[80], title[96];
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
                 return;
-        if (error)
-                fprintf(stdout, "  %s: %-9s %s: %s\n", stack, action_kind_name(a->kind), a->container_name,
-                        error);
-        else
-                fprintf(stdout, "  %s: %-9s %s: done\n", stack, action_kind_name(a->kind),
-                        a->container_name);
-        fflush(stdout);
+        snprintf(id, sizeof(id), "berth_plan%s%s", t ? "_" : "", t ? t->name : "");
+        snprintf(title, sizeof(title), "berth: plan%s%s", t ? ", target " : "", t ? t->name : "");
+        ci_section_start(f, j->ci, id, title, true);
+        ci_print_plan(f, j->ci, &j->run->plan);
+        ci_section_end(f, j->ci, id);
+        fclose(f);
+        sections_print(stdout, text);
+        free(text);
+}
+
+static void *target_job(void *ud)
+{
+        TargetJob *j = ud;
+        /* Plan without the lock first: a run with nothing to change (the usual one) never waits for,
+         * or makes, the lock. With changes, the lock is taken and the plan made again under it, since
+         * another reconcile may have changed the engine in between. */
+        if (cli_reconcile_plan_run(j->a, j->run, &j->o, NULL) != EXIT_DONE)
+                return NULL;
+        bool locked = !j->a->dry_run && reconcile_changes(&j->run->plan) > 0;
+        if (locked && cli_reconcile_plan_run(j->a, j->run, &j->o, j->holder) != EXIT_DONE)
+                return NULL;
+        print_plan(j);
+        if (!locked)
+                return NULL;
+        BerthError err = { 0 };
+        if (sections_new(stdout, j->ci, j->counter, &j->run->plan, &j->sections) >= 0) {
+                reconcile_apply(j->run->engine, j->a->repo, &j->run->plan, &j->o, &err);
+                sections_end(j->sections);
+                j->sections = sections_free(j->sections);
+        } else
+                cli_report_error(NULL, -ENOMEM, "berth reconcile");
+        cli_reconcile_unlock(j->run, j->holder);
+        return NULL;
 }
 
 int cmd_reconcile(int argc, char **argv)
@@ -57,42 +121,44 @@ int cmd_reconcile(int argc, char **argv)
         snprintf(holder, sizeof(holder), "%s pid %d%s%s", host, (int)getpid(), job ? " job " : "",
                  job ? job : "");
 
-        a.progress = on_progress;
-        /* Plan without the lock first: a run with nothing to change (the usual one) never waits for,
-         * or makes, the lock. With changes, the lock is taken and the plan made again under it, since
-         * another reconcile may have changed the engine in between. Targets go one after another. */
         r = cli_reconcile_open(&a);
         if (r != EXIT_DONE) {
                 cli_reconcile_done(&a);
                 return r;
         }
-        for (size_t i = 0; i < a.n_runs; i++) {
-                TargetRun *run = &a.runs[i];
-                char id[80], title[96];
-                snprintf(id, sizeof(id), "berth_plan%s%s", run->target ? "_" : "",
-                         run->target ? run->target->name : "");
-                if (cli_reconcile_plan_run(&a, run, NULL) != EXIT_DONE)
-                        continue;
-                bool locked = !a.dry_run && reconcile_changes(&run->plan) > 0;
-                if (locked && cli_reconcile_plan_run(&a, run, holder) != EXIT_DONE)
-                        continue;
-                snprintf(title, sizeof(title), "berth: plan%s%s", run->target ? ", target " : "",
-                         run->target ? run->target->name : "");
-                ci_section_start(stdout, ci, id, title);
-                ci_print_plan(stdout, ci, &run->plan);
-                ci_section_end(stdout, ci, id);
-                if (!locked)
-                        continue;
-                BerthError err = { 0 };
-                snprintf(id, sizeof(id), "berth_apply%s%s", run->target ? "_" : "",
-                         run->target ? run->target->name : "");
-                snprintf(title, sizeof(title), "berth: apply%s%s", run->target ? ", target " : "",
-                         run->target ? run->target->name : "");
-                ci_section_start(stdout, ci, id, title);
-                reconcile_apply(run->engine, a.repo, &run->plan, &a.o, &err);
-                ci_section_end(stdout, ci, id);
-                cli_reconcile_unlock(run, holder);
+        TargetJob *jobs = calloc(a.n_runs ? a.n_runs : 1, sizeof(TargetJob));
+        pthread_t *threads = calloc(a.n_runs ? a.n_runs : 1, sizeof(pthread_t));
+        bool *started = calloc(a.n_runs ? a.n_runs : 1, sizeof(bool));
+        if (!jobs || !threads || !started) {
+                free(jobs);
+                free(threads);
+                free(started);
+                cli_reconcile_done(&a);
+                return cli_report_error(NULL, -ENOMEM, "berth reconcile");
         }
+        for (size_t i = 0; i < a.n_runs; i++) {
+                jobs[i] = (TargetJob){ .a = &a,
+                                       .run = &a.runs[i],
+                                       .o = a.o,
+                                       .ci = ci,
+                                       .counter = ci == CI_NONE && isatty(STDOUT_FILENO),
+                                       .holder = holder };
+                jobs[i].o.progress = on_progress;
+                jobs[i].o.finished = on_finished;
+                jobs[i].o.warn = on_warn;
+                jobs[i].o.ud = &jobs[i];
+        }
+        /* Targets fan out, each on its own engine; one alone runs here. */
+        for (size_t i = 0; i < a.n_runs && a.n_runs > 1; i++)
+                started[i] = pthread_create(&threads[i], NULL, target_job, &jobs[i]) == 0;
+        for (size_t i = 0; i < a.n_runs; i++)
+                if (started[i])
+                        pthread_join(threads[i], NULL);
+                else
+                        target_job(&jobs[i]);
+        free(jobs);
+        free(threads);
+        free(started);
         size_t n = 0;
         const ReconcilePlan *const *plans = cli_reconcile_plans(&a, &n);
         if (!plans) {

@@ -102,7 +102,7 @@ int cmd_rollback(int argc, char **argv)
                 a.o.rev = target;
                 a.o.only = stack;
                 a.o.allow_downgrade = true;
-                if (cli_reconcile_plan_run(&a, run, holder) != EXIT_DONE) {
+                if (cli_reconcile_plan_run(&a, run, NULL, holder) != EXIT_DONE) {
                         ok = false;
                         continue;
                 }

@@ -1,7 +1,6 @@
 /* apply.c: the plan as a parallel, dependency-ordered graph of engine operations. */
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,7 @@ typedef struct Graph {
         size_t n;
         pthread_mutex_t lock;
         pthread_cond_t changed;
-        sem_t slots;
+        OpBudget *budget;
 } Graph;
 
 typedef struct Task {
@@ -222,9 +221,9 @@ static void *service_thread(void *userdata)
                                     a->kind == ACTION_ORPHAN || (a->kind == ACTION_REMOVE) != (pass == 0))
                                         continue;
                                 progress(g, a, "begin", NULL);
-                                sem_wait(&g->slots);
+                                op_budget_take(g->budget);
                                 r = run_action(g, c, a, &err);
-                                sem_post(&g->slots);
+                                op_budget_give(g->budget);
                                 char line[1200];
                                 progress(g, a, r < 0 ? "failed" : "done",
                                          r < 0 ? error_format(&err, line, sizeof(line)) : NULL);
@@ -277,13 +276,13 @@ int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const Servic
                 ret->services[i].service = strdup(s->string);
         }
         g.n = n;
-        unsigned slots = opts->parallel ? opts->parallel : 4;
-        if (slots > APPLY_PARALLEL_MAX)
-                slots = APPLY_PARALLEL_MAX;
-        if (sem_init(&g.slots, 0, slots) < 0) {
-                free(g.nodes);
-                return error_set(err, -errno, NULL, 0, 0, NULL, "cannot bound the apply's parallelism: %s",
-                                 strerror(errno));
+        _cleanup_(op_budget_freep) OpBudget *own = NULL;
+        if (!(g.budget = opts->budget)) {
+                if ((r = op_budget_new(opts->parallel ? opts->parallel : 4, &own)) < 0) {
+                        free(g.nodes);
+                        return error_set(err, r, NULL, 0, 0, NULL, "cannot bound the apply's parallelism");
+                }
+                g.budget = own;
         }
         pthread_mutex_init(&g.lock, NULL);
         pthread_cond_init(&g.changed, NULL);
@@ -294,7 +293,9 @@ int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const Servic
                 if (cJSON_GetObjectItemCaseSensitive(services, a->service) || a->kind != ACTION_REMOVE)
                         continue;
                 progress(&g, a, "begin", NULL);
+                op_budget_take(g.budget);
                 r = run_action(&g, c, a, err);
+                op_budget_give(g.budget);
                 char line[1200];
                 progress(&g, a, r < 0 ? "failed" : "done",
                          r < 0 ? error_format(err, line, sizeof(line)) : NULL);
@@ -331,7 +332,6 @@ int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const Servic
                 if (g.nodes[i].started)
                         pthread_join(g.nodes[i].thread, NULL);
 out:
-        sem_destroy(&g.slots);
         pthread_cond_destroy(&g.changed);
         pthread_mutex_destroy(&g.lock);
         free(g.nodes);

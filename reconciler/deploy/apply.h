@@ -1,16 +1,14 @@
 /* apply.h: carries out a Plan on the engine as a dependency graph.
  *
  * Every service runs in its own thread once the services it depends on are done; engine operations
- * are bounded by opts->parallel at once. A service whose dependency failed is not touched. Progress
+ * are bounded by opts->budget (shared with whatever else uses it), or without one by opts->parallel. A service whose dependency failed is not touched. Progress
  * goes to opts->progress, called one at a time. Results are per service, owned by the ApplyReport. */
 #pragma once
 
 #include "../engine/engine.h"
+#include "budget.h"
 #include "container.h"
 #include "plan.h"
-
-/* The most engine operations an apply runs at once, whatever it is asked for. */
-#define APPLY_PARALLEL_MAX 256
 
 typedef enum ServiceResult {
         RESULT_UNCHANGED,
@@ -33,6 +31,7 @@ typedef struct ApplyReport {
 } ApplyReport;
 
 typedef struct ApplyOptions {
+        OpBudget *budget; /* NULL: one of opts->parallel slots for this apply alone */
         unsigned parallel;
         long timeout_s; /* waiting for depends_on conditions */
         const DeployIdentity *id;

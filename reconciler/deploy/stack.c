@@ -145,7 +145,8 @@ static void add_labels(cJSON *labels, const Project *p, const char *key_label, c
 /* What networks and volumes share: 0 when it exists, 1 when it is to be created (done with dry_run),
  * an error when it is external and missing. *ret_decl and *ret_name point into the model. */
 static int resource_preflight(EngineClient *c, const Project *p, const char *kind, const char *key,
-                              const char *user, cJSON **ret_decl, const char **ret_name, BerthError *err)
+                              const char *user, const cJSON *provided, cJSON **ret_decl,
+                              const char **ret_name, BerthError *err)
 {
         cJSON *decl =
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->model, kind), key);
@@ -155,6 +156,10 @@ static int resource_preflight(EngineClient *c, const Project *p, const char *kin
                 return 0;
         if ((r = exists(c, kind, name, err)) != 0)
                 return r < 0 ? r : 0;
+        /* Another stack of the run creates it, and this one is applied after that one. */
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")) &&
+            cJSON_HasObjectItem(cJSON_GetObjectItemCaseSensitive(provided, kind), name))
+                return 0;
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(decl, "external")))
                 return error_set(err, -ENOENT, NULL, 0, 0, NULL,
                                  "service \"%s\" uses external %.*s \"%s\", which does not exist", user,
@@ -214,11 +219,12 @@ static const ResourceKind VOLUME = { "volumes", "volume", LABEL_VOLUME, "local",
 /* Creates a network or volume the model declares, unless it exists: 0 when it does, 1 when it is to be
  * (or was) created, an error when it is external and missing. dry_run only checks. */
 static int ensure_resource(EngineClient *c, const Project *p, const ResourceKind *k, const char *key,
-                           const char *user, const DeployIdentity *id, bool dry_run, BerthError *err)
+                           const char *user, const StackOptions *o, bool dry_run, BerthError *err)
 {
         cJSON *decl = NULL;
         const char *name = NULL;
-        int r = resource_preflight(c, p, k->kind, key, user, &decl, &name, err);
+        const DeployIdentity *id = &o->id;
+        int r = resource_preflight(c, p, k->kind, key, user, o->provided, &decl, &name, err);
         if (r <= 0 || dry_run)
                 return r;
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
@@ -268,7 +274,7 @@ static int used_resources(const Project *p, cJSON *nets, cJSON *vols)
 
 /* Checks every network and volume (externals must exist). With dry_run it only checks, and leaves in
  * nets and vols just the ones still to create, which the second call creates. */
-static int ensure_resources(EngineClient *c, const Project *p, const DeployIdentity *id, cJSON *nets,
+static int ensure_resources(EngineClient *c, const Project *p, const StackOptions *o, cJSON *nets,
                             cJSON *vols, bool dry_run, BerthError *err)
 {
         int r;
@@ -276,7 +282,7 @@ static int ensure_resources(EngineClient *c, const Project *p, const DeployIdent
                 cJSON *set = kind ? vols : nets;
                 for (cJSON *k = set->child, *next; k; k = next) {
                         next = k->next;
-                        r = ensure_resource(c, p, kind ? &VOLUME : &NETWORK, k->string, k->valuestring, id,
+                        r = ensure_resource(c, p, kind ? &VOLUME : &NETWORK, k->string, k->valuestring, o,
                                             dry_run, err);
                         if (r < 0)
                                 return r;
@@ -344,7 +350,7 @@ static int wait_all(EngineClient *c, const Project *p, long timeout_s, BerthErro
 }
 
 /* Engine operations mostly wait on the daemon, so twice its CPUs keeps it busy without a pile-up. */
-static unsigned engine_parallelism(EngineClient *c)
+unsigned stack_parallelism(EngineClient *c)
 {
         _cleanup_cjson_ cJSON *info = NULL;
         BerthError e = { 0 };
@@ -369,7 +375,7 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 if ((r = container_check_service(p, s->string, o->warn, o->ud, err)) < 0)
                         return r;
         if ((r = resolve_images(c, p, o->dry_run, o->warn, o->ud, ids, err)) < 0 ||
-            (r = ensure_resources(c, p, &o->id, nets, vols, true, err)) < 0)
+            (r = ensure_resources(c, p, o, nets, vols, true, err)) < 0)
                 return r;
 
         size_t n = (size_t)cJSON_GetArraySize(services_of(p));
@@ -401,13 +407,16 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
         /* Nothing to change: no threads, no engine sizing; only --wait still has work. */
         if (plan_changes(&ret->plan) == 0)
                 return o->wait ? wait_all(c, p, o->timeout_s, err) : 0;
-        if ((r = ensure_resources(c, p, &o->id, nets, vols, false, err)) < 0)
+        if ((r = ensure_resources(c, p, o, nets, vols, false, err)) < 0)
                 return r;
         DeployIdentity id = o->id;
         if (id.commit)
                 for (cJSON *s = services_of(p)->child; s; s = s->next)
                         id.containers += plan_replicas(s);
-        ApplyOptions ao = { .parallel = o->parallel ? o->parallel : engine_parallelism(c),
+        ApplyOptions ao = { .budget = o->budget,
+                            .parallel = o->parallel ? o->parallel
+                                        : o->budget ? 0
+                                                    : stack_parallelism(c),
                             .timeout_s = o->timeout_s,
                             .id = &id,
                             .progress = o->progress,
@@ -439,10 +448,14 @@ static void *down_one(void *userdata)
         DownTask *t = userdata;
         _cleanup_engine_ EngineClient *c = NULL;
         int r = engine_client_clone(t->root, &c, &t->err);
+        if (t->o->budget)
+                op_budget_take(t->o->budget);
         if (r >= 0 && (r = ops_stop(c, t->lc->id, t->lc->name, t->o->timeout_s, &t->err)) == -ENOENT)
                 r = 0;
         if (r >= 0 && (r = ops_remove(c, t->lc->id, t->lc->name, false, &t->err)) == -ENOENT)
                 r = 0;
+        if (t->o->budget)
+                op_budget_give(t->o->budget);
         t->r = r;
         if (t->o->progress) {
                 char line[1200];

@@ -9,11 +9,16 @@
 #include "apply.h"
 
 typedef struct StackOptions {
-        unsigned parallel; /* 0: twice the engine's CPUs, from 4 to 32 */
+        OpBudget *budget;  /* engine operations in flight, shared with other stacks; NULL: parallel */
+        unsigned parallel; /* 0: stack_parallelism() */
         long timeout_s;    /* depends_on conditions and --wait */
         bool wait;         /* --wait */
         bool remove_orphans;
         bool dry_run; /* plan only */
+        /* Networks and volumes that other stacks of a run create before this one is applied, by name:
+         * {"networks": {name: stack}, "volumes": {...}}. An external one of these that does not exist
+         * yet passes a dry run; the apply still checks that it exists. */
+        const cJSON *provided;
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const Action *a, const char *phase, const char *error);
@@ -28,12 +33,16 @@ typedef struct StackResult {
         size_t n_hashes;
 } StackResult;
 
+/* How many engine operations to run at once by default: twice the engine's CPUs, from 4 to 32. */
+unsigned stack_parallelism(EngineClient *c);
+
 int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err);
 void stack_result_done(StackResult *r);
 
 typedef struct DownOptions {
         bool volumes;
-        long timeout_s; /* grace period for every container; < 0: each container's own */
+        long timeout_s;   /* grace period for every container; < 0: each container's own */
+        OpBudget *budget; /* as in StackOptions */
         unsigned parallel;
         void (*progress)(void *ud, const char *what, const char *name, const char *error);
         void *ud;

@@ -1,6 +1,7 @@
 /* repo.c: libgit2 access to the config repo. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <ftw.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -26,6 +27,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(git_tree_entry *, git_tree_entry_free)
 struct Repo {
         git_repository *repo;
         char *identity;
+        pthread_mutex_t lock;
 };
 
 /* Translates libgit2's last error where it enters our code, keeping its text. */
@@ -42,6 +44,7 @@ int repo_open(const char *path, Repo **ret, BerthError *err)
         int g;
         if (!r)
                 return -ENOMEM;
+        pthread_mutex_init(&r->lock, NULL);
         git_libgit2_init();
         g = git_repository_open_ext(&r->repo, path, 0, NULL);
         if (g < 0) {
@@ -60,9 +63,20 @@ Repo *repo_free(Repo *r)
                 return NULL;
         git_repository_free(r->repo);
         free(r->identity);
+        pthread_mutex_destroy(&r->lock);
         free(r);
         git_libgit2_shutdown();
         return NULL;
+}
+
+void repo_lock(Repo *r)
+{
+        pthread_mutex_lock(&r->lock);
+}
+
+void repo_unlock(Repo *r)
+{
+        pthread_mutex_unlock(&r->lock);
 }
 
 const char *repo_identity(Repo *r)

@@ -2,7 +2,10 @@
  * commits, and a commit's stack written out to a directory so the compose loader can read it.
  *
  * A Repo owns its libgit2 handles. StackList entries own their strings. Nothing here reads the working
- * tree: every answer comes from git objects, so --rev and rollbacks see exactly what a commit holds. */
+ * tree: every answer comes from git objects, so --rev and rollbacks see exactly what a commit holds.
+ *
+ * A Repo, and every Source made from it, is used by one thread at a time: libgit2's objects are not
+ * safe to use from two threads at once. Threads that share a Repo hold repo_lock() around their calls. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +32,8 @@ typedef struct StackList {
 
 int repo_open(const char *path, Repo **ret, BerthError *err);
 Repo *repo_free(Repo *r);
+void repo_lock(Repo *r);
+void repo_unlock(Repo *r);
 /* The full hex id of a revision ("HEAD", a branch, a sha); ret is 41 bytes. */
 int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err);
 /* A stable identity for the repo: the origin URL without credentials, else the path. Owned by r. */

@@ -1,5 +1,6 @@
-/* apply.c: a plan carried out, stack by stack, health-gated, with rollback and prune. */
+/* apply.c: a plan carried out, stacks side by side, each health-gated, with rollback and prune. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,34 +8,65 @@
 #include "../util/units.h"
 #include "stackplan.h"
 
-typedef struct ProgressCtx {
+/* One apply: the plan, what the stacks share, and where each stack stands. */
+typedef struct Run {
+        EngineClient *root;
+        Repo *repo;
+        ReconcilePlan *plan;
         const ReconcileOptions *o;
+        StateDir *sd;
+        OpBudget *budget;
+        pthread_mutex_t lock; /* guards what follows, and makes the callers' callbacks one at a time */
+        pthread_cond_t changed;
+        bool *started, *finished;
+        size_t n_finished, n_total, n_failed, n_running;
+} Run;
+
+typedef struct ProgressCtx {
+        Run *run;
         const char *stack;
 } ProgressCtx;
 
 static void stack_progress(void *ud, const Action *a, const char *phase, const char *error)
 {
         ProgressCtx *p = ud;
-        if (p->o->progress)
-                p->o->progress(p->o->ud, p->stack, a, phase, error);
+        if (!p->run->o->progress)
+                return;
+        pthread_mutex_lock(&p->run->lock);
+        p->run->o->progress(p->run->o->ud, p->stack, a, phase, error);
+        pthread_mutex_unlock(&p->run->lock);
+}
+
+static void run_warn(Run *run, const char *stack, const char *msg)
+{
+        char line[1400];
+        if (!run->o->warn)
+                return;
+        snprintf(line, sizeof(line), "%s%s%s%s", stack ? "stack " : "", stack ? stack : "",
+                 stack ? ": " : "", msg);
+        pthread_mutex_lock(&run->lock);
+        run->o->warn(run->o->ud, line);
+        pthread_mutex_unlock(&run->lock);
 }
 
 static void stack_warn(void *ud, const char *msg)
 {
         ProgressCtx *p = ud;
-        if (p->o->warn)
-                p->o->warn(p->o->ud, msg);
+        run_warn(p->run, p->stack, msg);
 }
 
-static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *plan, StackPlan *s,
-                    const ReconcileOptions *o, BerthError *ret_err)
+static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err)
 {
         StackPlan old = { .name = s->name };
         StackList stacks = { 0 };
         BerthError err = { 0 };
+        Repo *repo = run->repo;
+        const ReconcileOptions *o = run->o;
+        repo_lock(repo);
         int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
         const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
         if (!d) {
+                repo_unlock(repo);
                 stack_list_done(&stacks);
                 if (!err.set)
                         error_set(&err, -ENOENT, NULL, 0, 0, NULL, "commit %.12s has no stack \"%s\"",
@@ -43,17 +75,20 @@ static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *pl
                 return -ENOENT;
         }
         if ((r = stackplan_set_desc(&old, d)) >= 0 &&
-            (r = stackplan_load(repo, s->deployed, o, sd, &old, &err)) >= 0)
-                r = stackplan_sync(repo, s->deployed, sd, &old, &err);
+            (r = stackplan_load(repo, s->deployed, o, run->sd, &old, &err)) >= 0)
+                r = stackplan_sync(repo, s->deployed, run->sd, &old, &err);
         _cleanup_free_ char *refs = r >= 0 ? stackplan_outside_refs(&old, d) : NULL;
-        ProgressCtx pc = { .o = o, .stack = s->name };
-        StackOptions so = { .parallel = o->parallel,
-                            .timeout_s = o->health_timeout_s,
-                            .wait = false,
-                            .warn = stack_warn,
-                            .progress = stack_progress,
-                            .ud = &pc,
-                            .id = { .repo = plan->repo_identity, .commit = s->deployed, .refs = refs } };
+        repo_unlock(repo);
+        ProgressCtx pc = { .run = run, .stack = s->name };
+        StackOptions so = {
+                .budget = run->budget,
+                .timeout_s = o->health_timeout_s,
+                .wait = false,
+                .warn = stack_warn,
+                .progress = stack_progress,
+                .ud = &pc,
+                .id = { .repo = run->plan->repo_identity, .commit = s->deployed, .refs = refs }
+        };
         if (r >= 0)
                 r = stack_up(c, old.project, &so, &old.result, &err);
         old.name = NULL;
@@ -66,13 +101,13 @@ static int rollback(EngineClient *c, Repo *repo, StateDir *sd, ReconcilePlan *pl
 
 /* A pruned stack: its containers and networks (volumes with prune_volumes), and what berth wrote in its
  * directory. What its containers wrote there stays, as volumes do, and the reason says where. */
-static int remove_stack(EngineClient *c, StateDir *sd, StackPlan *s, const ReconcileOptions *o)
+static int remove_stack(Run *run, EngineClient *c, StackPlan *s)
 {
-        bool everything = o->prune_volumes && !s->keep_data;
-        DownOptions d = { .volumes = everything, .parallel = o->parallel, .timeout_s = -1 };
+        bool everything = run->o->prune_volumes && !s->keep_data;
+        DownOptions d = { .volumes = everything, .budget = run->budget, .timeout_s = -1 };
         StateKept kept = { 0 };
         int r = stack_down(c, s->name, &d, &s->error);
-        if (r < 0 || (r = statedir_remove(sd, s->name, everything, &kept, &s->error)) < 0)
+        if (r < 0 || (r = statedir_remove(run->sd, s->name, everything, &kept, &s->error)) < 0)
                 return r;
         if (kept.files) {
                 size_t n = strlen(s->reason);
@@ -82,46 +117,35 @@ static int remove_stack(EngineClient *c, StateDir *sd, StackPlan *s, const Recon
                          "removes them)",
                          (unsigned long long)kept.files, kept.files == 1 ? "" : "s",
                          (double)kept.bytes / 1024.0, kept.path);
-                if (o->warn) {
-                        char line[1200];
-                        snprintf(line, sizeof(line), "stack %s: %s", s->name, s->reason);
-                        o->warn(o->ud, line);
-                }
+                run_warn(run, s->name, s->reason);
         }
         state_kept_done(&kept);
         return 0;
 }
 
-int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
-                    BerthError *err)
+/* One stack, on this worker's client: what apply_all did for each in turn before stacks ran side by side. */
+static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
 {
-        _cleanup_(statedir_freep) StateDir *sd = NULL;
-        int r = statedir_open(o->state_dir, plan->repo_identity, true, &sd, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < plan->n; i++) {
-                StackPlan *s = &plan->stacks[i];
-                ProgressCtx pc = { .o = o, .stack = s->name };
-                double start = units_now_s();
+        const ReconcilePlan *plan = run->plan;
+        ProgressCtx pc = { .run = run, .stack = s->name };
+        double start = units_now_s();
+        int r;
 
-                if (s->verdict == VERDICT_SKIP || s->verdict == VERDICT_REFUSED ||
-                    s->verdict == VERDICT_INVALID)
-                        continue;
-                s->applied = true;
-                if (s->verdict == VERDICT_REMOVE)
-                        r = remove_stack(c, sd, s, o);
-                else {
-                        stack_result_done(&s->result);
-                        /* The plan loaded the stack as it stands in its directory; now its files are put
-                         * there, for its containers' bind mounts and configs. */
-                        if ((r = stackplan_sync(repo, plan->head, sd, s, &s->error)) < 0) {
-                                s->ok = false;
-                                s->seconds = units_now_s() - start;
-                                continue;
-                        }
+        s->applied = true;
+        if (s->verdict == VERDICT_REMOVE)
+                r = remove_stack(run, c, s);
+        else {
+                stack_result_done(&s->result);
+                /* The plan loaded the stack as it stands in its directory; now its files are put there,
+                 * for its containers' bind mounts and configs. */
+                repo_lock(run->repo);
+                r = stackplan_sync(run->repo, plan->head, run->sd, s, &s->error);
+                bool can_roll_back = s->deployed[0] && repo_has_commit(run->repo, s->deployed) > 0;
+                repo_unlock(run->repo);
+                if (r >= 0) {
                         StackOptions so = {
-                                .parallel = o->parallel,
-                                .timeout_s = o->health_timeout_s,
+                                .budget = run->budget,
+                                .timeout_s = run->o->health_timeout_s,
                                 .wait = true,
                                 .warn = stack_warn,
                                 .progress = stack_progress,
@@ -130,14 +154,133 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
                         };
                         r = stack_up(c, s->project, &so, &s->result, &s->error);
                         /* The health gate: what changed and did not come up is put back as it was. */
-                        if (r < 0 && s->result.report.n && s->deployed[0] &&
-                            repo_has_commit(repo, s->deployed)) {
-                                int k = rollback(c, repo, sd, plan, s, o, &s->rollback_error);
-                                s->rolled_back = k >= 0;
-                        }
+                        if (r < 0 && s->result.report.n && can_roll_back)
+                                s->rolled_back = rollback(run, c, s, &s->rollback_error) >= 0;
                 }
-                s->ok = r >= 0;
-                s->seconds = units_now_s() - start;
         }
+        s->ok = r >= 0;
+        s->seconds = units_now_s() - start;
+}
+
+static bool to_apply(const StackPlan *s)
+{
+        return s->verdict == VERDICT_DEPLOY || s->verdict == VERDICT_UPDATE || s->verdict == VERDICT_REMOVE;
+}
+
+/* The first stack, in plan order, not started whose waits are over; SIZE_MAX when there is none. */
+static size_t next_ready(Run *run, bool *ret_left)
+{
+        *ret_left = false;
+        for (size_t i = 0; i < run->plan->n; i++) {
+                const StackPlan *s = &run->plan->stacks[i];
+                bool ready = !run->started[i];
+                *ret_left |= ready;
+                for (size_t k = 0; k < s->n_after && ready; k++)
+                        ready = run->finished[s->after[k]];
+                if (ready)
+                        return i;
+        }
+        return SIZE_MAX;
+}
+
+static void *worker(void *ud)
+{
+        Run *run = ud;
+        _cleanup_engine_ EngineClient *c = NULL;
+        BerthError err = { 0 };
+        int r = engine_client_clone(run->root, &c, &err);
+
+        pthread_mutex_lock(&run->lock);
+        for (;;) {
+                bool left;
+                size_t i = next_ready(run, &left);
+                if (i == SIZE_MAX && left && run->n_running == 0) {
+                        /* Waits that no running stack can end: the plan refuses circles, so this is a
+                         * bug; fail what is left rather than hang. */
+                        for (size_t k = 0; k < run->plan->n; k++)
+                                if (!run->started[k]) {
+                                        run->started[k] = run->plan->stacks[k].applied = true;
+                                        error_set(&run->plan->stacks[k].error, -EDEADLK, NULL, 0, 0, NULL,
+                                                  "stack %s waits for stacks that never finish",
+                                                  run->plan->stacks[k].name);
+                                }
+                        pthread_cond_broadcast(&run->changed);
+                        break;
+                }
+                if (i == SIZE_MAX) {
+                        if (!left)
+                                break;
+                        pthread_cond_wait(&run->changed, &run->lock);
+                        continue;
+                }
+                StackPlan *s = &run->plan->stacks[i];
+                run->started[i] = true;
+                run->n_running++;
+                pthread_mutex_unlock(&run->lock);
+                if (r < 0) {
+                        s->applied = true;
+                        s->error = err;
+                } else
+                        apply_stack(run, c, s);
+                pthread_mutex_lock(&run->lock);
+                run->finished[i] = true;
+                run->n_running--;
+                run->n_finished++;
+                run->n_failed += !s->ok;
+                if (run->o->finished)
+                        run->o->finished(run->o->ud, s, run->n_finished, run->n_total, run->n_failed);
+                pthread_cond_broadcast(&run->changed);
+        }
+        pthread_mutex_unlock(&run->lock);
+        return NULL;
+}
+
+int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const ReconcileOptions *o,
+                    BerthError *err)
+{
+        _cleanup_(statedir_freep) StateDir *sd = NULL;
+        _cleanup_(op_budget_freep) OpBudget *budget = NULL;
+        Run run = { .root = c, .repo = repo, .plan = plan, .o = o };
+        int r = statedir_open(o->state_dir, plan->repo_identity, true, &sd, err);
+        if (r < 0)
+                return r;
+        if ((r = op_budget_new(o->parallel ? o->parallel : stack_parallelism(c), &budget)) < 0)
+                return error_set(err, r, NULL, 0, 0, NULL, "cannot bound the engine operations in flight");
+        run.sd = sd;
+        run.budget = budget;
+        run.started = calloc(plan->n ? plan->n : 1, sizeof(bool));
+        run.finished = calloc(plan->n ? plan->n : 1, sizeof(bool));
+        if (!run.started || !run.finished) {
+                free(run.started);
+                free(run.finished);
+                return -ENOMEM;
+        }
+        /* Stacks with nothing to do are done before they start. */
+        for (size_t i = 0; i < plan->n; i++) {
+                run.started[i] = run.finished[i] = !to_apply(&plan->stacks[i]);
+                run.n_total += to_apply(&plan->stacks[i]);
+        }
+        pthread_mutex_init(&run.lock, NULL);
+        pthread_cond_init(&run.changed, NULL);
+        /* A stack mostly waits (health gates, the settle check) holding no slot of the budget, so more
+         * stacks are in flight than the budget has slots: enough to keep it full. */
+        size_t workers = (size_t)op_budget_slots(budget) * 4;
+        if (workers < 8)
+                workers = 8;
+        if (workers > run.n_total)
+                workers = run.n_total;
+        pthread_t *threads = calloc(workers ? workers : 1, sizeof(pthread_t));
+        size_t started = 0;
+        while (threads && started < workers && pthread_create(&threads[started], NULL, worker, &run) == 0)
+                started++;
+        if (started == 0 && run.n_total) /* no thread to be had: this one does the work */
+                worker(&run);
+        for (size_t i = 0; i < started; i++)
+                pthread_join(threads[i], NULL);
+        free(threads);
+        pthread_cond_destroy(&run.changed);
+        pthread_mutex_destroy(&run.lock);
+        free(run.started);
+        free(run.finished);
         return 0;
 }

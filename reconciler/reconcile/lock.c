@@ -236,12 +236,14 @@ static int keeper_start(EngineClient *c, const char *holder, long ttl_s, BerthEr
         return 0;
 }
 
-static void keeper_stop(const char *holder)
+/* The holder's keeper on c's engine: targets run side by side, each holding its own engine's lock. */
+static void keeper_stop(EngineClient *c, const char *holder)
 {
         pthread_mutex_lock(&keepers_lock);
         for (Keeper **p = &keepers; *p;) {
                 Keeper *k = *p;
-                if (strcmp(k->holder, holder) != 0) {
+                if (strcmp(k->holder, holder) != 0 ||
+                    strcmp(engine_client_host(k->c), engine_client_host(c)) != 0) {
                         p = &k->next;
                         continue;
                 }
@@ -348,6 +350,6 @@ static int lock_delete_own(EngineClient *c, const char *holder, const char *keep
 
 int reconcile_unlock(EngineClient *c, const char *holder, BerthError *err)
 {
-        keeper_stop(holder);
+        keeper_stop(c, holder);
         return lock_delete_own(c, holder, NULL, err);
 }

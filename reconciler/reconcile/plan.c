@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../deploy/live.h"
+#include "order.h"
 #include "stackplan.h"
 
 static StackPlan *add_stack(ReconcilePlan *plan, size_t *alloc, const char *name)
@@ -290,16 +291,41 @@ static int files_stale(Repo *repo, Changes **cache, CommitMemo *memo, StateDir *
         return stack_touched(d, refs, ch, ret_path) ? 1 : 0;
 }
 
-/* A stack's stack.json (stack-<name>.json in the flat layout) says "enabled": false. */
-static bool stack_disabled(Repo *repo, const char *head, const StackDesc *d)
+/* A stack's stack.json (stack-<name>.json in the flat layout): "enabled": false switches it off, and
+ * "depends_on_stacks" names the stacks of the commit it is applied after. */
+static int stack_meta(Repo *repo, const char *head, const StackList *stacks, const StackDesc *d,
+                      StackPlan *s, bool *ret_disabled, BerthError *err)
 {
         _cleanup_free_ char *buf = NULL;
         char path[300];
         stack_desc_meta_path(d, path, sizeof(path));
+        *ret_disabled = false;
         if (repo_read(repo, head, path, &buf, NULL, NULL) < 0)
-                return false;
+                return 0;
         _cleanup_cjson_ cJSON *meta = cJSON_Parse(buf);
-        return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        *ret_disabled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        cJSON *deps = cJSON_GetObjectItemCaseSensitive(meta, "depends_on_stacks");
+        if (!deps)
+                return 0;
+        if (!cJSON_IsArray(deps))
+                return error_set(err, -EINVAL, path, 0, 0, NULL,
+                                 "depends_on_stacks: must be a list of stack names");
+        size_t n = (size_t)cJSON_GetArraySize(deps), i = 0;
+        if (!(s->needs = calloc(n + 1, sizeof(char *))))
+                return -ENOMEM;
+        for (cJSON *e = deps->child; e; e = e->next) {
+                const char *name = cJSON_GetStringValue(e);
+                if (!name)
+                        return error_set(err, -EINVAL, path, 0, 0, NULL,
+                                         "depends_on_stacks[%zu]: must be a stack name", i);
+                if (!stack_list_find(stacks, name))
+                        return error_set(err, -ENOENT, path, 0, 0, NULL,
+                                         "depends_on_stacks[%zu]: no stack \"%s\" in commit %.12s", i, name,
+                                         head);
+                if (!(s->needs[i++] = strdup(name)))
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 static void warn_cb(void *ud, const char *msg)
@@ -307,6 +333,33 @@ static void warn_cb(void *ud, const char *msg)
         const ReconcileOptions *o = ud;
         if (o->warn)
                 o->warn(o->ud, msg);
+}
+
+/* The services of a loaded stack planned against the engine (a dry run of stack_up): one that cannot be
+ * is invalid, alone. */
+static void plan_stack_services(EngineClient *c, const ReconcilePlan *plan, StackPlan *s, StateDir *sd,
+                                const ReconcileOptions *o, const cJSON *provided)
+{
+        StackOptions so = { .dry_run = true,
+                            .provided = provided,
+                            .warn = o->warn,
+                            .ud = o->ud,
+                            .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs } };
+        if (stack_up(c, s->project, &so, &s->result, &s->error) < 0) {
+                s->verdict = VERDICT_INVALID;
+                return;
+        }
+        if (s->verdict == VERDICT_UPDATE && plan_changes(&s->result.plan) == 0) {
+                /* No container changes; but the stack's files on this host (bind mounts) may still be at
+                 * an older commit, and are then brought up to date in place. */
+                char synced[41];
+                size_t n = strlen(s->reason);
+                statedir_marker_read(sd, s->name, synced);
+                if (strcmp(synced, plan->head) == 0)
+                        s->verdict = VERDICT_SKIP;
+                snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date%s",
+                         s->verdict == VERDICT_SKIP ? "" : ", its files are updated in place");
+        }
 }
 
 int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
@@ -318,6 +371,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         Changes *cache = NULL;
         LiveRef *idx = NULL;
         CommitMemo memo = { 0 };
+        cJSON *provided = NULL;
         _cleanup_(statedir_freep) StateDir *sd = NULL;
         size_t alloc = 0, n_idx = 0;
         int r;
@@ -427,8 +481,16 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                                          ls.all_running ? "checking live state (--all)"
                                                         : "a container is not running: checking live state");
                 }
+                bool disabled = false;
+                if ((r = stack_meta(repo, plan.head, &stacks, d, s, &disabled, &s->error)) < 0) {
+                        if (r == -ENOMEM)
+                                goto out;
+                        s->verdict = VERDICT_INVALID;
+                        r = 0;
+                        continue;
+                }
                 /* Kept in git but switched off (stack.json "enabled": false): removed here, volumes kept. */
-                if (stack_disabled(repo, plan.head, d)) {
+                if (disabled) {
                         s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
                         s->keep_data = true;
                         char meta[300];
@@ -445,28 +507,6 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         continue;
                 }
                 s->refs = stackplan_outside_refs(s, d);
-                StackOptions so = {
-                        .dry_run = true,
-                        .warn = o->warn,
-                        .ud = o->ud,
-                        .id = { .repo = plan.repo_identity, .commit = plan.head, .refs = s->refs }
-                };
-                if ((r = stack_up(c, s->project, &so, &s->result, &s->error)) < 0) {
-                        s->verdict = VERDICT_INVALID;
-                        r = 0;
-                        continue;
-                }
-                if (s->verdict == VERDICT_UPDATE && plan_changes(&s->result.plan) == 0) {
-                        /* No container changes; but the stack's files on this host (bind mounts) may
-                         * still be at an older commit, and are then brought up to date in place. */
-                        char synced[41];
-                        size_t n = strlen(s->reason);
-                        statedir_marker_read(sd, s->name, synced);
-                        if (strcmp(synced, plan.head) == 0)
-                                s->verdict = VERDICT_SKIP;
-                        snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date%s",
-                                 s->verdict == VERDICT_SKIP ? "" : ", its files are updated in place");
-                }
         }
         /* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
         for (size_t i = 0; i < n_idx; i++) {
@@ -496,9 +536,19 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         snprintf(s->reason, sizeof(s->reason), "removed from git%s",
                                  o->prune ? "" : "; kept (prune: false)");
         }
+        /* Only now are the services planned: a stack may use an external network that another stack
+         * of this plan creates, and it is then applied after that one. */
+        if (!(provided = order_provided(&plan)) || (r = order_stacks(&plan, provided)) < 0) {
+                r = r < 0 ? r : -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < plan.n; i++)
+                if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID)
+                        plan_stack_services(c, &plan, &plan.stacks[i], sd, o, provided);
         *ret = plan;
         plan = (ReconcilePlan){ 0 };
 out:
+        cJSON_Delete(provided);
         free(idx);
         changes_free(cache);
         live_done(&live);

@@ -5,7 +5,9 @@
  * libgit2. A stack whose files (and the files it references) did not change, and whose containers all
  * run, is skipped without being parsed. A stack that fails to load is marked invalid on its own.
  * reconcile_apply() carries the plan out, health-gated: a stack that does not come up healthy is
- * redeployed from its previous commit and reported as failed and rolled back. Stacks are read straight
+ * redeployed from its previous commit and reported as failed and rolled back. Stacks are applied side by
+ * side, each once the stacks it waits for (after[]) are done, with one budget of engine operations in
+ * flight shared by them all. Stacks are read straight
  * from git objects (repo_source_new), as they will stand in their directories under the state dir; a
  * plan writes nothing, and apply writes a stack's files (statedir.h) just before it deploys it. A
  * ReconcilePlan owns everything in it. */
@@ -37,6 +39,9 @@ typedef struct StackPlan {
         BerthError rollback_error; /* why the health gate's rollback failed too */
         bool keep_data;            /* a removal that keeps volumes and files whatever prune_volumes says
                                     * (a stack disabled in its stack.json, still in git) */
+        char **needs;              /* the stacks its stack.json names in depends_on_stacks */
+        size_t *after; /* the stacks of the plan (indexes) applied before this one: see order.h */
+        size_t n_after;
         /* after apply */
         bool applied, ok, rolled_back;
         double seconds;
@@ -61,7 +66,7 @@ typedef struct ReconcileOptions {
          * that another target gets is removed here, as if it were deleted from git. */
         const struct Target *target;
         long health_timeout_s; /* the health gate */
-        unsigned parallel;
+        unsigned parallel; /* engine operations in flight for all stacks together; 0: stack_parallelism() */
         const EnvMap *env; /* the process environment, for interpolation */
         /* Where deployed stacks' files live while they run (bind mounts and configs point there):
          * BERTH_STATE_DIR, else /var/lib/berth for root, else ~/.local/state/berth. */
@@ -69,8 +74,11 @@ typedef struct ReconcileOptions {
         /* Host paths outside the repo that stacks may read (berth.yaml: allow_host_paths). */
         char **allowed_host_paths;
         size_t n_allowed_host_paths;
+        /* The callbacks. During an apply they come from its threads, but one at a time. */
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const char *stack, const Action *a, const char *phase, const char *error);
+        /* A stack's apply ended (s->ok says how); done of total have, failed of them failed. */
+        void (*finished)(void *ud, const StackPlan *s, size_t done, size_t total, size_t failed);
         void *ud;
 } ReconcileOptions;
 

@@ -136,7 +136,11 @@ int runs_plan(TargetRun *run, Repo *repo, ReconcileOptions *o, const char *holde
         if (holder && (r = reconcile_lock(run->engine, holder, lock_wait_s, lock_ttl_s, o->warn, o->ud,
                                           &run->error)) < 0)
                 goto fail;
-        if ((r = reconcile_plan(run->engine, repo, o, &run->plan, &run->error)) < 0) {
+        /* Not while waiting for the engine's lock: other targets plan meanwhile. */
+        repo_lock(repo);
+        r = reconcile_plan(run->engine, repo, o, &run->plan, &run->error);
+        repo_unlock(repo);
+        if (r < 0) {
                 if (holder)
                         reconcile_unlock(run->engine, holder, NULL);
                 goto fail;

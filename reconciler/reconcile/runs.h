@@ -28,7 +28,8 @@ int runs_open(Repo *repo, const char *head, const TargetList *targets, const cha
               void (*warn)(void *ud, const char *msg), void *ud, TargetRun **ret, size_t *ret_n,
               BerthError *err);
 /* (Re)plans one run, holding its engine's reconcile lock first when holder is given (released again
- * if the plan fails). On failure the run is marked failed, with its error. */
+ * if the plan fails). On failure the run is marked failed, with its error. Runs of one repo may plan
+ * from threads of their own, each with its own o (o->target is set here). */
 int runs_plan(TargetRun *run, Repo *repo, ReconcileOptions *o, const char *holder, long lock_wait_s,
               long lock_ttl_s);
 /* True when a run failed or a stack was invalid, refused or failed. */

@@ -22,6 +22,8 @@ void stackplan_done(StackPlan *s)
         free(s->refs);
         free(s->desc_dir);
         free(s->desc_file);
+        strv_free(s->needs);
+        free(s->after);
         stack_result_done(&s->result);
 }
 

@@ -16,11 +16,11 @@ CiKind ci_detect(const EnvMap *env)
         return CI_NONE;
 }
 
-void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title)
+void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title, bool collapsed)
 {
         if (ci == CI_GITLAB)
-                fprintf(f, "\033[0Ksection_start:%lld:%s[collapsed=true]\r\033[0K%s\n",
-                        (long long)time(NULL), id, title);
+                fprintf(f, "\033[0Ksection_start:%lld:%s[collapsed=%s]\r\033[0K%s\n", (long long)time(NULL),
+                        id, collapsed ? "true" : "false", title);
         else if (ci == CI_GITHUB)
                 fprintf(f, "::group::%s\n", title);
         else

@@ -14,7 +14,8 @@ typedef enum CiKind {
 } CiKind;
 
 CiKind ci_detect(const EnvMap *env);
-void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title);
+/* A section folded by default unless collapsed is false (one that failed, to be read). */
+void ci_section_start(FILE *f, CiKind ci, const char *id, const char *title, bool collapsed);
 void ci_section_end(FILE *f, CiKind ci, const char *id);
 /* The plan: one line per stack with its reason, then each changing container with its own. */
 void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan);
