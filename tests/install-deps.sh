@@ -8,7 +8,7 @@ packages=(
         libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
-        json-schema-test-suite git jq hyperfine clang-format procps rsync
+        json-schema-test-suite git jq hyperfine clang-format procps rsync time
         # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
         nginx-light fcgiwrap wrk
 )

@@ -199,7 +199,8 @@ static void *worker(void *ud)
                          * bug; fail what is left rather than hang. */
                         for (size_t k = 0; k < run->plan->n; k++)
                                 if (!run->started[k]) {
-                                        run->started[k] = run->plan->stacks[k].applied = true;
+                                        run->started[k] = run->finished[k] = true;
+                                        run->plan->stacks[k].applied = true;
                                         error_set(&run->plan->stacks[k].error, -EDEADLK, NULL, 0, 0, NULL,
                                                   "stack %s waits for stacks that never finish",
                                                   run->plan->stacks[k].name);

@@ -50,6 +50,13 @@ cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n)
                         cJSON_AddStringToObject(o, "reason", s->reason);
                         if (s->deployed[0])
                                 cJSON_AddStringToObject(o, "deployed_commit", s->deployed);
+                        if (s->n_after) {
+                                cJSON *after = cJSON_AddArrayToObject(o, "after");
+                                for (size_t k = 0; k < s->n_after; k++)
+                                        cJSON_AddItemToArray(
+                                                after,
+                                                cJSON_CreateString(plans[p]->stacks[s->after[k]].name));
+                        }
                         if (s->error.set)
                                 cJSON_AddStringToObject(o, "error",
                                                         error_format(&s->error, line, sizeof(line)));

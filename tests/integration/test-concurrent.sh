@@ -110,6 +110,7 @@ print("ordered" if net and len(users) == 2 and all(u > net for u in users) else 
 EOF
 )
 tap_is "stacks that share an external network are applied after the stack that creates it" "$order" "ordered"
+tap_is "the JSON report names what each stack waited for" "$(/usr/bin/python3 -c 'import json,sys; print(" ".join(s["stack"] + ":" + ",".join(s.get("after", [])) for s in json.load(open(sys.argv[1]))["stacks"] if s.get("after")))' "$W/r1.json")" "b-users1:x-owner b-users2:x-owner"
 tap_is "and are connected to it" "$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' b-users1-app-1 b-users2-app-1 | tr -d '\n')" "cshared cshared "
 
 # Output: a section per stack, opened and closed around its own lines only.
@@ -188,6 +189,16 @@ for line in sys.stdin:
     if p == "dep-b" and e.get("Action") == "create": created = e["timeNano"]
 print("after" if healthy and created and created > healthy else f"healthy={healthy} created={created}")')
 tap_is "dep-b's container is created only once dep-a has come up healthy" "$after" "after"
+
+# On a terminal, a counter line stands below the sections; `script` gives berth one.
+for i in 1 2; do { echo "services:"; service web '    environment: [ROUND=2]
+'; service api; service worker; } | stack p$i; done
+commit "two stacks change"
+tty_out=$(script -qec "$BERTH reconcile" /dev/null | tr -s '\r\n' '\n\n')
+tap_like "on a terminal a live counter says how far the run is" "$tty_out" "1/2 stacks, 0 failed"
+tap_like "(and counts to the end)" "$tty_out" "2/2 stacks, 0 failed"
+tap_unlike() { if grep -qE "$3" <<<"$2"; then tap_result fail "$1" "matched: $3"; else tap_result ok "$1"; fi; }
+tap_unlike "in a CI log there is no counter" "$out" "stacks, [0-9]+ failed"
 
 echo '{"depends_on_stacks": ["nope"]}' >stacks/dep-b/stack.json
 { echo "services:"; service app; } | stack loop1
