@@ -175,8 +175,9 @@ tap_is "and so does the JSON report" "$(/usr/bin/python3 -c 'import json,sys; pr
 echo '{"depends_on_stacks": ["dep-a"]}' >stacks/dep-b/stack.json
 commit "dep-b after dep-a"
 t0=$(now)
-out=$("$BERTH" reconcile 2>&1)
+out=$(GITHUB_ACTIONS=true "$BERTH" reconcile 2>&1)
 tap_is "stacks with depends_on_stacks deploy" "$?" "0"
+tap_is "under GitHub each stack is a group of its own" "$(grep -cE '^::group::berth: stack dep-(a|b): deploy ok' <<<"$out") $(grep -c '^::endgroup::' <<<"$out")" "2 3"
 tap_like "the plan names the stack waited for" "$out" "stack dep-b +deploy .*after stack dep-a \(depends_on_stacks\)"
 after=$(events "$t0" | /usr/bin/python3 -c '
 import json, sys
