@@ -30,16 +30,19 @@ typedef struct Api {
         unsigned in_flight; /* requests begun and not yet answered (atomic) */
 } Api;
 
+struct WebAsset;
+
 typedef struct Request {
         const char *method;
         const char *path;
         const char *body;
         size_t body_len;
         const char *content_type;
-        const Token *token;  /* NULL on open routes */
-        char params[2][128]; /* the {name} parts of the route, in order */
-        int route;           /* its index in api_routes, or -1 */
-        void *conn;          /* the libmicrohttpd connection, for query arguments */
+        const char *if_none_match; /* the ETag a browser has cached, or NULL */
+        const Token *token;        /* NULL on open routes */
+        char params[2][128];       /* the {name} parts of the route, in order */
+        int route;                 /* its index in api_routes, or -1 */
+        void *conn;                /* the libmicrohttpd connection, for query arguments */
 } Request;
 
 typedef struct Response {
@@ -51,6 +54,10 @@ typedef struct Response {
         char detail[1200];
         char pointer[256];
         cJSON *extra; /* a problem's extension members (owned) */
+        /* Or a file of the web page (static: not owned); with page, it is the page itself, and gets
+         * the Content-Security-Policy that keeps it to its own files. */
+        const struct WebAsset *asset;
+        bool page;
 } Response;
 
 typedef int (*Handler)(Api *api, Request *req, Response *res);

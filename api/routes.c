@@ -46,6 +46,8 @@ static int get_metrics(Api *api, Request *req, Response *res)
 }
 
 const Route api_routes[] = {
+        { "GET", "/", get_page, ROLE_NONE },
+        { "GET", "/ui/{name}", get_ui_file, ROLE_NONE },
         { "GET", "/healthz", get_healthz, ROLE_NONE },
         { "GET", "/openapi.yaml", get_openapi, ROLE_NONE },
         { "GET", "/metrics", get_metrics, ROLE_READ },

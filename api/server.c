@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "util/strbuf.h"
+#include "web.h"
 
 typedef struct Conn {
         StrBuf body;
@@ -60,8 +61,41 @@ static bool route_match(const char *pattern, const char *path, char params[2][12
         return !*pattern && (!*path || strcmp(path, "/") == 0);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, Response *res)
+/* The page loads only its own files and talks only to this API: no inline script, no other site, no
+ * framing. */
+#define WEB_CSP                                                                                             \
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src "       \
+        "'self'; "                                                                                          \
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+/* A file of the web page: revalidated by its ETag on every load, so a new binary's page is seen at once
+ * while an unchanged one costs a 304. */
+static enum MHD_Result reply_asset(struct MHD_Connection *c, const Request *req, Response *res)
 {
+        const WebAsset *a = res->asset;
+        bool fresh = req->if_none_match && strcmp(req->if_none_match, a->etag) == 0;
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(fresh ? 0 : a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", a->type);
+        MHD_add_response_header(r, "ETag", a->etag);
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        if (res->page) {
+                MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP);
+                MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        }
+        enum MHD_Result ok = MHD_queue_response(c, fresh ? 304 : (unsigned)res->status, r);
+        MHD_destroy_response(r);
+        return ok;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, const Request *req, Response *res)
+{
+        if (res->asset && res->status == 200)
+                return reply_asset(c, req, res);
         _cleanup_free_ char *text = NULL;
         const char *type = "application/json";
         if (res->status >= 400 && !res->json) {
@@ -168,6 +202,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         .body = strbuf_str(&conn->body),
                         .body_len = conn->body.len,
                         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+                        .if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"),
                         .conn = c };
         const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
         if (auth && strncmp(auth, "Bearer ", 7) == 0)
@@ -177,7 +212,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                             API_BODY_MAX);
         else
                 api_dispatch(api, &req, &res);
-        enum MHD_Result ok = reply(c, &res);
+        enum MHD_Result ok = reply(c, &req, &res);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         metrics_request(&api->metrics, req.route, res.status,
                         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);

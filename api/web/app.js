@@ -1,0 +1,101 @@
+// app.js: the page's entry: the session, the routes of the hash, the screens.
+// Everything on screen is made with DOM calls and textContent, never from HTML strings, so nothing an
+// API reply holds can run as markup.
+import { api, hasToken, setToken, clearToken } from "/ui/client.js";
+import { el, show, say } from "/ui/dom.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+let refresh = null;
+
+function signIn(message) {
+  nav.hidden = true;
+  const token = el("input", { id: "token", type: "password", autocomplete: "off", required: true });
+  const err = el("p", { class: "error", id: "signin-error", role: "alert" }, message || "");
+  const form = el("form", { id: "signin" },
+    el("h1", {}, "Sign in"),
+    el("label", { for: "token" }, "API token"),
+    token,
+    el("p", { class: "hint" }, "The token is kept in this tab only, and forgotten when you sign out."),
+    el("button", { type: "submit" }, "Sign in"),
+    err);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    setToken(token.value.trim());
+    try {
+      await api("GET", "/stacks");
+      location.hash = "#/";
+      route();
+    } catch (e) {
+      clearToken();
+      err.textContent = e.status === 401 ? "That token is not valid." : e.message;
+    }
+  });
+  show(main, form);
+  token.focus();
+}
+
+function cell(text, cls) {
+  return el("td", cls ? { class: cls } : {}, text == null ? "" : String(text));
+}
+
+async function stacksScreen() {
+  const filter = el("input", { id: "filter", type: "search", placeholder: "name", "aria-label": "Filter stacks by name" });
+  const body = el("tbody");
+  const table = el("div", { class: "table-wrap" },
+    el("table", { id: "stacks" },
+      el("caption", { class: "hint" }, "Every stack of the branch, with what runs"),
+      el("thead", {}, el("tr", {}, ...["Stack", "Definition", "Deployed", "Running", "Health", "Drift", "State"].map((h) => el("th", { scope: "col" }, h)))),
+      body));
+  show(main, el("h1", {}, "Stacks"), el("label", { for: "filter" }, "Filter"), filter, table);
+  let stacks = [];
+  const draw = () => {
+    const q = filter.value.trim().toLowerCase();
+    body.replaceChildren(...stacks.filter((s) => s.name.includes(q)).map((s) => {
+      const live = s.live || {};
+      const state = [];
+      if (s.enabled === false) state.push("disabled");
+      if (s.template_changed) state.push("template changed");
+      return el("tr", { "data-stack": s.name },
+        el("td", {}, el("a", { href: `#/stacks/${encodeURIComponent(s.name)}` }, s.name)),
+        cell(s.definition || "-"),
+        cell(live.commit ? live.commit.slice(0, 12) : "-"),
+        cell(live.deployed ? `${live.running}/${live.desired}` : "-"),
+        cell(live.health || (s.live_unavailable ? "unknown" : "-")),
+        cell(live.drift ? live.drift_detail || "drifted" : live.deployed ? "none" : "-"),
+        cell(state.join(", ") || "-"));
+    }));
+  };
+  filter.addEventListener("input", draw);
+  const load = async () => {
+    const reply = await api("GET", "/stacks");
+    stacks = Array.isArray(reply) ? reply : reply.stacks || [];
+    draw();
+    say(`updated ${new Date().toLocaleTimeString()}`);
+  };
+  await load();
+  refresh = setInterval(() => load().catch((e) => say(e.message)), 5000);
+}
+
+async function route() {
+  clearInterval(refresh);
+  if (!hasToken()) return signIn();
+  nav.hidden = false;
+  try {
+    await stacksScreen();
+  } catch (e) {
+    if (e.status === 401) {
+      clearToken();
+      return signIn("The token was refused: sign in again.");
+    }
+    show(main, el("p", { class: "error", role: "alert" }, e.message));
+  }
+}
+
+document.getElementById("signout").addEventListener("click", () => {
+  clearToken();
+  location.hash = "#/";
+  route();
+});
+window.addEventListener("hashchange", route);
+route();
