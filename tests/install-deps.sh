@@ -11,6 +11,8 @@ packages=(
         json-schema-test-suite git jq hyperfine clang-format procps rsync time
         # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
         nginx-light fcgiwrap wrk
+        # the web page, in a real browser
+        chromium chromium-driver python3-selenium
 )
 # Node is on the machine image (with its own npm); only a machine without it gets Debian's.
 command -v npm >/dev/null || packages+=(nodejs npm)

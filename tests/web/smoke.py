@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""smoke.py (WIP for issue 12): the page in headless Chromium against a running berth-api.
+usage: smoke.py URL READ_TOKEN SHOTS_DIR"""
+import os
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+url, token, shots = sys.argv[1:4]
+os.makedirs(shots, exist_ok=True)
+o = webdriver.ChromeOptions()
+for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=375,800"):
+    o.add_argument(a)
+o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+d = webdriver.Chrome(options=o)
+fails = 0
+
+
+def check(what, ok):
+    global fails
+    print(("ok - " if ok else "not ok - ") + what)
+    fails += not ok
+
+
+try:
+    w = WebDriverWait(d, 10)
+    d.get(url)
+    w.until(EC.presence_of_element_located((By.ID, "token")))
+    d.save_screenshot(os.path.join(shots, "signin.png"))
+    d.find_element(By.ID, "token").send_keys("wrong-token-wrong-token")
+    d.find_element(By.CSS_SELECTOR, "#signin button").click()
+    w.until(lambda _: d.find_element(By.ID, "signin-error").text)
+    check("a wrong token is refused where the form is", "not valid" in d.find_element(By.ID, "signin-error").text)
+    t = d.find_element(By.ID, "token")
+    t.clear()
+    t.send_keys(token)
+    d.find_element(By.CSS_SELECTOR, "#signin button").click()
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stacks tbody tr")))
+    d.save_screenshot(os.path.join(shots, "stacks.png"))
+    rows = [r.get_attribute("data-stack") for r in d.find_elements(By.CSS_SELECTOR, "#stacks tbody tr")]
+    check("the stacks table lists the branch's stacks", rows == ["a"])
+    check("the token is kept in sessionStorage", d.execute_script("return sessionStorage.getItem('berth.token')") == token)
+    d.find_element(By.ID, "signout").click()
+    w.until(EC.presence_of_element_located((By.ID, "token")))
+    check("sign out forgets the token", d.execute_script("return sessionStorage.getItem('berth.token')") is None)
+    logs = [l["message"] for l in d.get_log("browser") if l["level"] == "SEVERE" and "401" not in l["message"]]
+    check("no errors in the console (CSP violations among them)", not logs)
+    for l in logs:
+        print("# " + l)
+finally:
+    d.quit()
+sys.exit(1 if fails else 0)
