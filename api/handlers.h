@@ -22,6 +22,7 @@ int get_images(Api *api, Request *req, Response *res);
 int post_restart(Api *api, Request *req, Response *res);
 int get_page(Api *api, Request *req, Response *res);
 int get_ui_file(Api *api, Request *req, Response *res);
+int get_session(Api *api, Request *req, Response *res);
 int get_logs(Api *api, Request *req, Response *res);
 int post_stacks(Api *api, Request *req, Response *res);
 int put_stack(Api *api, Request *req, Response *res);

@@ -48,6 +48,7 @@ static int get_metrics(Api *api, Request *req, Response *res)
 const Route api_routes[] = {
         { "GET", "/", get_page, ROLE_NONE },
         { "GET", "/ui/{name}", get_ui_file, ROLE_NONE },
+        { "GET", "/session", get_session, ROLE_READ },
         { "GET", "/healthz", get_healthz, ROLE_NONE },
         { "GET", "/openapi.yaml", get_openapi, ROLE_NONE },
         { "GET", "/metrics", get_metrics, ROLE_READ },

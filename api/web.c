@@ -28,3 +28,12 @@ int get_ui_file(Api *api, Request *req, Response *res)
                                    req->params[0]);
         return 200;
 }
+
+/* Who the page is signed in as: a read token gets no buttons that write (the API refuses them anyway). */
+int get_session(Api *api, Request *req, Response *res)
+{
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", req->token->name);
+        cJSON_AddStringToObject(res->json, "role", req->token->role == ROLE_WRITE ? "write" : "read");
+        return 200;
+}

@@ -3,10 +3,12 @@
 // API reply holds can run as markup.
 import { api, hasToken, setToken, clearToken } from "/ui/client.js";
 import { el, show, say } from "/ui/dom.js";
+import { stackScreen } from "/ui/stack.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 let refresh = null;
+let session = null; // {name, role} of the token
 
 function signIn(message) {
   nav.hidden = true;
@@ -82,10 +84,14 @@ async function route() {
   if (!hasToken()) return signIn();
   nav.hidden = false;
   try {
-    await stacksScreen();
+    session = session || (await api("GET", "/session"));
+    const m = location.hash.match(/^#\/stacks\/([^/]+)$/);
+    if (m) await stackScreen(main, decodeURIComponent(m[1]), session.role === "write", () => { location.hash = "#/"; });
+    else await stacksScreen();
   } catch (e) {
     if (e.status === 401) {
       clearToken();
+      session = null;
       return signIn("The token was refused: sign in again.");
     }
     show(main, el("p", { class: "error", role: "alert" }, e.message));
@@ -94,6 +100,7 @@ async function route() {
 
 document.getElementById("signout").addEventListener("click", () => {
   clearToken();
+  session = null;
   location.hash = "#/";
   route();
 });

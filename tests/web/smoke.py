@@ -43,6 +43,13 @@ try:
     rows = [r.get_attribute("data-stack") for r in d.find_elements(By.CSS_SELECTOR, "#stacks tbody tr")]
     check("the stacks table lists the branch's stacks", rows == ["a"])
     check("the token is kept in sessionStorage", d.execute_script("return sessionStorage.getItem('berth.token')") == token)
+    d.find_element(By.LINK_TEXT, "a").click()
+    w.until(EC.presence_of_element_located((By.ID, "timeline")))
+    d.save_screenshot(os.path.join(shots, "stack.png"))
+    check("the stack's history is drawn as a timeline, one mark per change",
+          len(d.find_elements(By.CSS_SELECTOR, "#timeline circle")) == len(d.find_elements(By.CSS_SELECTOR, "#history li")) == 1)
+    check("its files are shown", [e.text for e in d.find_elements(By.CSS_SELECTOR, "#files summary")] == ["stacks/a/compose.yaml"])
+    check("a read token gets no buttons that write", not d.find_elements(By.ID, "restart") and not d.find_elements(By.ID, "delete"))
     d.find_element(By.ID, "signout").click()
     w.until(EC.presence_of_element_located((By.ID, "token")))
     check("sign out forgets the token", d.execute_script("return sessionStorage.getItem('berth.token')") is None)
