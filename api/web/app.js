@@ -4,6 +4,7 @@
 import { api, hasToken, setToken, clearToken } from "/ui/client.js";
 import { el, show, say } from "/ui/dom.js";
 import { stackScreen } from "/ui/stack.js";
+import { newScreen } from "/ui/new.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -86,7 +87,8 @@ async function route() {
   try {
     session = session || (await api("GET", "/session"));
     const m = location.hash.match(/^#\/stacks\/([^/]+)$/);
-    if (m) await stackScreen(main, decodeURIComponent(m[1]), session.role === "write", () => { location.hash = "#/"; });
+    if (location.hash === "#/new") await newScreen(main, null);
+    else if (m) await stackScreen(main, decodeURIComponent(m[1]), session.role === "write", () => { location.hash = "#/"; });
     else await stacksScreen();
   } catch (e) {
     if (e.status === 401) {

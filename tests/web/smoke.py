@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """smoke.py (WIP for issue 12): the page in headless Chromium against a running berth-api.
-usage: smoke.py URL READ_TOKEN SHOTS_DIR"""
+usage: smoke.py URL READ_TOKEN SHOTS_DIR [WRITE_TOKEN]"""
 import os
 import sys
 
@@ -10,6 +10,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 url, token, shots = sys.argv[1:4]
+write_token = sys.argv[4] if len(sys.argv) > 4 else None
 os.makedirs(shots, exist_ok=True)
 o = webdriver.ChromeOptions()
 for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=375,800"):
@@ -53,10 +54,28 @@ try:
     d.find_element(By.ID, "signout").click()
     w.until(EC.presence_of_element_located((By.ID, "token")))
     check("sign out forgets the token", d.execute_script("return sessionStorage.getItem('berth.token')") is None)
+    if write_token:
+        t = d.find_element(By.ID, "token")
+        t.send_keys(write_token)
+        d.find_element(By.CSS_SELECTOR, "#signin button").click()
+        w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stacks tbody tr")))
+        d.find_element(By.ID, "nav-new").click()
+        w.until(EC.presence_of_element_located((By.ID, "stack-form")))
+        d.find_element(By.ID, "name").send_keys("web1")
+        d.find_element(By.CSS_SELECTOR, "button[name=preview]").click()
+        w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#preview pre")))
+        d.save_screenshot(os.path.join(shots, "preview.png"))
+        check("the preview shows the rendered compose file", "services:" in d.find_element(By.CSS_SELECTOR, "#preview pre").text)
+        d.find_element(By.ID, "create").click()
+        w.until(EC.presence_of_element_located((By.ID, "committed")))
+        check("create commits", d.find_element(By.ID, "committed").text.startswith("committed "))
     logs = [l["message"] for l in d.get_log("browser") if l["level"] == "SEVERE" and "401" not in l["message"]]
     check("no errors in the console (CSP violations among them)", not logs)
     for l in logs:
         print("# " + l)
+except Exception:
+    d.save_screenshot(os.path.join(shots, "failure.png"))
+    raise
 finally:
     d.quit()
 sys.exit(1 if fails else 0)

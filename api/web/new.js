@@ -1,0 +1,122 @@
+// new.js: a new stack, or new options for one, from a form made from the definition's options schema.
+import { api } from "/ui/client.js";
+import { el, show } from "/ui/dom.js";
+
+function patternCheck(input, pattern) {
+  let re;
+  try {
+    re = new RegExp(pattern, "u");
+  } catch {
+    return;
+  }
+  const check = () => input.setCustomValidity(input.value === "" || re.test(input.value) ? "" : `must match ${pattern}`);
+  input.addEventListener("input", check);
+  check();
+}
+
+// One input per option, with its label, description and an error slot the server's pointer can find.
+function field(name, schema, required, value) {
+  const id = `opt-${name}`;
+  const attrs = { id, name, "aria-describedby": `${id}-help ${id}-error` };
+  if (required) attrs.required = true;
+  let input;
+  if (Array.isArray(schema.enum)) {
+    input = el("select", attrs, ...schema.enum.map((v) => el("option", { value: JSON.stringify(v) }, String(v))));
+    if (value !== undefined) input.value = JSON.stringify(value);
+  } else if (schema.type === "boolean") {
+    input = el("input", { ...attrs, type: "checkbox" });
+    input.checked = value === true;
+  } else if (schema.type === "integer" || schema.type === "number") {
+    input = el("input", { ...attrs, type: "number", step: schema.type === "integer" ? 1 : "any", min: schema.minimum, max: schema.maximum });
+    if (value !== undefined) input.value = value;
+  } else {
+    input = el("input", { ...attrs, type: "text", minlength: schema.minLength, maxlength: schema.maxLength });
+    if (value !== undefined) input.value = value;
+    // A schema's pattern is an ECMA-262 "u" expression; the pattern attribute compiles with "v",
+    // which refuses some of them, so the check is made here.
+    if (schema.pattern) patternCheck(input, schema.pattern);
+  }
+  return el("div", { class: "field", "data-option": name },
+    el("label", { for: id }, schema.title || name, required ? " (required)" : ""),
+    input,
+    el("p", { class: "hint", id: `${id}-help` }, schema.description || ""),
+    el("p", { class: "error", id: `${id}-error`, role: "alert" }));
+}
+
+// The form's values as the schema types them; the browser's own checks (required, pattern, range)
+// run first, so an error is shown at its field before anything is sent.
+function values(form, props) {
+  const out = {};
+  for (const [name, schema] of Object.entries(props)) {
+    const input = form.elements[name];
+    if (schema.type === "boolean" && !Array.isArray(schema.enum)) out[name] = input.checked;
+    else if (Array.isArray(schema.enum)) out[name] = JSON.parse(input.value);
+    else if (input.value === "") continue;
+    else if (schema.type === "integer" || schema.type === "number") out[name] = Number(input.value);
+    else out[name] = input.value;
+  }
+  return out;
+}
+
+function showProblem(form, general, e) {
+  const pointer = e.problem && e.problem.pointer;
+  const m = pointer && pointer.match(/^\/options\/([^/]+)/);
+  const slot = m && form.querySelector(`#opt-${CSS.escape(m[1])}-error`);
+  if (slot) {
+    slot.textContent = e.problem.detail || e.message;
+    form.elements[m[1]].focus();
+  } else general.textContent = e.message;
+}
+
+export async function newScreen(main, existing) {
+  const defs = await api("GET", "/stackDefinitions");
+  if (!defs.length)
+    return show(main, el("h1", {}, "New stack"), el("p", { id: "no-definitions" }, "There are no definitions to make a stack from: add one under templates/ in the config repo."));
+  const pick = el("select", { id: "definition" }, ...defs.map((d) => el("option", { value: d.name }, `${d.title || d.name} (${d.version})`)));
+  const name = el("input", { id: "name", name: "stackname", required: true, maxlength: 63 });
+  patternCheck(name, "^[a-z0-9][a-z0-9_-]{0,62}$");
+  const fields = el("div", { id: "fields" });
+  const general = el("p", { class: "error", id: "form-error", role: "alert" });
+  const preview = el("div", { id: "preview" });
+  const form = el("form", { id: "stack-form", novalidate: false },
+    existing ? el("p", {}, `Options of ${existing.name}`) : el("div", {}, el("label", { for: "name" }, "Stack name"), name),
+    el("label", { for: "definition" }, "Definition"), pick, fields,
+    el("div", { class: "actions" },
+      el("button", { type: "submit", name: "preview", value: "1" }, "Preview"),
+      el("button", { type: "submit", id: "create" }, existing ? "Save" : "Create")),
+    general, preview);
+  let props = {};
+  const draw = () => {
+    const def = defs.find((d) => d.name === pick.value) || {};
+    const schema = def.options || {};
+    props = schema.properties || {};
+    const req = new Set(schema.required || []);
+    fields.replaceChildren(...Object.entries(props).map(([k, s]) =>
+      field(k, s, req.has(k), existing && existing.options && k in existing.options ? existing.options[k] : s.default)));
+  };
+  if (existing && existing.definition) pick.value = existing.definition;
+  pick.addEventListener("change", draw);
+  draw();
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    general.textContent = "";
+    form.querySelectorAll(".field .error").forEach((p) => { p.textContent = ""; });
+    const dry = ev.submitter && ev.submitter.name === "preview";
+    const body = { definition: pick.value, options: values(form, props) };
+    try {
+      if (existing) {
+        const r = await api("PUT", `/stacks/${encodeURIComponent(existing.name)}`, body);
+        preview.replaceChildren(el("p", { class: "ok", id: "committed" }, `committed ${r.commit}`));
+      } else if (dry) {
+        const r = await api("POST", "/stacks?dry_run=true", { name: name.value, ...body });
+        preview.replaceChildren(...Object.entries(r.files || {}).map(([p, text]) => el("section", {}, el("h3", {}, p), el("pre", { tabindex: "0" }, text))));
+      } else {
+        const r = await api("POST", "/stacks", { name: name.value, ...body });
+        preview.replaceChildren(el("p", { class: "ok", id: "committed" }, `committed ${r.commit}`));
+      }
+    } catch (e) {
+      showProblem(form, general, e);
+    }
+  });
+  show(main, el("h1", {}, existing ? `Change ${existing.name}` : "New stack"), form);
+}
