@@ -5,6 +5,7 @@ import { api, hasToken, setToken, clearToken } from "/ui/client.js";
 import { el, show, say } from "/ui/dom.js";
 import { stackScreen } from "/ui/stack.js";
 import { newScreen } from "/ui/new.js";
+import { imagesScreen } from "/ui/images.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -87,7 +88,10 @@ async function route() {
   try {
     session = session || (await api("GET", "/session"));
     const m = location.hash.match(/^#\/stacks\/([^/]+)$/);
+    const edit = location.hash.match(/^#\/stacks\/([^/]+)\/edit$/);
     if (location.hash === "#/new") await newScreen(main, null);
+    else if (location.hash === "#/images") await imagesScreen(main);
+    else if (edit) await newScreen(main, await api("GET", `/stacks/${edit[1]}`));
     else if (m) await stackScreen(main, decodeURIComponent(m[1]), session.role === "write", () => { location.hash = "#/"; });
     else await stacksScreen();
   } catch (e) {

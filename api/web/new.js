@@ -68,6 +68,25 @@ function showProblem(form, general, e) {
   } else general.textContent = e.message;
 }
 
+// After a create, the stack is followed until the engine runs the commit just made (the pipeline
+// deploys it, not the page); leaving the screen stops it.
+function follow(stack, commit, line) {
+  const timer = setInterval(async () => {
+    if (!line.isConnected) return clearInterval(timer);
+    try {
+      const s = await api("GET", `/stacks/${encodeURIComponent(stack)}`);
+      const live = s.live || {};
+      if (live.commit === commit) {
+        line.textContent = `deployed: ${live.running}/${live.desired} running, ${live.health}`;
+        line.className = "ok";
+        if (live.running === live.desired) clearInterval(timer);
+      } else line.textContent = s.live_unavailable ? `waiting (no engine: ${s.live_unavailable})` : "waiting for the pipeline to deploy it…";
+    } catch (e) {
+      line.textContent = e.message;
+    }
+  }, 3000);
+}
+
 export async function newScreen(main, existing) {
   const defs = await api("GET", "/stackDefinitions");
   if (!defs.length)
@@ -112,7 +131,10 @@ export async function newScreen(main, existing) {
         preview.replaceChildren(...Object.entries(r.files || {}).map(([p, text]) => el("section", {}, el("h3", {}, p), el("pre", { tabindex: "0" }, text))));
       } else {
         const r = await api("POST", "/stacks", { name: name.value, ...body });
-        preview.replaceChildren(el("p", { class: "ok", id: "committed" }, `committed ${r.commit}`));
+        const progress = el("p", { id: "deploy-progress", role: "status" }, "waiting for the pipeline to deploy it…");
+        preview.replaceChildren(el("p", { class: "ok", id: "committed" }, `committed ${r.commit}`), progress,
+          el("a", { href: `#/stacks/${encodeURIComponent(name.value)}` }, "Open the stack"));
+        follow(name.value, r.commit, progress);
       }
     } catch (e) {
       showProblem(form, general, e);

@@ -53,6 +53,7 @@ export async function stackScreen(main, name, canWrite, onGone) {
       const r = await api("PATCH", path, { enabled: stack.enabled === false });
       return `committed ${String(r.commit || "").slice(0, 12)}`;
     }, { id: "toggle" }),
+    el("a", { href: `#/stacks/${encodeURIComponent(name)}/edit`, id: "edit" }, "Change options"),
     act("Restart", async () => {
       const r = await api("POST", `${path}/restart`);
       return `restarted ${r.restarted.map((x) => x.container).join(", ")}`;
