@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""flow.py: the web page in headless Chromium (python3-selenium), against a real berth-api, a real git
+origin and the rig's engine. What the page did is checked through independent clients: git on the
+origin, the docker CLI on the engine, and the API itself with a read token.
+
+usage: flow.py URL ORIGIN READ_TOKEN WRITE_TOKEN BERTH SHOTS_DIR
+Prints TAP. The reconcile a pipeline would run is `BERTH reconcile` in a clone of ORIGIN."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+url, origin, read_token, write_token, berth, shots = sys.argv[1:7]
+AXE = open(os.path.join(os.environ.get("AXE_DIR", "/usr/lib/node_modules/axe-core"), "axe.min.js")).read()
+os.makedirs(shots, exist_ok=True)
+n = fails = 0
+
+
+def check(what, ok, detail=""):
+    global n, fails
+    n += 1
+    fails += not ok
+    print(f"{'ok' if ok else 'not ok'} {n} - {what}")
+    if not ok and detail:
+        for line in str(detail).splitlines():
+            print(f"#   {line}")
+    sys.stdout.flush()
+
+
+def git(*args):
+    return subprocess.run(["git", "--git-dir", origin, *args], capture_output=True, text=True).stdout.strip()
+
+
+def docker(*args):
+    return subprocess.run(["docker", *args], capture_output=True, text=True).stdout.strip()
+
+
+def api(method, path, token, body=None):
+    req = urllib.request.Request(url.rstrip("/") + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def reconcile():
+    """The pipeline's job: berth reconcile in a fresh clone of the origin."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["git", "clone", "-q", origin, d], check=True)
+        return subprocess.run([berth, "reconcile"], cwd=d, capture_output=True, text=True)
+
+
+o = webdriver.ChromeOptions()
+for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=375,900"):
+    o.add_argument(a)
+o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+d = webdriver.Chrome(options=o)
+w = WebDriverWait(d, 20)
+
+
+def screen(name):
+    d.save_screenshot(os.path.join(shots, f"{name}.png"))
+    d.execute_script(AXE)
+    r = d.execute_async_script("const done = arguments[arguments.length - 1];"
+                               "axe.run(document).then((r) => done(r.violations.map((v) => [v.id, v.impact, v.nodes.length])));")
+    bad = [v for v in r if v[1] in ("serious", "critical")]
+    check(f"axe-core finds no serious or critical violation on the {name} screen", not bad, bad)
+
+
+def wait_text(css, text, timeout=20):
+    WebDriverWait(d, timeout).until(lambda _: text in d.find_element(By.CSS_SELECTOR, css).text)
+
+
+def click(css):
+    e = d.find_element(By.CSS_SELECTOR, css)
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", e)
+    e.click()
+
+
+try:
+    # ---- sign in by keyboard alone ----
+    d.get(url)
+    w.until(EC.presence_of_element_located((By.ID, "token")))
+    screen("signin")
+    d.switch_to.active_element.send_keys(write_token, Keys.ENTER)
+    w.until(EC.presence_of_element_located((By.ID, "stacks")))
+    check("signing in by keyboard (the token field has focus, Enter submits) shows the stacks", d.find_element(By.ID, "nav").is_displayed())
+    screen("stacks")
+
+    # ---- a new stack from the worker definition ----
+    d.get(url + "#/new")
+    w.until(EC.presence_of_element_located((By.ID, "stack-form")))
+    Select(d.find_element(By.ID, "definition")).select_by_value("worker")
+    w.until(EC.presence_of_element_located((By.ID, "opt-image")))
+    d.find_element(By.ID, "name").send_keys("w1")
+    d.find_element(By.ID, "opt-image").send_keys("berth-test/busybox:latest")
+    d.find_element(By.ID, "opt-command").send_keys("sh -c 'echo worker started; exec sleep 3600'")
+    d.find_element(By.ID, "opt-healthcheck").send_keys("true")
+    replicas = d.find_element(By.ID, "opt-replicas")
+    replicas.clear()
+    replicas.send_keys("99")
+    head = git("rev-parse", "main")
+    click("#create")
+    time.sleep(0.5)
+    check("a value over the schema's maximum is stopped in the page, at its field",
+          d.execute_script("return arguments[0].validationMessage", replicas) != "" and git("rev-parse", "main") == head)
+    # The server checks too: with the page's own checks off, its problem lands at the field it names.
+    d.execute_script("document.getElementById('stack-form').noValidate = true")
+    click("#create")
+    wait_text("#opt-replicas-error", "replicas")
+    check("the server's error is shown at the field its pointer names", "maximum" in d.find_element(By.ID, "opt-replicas-error").text or
+          "20" in d.find_element(By.ID, "opt-replicas-error").text, d.find_element(By.ID, "opt-replicas-error").text)
+    check("and nothing was committed", git("rev-parse", "main") == head)
+    d.execute_script("document.getElementById('stack-form').noValidate = false")
+    replicas.clear()
+    replicas.send_keys("1")
+    click("button[name=preview]")
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#preview pre")))
+    check("the preview shows the rendered compose file", "berth-test/busybox:latest" in d.find_element(By.CSS_SELECTOR, "#preview").text)
+    check("and commits nothing", git("rev-parse", "main") == head)
+    screen("new-stack")
+    click("#create")
+    w.until(EC.presence_of_element_located((By.ID, "committed")))
+    commit = d.find_element(By.ID, "committed").text.split()[-1]
+    check("create commits to the origin, as the token's user", git("log", "-1", "--format=%H %an", "main") == f"{commit} writer",
+          git("log", "-1", "--format=%H %an", "main"))
+    check("the commit holds the stack's files", git("ls-tree", "-r", "--name-only", "main", "stacks/w1").split() ==
+          ["stacks/w1/compose.yaml", "stacks/w1/stack.json"])
+
+    # ---- the pipeline deploys it; the page follows ----
+    r = reconcile()
+    check("the pipeline's reconcile deploys it", r.returncode == 0, r.stdout[-1500:] + r.stderr[-800:])
+    wait_text("#deploy-progress", "deployed", 30)
+    check("the page, still on the new stack, says it is deployed and running", "1/1 running" in d.find_element(By.ID, "deploy-progress").text,
+          d.find_element(By.ID, "deploy-progress").text)
+
+    # ---- the stack's screen: restart, logs ----
+    d.get(url + "#/stacks/w1")
+    w.until(EC.presence_of_element_located((By.ID, "timeline")))
+    wait_text("#logs", "worker started")
+    check("its logs show the container's output", True)
+    screen("stack")
+    started = docker("inspect", "-f", "{{.State.StartedAt}}", "w1-worker-1")
+    click("#restart")
+    wait_text("#action-result", "restarted")
+    check("restart restarts the container (its StartedAt changes, per the docker CLI)",
+          docker("inspect", "-f", "{{.State.StartedAt}}", "w1-worker-1") not in ("", started))
+
+    # ---- change an option ----
+    d.get(url + "#/stacks/w1/edit")
+    w.until(EC.presence_of_element_located((By.ID, "opt-concurrency")))
+    c = d.find_element(By.ID, "opt-concurrency")
+    check("the options form holds the stack's current options", c.get_attribute("value") == "4")
+    c.clear()
+    c.send_keys("8")
+    click("#create")
+    w.until(EC.presence_of_element_located((By.ID, "committed")))
+    check("saving commits the new option", "CONCURRENCY: 8" in git("show", "main:stacks/w1/compose.yaml"))
+
+    # ---- disable, revert, delete ----
+    d.get(url + "#/stacks/w1")
+    w.until(EC.presence_of_element_located((By.ID, "toggle")))
+    click("#toggle")
+    wait_text("#action-result", "committed")
+    check("disable commits enabled: false", json.loads(git("show", "main:stacks/w1/stack.json")).get("enabled") is False)
+    d.get(url + "#/stacks/w1")
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#history li[data-commit='{commit}'] button")))
+    check("the timeline marks the deployed change", len(d.find_elements(By.CSS_SELECTOR, "#timeline circle")) >= 3)
+    click(f"#history li[data-commit='{commit}'] button")
+    wait_text("#action-result", "committed")
+    check("revert to the first change brings its files back", "CONCURRENCY: 4" in git("show", "main:stacks/w1/compose.yaml"))
+    d.get(url + "#/stacks/w1")
+    w.until(EC.presence_of_element_located((By.ID, "delete")))
+    click("#delete")
+    d.switch_to.alert.send_keys("wrong")
+    d.switch_to.alert.accept()
+    wait_text("#action-result", "not deleted")
+    check("delete asks for the name, and a wrong one deletes nothing", git("ls-tree", "--name-only", "main", "stacks/w1/") != "")
+    click("#delete")
+    d.switch_to.alert.send_keys("w1")
+    d.switch_to.alert.accept()
+    WebDriverWait(d, 20).until(lambda _: git("ls-tree", "--name-only", "main", "stacks/w1/") == "")
+    check("typing the name deletes the stack from git", True)
+
+    # ---- a read token ----
+    click("#signout")
+    w.until(EC.presence_of_element_located((By.ID, "token")))
+    d.switch_to.active_element.send_keys(read_token, Keys.ENTER)
+    w.until(EC.presence_of_element_located((By.ID, "stacks")))
+    d.get(url + "#/stacks/web0")
+    w.until(EC.presence_of_element_located((By.ID, "timeline")))
+    check("a read token sees the stack but no button that writes",
+          not d.find_elements(By.CSS_SELECTOR, "#restart, #delete, #toggle, #edit, #history button"))
+    check("and the API refuses its writes anyway", api("POST", "/stacks/web0/restart", read_token) == 403 and
+          api("DELETE", "/stacks/web0", read_token) == 403)
+    d.get(url + "#/images")
+    w.until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
+    screen("images")
+    errors = [l["message"] for l in d.get_log("browser") if l["level"] == "SEVERE" and " 4" not in l["message"]]
+    check("no script errors or policy violations in the console", not errors, "\n".join(errors))
+except Exception as e:
+    d.save_screenshot(os.path.join(shots, "failure.png"))
+    check(f"the flow runs to its end ({type(e).__name__})", False, e)
+finally:
+    d.quit()
+print(f"1..{n}")
+sys.exit(1 if fails else 0)
