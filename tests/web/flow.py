@@ -83,6 +83,12 @@ def wait_text(css, text, timeout=20):
     WebDriverWait(d, timeout).until(lambda _: text in d.find_element(By.CSS_SELECTOR, css).text)
 
 
+def goto(hash_):
+    """A fresh load of a screen: the same hash twice would not re-render it."""
+    d.get(url + hash_)
+    d.refresh()
+
+
 def click(css):
     e = d.find_element(By.CSS_SELECTOR, css)
     d.execute_script("arguments[0].scrollIntoView({block: 'center'})", e)
@@ -100,7 +106,7 @@ try:
     screen("stacks")
 
     # ---- a new stack from the worker definition ----
-    d.get(url + "#/new")
+    goto("#/new")
     w.until(EC.presence_of_element_located((By.ID, "stack-form")))
     Select(d.find_element(By.ID, "definition")).select_by_value("worker")
     w.until(EC.presence_of_element_located((By.ID, "opt-image")))
@@ -108,6 +114,9 @@ try:
     d.find_element(By.ID, "opt-image").send_keys("berth-test/busybox:latest")
     d.find_element(By.ID, "opt-command").send_keys("sh -c 'echo worker started; exec sleep 3600'")
     d.find_element(By.ID, "opt-healthcheck").send_keys("true")
+    grace = d.find_element(By.ID, "opt-stop_grace_period")
+    grace.clear()
+    grace.send_keys("1s")
     replicas = d.find_element(By.ID, "opt-replicas")
     replicas.clear()
     replicas.send_keys("99")
@@ -147,7 +156,7 @@ try:
           d.find_element(By.ID, "deploy-progress").text)
 
     # ---- the stack's screen: restart, logs ----
-    d.get(url + "#/stacks/w1")
+    goto("#/stacks/w1")
     w.until(EC.presence_of_element_located((By.ID, "timeline")))
     wait_text("#logs", "worker started")
     check("its logs show the container's output", True)
@@ -159,7 +168,7 @@ try:
           docker("inspect", "-f", "{{.State.StartedAt}}", "w1-worker-1") not in ("", started))
 
     # ---- change an option ----
-    d.get(url + "#/stacks/w1/edit")
+    goto("#/stacks/w1/edit")
     w.until(EC.presence_of_element_located((By.ID, "opt-concurrency")))
     c = d.find_element(By.ID, "opt-concurrency")
     check("the options form holds the stack's current options", c.get_attribute("value") == "4")
@@ -170,18 +179,18 @@ try:
     check("saving commits the new option", "CONCURRENCY: 8" in git("show", "main:stacks/w1/compose.yaml"))
 
     # ---- disable, revert, delete ----
-    d.get(url + "#/stacks/w1")
+    goto("#/stacks/w1")
     w.until(EC.presence_of_element_located((By.ID, "toggle")))
     click("#toggle")
     wait_text("#action-result", "committed")
     check("disable commits enabled: false", json.loads(git("show", "main:stacks/w1/stack.json")).get("enabled") is False)
-    d.get(url + "#/stacks/w1")
+    goto("#/stacks/w1")
     w.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#history li[data-commit='{commit}'] button")))
     check("the timeline marks the deployed change", len(d.find_elements(By.CSS_SELECTOR, "#timeline circle")) >= 3)
     click(f"#history li[data-commit='{commit}'] button")
     wait_text("#action-result", "committed")
     check("revert to the first change brings its files back", "CONCURRENCY: 4" in git("show", "main:stacks/w1/compose.yaml"))
-    d.get(url + "#/stacks/w1")
+    goto("#/stacks/w1")
     w.until(EC.presence_of_element_located((By.ID, "delete")))
     click("#delete")
     d.switch_to.alert.send_keys("wrong")
@@ -199,13 +208,13 @@ try:
     w.until(EC.presence_of_element_located((By.ID, "token")))
     d.switch_to.active_element.send_keys(read_token, Keys.ENTER)
     w.until(EC.presence_of_element_located((By.ID, "stacks")))
-    d.get(url + "#/stacks/web0")
+    goto("#/stacks/web0")
     w.until(EC.presence_of_element_located((By.ID, "timeline")))
     check("a read token sees the stack but no button that writes",
           not d.find_elements(By.CSS_SELECTOR, "#restart, #delete, #toggle, #edit, #history button"))
     check("and the API refuses its writes anyway", api("POST", "/stacks/web0/restart", read_token) == 403 and
           api("DELETE", "/stacks/web0", read_token) == 403)
-    d.get(url + "#/images")
+    goto("#/images")
     w.until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
     screen("images")
     errors = [l["message"] for l in d.get_log("browser") if l["level"] == "SEVERE" and " 4" not in l["message"]]
