@@ -6,6 +6,9 @@
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 [ -n "${BERTH_API:-}" ] || tap_bail "BERTH_API (the berth-api binary) is not set"
 command -v chromium >/dev/null && command -v chromedriver >/dev/null || tap_bail "chromium and chromium-driver are not installed (tests/install-deps.sh)"
+# axe-core comes from npm (tests/install-deps.sh), wherever this machine's npm keeps global packages.
+export AXE_DIR=${AXE_DIR:-$(npm root -g 2>/dev/null)/axe-core}
+[ -f "$AXE_DIR/axe.min.js" ] || tap_bail "axe-core is not installed (tests/install-deps.sh): no $AXE_DIR/axe.min.js"
 W=$(mktemp -d)
 cleanup() {
         [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
