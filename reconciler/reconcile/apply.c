@@ -162,11 +162,6 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
         s->seconds = units_now_s() - start;
 }
 
-static bool to_apply(const StackPlan *s)
-{
-        return s->verdict == VERDICT_DEPLOY || s->verdict == VERDICT_UPDATE || s->verdict == VERDICT_REMOVE;
-}
-
 /* The first stack, in plan order, not started whose waits are over; SIZE_MAX when there is none. */
 static size_t next_ready(Run *run, bool *ret_left)
 {
@@ -258,8 +253,8 @@ int reconcile_apply(EngineClient *c, Repo *repo, ReconcilePlan *plan, const Reco
         }
         /* Stacks with nothing to do are done before they start. */
         for (size_t i = 0; i < plan->n; i++) {
-                run.started[i] = run.finished[i] = !to_apply(&plan->stacks[i]);
-                run.n_total += to_apply(&plan->stacks[i]);
+                run.started[i] = run.finished[i] = !stack_plan_changes(&plan->stacks[i]);
+                run.n_total += stack_plan_changes(&plan->stacks[i]);
         }
         pthread_mutex_init(&run.lock, NULL);
         pthread_cond_init(&run.changed, NULL);

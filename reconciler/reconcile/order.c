@@ -6,11 +6,6 @@
 
 #include "order.h"
 
-static bool changes(const StackPlan *s)
-{
-        return s->verdict == VERDICT_DEPLOY || s->verdict == VERDICT_UPDATE || s->verdict == VERDICT_REMOVE;
-}
-
 static bool creates(const StackPlan *s)
 {
         return s->project && (s->verdict == VERDICT_DEPLOY || s->verdict == VERDICT_UPDATE);
@@ -142,13 +137,13 @@ int order_stacks(ReconcilePlan *plan, const cJSON *provided)
         int r = 0;
         for (size_t i = 0; i < plan->n && r >= 0; i++) {
                 StackPlan *s = &plan->stacks[i];
-                if (!changes(s) || s->verdict == VERDICT_REMOVE)
+                if (!stack_plan_changes(s) || s->verdict == VERDICT_REMOVE)
                         continue;
                 if (s->project && (r = external_edges(plan, i, provided)) < 0)
                         break;
                 for (char **need = s->needs; need && *need && r >= 0; need++) {
                         ssize_t to = index_of(plan, *need);
-                        if (to >= 0 && (size_t)to != i && changes(&plan->stacks[to]))
+                        if (to >= 0 && (size_t)to != i && stack_plan_changes(&plan->stacks[to]))
                                 r = add_edge(plan, i, (size_t)to, "depends_on_stacks");
                 }
         }

@@ -90,7 +90,9 @@ void reconcile_plan_done(ReconcilePlan *plan);
 const char *stack_verdict_name(StackVerdict v);
 /* The outcome in a word or two: unchanged, planned, ok, FAILED, FAILED, rolled back, invalid, refused. */
 const char *stack_result_name(const StackPlan *s);
-/* Stacks that change something (deploy, update, remove). */
+/* Whether the stack changes something on the engine (deploy, update, remove). */
+bool stack_plan_changes(const StackPlan *s);
+/* Stacks that change something. */
 size_t reconcile_changes(const ReconcilePlan *plan);
 /* The plans of one run, one per target (and outcomes, after apply), as a JSON document; owned by the
  * caller. */

@@ -23,12 +23,16 @@ const char *stack_result_name(const StackPlan *s)
         return s->ok ? "ok" : s->rolled_back ? "FAILED, rolled back" : "FAILED";
 }
 
+bool stack_plan_changes(const StackPlan *s)
+{
+        return s->verdict == VERDICT_DEPLOY || s->verdict == VERDICT_UPDATE || s->verdict == VERDICT_REMOVE;
+}
+
 size_t reconcile_changes(const ReconcilePlan *plan)
 {
         size_t n = 0;
         for (size_t i = 0; i < plan->n; i++)
-                n += plan->stacks[i].verdict == VERDICT_DEPLOY ||
-                     plan->stacks[i].verdict == VERDICT_UPDATE || plan->stacks[i].verdict == VERDICT_REMOVE;
+                n += stack_plan_changes(&plan->stacks[i]);
         return n;
 }
 
