@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "compose/project.h"
+#include "deploy/stack.h"
 #include "handlers.h"
 #include "policy/policy.h"
 #include "source/source.h"
@@ -105,6 +106,7 @@ static int policy_refusal(Response *res, const PolicyViolations *v)
 typedef struct Rendered {
         Definition *def;
         cJSON *options;
+        Project *project; /* the rendered file as berth loads it, for a dry run's plan */
         char *compose, *meta;
         char options_hash[DIGEST_HEX_LEN + 1];
 } Rendered;
@@ -113,6 +115,7 @@ static void rendered_done(Rendered *x)
 {
         definition_free(x->def);
         cJSON_Delete(x->options);
+        project_free(x->project);
         free(x->compose);
         free(x->meta);
 }
@@ -132,13 +135,12 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
                                    error_format(&err, line, sizeof(line)));
         if (definition_options(x->def, options, &x->options, &err) < 0)
                 return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
-        _cleanup_project_ Project *p = NULL;
         if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
-            load_rendered(name, x->compose, &p, &err) < 0)
+            load_rendered(name, x->compose, &x->project, &err) < 0)
                 return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
                                    error_format(&err, line, sizeof(line)));
         _cleanup_(policy_violations_done) PolicyViolations v = { 0 };
-        r = policy_check(api->policy, p, p->dir, &v);
+        r = policy_check(api->policy, x->project, x->project->dir, &v);
         if (r < 0)
                 return api_problem(res, 500, "out of memory", NULL, "cannot check the policy");
         if (r > 0)
@@ -209,6 +211,69 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
         return r < 0 ? commit_failed(res, r, &err) : 0;
 }
 
+/* ---- a dry run: the files it would commit, and what the engine would do with them ---- */
+
+static bool dry_run(const Request *req)
+{
+        const char *dry = api_query(req, "dry_run");
+        return dry && strcmp(dry, "true") == 0;
+}
+
+static void preview_warn(void *ud, const char *msg)
+{
+        cJSON_AddItemToArray(ud, cJSON_CreateString(msg));
+}
+
+/* The plan reconcile would make for the rendered stack on this engine: the same dry run of the same
+ * loader's project, so a service whose content hash is unchanged is shown unchanged. Without an engine,
+ * or when the engine refuses the stack, the plan says why instead. */
+static cJSON *preview_plan(Api *api, const Project *p)
+{
+        char why[300];
+        cJSON *o = cJSON_CreateObject();
+        _cleanup_engine_ EngineClient *c = live_client(&api->live, why, sizeof(why));
+        if (!c) {
+                cJSON_AddStringToObject(o, "unavailable", why);
+                return o;
+        }
+        cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
+        StackOptions so = { .dry_run = true, .warn = preview_warn, .ud = warnings };
+        _cleanup_(stack_result_done) StackResult sr = { 0 };
+        BerthError err = { 0 };
+        char line[1400];
+        if (stack_up(c, p, &so, &sr, &err) < 0) {
+                cJSON_AddStringToObject(o, "error", error_format(&err, line, sizeof(line)));
+                return o;
+        }
+        cJSON_AddNumberToObject(o, "changes", (double)plan_changes(&sr.plan));
+        cJSON *list = cJSON_AddArrayToObject(o, "actions");
+        for (size_t i = 0; i < sr.plan.n; i++) {
+                const Action *a = &sr.plan.actions[i];
+                cJSON *item = cJSON_CreateObject();
+                cJSON_AddStringToObject(item, "service", a->service);
+                cJSON_AddStringToObject(item, "action", action_kind_name(a->kind));
+                if (a->container_name)
+                        cJSON_AddStringToObject(item, "container", a->container_name);
+                cJSON_AddStringToObject(item, "reason", a->reason);
+                cJSON_AddItemToArray(list, item);
+        }
+        return o;
+}
+
+static int preview(Api *api, Response *res, const char *name, const Rendered *x)
+{
+        char path[300];
+        res->json = cJSON_CreateObject();
+        cJSON_AddStringToObject(res->json, "name", name);
+        cJSON *files = cJSON_AddObjectToObject(res->json, "files");
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
+        cJSON_AddStringToObject(files, path, x->compose);
+        snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
+        cJSON_AddStringToObject(files, path, x->meta);
+        cJSON_AddItemToObject(res->json, "plan", preview_plan(api, x->project));
+        return res->status = 200;
+}
+
 int post_stacks(Api *api, Request *req, Response *res)
 {
         _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
@@ -229,20 +294,11 @@ int post_stacks(Api *api, Request *req, Response *res)
         if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"), true,
                          &x, res))
                 return res->status;
-        const char *dry = api_query(req, "dry_run");
-        if (dry && strcmp(dry, "true") == 0) {
+        if (dry_run(req)) {
                 if (stack_exists(repo, head, name))
                         return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"",
                                            name);
-                res->json = cJSON_CreateObject();
-                cJSON_AddStringToObject(res->json, "name", name);
-                cJSON *files = cJSON_AddObjectToObject(res->json, "files");
-                char path[300];
-                snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
-                cJSON_AddStringToObject(files, path, x.compose);
-                snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
-                cJSON_AddStringToObject(files, path, x.meta);
-                return 200;
+                return preview(api, res, name, &x);
         }
         Create c = { .name = name, .compose = x.compose, .meta = x.meta };
         if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
@@ -292,6 +348,8 @@ int put_stack(Api *api, Request *req, Response *res)
         if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"),
                          enabled, &x, res))
                 return res->status;
+        if (dry_run(req))
+                return preview(api, res, name, &x);
         Create c = { .name = name, .compose = x.compose, .meta = x.meta };
         if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
                 return res->status;

@@ -247,6 +247,43 @@ static int stack_files(Repo *repo, const char *head, const StackDesc *d, cJSON *
         return r;
 }
 
+/* A container's health as its status line says it: "Up 2 minutes (healthy)". */
+static const char *container_health(const char *status)
+{
+        if (!status)
+                return "-";
+        if (strstr(status, "(healthy)"))
+                return "healthy";
+        if (strstr(status, "(unhealthy)"))
+                return "unhealthy";
+        return strstr(status, "(health: starting)") ? "starting" : "-";
+}
+
+/* Each container of the stack, for the stack's own screen (the list of stacks has only the counts). */
+static void live_containers(Api *api, const char *name, cJSON *live)
+{
+        char why[300];
+        _cleanup_engine_ EngineClient *c = live_client(&api->live, why, sizeof(why));
+        LiveSet set = { 0 };
+        BerthError err = { 0 };
+        if (!c || !live || live_list(c, name, &set, &err) < 0)
+                return;
+        cJSON *list = cJSON_AddArrayToObject(live, "container_list");
+        for (size_t i = 0; i < set.n; i++) {
+                const LiveContainer *lc = &set.items[i];
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "name", lc->name ? lc->name : "");
+                cJSON_AddStringToObject(o, "service", lc->service ? lc->service : "");
+                cJSON_AddStringToObject(o, "state", lc->state ? lc->state : "");
+                cJSON_AddStringToObject(o, "status", lc->status ? lc->status : "");
+                cJSON_AddStringToObject(o, "health", container_health(lc->status));
+                if (lc->commit)
+                        cJSON_AddStringToObject(o, "commit", lc->commit);
+                cJSON_AddItemToArray(list, o);
+        }
+        live_done(&set);
+}
+
 int get_stack(Api *api, Request *req, Response *res)
 {
         char head[41];
@@ -263,6 +300,8 @@ int get_stack(Api *api, Request *req, Response *res)
         View v;
         view_init(&v, api, repo, head);
         res->json = stack_json(&v, d);
+        if (v.have_live)
+                live_containers(api, d->name, cJSON_GetObjectItemCaseSensitive(res->json, "live"));
         view_done(&v);
         cJSON_AddStringToObject(res->json, "commit", head);
         int r = stack_files(repo, head, d, cJSON_AddArrayToObject(res->json, "files"));

@@ -87,6 +87,19 @@ function follow(stack, commit, line) {
   }, 3000);
 }
 
+// What the engine would do with the rendered stack, as reconcile would plan it; or why that is unknown.
+function planView(plan) {
+  const head = el("h3", {}, "Plan");
+  if (plan.unavailable) return el("section", { id: "plan" }, head, el("p", { class: "hint" }, `no plan: ${plan.unavailable}`));
+  if (plan.error) return el("section", { id: "plan" }, head, el("p", { class: "error" }, plan.error));
+  const rows = (plan.actions || []).map((a) =>
+    el("tr", { "data-service": a.service, "data-action": a.action }, el("td", {}, a.service), el("td", {}, a.action), el("td", {}, a.reason)));
+  return el("section", { id: "plan" }, head,
+    el("p", {}, plan.changes ? `${plan.changes} change${plan.changes === 1 ? "" : "s"}` : "nothing changes on the engine"),
+    ...(plan.warnings || []).map((w) => el("p", { class: "hint" }, `warning: ${w}`)),
+    rows.length ? el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Service"), el("th", {}, "Action"), el("th", {}, "Why"))), el("tbody", {}, ...rows))) : "");
+}
+
 export async function newScreen(main, existing) {
   const defs = await api("GET", "/stackDefinitions");
   if (!defs.length)
@@ -123,12 +136,15 @@ export async function newScreen(main, existing) {
     const dry = ev.submitter && ev.submitter.name === "preview";
     const body = { definition: pick.value, options: values(form, props) };
     try {
-      if (existing) {
+      if (dry) {
+        const r = existing
+          ? await api("PUT", `/stacks/${encodeURIComponent(existing.name)}?dry_run=true`, body)
+          : await api("POST", "/stacks?dry_run=true", { name: name.value, ...body });
+        preview.replaceChildren(planView(r.plan || {}),
+          ...Object.entries(r.files || {}).map(([p, text]) => el("section", {}, el("h3", {}, p), el("pre", { tabindex: "0" }, text))));
+      } else if (existing) {
         const r = await api("PUT", `/stacks/${encodeURIComponent(existing.name)}`, body);
         preview.replaceChildren(el("p", { class: "ok", id: "committed" }, `committed ${r.commit}`));
-      } else if (dry) {
-        const r = await api("POST", "/stacks?dry_run=true", { name: name.value, ...body });
-        preview.replaceChildren(...Object.entries(r.files || {}).map(([p, text]) => el("section", {}, el("h3", {}, p), el("pre", { tabindex: "0" }, text))));
       } else {
         const r = await api("POST", "/stacks", { name: name.value, ...body });
         const progress = el("p", { id: "deploy-progress", role: "status" }, "waiting for the pipeline to deploy it…");

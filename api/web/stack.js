@@ -68,6 +68,8 @@ export async function stackScreen(main, name, canWrite, onGone) {
 
   const services = el("tbody", {}, ...(live.services || []).map((s) =>
     el("tr", {}, el("td", {}, s.name), el("td", {}, s.state), el("td", {}, `${s.running}/${s.containers}`))));
+  const containers = el("tbody", {}, ...(live.container_list || []).map((c) =>
+    el("tr", { "data-container": c.name }, el("td", {}, c.name), el("td", {}, c.service), el("td", {}, c.state), el("td", { class: c.health === "unhealthy" ? "error" : null }, c.health))));
   const options = el("dl", { id: "options" }, ...Object.entries(stack.options || {}).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, JSON.stringify(v))]));
   const files = el("div", { id: "files" }, ...(stack.files || []).map((f) =>
     el("details", {}, el("summary", {}, f.path), el("pre", { tabindex: "0" }, f.binary ? "(binary)" : f.content || ""))));
@@ -96,6 +98,8 @@ export async function stackScreen(main, name, canWrite, onGone) {
     actions, result,
     el("h2", {}, "Services"),
     el("div", { class: "table-wrap" }, el("table", { id: "services" }, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Service"), el("th", { scope: "col" }, "State"), el("th", { scope: "col" }, "Running"))), services)),
+    el("h2", {}, "Containers"),
+    el("div", { class: "table-wrap" }, el("table", { id: "containers" }, el("thead", {}, el("tr", {}, ...["Container", "Service", "State", "Health"].map((h) => el("th", { scope: "col" }, h)))), containers)),
     el("h2", {}, "Options"), options,
     el("h2", {}, "History"), timeline(history), hist,
     el("h2", {}, "Files"), files,

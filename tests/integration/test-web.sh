@@ -22,7 +22,18 @@ export BERTH_STATE_DIR=$W/state
 git init -q --bare -b main "$W/origin.git"
 git clone -q "file://$W/origin.git" "$W/seed" 2>/dev/null
 mkdir -p "$W/seed/stacks/web0"
-printf 'services:\n  app:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n' >"$W/seed/stacks/web0/compose.yaml"
+cat >"$W/seed/stacks/web0/compose.yaml" <<'EOF'
+services:
+  app:
+    image: berth-test/busybox:latest
+    command: ["sh", "-c", "echo app-line; exec sleep 3600"]
+    stop_signal: SIGKILL
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  side:
+    image: berth-test/busybox:latest
+    command: ["sh", "-c", "echo side-line; exec sleep 3600"]
+    stop_signal: SIGKILL
+EOF
 (cd "$W/seed" && git add -A && git commit -qm seed && git push -q origin main 2>/dev/null)
 read_token=read-token-$RANDOM$RANDOM-0123456789
 write_token=write-token-$RANDOM$RANDOM-0123456789

@@ -45,14 +45,18 @@ def docker(*args):
     return subprocess.run(["docker", *args], capture_output=True, text=True).stdout.strip()
 
 
-def api(method, path, token, body=None):
+def api_json(method, path, token, body=None):
     req = urllib.request.Request(url.rstrip("/") + path, method=method, data=json.dumps(body).encode() if body is not None else None,
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req) as r:
-            return r.status
+            return r.status, json.load(r)
     except urllib.error.HTTPError as e:
-        return e.code
+        return e.code, None
+
+
+def api(method, path, token, body=None):
+    return api_json(method, path, token, body)[0]
 
 
 def reconcile():
@@ -67,6 +71,9 @@ for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=375,
     o.add_argument(a)
 o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 d = webdriver.Chrome(options=o)
+# Headless Chromium keeps a window at least 500 px wide whatever --window-size says: the viewport is
+# set to a phone's 375 px through the DevTools protocol instead.
+d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 375, "height": 900, "deviceScaleFactor": 1, "mobile": False})
 w = WebDriverWait(d, 20)
 
 
@@ -77,6 +84,8 @@ def screen(name):
                                "axe.run(document).then((r) => done(r.violations.map((v) => [v.id, v.impact, v.nodes.length])));")
     bad = [v for v in r if v[1] in ("serious", "critical")]
     check(f"axe-core finds no serious or critical violation on the {name} screen", not bad, bad)
+    wide = d.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    check(f"the {name} screen fits 375 px: nothing scrolls the page sideways", wide[0] <= wide[1], wide)
 
 
 def wait_text(css, text, timeout=20):
@@ -87,6 +96,20 @@ def goto(hash_):
     """A fresh load of a screen: the same hash twice would not re-render it."""
     d.get(url + hash_)
     d.refresh()
+
+
+def tab_to(css, limit=80):
+    """Tab (the keyboard alone) from wherever the focus is until css has it; False if it never does."""
+    target = d.find_element(By.CSS_SELECTOR, css)
+    for _ in range(limit):
+        d.switch_to.active_element.send_keys(Keys.TAB)
+        if d.switch_to.active_element == target:
+            return True
+    return False
+
+
+def rows(css):
+    return [e.get_attribute("data-stack") for e in d.find_elements(By.CSS_SELECTOR, css)]
 
 
 def click(css):
@@ -137,6 +160,9 @@ try:
     click("button[name=preview]")
     w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#preview pre")))
     check("the preview shows the rendered compose file", "berth-test/busybox:latest" in d.find_element(By.CSS_SELECTOR, "#preview").text)
+    check("and the plan the engine would carry out: the worker created",
+          d.find_elements(By.CSS_SELECTOR, "#plan tr[data-service=worker][data-action=create]") != [],
+          d.find_element(By.CSS_SELECTOR, "#preview").text[:600])
     check("and commits nothing", git("rev-parse", "main") == head)
     screen("new-stack")
     click("#create")
@@ -154,16 +180,31 @@ try:
     check("the page, still on the new stack, says it is deployed and running", "1/1 running" in d.find_element(By.ID, "deploy-progress").text,
           d.find_element(By.ID, "deploy-progress").text)
 
-    # ---- the stack's screen: restart, logs ----
-    goto("#/stacks/w1")
+    # ---- the stacks, filtered by name ----
+    goto("#/")
+    w.until(lambda _: len(rows("#stacks tr[data-stack]")) == 2)
+    d.find_element(By.ID, "filter").send_keys("w1")
+    check("the filter keeps the stacks whose name matches", rows("#stacks tr[data-stack]") == ["w1"], rows("#stacks tr[data-stack]"))
+    d.find_element(By.ID, "filter").send_keys(Keys.BACKSPACE, Keys.BACKSPACE, "web")
+    check("and another name, the other", rows("#stacks tr[data-stack]") == ["web0"], rows("#stacks tr[data-stack]"))
+
+    # ---- the stack's screen, reached and worked by keyboard alone: restart, logs ----
+    goto("#/")
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#stacks a[href='#/stacks/w1']")))
+    check("Tab reaches the stack's link", tab_to("#stacks a[href='#/stacks/w1']"))
+    d.switch_to.active_element.send_keys(Keys.ENTER)
     w.until(EC.presence_of_element_located((By.ID, "timeline")))
     wait_text("#logs", "worker started")
-    check("its logs show the container's output", True)
+    check("Enter opens it; its logs show the container's output", True)
+    check("its containers are listed with state and health",
+          "running" in d.find_element(By.CSS_SELECTOR, "#containers tr[data-container=w1-worker-1]").text,
+          d.find_element(By.ID, "containers").text)
     screen("stack")
     started = docker("inspect", "-f", "{{.State.StartedAt}}", "w1-worker-1")
-    click("#restart")
+    check("Tab reaches restart", tab_to("#restart"))
+    d.switch_to.active_element.send_keys(Keys.ENTER)
     wait_text("#action-result", "restarted")
-    check("restart restarts the container (its StartedAt changes, per the docker CLI)",
+    check("Enter on restart restarts the container (its StartedAt changes, per the docker CLI)",
           docker("inspect", "-f", "{{.State.StartedAt}}", "w1-worker-1") not in ("", started))
 
     # ---- change an option ----
@@ -171,8 +212,23 @@ try:
     w.until(EC.presence_of_element_located((By.ID, "opt-concurrency")))
     c = d.find_element(By.ID, "opt-concurrency")
     check("the options form holds the stack's current options", c.get_attribute("value") == "4")
+    # The preview's plan is reconcile's own: options as deployed plan no change at all.
+    opts = json.loads(git("show", "main:stacks/w1/stack.json"))["options"]
+    status, reply = api_json("PUT", "/stacks/w1?dry_run=true", write_token, {"options": opts})
+    check("a preview of the options as deployed plans nothing (the same content hash as reconcile's)",
+          status == 200 and reply["plan"].get("changes") == 0 and
+          [a["action"] for a in reply["plan"]["actions"]] == ["noop"], reply)
     c.clear()
     c.send_keys("8")
+    head = git("rev-parse", "main")
+    click("button[name=preview]")
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#plan")))
+    check("previewing a change of options shows the worker to be recreated, and why",
+          "CONCURRENCY: 8" in d.find_element(By.ID, "preview").text and
+          d.find_elements(By.CSS_SELECTOR, "#plan tr[data-service=worker][data-action=recreate]") != [],
+          d.find_element(By.ID, "preview").text[:600])
+    check("and commits nothing", git("rev-parse", "main") == head)
+    screen("change-options")
     click("#create")
     w.until(EC.presence_of_element_located((By.ID, "committed")))
     check("saving commits the new option", "CONCURRENCY: 8" in git("show", "main:stacks/w1/compose.yaml"))
@@ -211,6 +267,14 @@ try:
     w.until(EC.presence_of_element_located((By.ID, "timeline")))
     check("a read token sees the stack but no button that writes",
           not d.find_elements(By.CSS_SELECTOR, "#restart, #delete, #toggle, #edit, #history button"))
+    wait_text("#logs", "side-line")
+    Select(d.find_element(By.ID, "log-service")).select_by_value("side")
+    WebDriverWait(d, 20).until(lambda _: "app-line" not in d.find_element(By.ID, "logs").text)
+    check("the logs' service filter shows that service's lines alone",
+          "side-line" in d.find_element(By.ID, "logs").text, d.find_element(By.ID, "logs").text)
+    health = d.find_element(By.CSS_SELECTOR, "#containers tr[data-container=web0-app-1] td:last-child").text
+    check("a container's health is shown as docker inspect has it",
+          health == docker("inspect", "-f", "{{.State.Health.Status}}", "web0-app-1") == "healthy", health)
     check("and the API refuses its writes anyway", api("POST", "/stacks/web0/restart", read_token) == 403 and
           api("DELETE", "/stacks/web0", read_token) == 403)
     goto("#/images")
