@@ -187,6 +187,17 @@ try:
     check("the filter keeps the stacks whose name matches", rows("#stacks tr[data-stack]") == ["w1"], rows("#stacks tr[data-stack]"))
     d.find_element(By.ID, "filter").send_keys(Keys.BACKSPACE, Keys.BACKSPACE, "web")
     check("and another name, the other", rows("#stacks tr[data-stack]") == ["web0"], rows("#stacks tr[data-stack]"))
+    # The list follows the engine by itself: a container stopped behind its back shows, with no reload.
+    d.find_element(By.ID, "filter").clear()
+    d.find_element(By.ID, "filter").send_keys("w1")
+    d.execute_script("window.berthNoReload = true")
+    docker("stop", "-t", "0", "w1-worker-1")
+    running = "#stacks tr[data-stack=w1] td:nth-child(4)"
+    WebDriverWait(d, 20).until(lambda _: d.find_element(By.CSS_SELECTOR, running).text == "0/1")
+    check("the list refreshes by itself (no reload: the filter and the page's state kept)",
+          d.execute_script("return window.berthNoReload === true") and rows("#stacks tr[data-stack]") == ["w1"])
+    docker("start", "w1-worker-1")
+    WebDriverWait(d, 20).until(lambda _: d.find_element(By.CSS_SELECTOR, running).text == "1/1")
 
     # ---- the stack's screen, reached and worked by keyboard alone: restart, logs ----
     goto("#/")
