@@ -23,6 +23,9 @@ struct EngineClient {
 typedef struct Sink {
         StrBuf *out;
         bool too_big;
+        const EngineStream *stream; /* lines handed on as they come (2xx replies); NULL: all kept */
+        CURL *curl;
+        int rr; /* what the line callback failed with */
 } Sink;
 
 typedef struct HeaderSink {
@@ -71,6 +74,27 @@ int engine_config_from_env(EngineConfig *cfg, const EnvMap *env, const char *hos
         return 0;
 }
 
+/* Hands the complete lines of a streamed reply on, keeping only the unfinished one: a long build's
+ * output never piles up in memory. An error reply is kept whole, for its message. */
+static int sink_lines(Sink *s)
+{
+        long status = 0;
+        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 300)
+                return 0;
+        size_t start = 0;
+        for (char *nl; (nl = memchr(s->out->buf + start, '\n', s->out->len - start));) {
+                size_t n = (size_t)(nl - (s->out->buf + start));
+                if (n && (s->rr = s->stream->line(s->stream->ud, s->out->buf + start, n)) < 0)
+                        return s->rr;
+                start += n + 1;
+        }
+        memmove(s->out->buf, s->out->buf + start, s->out->len - start);
+        s->out->len -= start;
+        s->out->buf[s->out->len] = '\0';
+        return 0;
+}
+
 static size_t write_cb(char *data, size_t size, size_t n, void *userdata)
 {
         Sink *s = userdata;
@@ -79,7 +103,16 @@ static size_t write_cb(char *data, size_t size, size_t n, void *userdata)
                 s->too_big = true;
                 return 0;
         }
+        if (s->stream && s->stream->line && sink_lines(s) < 0)
+                return 0;
         return len;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *userdata)
+{
+        const EngineStream *st = userdata;
+        ssize_t r = st->read(st->ud, buf, size * n);
+        return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
 }
 
 static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
@@ -193,11 +226,12 @@ static void engine_message(const StrBuf *body, char *buf, size_t size)
 
 static int perform(EngineClient *c, const char *method, const char *path, bool versioned, const void *body,
                    size_t body_len, const char *content_type, const char *extra_header, long timeout_s,
-                   long *ret_status, StrBuf *out, HeaderSink *hs, const char *what, BerthError *err)
+                   long *ret_status, StrBuf *out, HeaderSink *hs, const EngineStream *stream,
+                   const char *what, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf url = STRBUF_INIT;
         struct curl_slist *headers = NULL;
-        Sink sink = { .out = out };
+        Sink sink = { .out = out, .stream = stream, .curl = c->curl };
         char hdr[256];
         CURLcode cc;
         long status = 0;
@@ -217,7 +251,16 @@ static int perform(EngineClient *c, const char *method, const char *path, bool v
                 curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, header_cb);
                 curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, hs);
         }
-        if (body) {
+        if (stream && stream->read) {
+                /* A body of unknown length, sent as it is made (chunked). */
+                curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+                curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, read_cb);
+                curl_easy_setopt(c->curl, CURLOPT_READDATA, stream);
+                headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+                snprintf(hdr, sizeof(hdr), "Content-Type: %s",
+                         content_type ? content_type : "application/octet-stream");
+                headers = curl_slist_append(headers, hdr);
+        } else if (body) {
                 curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
                 curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
                 snprintf(hdr, sizeof(hdr), "Content-Type: %s",
@@ -237,6 +280,10 @@ static int perform(EngineClient *c, const char *method, const char *path, bool v
         curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
         if (ret_status)
                 *ret_status = status;
+        if (sink.rr < 0)
+                return sink.rr;
+        if (stream && stream->read_failed && stream->read_failed(stream->ud))
+                return -EIO; /* the reader has said why */
         if (sink.too_big)
                 return error_set(err, -E2BIG, NULL, 0, 0, NULL,
                                  "%s: the engine's response exceeded %zu bytes", what, out->max);
@@ -272,7 +319,8 @@ int engine_client_new(const EngineConfig *cfg, EngineClient **ret, BerthError *e
         body.max = 1024 * 1024;
         if ((r = client_init(c, cfg, err)) < 0)
                 return r;
-        r = perform(c, "GET", "/_ping", false, NULL, 0, NULL, NULL, 15, &status, &body, &hs, "connect", err);
+        r = perform(c, "GET", "/_ping", false, NULL, 0, NULL, NULL, 15, &status, &body, &hs, NULL, "connect",
+                    err);
         if (r < 0) {
                 if (status == 400 && strstr(strbuf_str(&body), "HTTPS"))
                         error_hint(err,
@@ -337,7 +385,21 @@ int engine_call_raw(EngineClient *c, const char *method, const char *path, const
                     long *ret_status, StrBuf *out, BerthError *err)
 {
         return perform(c, method, path, true, body, body_len, content_type, extra_header, timeout_s,
-                       ret_status, out, NULL, what, err);
+                       ret_status, out, NULL, NULL, what, err);
+}
+
+int engine_call_stream(EngineClient *c, const char *method, const char *path, const EngineStream *stream,
+                       const char *content_type, const char *extra_header, const char *what, long timeout_s,
+                       BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        out.max = ENGINE_RESPONSE_MAX;
+        int r = perform(c, method, path, true, NULL, 0, content_type, extra_header, timeout_s, NULL, &out,
+                        NULL, stream, what, err);
+        /* The last line may come without its newline. */
+        if (r >= 0 && out.len && stream->line)
+                r = stream->line(stream->ud, out.buf, out.len);
+        return r;
 }
 
 int engine_call(EngineClient *c, const char *method, const char *path, const cJSON *body, const char *what,
@@ -351,7 +413,7 @@ int engine_call(EngineClient *c, const char *method, const char *path, const cJS
         if (body && !(text = cJSON_PrintUnformatted(body)))
                 return -ENOMEM;
         r = perform(c, method, path, true, text, text ? strlen(text) : 0, NULL, NULL, timeout_s, ret_status,
-                    &out, NULL, what, err);
+                    &out, NULL, NULL, what, err);
         if (r < 0)
                 return r;
         if (ret_json) {

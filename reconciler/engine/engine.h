@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "../util/envmap.h"
 #include "../util/error.h"
@@ -49,6 +50,19 @@ int engine_call(EngineClient *c, const char *method, const char *path, const cJS
 int engine_call_raw(EngineClient *c, const char *method, const char *path, const void *body, size_t body_len,
                     const char *content_type, const char *extra_header, const char *what, long timeout_s,
                     long *ret_status, StrBuf *out, BerthError *err);
+/* A call whose request body is made as it is sent (read: into buf, up to size; 0 at the end, < 0 when
+ * it cannot go on, read_failed then says so) and whose reply is handed on line by line as it comes
+ * (line: < 0 stops the call with that error). Either may be NULL. */
+typedef struct EngineStream {
+        ssize_t (*read)(void *ud, char *buf, size_t size);
+        bool (*read_failed)(void *ud);
+        int (*line)(void *ud, const char *line, size_t len);
+        void *ud;
+} EngineStream;
+
+int engine_call_stream(EngineClient *c, const char *method, const char *path, const EngineStream *stream,
+                       const char *content_type, const char *extra_header, const char *what, long timeout_s,
+                       BerthError *err);
 /* Checks a streamed JSON reply (pull, build, push) for {"error": ...} messages. */
 int engine_stream_check(const StrBuf *body, const char *what, BerthError *err);
 

@@ -79,6 +79,32 @@ void repo_unlock(Repo *r)
         pthread_mutex_unlock(&r->lock);
 }
 
+int repo_tag_names(Repo *r, char ***ret, BerthError *err)
+{
+        git_strarray names = { 0 };
+        if (git_tag_list(&names, r->repo) < 0)
+                return git_fail(err, -1, "cannot list the repo's tags");
+        char **v = calloc(names.count + 1, sizeof(char *));
+        for (size_t i = 0; v && i < names.count; i++)
+                if (!(v[i] = strdup(names.strings[i]))) {
+                        strv_free(v);
+                        v = NULL;
+                }
+        git_strarray_dispose(&names);
+        *ret = v;
+        return v ? 0 : -ENOMEM;
+}
+
+char *repo_head_branch(Repo *r)
+{
+        git_reference *head = NULL;
+        char *name = NULL;
+        if (git_repository_head(&head, r->repo) == 0 && git_reference_is_branch(head))
+                name = strdup(git_reference_shorthand(head));
+        git_reference_free(head);
+        return name;
+}
+
 const char *repo_identity(Repo *r)
 {
         if (r->identity)
@@ -840,6 +866,7 @@ fail:
 typedef struct WalkCtx {
         Repo *r;
         RepoFileFn fn;
+        RepoIdFn idfn; /* instead of fn: the blob's id, not its content */
         void *ud;
         int rr;
         BerthError *err;
@@ -855,6 +882,11 @@ static int walk_cb(const char *root, const git_tree_entry *e, void *payload)
         git_blob *blob = NULL;
         if (strbuf_addf(&path, "%s%s", root, git_tree_entry_name(e)) < 0)
                 return w->rr = -ENOMEM, -1;
+        if (w->idfn) {
+                char id[GIT_OID_HEXSZ + 1];
+                git_oid_tostr(id, sizeof(id), git_tree_entry_id(e));
+                return (w->rr = w->idfn(w->ud, strbuf_str(&path), (unsigned)mode, id)) < 0 ? -1 : 0;
+        }
         if (git_blob_lookup(&blob, w->r->repo, git_tree_entry_id(e)) < 0) {
                 w->rr = git_fail(w->err, -1, "cannot read a file of the commit");
                 return -1;
@@ -869,12 +901,11 @@ static int walk_cb(const char *root, const git_tree_entry *e, void *payload)
         return 0;
 }
 
-int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err)
+static int walk_dir(Repo *r, const char *commit, const char *dir, WalkCtx *w, BerthError *err)
 {
         _cleanup_(git_tree_freep) git_tree *root = NULL;
         _cleanup_(git_tree_freep) git_tree *sub = NULL;
         _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
-        WalkCtx w = { .r = r, .fn = fn, .ud = ud, .err = err };
         int rr = tree_of(r, commit, &root, err);
         if (rr < 0)
                 return rr;
@@ -886,7 +917,19 @@ int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void 
                         return git_fail(err, -1, "cannot read a directory of the commit");
                 t = sub;
         }
-        if (git_tree_walk(t, GIT_TREEWALK_PRE, walk_cb, &w) < 0)
-                return w.rr < 0 ? w.rr : git_fail(err, -1, "cannot walk the commit's tree");
+        if (git_tree_walk(t, GIT_TREEWALK_PRE, walk_cb, w) < 0)
+                return w->rr < 0 ? w->rr : git_fail(err, -1, "cannot walk the commit's tree");
         return 0;
+}
+
+int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err)
+{
+        WalkCtx w = { .r = r, .fn = fn, .ud = ud, .err = err };
+        return walk_dir(r, commit, dir, &w, err);
+}
+
+int repo_walk_ids(Repo *r, const char *commit, const char *dir, RepoIdFn fn, void *ud, BerthError *err)
+{
+        WalkCtx w = { .r = r, .idfn = fn, .ud = ud, .err = err };
+        return walk_dir(r, commit, dir, &w, err);
 }

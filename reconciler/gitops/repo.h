@@ -36,6 +36,10 @@ void repo_lock(Repo *r);
 void repo_unlock(Repo *r);
 /* The full hex id of a revision ("HEAD", a branch, a sha); ret is 41 bytes. */
 int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err);
+/* The repo's tag names (NULL-terminated, for strv_free). */
+int repo_tag_names(Repo *r, char ***ret, BerthError *err);
+/* The branch checked out ("main"), or NULL when HEAD is detached or unborn; the caller frees it. */
+char *repo_head_branch(Repo *r);
 /* A stable identity for the repo: the origin URL without credentials, else the path. Owned by r. */
 const char *repo_identity(Repo *r);
 /* The stacks the commit holds, both layouts, sorted by name. Invalid names are skipped with a warning
@@ -101,3 +105,6 @@ const ImageDesc *image_list_find(const ImageList *l, const char *name);
  * its git file mode (0100644, 0100755, 0120000 for a symlink, whose content is its target) and its
  * content. fn returning < 0 stops the walk with that value. -ENOENT if dir is not in the commit. */
 int repo_walk(Repo *r, const char *commit, const char *dir, RepoFileFn fn, void *ud, BerthError *err);
+/* The same walk without reading a file: fn gets each file's blob id (the digest of its content). */
+typedef int (*RepoIdFn)(void *ud, const char *path, unsigned mode, const char *blob_id);
+int repo_walk_ids(Repo *r, const char *commit, const char *dir, RepoIdFn fn, void *ud, BerthError *err);

@@ -1,8 +1,12 @@
-/* context.c: a commit's directory as a tar stream for /build, written with libarchive. */
+/* context.c: a commit's directory as a tar stream for /build, written with libarchive, and its hash. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "../util/digest.h"
 
 #include "context.h"
 #include "ignore.h"
@@ -17,12 +21,24 @@ typedef struct TarCtx {
         const char *dir;
 } TarCtx;
 
+typedef struct FdSink {
+        int fd;
+        bool gone; /* the reader closed its end */
+} FdSink;
+
 static la_ssize_t write_cb(struct archive *a, void *ud, const void *buf, size_t len)
 {
-        StrBuf *out = ud;
-        if (out->len + len > CONTEXT_MAX || strbuf_add(out, buf, len) < 0) {
-                archive_set_error(a, EFBIG, "the build context is larger than %zu MiB", CONTEXT_MAX >> 20);
-                return -1;
+        FdSink *s = ud;
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(s->fd, (const char *)buf + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        s->gone = errno == EPIPE;
+                        archive_set_error(a, errno, "cannot send the build context: %m");
+                        return -1;
+                }
+                done += (size_t)n;
         }
         return (la_ssize_t)len;
 }
@@ -84,11 +100,12 @@ bool context_sends(const Ignore *ig, const char *dockerfile, const char *path)
                !ignore_excludes(ig, path);
 }
 
-int context_tar(Repo *r, const char *commit, const char *dir, const char *dockerfile, StrBuf *out,
+int context_tar(Repo *r, const char *commit, const char *dir, const char *dockerfile, int fd,
                 ContextStats *stats, BerthError *err)
 {
         Ignore ig = { 0 };
         ContextStats st = { 0 };
+        FdSink sink = { .fd = fd };
         int rr;
 
         if ((rr = context_ignore(r, commit, dir, &ig, err)) < 0)
@@ -104,20 +121,23 @@ int context_tar(Repo *r, const char *commit, const char *dir, const char *docker
         }
         /* pax: names longer than ustar's 100 bytes, and the engine reads it. */
         if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-            archive_write_open2(a, out, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
+            archive_write_open2(a, &sink, NULL, write_cb, NULL, NULL) != ARCHIVE_OK) {
                 rr = error_set(err, -EIO, NULL, 0, 0, NULL, "cannot start the build context: %s",
                                archive_error_string(a));
                 goto out;
         }
         if ((rr = repo_walk(r, commit, dir, add_file, &t, err)) < 0) {
-                if (rr == -ENOENT)
+                if (sink.gone)
+                        rr = -EPIPE;
+                else if (rr == -ENOENT)
                         rr = error_set(err, rr, NULL, 0, 0, NULL,
                                        "the build context \"%s\" is not in the commit", dir);
                 goto out;
         }
         if (archive_write_close(a) != ARCHIVE_OK) {
-                rr = error_set(err, -EIO, NULL, 0, 0, NULL, "cannot finish the build context: %s",
-                               archive_error_string(a));
+                rr = sink.gone ? -EPIPE
+                               : error_set(err, -EIO, NULL, 0, 0, NULL,
+                                           "cannot finish the build context: %s", archive_error_string(a));
                 goto out;
         }
         if (stats)
@@ -127,4 +147,46 @@ out:
         archive_write_free(a);
         ignore_done(&ig);
         return rr;
+}
+
+typedef struct HashCtx {
+        Digest *d;
+        const Ignore *ig;
+        const char *dockerfile;
+} HashCtx;
+
+static int hash_file(void *ud, const char *path, unsigned mode, const char *blob_id)
+{
+        HashCtx *h = ud;
+        char m[16];
+        if (!context_sends(h->ig, h->dockerfile, path))
+                return 0;
+        snprintf(m, sizeof(m), "%o", mode);
+        digest_update(h->d, path, strlen(path) + 1);
+        digest_update(h->d, m, strlen(m) + 1);
+        return digest_update(h->d, blob_id, strlen(blob_id) + 1);
+}
+
+int context_hash(Repo *r, const char *commit, const char *dir, const char *dockerfile, const char *target,
+                 const cJSON *build_args, char ret[65], BerthError *err)
+{
+        _cleanup_(digest_freep) Digest *d = digest_new();
+        _cleanup_free_ char *args = build_args ? cJSON_PrintUnformatted(build_args) : NULL;
+        Ignore ig = { 0 };
+        int rr;
+        if (!d || (build_args && !args))
+                return -ENOMEM;
+        if ((rr = context_ignore(r, commit, dir, &ig, err)) < 0)
+                return rr;
+        digest_update(d, "berth-build-v1", 15);
+        digest_update(d, dockerfile, strlen(dockerfile) + 1);
+        digest_update(d, target ? target : "", strlen(target ? target : "") + 1);
+        digest_update(d, args ? args : "{}", strlen(args ? args : "{}") + 1);
+        HashCtx h = { .d = d, .ig = &ig, .dockerfile = dockerfile };
+        rr = repo_walk_ids(r, commit, dir, hash_file, &h, err);
+        ignore_done(&ig);
+        if (rr == -ENOENT)
+                return error_set(err, rr, NULL, 0, 0, NULL, "the build context \"%s\" is not in the commit",
+                                 dir);
+        return rr < 0 ? rr : digest_final_hex(d, ret);
 }

@@ -1,8 +1,12 @@
 /* image.c: image descriptors: image.json, then /build and /push on the engine. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../util/units.h"
 #include "../compose/interp.h"
@@ -197,8 +201,6 @@ static int parse_spec(const Loader *l, const cJSON *doc, const ImageDesc *d, con
         if (!(s->reference = strbuf_detach(&ref)))
                 return -ENOMEM;
         s->registry = registry_of(s->reference);
-        if (s->n_tags == 0 && (r = add_tag(s, "latest")) < 0)
-                return r;
         /* The context, inside the repo; the Dockerfile, inside the context. */
         if ((r = repo_path(d->dir, context ? context : ".", &s->context)) < 0)
                 return r == -EPERM ? fail_at(l, cJSON_GetObjectItemCaseSensitive(doc, "context"), "context",
@@ -215,7 +217,7 @@ static int parse_spec(const Loader *l, const cJSON *doc, const ImageDesc *d, con
 }
 
 int image_load(Repo *r, const char *commit, const ImageDesc *d, const EnvMap *env, const char *registry,
-               char *const *extra_tags, ImageSpec *ret, BerthError *err)
+               bool own_tags, char *const *extra_tags, ImageSpec *ret, BerthError *err)
 {
         _cleanup_free_ char *buf = NULL;
         _cleanup_cjson_ cJSON *doc = NULL;
@@ -237,6 +239,8 @@ int image_load(Repo *r, const char *commit, const ImageDesc *d, const EnvMap *en
         Loader l = { .file = d->config, .map = map, .env = env, .err = err };
         if ((rr = parse_spec(&l, doc, d, registry, &s)) < 0)
                 goto fail;
+        for (; !own_tags && s.n_tags; s.tags[s.n_tags] = NULL)
+                free(s.tags[--s.n_tags]);
         for (char *const *t = extra_tags; t && *t; t++) {
                 if (!tag_valid(*t)) {
                         rr = error_set(err, -EINVAL, NULL, 0, 0, NULL, "--tag \"%s\" is not a valid tag",
@@ -253,39 +257,6 @@ fail:
         return rr;
 }
 
-/* The build stream's last "Step N/M : ..." line, for a failure's message. */
-static void last_step(const StrBuf *body, char *buf, size_t size)
-{
-        const char *s = strbuf_str(body);
-        buf[0] = '\0';
-        while (*s) {
-                size_t n = strcspn(s, "\n");
-                _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(s, n);
-                const char *line = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
-                if (line && strncmp(line, "Step ", 5) == 0)
-                        snprintf(buf, size, "%.*s", (int)strcspn(line, "\n"), line);
-                s += n;
-                if (*s)
-                        s++;
-        }
-}
-
-static void image_id(const StrBuf *body, char *buf, size_t size)
-{
-        const char *s = strbuf_str(body);
-        while (*s) {
-                size_t n = strcspn(s, "\n");
-                _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(s, n);
-                const char *id = cJSON_GetStringValue(
-                        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "aux"), "ID"));
-                if (id)
-                        snprintf(buf, size, "%s", id);
-                s += n;
-                if (*s)
-                        s++;
-        }
-}
-
 static int add_query_json(StrBuf *q, const char *key, const cJSON *v)
 {
         _cleanup_free_ char *json = cJSON_PrintUnformatted(v);
@@ -295,76 +266,274 @@ static int add_query_json(StrBuf *q, const char *key, const cJSON *v)
         return engine_escape(json, q);
 }
 
-int image_build(EngineClient *c, Repo *r, const char *commit, const ImageSpec *s, const BuildIdentity *id,
-                const char *registry_config, BuildResult *ret, BerthError *err)
-{
-        _cleanup_strbuf_ StrBuf tar = STRBUF_INIT, q = STRBUF_INIT, body = STRBUF_INIT, what = STRBUF_INIT;
-        _cleanup_cjson_ cJSON *labels = cJSON_CreateObject();
-        double t0 = units_now_s();
+/* The context, made in a thread of its own and sent through a pipe as curl asks for it. */
+typedef struct Producer {
+        Repo *r;
+        const char *commit;
+        const ImageSpec *s;
+        int fd; /* the pipe's write end; closed when the tar is done */
+        ContextStats stats;
+        BerthError err;
         int rr;
+        bool failed; /* set before fd closes: the reader, at its end, knows whether it was cut short */
+} Producer;
 
-        *ret = (BuildResult){ 0 };
+static void *produce(void *ud)
+{
+        Producer *p = ud;
+        sigset_t set;
+        /* The engine may stop reading (a failed FROM): writing then must fail, not kill berth. */
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        p->rr = context_tar(p->r, p->commit, p->s->context, p->s->dockerfile, p->fd, &p->stats, &p->err);
+        if (p->rr < 0)
+                __atomic_store_n(&p->failed, true, __ATOMIC_RELEASE);
+        close(p->fd);
+        return NULL;
+}
+
+/* What the build's reply has said so far. */
+typedef struct BuildStream {
+        int fd; /* the pipe's read end */
+        Producer *p;
+        const BuildOptions *o;
+        StrBuf partial; /* a "stream" text not yet ended by its newline */
+        char step[512]; /* the last "Step N/M : ..." */
+        char id[80];
+        char error[1024];
+} BuildStream;
+
+static ssize_t tar_read(void *ud, char *buf, size_t size)
+{
+        BuildStream *b = ud;
+        for (;;) {
+                ssize_t n = read(b->fd, buf, size);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n == 0 && __atomic_load_n(&b->p->failed, __ATOMIC_ACQUIRE))
+                        return -1; /* a cut tar must not reach the engine as if it were whole */
+                return n;
+        }
+}
+
+static bool tar_failed(void *ud)
+{
+        BuildStream *b = ud;
+        return __atomic_load_n(&b->p->failed, __ATOMIC_ACQUIRE);
+}
+
+static void build_text(BuildStream *b, const char *text)
+{
+        strbuf_addstr(&b->partial, text);
+        char *s = b->partial.buf, *nl;
+        while ((nl = strchr(s, '\n'))) {
+                *nl = '\0';
+                if (strncmp(s, "Step ", 5) == 0)
+                        snprintf(b->step, sizeof(b->step), "%s", s);
+                if (*s && b->o->line)
+                        b->o->line(b->o->ud, s);
+                s = nl + 1;
+        }
+        size_t rest = strlen(s);
+        memmove(b->partial.buf, s, rest + 1);
+        b->partial.len = rest;
+}
+
+static int build_line(void *ud, const char *line, size_t len)
+{
+        BuildStream *b = ud;
+        _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(line, len);
+        const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+        const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
+        const char *id = cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "aux"), "ID"));
+        if (!e)
+                e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(j, "errorDetail"), "message"));
+        if (text)
+                build_text(b, text);
+        if (id)
+                snprintf(b->id, sizeof(b->id), "%s", id);
+        if (e && !b->error[0])
+                snprintf(b->error, sizeof(b->error), "%s", e);
+        return 0;
+}
+
+static int build_query(const ImageSpec *s, const BuildOptions *o, StrBuf *q)
+{
+        _cleanup_cjson_ cJSON *labels = cJSON_CreateObject();
         if (!labels)
                 return -ENOMEM;
-        if ((rr = context_tar(r, commit, s->context, s->dockerfile, &tar, &ret->context, err)) < 0)
-                return rr;
-        strbuf_addstr(&q, "/build?rm=1&forcerm=1&dockerfile=");
-        engine_escape(s->dockerfile, &q);
+        strbuf_addstr(q, "/build?rm=1&forcerm=1&dockerfile=");
+        engine_escape(s->dockerfile, q);
         for (size_t i = 0; i < s->n_tags; i++) {
                 _cleanup_strbuf_ StrBuf t = STRBUF_INIT;
                 strbuf_addf(&t, "%s:%s", s->reference, s->tags[i]);
-                strbuf_addstr(&q, "&t=");
-                engine_escape(strbuf_str(&t), &q);
+                strbuf_addstr(q, "&t=");
+                engine_escape(strbuf_str(&t), q);
         }
         if (s->target) {
-                strbuf_addstr(&q, "&target=");
-                engine_escape(s->target, &q);
+                strbuf_addstr(q, "&target=");
+                engine_escape(s->target, q);
         }
+        if (o->no_cache)
+                strbuf_addstr(q, "&nocache=1");
         cJSON_AddStringToObject(labels, "io.berth.managed", "true");
         cJSON_AddStringToObject(labels, "io.berth.image", s->name);
-        if (id && id->repo) {
-                cJSON_AddStringToObject(labels, "io.berth.repo", id->repo);
-                cJSON_AddStringToObject(labels, "org.opencontainers.image.source", id->repo);
+        if (o->build_hash)
+                cJSON_AddStringToObject(labels, "io.berth.build-hash", o->build_hash);
+        if (o->id.repo) {
+                cJSON_AddStringToObject(labels, "io.berth.repo", o->id.repo);
+                cJSON_AddStringToObject(labels, "org.opencontainers.image.source", o->id.repo);
         }
-        if (id && id->commit) {
-                cJSON_AddStringToObject(labels, "io.berth.commit", id->commit);
-                cJSON_AddStringToObject(labels, "org.opencontainers.image.revision", id->commit);
+        if (o->id.commit) {
+                cJSON_AddStringToObject(labels, "io.berth.commit", o->id.commit);
+                cJSON_AddStringToObject(labels, "org.opencontainers.image.revision", o->id.commit);
         }
-        if ((rr = add_query_json(&q, "labels", labels)) < 0 ||
-            (s->build_args->child && (rr = add_query_json(&q, "buildargs", s->build_args)) < 0))
+        int rr = add_query_json(q, "labels", labels);
+        if (rr >= 0 && s->build_args->child)
+                rr = add_query_json(q, "buildargs", s->build_args);
+        return rr;
+}
+
+int image_build(EngineClient *c, Repo *r, const char *commit, const ImageSpec *s, const BuildOptions *o,
+                BuildResult *ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf q = STRBUF_INIT, what = STRBUF_INIT;
+        double t0 = units_now_s();
+        int fds[2], rr;
+        pthread_t thread;
+
+        *ret = (BuildResult){ 0 };
+        if ((rr = build_query(s, o, &q)) < 0)
                 return rr;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return error_set(err, -errno, NULL, 0, 0, NULL,
+                                 "cannot make a pipe for the build context: %m");
+        Producer p = { .r = r, .commit = commit, .s = s, .fd = fds[1] };
+        BuildStream b = { .fd = fds[0], .p = &p, .o = o, .partial = STRBUF_INIT };
+        if ((rr = -pthread_create(&thread, NULL, produce, &p)) < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return error_set(err, rr, NULL, 0, 0, NULL, "cannot start sending the build context");
+        }
         strbuf_addf(&what, "build %s (%s)", s->reference, s->dockerfile_path);
-        rr = engine_call_raw(c, "POST", strbuf_str(&q), tar.buf, tar.len, "application/x-tar",
-                             registry_config, strbuf_str(&what), 3600, NULL, &body, err);
-        if (rr >= 0) {
-                BerthError e = { 0 };
-                if (engine_stream_check(&body, "engine", &e) < 0) {
-                        char step[512];
-                        last_step(&body, step, sizeof(step));
-                        const char *msg = strncmp(e.msg, "engine: ", 8) == 0 ? e.msg + 8 : e.msg;
-                        return error_set(err, -EIO, s->dockerfile_path, 0, 0, NULL, "build failed%s%s: %s",
-                                         step[0] ? " at " : "", step, msg);
-                }
+        EngineStream st = { .read = tar_read, .read_failed = tar_failed, .line = build_line, .ud = &b };
+        BerthError e = { 0 };
+        rr = engine_call_stream(c, "POST", strbuf_str(&q), &st, "application/x-tar", o->registry_config,
+                                strbuf_str(&what), 3600, &e);
+        /* The producer finishes (its writes fail once nobody reads) before its tar is judged. */
+        close(fds[0]);
+        pthread_join(thread, NULL);
+        if (b.partial.len)
+                build_text(&b, "\n");
+        strbuf_done(&b.partial);
+        ret->context = p.stats;
+        if (p.rr < 0 && p.rr != -EPIPE) {
+                if (err && p.err.set)
+                        *err = p.err;
+                return p.rr;
         }
-        if (rr < 0)
+        if (rr < 0) {
+                if (err)
+                        *err = e;
                 return rr;
-        image_id(&body, ret->id, sizeof(ret->id));
+        }
+        if (b.error[0]) {
+                const char *msg = strncmp(b.error, "engine: ", 8) == 0 ? b.error + 8 : b.error;
+                return error_set(err, -EIO, s->dockerfile_path, 0, 0, NULL, "build failed%s%s: %s",
+                                 b.step[0] ? " at " : "", b.step, msg);
+        }
+        snprintf(ret->id, sizeof(ret->id), "%s", b.id);
         ret->seconds = units_now_s() - t0;
         return 0;
 }
 
-int image_push(EngineClient *c, const ImageSpec *s, const char *tag, const char *auth_header,
-               BerthError *err)
+int image_find_built(EngineClient *c, const char *build_hash, BuiltImage *ret, BerthError *err)
 {
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, body = STRBUF_INIT, what = STRBUF_INIT;
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, f = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *list = NULL;
+        strbuf_addf(&f, "{\"label\":[\"io.berth.build-hash=%s\"]}", build_hash);
+        strbuf_addstr(&path, "/images/json?filters=");
+        engine_escape(strbuf_str(&f), &path);
+        int rr = engine_call(c, "GET", strbuf_str(&path), NULL, "list images by build hash", 0, NULL, &list,
+                             err);
+        if (rr < 0)
+                return rr;
+        const cJSON *best = NULL;
+        double newest = -1;
+        for (const cJSON *i = cJSON_IsArray(list) ? list->child : NULL; i; i = i->next) {
+                double created = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(i, "Created"));
+                if (created > newest) {
+                        newest = created;
+                        best = i;
+                }
+        }
+        if (!best)
+                return 0;
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(best, "Id"));
+        const char *commit = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(best, "Labels"), "io.berth.commit"));
+        snprintf(ret->id, sizeof(ret->id), "%s", id ? id : "");
+        snprintf(ret->commit, sizeof(ret->commit), "%s", commit ? commit : "");
+        return ret->id[0] ? 1 : 0;
+}
+
+int image_tag(EngineClient *c, const char *id, const char *reference, const char *tag, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
+        strbuf_addstr(&path, "/images/");
+        engine_escape(id, &path);
+        strbuf_addstr(&path, "/tag?repo=");
+        engine_escape(reference, &path);
+        strbuf_addstr(&path, "&tag=");
+        engine_escape(tag, &path);
+        strbuf_addf(&what, "tag %.19s as %s:%s", id, reference, tag);
+        return engine_call(c, "POST", strbuf_str(&path), NULL, strbuf_str(&what), 0, NULL, NULL, err);
+}
+
+typedef struct PushStream {
+        char digest[80];
+        char error[1024];
+} PushStream;
+
+/* The push's reply: progress, then {"aux": {"Tag", "Digest", "Size"}}, or an error inside the 200. */
+static int push_line(void *ud, const char *line, size_t len)
+{
+        PushStream *p = ud;
+        _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(line, len);
+        const char *digest = cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "aux"), "Digest"));
+        const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
+        if (!e)
+                e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(j, "errorDetail"), "message"));
+        if (digest)
+                snprintf(p->digest, sizeof(p->digest), "%s", digest);
+        if (e && !p->error[0])
+                snprintf(p->error, sizeof(p->error), "%s", e);
+        return 0;
+}
+
+int image_push(EngineClient *c, const ImageSpec *s, const char *tag, const char *auth_header,
+               char digest[80], BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
+        PushStream p = { { 0 } };
         strbuf_addstr(&path, "/images/");
         engine_escape(s->reference, &path);
         strbuf_addstr(&path, "/push?tag=");
         engine_escape(tag, &path);
         strbuf_addf(&what, "push %s:%s", s->reference, tag);
-        int rr = engine_call_raw(c, "POST", strbuf_str(&path), "", 0, "application/json", auth_header,
-                                 strbuf_str(&what), 3600, NULL, &body, err);
+        EngineStream st = { .line = push_line, .ud = &p };
+        digest[0] = '\0';
+        int rr = engine_call_stream(c, "POST", strbuf_str(&path), &st, "application/json", auth_header,
+                                    strbuf_str(&what), 3600, err);
         if (rr < 0)
                 return rr;
-        return engine_stream_check(&body, strbuf_str(&what), err);
+        if (p.error[0])
+                return error_set(err, -EIO, NULL, 0, 0, NULL, "%s: %s", strbuf_str(&what), p.error);
+        snprintf(digest, 80, "%s", p.digest);
+        return 0;
 }

@@ -207,6 +207,62 @@ int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **
         return v && !cJSON_IsNull(v) ? expand(v, env, map, "registry", ret, err) : 0;
 }
 
+void release_settings_done(ReleaseSettings *s)
+{
+        strv_free(s->patterns);
+        *s = (ReleaseSettings){ 0 };
+}
+
+static int add_pattern(ReleaseSettings *s, size_t *n, const cJSON *v, const SrcMap *map, BerthError *err)
+{
+        if (!cJSON_IsString(v) || !strstr(v->valuestring, "{version}"))
+                return fail_at(err, map, v, "release.tag_pattern",
+                               "must be a pattern holding {version} (and {image} for one image's releases)");
+        char **p = realloc(s->patterns, (*n + 2) * sizeof(char *));
+        if (!p)
+                return -ENOMEM;
+        s->patterns = p;
+        if (!(p[*n] = strdup(v->valuestring)))
+                return -ENOMEM;
+        p[++*n] = NULL;
+        return 0;
+}
+
+int settings_release(Repo *repo, const char *commit, ReleaseSettings *ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        *ret = (ReleaseSettings){ .latest = true };
+        int r = load_doc(repo, commit, map, &doc, err);
+        if (r < 0)
+                return r;
+        const cJSON *rel = cJSON_GetObjectItemCaseSensitive(doc, "release");
+        if (!rel || cJSON_IsNull(rel))
+                return 0;
+        if (!cJSON_IsObject(rel))
+                return fail_at(err, map, rel, "release", "must be a mapping (tag_pattern, latest)");
+        ret->present = true;
+        size_t n = 0;
+        for (const cJSON *v = rel->child; v && r >= 0; v = v->next) {
+                if (strcmp(v->string, "latest") == 0) {
+                        if (!cJSON_IsBool(v))
+                                r = fail_at(err, map, v, "release.latest", "must be true or false");
+                        ret->latest = cJSON_IsTrue(v);
+                } else if (strcmp(v->string, "tag_pattern") == 0) {
+                        if (cJSON_IsArray(v))
+                                for (const cJSON *p = v->child; p && r >= 0; p = p->next)
+                                        r = add_pattern(ret, &n, p, map, err);
+                        else
+                                r = add_pattern(ret, &n, v, map, err);
+                } else
+                        r = fail_at(err, map, SRCMAP_KEY(v), v->string,
+                                    "unknown key \"%s\" (release has tag_pattern, latest)", v->string);
+        }
+        if (r < 0)
+                release_settings_done(ret);
+        return r;
+}
+
 /* Variables an image.json may read without being listed: what CI systems set about the commit, never a
  * secret. */
 static const char *const image_variables_default[] = {

@@ -34,6 +34,14 @@ int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **
  * image_variables, and the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...), so that
  * no repo file can carry a CI secret into a build argument of a pushed image. ret is initialised. */
 int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err);
+/* berth.yaml's release: {tag_pattern: "image_v{version}" or a list of them, latest: true}. */
+typedef struct ReleaseSettings {
+        bool present;    /* the repo has a release section: its releases own `latest` */
+        char **patterns; /* NULL-terminated; NULL: release_default_patterns */
+        bool latest;     /* a release that is the highest version moves `latest` (default true) */
+} ReleaseSettings;
+int settings_release(Repo *repo, const char *commit, ReleaseSettings *ret, BerthError *err);
+void release_settings_done(ReleaseSettings *s);
 void target_list_done(TargetList *t);
 const Target *target_list_find(const TargetList *t, const char *name);
 bool target_has_stack(const Target *t, const char *stack);

@@ -52,7 +52,8 @@ head1=$(git rev-parse HEAD)
 
 out=$(build)
 tap_is "berth build builds every descriptor" "$?" "0"
-tap_like "and says what it built, with its tags" "$out" "image tb-app: building $REG/$NS/tb-app:1.0, :dev from images/tb-app/"
+tap_like "and says what it built, with its tags, the commit's short id and latest (the default branch)" "$out" "image tb-app: building $REG/$NS/tb-app:1.0, :dev, :${head1:0:8}, :latest from images/tb-app/"
+tap_like "the build's output streams, one prefixed line per step" "$out" "image tb-app: Step 1/[0-9]+ : FROM berth-test/busybox:latest AS base"
 img=$REG/$NS/tb-app:1.0
 tap_is "build args reach the build" "$(docker run --rm "$img" cat /greeting)" "hello"
 tap_is "the last stage is built by default" "$(docker run --rm "$img" cat /stage)" "final"
@@ -122,9 +123,10 @@ out=$(BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BER
 tap_like "credentials without BERTH_REGISTRY are not sent anywhere, with a hint" "$? $out" "^1 .*are for no registry, not for $REG, so they were not sent: set BERTH_REGISTRY"
 out=$(BERTH_REGISTRY=$REG BERTH_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER BERTH_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD CI_COMMIT_TAG=v2.0.0 "$BERTH" build --push --report "$W/report.json" tb-app 2>&1)
 tap_is "a push with the CI's credentials succeeds" "$?" "0"
-tap_is "the registry has every tag, the CI's tag among them" "$(tags $NS/tb-app | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" "['1.0', 'v2.0.0']"
+short=$(git rev-parse --short=8 HEAD)
+tap_is "the registry has every tag, the CI's tag and the commit's among them (a tag pipeline: no latest)" "$(tags $NS/tb-app | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" "$(python3 -c 'import sys; print(sorted(["1.0", "v2.0.0", sys.argv[1]]))' "$short")"
 tap_check "and the password appears nowhere in the output" bash -c "! grep -qF \"\$1\" <<<\"\$2\"" _ "$BERTH_TEST_REGISTRY_PASSWORD" "$out"
-tap_is "the JSON report says what was pushed" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([(i["image"], i["result"], i["tags"]) for i in d["images"]])' "$W/report.json")" "[('tb-app', 'pushed', ['1.0', 'v2.0.0'])]"
+tap_is "the JSON report says what was pushed" "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([(i["image"], i["result"], i["tags"]) for i in d["images"]])' "$W/report.json")" "[('tb-app', 'pushed (not rebuilt)', ['1.0', 'v2.0.0', '$short'])]"
 mkdir -p "$W/dcfg"
 printf '{"auths": {"%s": {"auth": "%s"}}}' "$REG" "$(printf '%s:%s' "$BERTH_TEST_REGISTRY_USER" "$BERTH_TEST_REGISTRY_PASSWORD" | base64 -w0)" >"$W/dcfg/config.json"
 out=$(DOCKER_CONFIG=$W/dcfg "$BERTH" build --push --tag from-config tb-app 2>&1)
