@@ -13,7 +13,8 @@ static const Command commands[] = {
         { "reconcile", cmd_reconcile, "make the engine match the config repo's commit" },
         { "rollback", cmd_rollback, "put one stack back as an earlier commit had it" },
         { "build", cmd_build, "build the config repo's images from a commit, and push them" },
-        { "release", cmd_release, "build the images at a release tag and push them with its version's tags" },
+        { "release", cmd_release,
+          "build the images at a release tag and push them with its version's tags" },
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
 };
 
