@@ -9,10 +9,15 @@ W=$(mktemp -d)
 REG=$BERTH_TEST_REGISTRY
 NS=team$$ # the registry outlives a run: each run pushes to a repository of its own
 export REG NS
-refs() { docker images --format '{{.Repository}}:{{.Tag}}' | grep -E "^($REG/)?(tb-|team[0-9]+/tb-)" ; }
-cleanup() { refs | xargs -r docker rmi -f >/dev/null 2>&1; rm -rf "$W"; }
+# Every image the test's descriptors made, by the label berth gives them, under whatever name or none:
+# an image left from another run would be found by its build hash and not be rebuilt.
+cleanup_images() {
+        for i in tb-app tb-flat tb-bad tb-broken tb-other; do
+                docker images -q --filter "label=io.berth.image=$i" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
+        done
+}
+cleanup() { cleanup_images; rm -rf "$W"; }
 trap cleanup EXIT
-cleanup_images() { refs | xargs -r docker rmi -f >/dev/null 2>&1; }
 cleanup_images
 tags() { curl -s -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$REG/v2/$1/tags/list"; }
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
