@@ -9,11 +9,14 @@ W=$(mktemp -d)
 stacks="glweb glapi glold"
 cleanup() {
         for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done
-        docker images --format '{{.Repository}}:{{.Tag}}' | grep "/gl$$/" | xargs -r docker rmi -f >/dev/null 2>&1
+        docker images -q --filter label=io.berth.image=glimg | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-cleanup_first() { for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done; }
+cleanup_first() {
+        for s in $stacks; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done
+        docker images -q --filter label=io.berth.image=glimg | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
+}
 cleanup_first
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 git init -q --bare -b main "$W/origin.git"
@@ -48,21 +51,29 @@ api-same"
 tap_like "with the new version" "$(docker inspect -f '{{.Config.Env}}' glweb-svc-1)" "VERSION=2"
 tap_is "and the deleted stack was removed" "$(docker ps -aq --filter label=com.docker.compose.project=glold | wc -l)" "0"
 
-# A release: a tag pipeline builds the image descriptors and pushes them, and deploys nothing.
+# Images: the default branch builds and pushes them before it deploys; a release tag runs berth release.
 mkdir -p images/glimg
 printf 'FROM berth-test/busybox:latest\nRUN echo release > /release\n' >images/glimg/Dockerfile
 printf '{"tags": ["stable"]}\n' >images/glimg/image.json
 printf 'registry: ${REG}/gl%s\n' "$$" >berth.yaml
-git add -A && git commit -qm "an image" && git tag v3.1.$$ && git push -q origin main --tags 2>/dev/null
+git add -A && git commit -qm "an image" && git push -q origin main 2>/dev/null
+short=$(git rev-parse --short=8 HEAD)
+registry_vars=(--variable "REG=$BERTH_TEST_REGISTRY" --variable "CI_REGISTRY=$BERTH_TEST_REGISTRY"
+        --variable "CI_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER" --variable "CI_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD")
+gl_tags() { curl -s -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$BERTH_TEST_REGISTRY/v2/gl$$/glimg/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["tags"])))'; }
+out=$(pipeline "${registry_vars[@]}")
+tap_like "the default branch's pipeline runs berth:images and berth:reconcile, and passes" "$? $out" "^0 .*PASS +berth:images.*PASS +berth:reconcile"
+tap_is "the registry has the image with its own tag, the commit's short id and latest" "$(gl_tags)" "$(printf '%s\n' latest stable "$short" | sort | tr '\n' ' ' | sed 's/ $//')"
+git tag -a "v3.1.$$" -m release && git push -q origin "v3.1.$$" 2>/dev/null
 web=$(docker inspect -f '{{.Id}}' glweb-svc-1)
-out=$(pipeline --variable CI_COMMIT_TAG=v3.1.$$ --variable CI_COMMIT_BRANCH= --variable "REG=$BERTH_TEST_REGISTRY" \
-        --variable "CI_REGISTRY=$BERTH_TEST_REGISTRY" --variable "CI_REGISTRY_USER=$BERTH_TEST_REGISTRY_USER" --variable "CI_REGISTRY_PASSWORD=$BERTH_TEST_REGISTRY_PASSWORD")
-tap_like "a tag pipeline runs berth:images and passes" "$? $out" "^0 .*PASS +berth:images"
-tap_is "the registry has the image with its own tag and the git tag (GitLab's registry credentials used)" \
-        "$(curl -s -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" "http://$BERTH_TEST_REGISTRY/v2/gl$$/glimg/tags/list" | python3 -c 'import json,sys; print(sorted(json.load(sys.stdin)["tags"]))')" \
-        "['stable', 'v3.1.$$']"
-log=$(find .gitlab-ci-local/output -name '*images*.log' | head -1)
-tap_like "the job's log says what it pushed" "$(cat "$log" 2>&1)" "pushed $BERTH_TEST_REGISTRY/gl$$/glimg:v3.1.$$"
+out=$(pipeline --variable CI_COMMIT_TAG=v3.1.$$ --variable CI_COMMIT_BRANCH= "${registry_vars[@]}")
+tap_like "a tag pipeline runs berth:release and passes" "$? $out" "^0 .*PASS +berth:release"
+tap_is "the registry has the version's tags (GitLab's registry credentials used)" "$(gl_tags)" \
+        "$(printf '%s\n' 3 3.1 "3.1.$$" latest stable "$short" | sort | tr '\n' ' ' | sed 's/ $//')"
+log=$(find .gitlab-ci-local/output -name '*release*.log' | head -1)
+digest=$(curl -s -o /dev/null -D - -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$BERTH_TEST_REGISTRY/v2/gl$$/glimg/manifests/3.1.$$" | sed -n 's/^Docker-Content-Digest: \(.*\)\r$/\1/Ip')
+tap_like "the job's log says what it pushed, with the registry's digest" "$(cat "$log" 2>&1)" "pushed $BERTH_TEST_REGISTRY/gl$$/glimg:3.1.$$ $digest"
 # A missing or empty log would hold no password too: it must be there first.
 tap_check "and holds no password" bash -c "test -s \"\$2\" && ! grep -qF \"\$1\" \"\$2\"" _ "$BERTH_TEST_REGISTRY_PASSWORD" "$log"
 tap_is "and the tag pipeline deployed nothing" "$(grep -c 'berth:reconcile' <<<"$out") $(docker inspect -f '{{.Id}}' glweb-svc-1)" "0 $web"
