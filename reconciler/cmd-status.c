@@ -45,8 +45,12 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                 _cleanup_strbuf_ StrBuf svcs = STRBUF_INIT;
                 char drift[48];
                 bool drifted = stack_status_drift(s, drift, sizeof(drift));
-                for (size_t i = 0; i < s->n_services; i++)
-                        strbuf_addf(&svcs, "%s%s", i ? "," : "", s->services[i].name);
+                for (size_t i = 0; i < s->n_services; i++) {
+                        const char *d = s->services[i].digest ? strchr(s->services[i].digest, '@') : NULL;
+                        /* The digest the service runs, short: which bytes, whatever its tag says now. */
+                        strbuf_addf(&svcs, "%s%s%s%.19s", i ? "," : "", s->services[i].name, d ? "@" : "",
+                                    d ? d + 1 : "");
+                }
                 if (json) {
                         cJSON *o = cJSON_CreateObject(), *services = cJSON_CreateObject();
                         cJSON_AddStringToObject(o, "stack", s->name);
@@ -61,9 +65,15 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                         cJSON_AddNumberToObject(o, "running", s->running);
                         cJSON_AddStringToObject(o, "health", stack_status_health(s));
                         cJSON_AddBoolToObject(o, "drift", drifted);
-                        for (size_t i = 0; i < s->n_services; i++)
+                        cJSON *digests = cJSON_CreateObject();
+                        for (size_t i = 0; i < s->n_services; i++) {
                                 cJSON_AddStringToObject(services, s->services[i].name, s->services[i].state);
+                                if (s->services[i].digest)
+                                        cJSON_AddStringToObject(digests, s->services[i].name,
+                                                                s->services[i].digest);
+                        }
                         cJSON_AddItemToObject(o, "services", services);
+                        cJSON_AddItemToObject(o, "digests", digests);
                         cJSON_AddItemToArray(doc, o);
                 } else {
                         if (target)

@@ -70,20 +70,22 @@ static void progress(Graph *g, const Action *a, const char *phase, const char *e
         pthread_mutex_unlock(&g->lock);
 }
 
-static const char *hash_for(Graph *g, const char *service)
+static const ServiceHash *hash_for(Graph *g, const char *service)
 {
+        static const ServiceHash none = { .hash = "" };
         for (size_t i = 0; i < g->n_hashes; i++)
                 if (strcmp(g->hashes[i].service, service) == 0)
-                        return g->hashes[i].hash;
-        return "";
+                        return &g->hashes[i];
+        return &none;
 }
 
 static int create_and_start(Graph *g, EngineClient *c, const Action *a, BerthError *err)
 {
         _cleanup_free_ char *id = NULL;
         ContainerSpec spec = { 0 };
-        int r = container_spec_build(g->p, a->service, a->number, hash_for(g, a->service), g->o->id, &spec,
-                                     err);
+        const ServiceHash *h = hash_for(g, a->service);
+        int r = container_spec_build(g->p, a->service, a->number, h->hash, h->image, h->digest, g->o->id,
+                                     &spec, err);
         if (r >= 0)
                 r = ops_create(c, &spec, &id, err);
         if (r >= 0)

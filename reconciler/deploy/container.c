@@ -608,7 +608,8 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
 }
 
 int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
-                         const DeployIdentity *id, ContainerSpec *ret, BerthError *err)
+                         const char *run_image, const char *digest, const DeployIdentity *id, ContainerSpec *ret,
+                         BerthError *err)
 {
         const cJSON *svc = service_of(p, service);
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
@@ -630,7 +631,7 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
         if (!image)
                 return error_set(err, -EINVAL, NULL, 0, 0, svcpath, "service \"%s\" has no image to run",
                                  service);
-        cJSON_AddStringToObject(body, "Image", image);
+        cJSON_AddStringToObject(body, "Image", run_image ? run_image : image);
         if ((r = add_string_list(body, "Cmd", cJSON_GetObjectItemCaseSensitive(svc, "command"))) < 0 ||
             (r = add_string_list(body, "Entrypoint", cJSON_GetObjectItemCaseSensitive(svc, "entrypoint"))) <
                     0)
@@ -681,6 +682,9 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
             (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||
             (r = build_labels(p, body, svc, service, number, hash, id)) < 0)
                 return r;
+        if (digest)
+                cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(body, "Labels"), LABEL_IMAGE_DIGEST,
+                                        digest);
 
         static const char *const lists[][2] = { { "cap_add", "CapAdd" },
                                                 { "cap_drop", "CapDrop" },

@@ -20,6 +20,7 @@
 #define LABEL_STACK        "io.berth.stack"
 #define LABEL_COMMIT       "io.berth.commit"
 #define LABEL_CONTENT_HASH "io.berth.content-hash"
+#define LABEL_IMAGE_DIGEST "io.berth.image-digest"
 #define LABEL_REFS         "io.berth.refs"
 #define LABEL_CONTAINERS   "io.berth.containers"
 
@@ -41,9 +42,11 @@ typedef struct ContainerSpec {
 
 void container_spec_done(ContainerSpec *s);
 
-/* Builds the spec for replica number of service. hash is the service's content hash. */
+/* Builds the spec for replica number of service. hash is the service's content hash; image (NULL: the
+ * model's) what it runs, digest (NULL: none known) the registry digest recorded in its labels. */
 int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
-                         const DeployIdentity *id, ContainerSpec *ret, BerthError *err);
+                         const char *image, const char *digest, const DeployIdentity *id, ContainerSpec *ret,
+                         BerthError *err);
 /* The container name compose would give: <project>-<service>-<number>, or container_name. */
 char *container_name(const Project *p, const char *service, unsigned number);
 /* Calls warn for each service key berth cannot honour on a standalone engine. */

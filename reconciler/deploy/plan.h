@@ -37,6 +37,9 @@ typedef struct Plan {
 typedef struct ServiceHash {
         const char *service;
         const char *hash;
+        const char *image;  /* what containers are created from: a pin ("repo@sha256:..."); NULL: the
+                             * model's image */
+        const char *digest; /* the registry digest it resolved to ("repo@sha256:..."), or NULL */
 } ServiceHash;
 
 int plan_services(const Project *p, const ServiceHash *hashes, size_t n_hashes, const LiveSet *live,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../image/auth.h"
 #include "ops.h"
 #include "stack.h"
 
@@ -13,8 +14,11 @@ void stack_result_done(StackResult *r)
 {
         plan_done(&r->plan);
         apply_report_done(&r->report);
-        for (size_t i = 0; i < r->n_hashes; i++)
+        for (size_t i = 0; i < r->n_hashes; i++) {
                 free((char *)r->hashes[i].hash);
+                free((char *)r->hashes[i].image);
+                free((char *)r->hashes[i].digest);
+        }
         free(r->hashes);
         *r = (StackResult){ 0 };
 }
@@ -26,7 +30,19 @@ static cJSON *services_of(const Project *p)
 
 /* ---- images ---- */
 
-static int image_id(EngineClient *c, const char *image, char **ret_id, BerthError *err)
+/* The repository of an image reference: without its tag or digest ("reg:5000/app:1" is "reg:5000/app"). */
+static size_t repository_len(const char *image)
+{
+        const char *at = strchr(image, '@');
+        size_t n = at ? (size_t)(at - image) : strlen(image);
+        const char *slash = memrchr(image, '/', n);
+        const char *colon = memrchr(slash ? slash : image, ':', n - (size_t)((slash ? slash : image) - image));
+        return colon ? (size_t)(colon - image) : n;
+}
+
+/* The image's id, and the registry digest of its repository ("repo@sha256:..."): what a registry
+ * gave when it was pulled or pushed; NULL when it has none (built here and never pushed). */
+static int image_id(EngineClient *c, const char *image, char **ret_id, char **ret_digest, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
         _cleanup_cjson_ cJSON *j = NULL;
@@ -36,11 +52,81 @@ static int image_id(EngineClient *c, const char *image, char **ret_id, BerthErro
         if (r < 0)
                 return r;
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
+        size_t rl = repository_len(image);
+        *ret_digest = NULL;
+        cJSON *d;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "RepoDigests"))
+        {
+                const char *v = cJSON_GetStringValue(d);
+                if (v && strncmp(v, image, rl) == 0 && v[rl] == '@') {
+                        if (!(*ret_digest = strdup(v)))
+                                return -ENOMEM;
+                        break;
+                }
+        }
         *ret_id = id ? strdup(id) : NULL;
         return *ret_id ? 0 : -ENOMEM;
 }
 
-static int image_pull(EngineClient *c, const char *image, BerthError *err)
+/* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json; NULL
+ * without env or credentials (an anonymous pull). */
+static char *auth_for(const StackOptions *o, const char *image)
+{
+        _cleanup_free_ char *registry = registry_of(image);
+        char *header = NULL;
+        bool found = false;
+        if (!o->env || registry_auth_header(o->env, registry, &header, &found) < 0 || !found) {
+                free(header);
+                return NULL;
+        }
+        return header;
+}
+
+/* What the registry says the tag names now ("sha256:..."), without pulling it. */
+static int registry_digest(EngineClient *c, const char *image, const char *auth, char **ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT, out = STRBUF_INIT;
+        out.max = ENGINE_RESPONSE_MAX;
+        strbuf_addstr(&path, "/distribution/");
+        strbuf_addstr(&path, image);
+        strbuf_addstr(&path, "/json");
+        strbuf_addf(&what, "ask the registry about \"%s\"", image);
+        int r = engine_call_raw(c, "GET", path.buf, NULL, 0, NULL, auth, what.buf, 60, NULL, &out, err);
+        if (r < 0)
+                return r;
+        _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(out.buf, out.len);
+        const char *d = cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest"));
+        if (!d)
+                return error_set(err, -EPROTO, NULL, 0, 0, NULL, "%s: no digest in the reply", what.buf);
+        *ret = strdup(d);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Warns when the registry's tag names other bytes than the engine's copy of it. */
+static void check_tag(EngineClient *c, const cJSON *s, const char *image, const char *local,
+                      const StackOptions *o)
+{
+        _cleanup_free_ char *auth = auth_for(o, image), *now = NULL;
+        BerthError e = { 0 };
+        char line[700];
+        const char *at = local ? strchr(local, '@') : NULL;
+        if (registry_digest(c, image, auth, &now, &e) < 0)
+                snprintf(line, sizeof(line), "service \"%s\": cannot ask the registry where \"%s\" points: %s",
+                         s->string, image, e.msg);
+        else if (at && strcmp(at + 1, now) == 0)
+                return;
+        else {
+                const char *policy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pull_policy"));
+                bool always = policy && strcmp(policy, "always") == 0;
+                snprintf(line, sizeof(line), "service \"%s\": image tag moved: %s -> %s (%s)", s->string,
+                         at ? at + 1 : "none here", now,
+                         always ? "pull_policy: always pulls it" : "kept: pull_policy: always would pull it");
+        }
+        o->warn(o->ud, line);
+}
+
+static int image_pull(EngineClient *c, const char *image, const char *auth, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT, out = STRBUF_INIT;
         const char *slash = strrchr(image, '/');
@@ -56,20 +142,42 @@ static int image_pull(EngineClient *c, const char *image, BerthError *err)
         } else
                 engine_escape(image, &path);
         strbuf_addf(&what, "pull image \"%s\"", image);
-        int r = engine_call_raw(c, "POST", path.buf, NULL, 0, NULL, NULL, what.buf, 1800, NULL, &out, err);
+        int r = engine_call_raw(c, "POST", path.buf, NULL, 0, NULL, auth, what.buf, 1800, NULL, &out, err);
         return r < 0 ? r : engine_stream_check(&out, what.buf, err);
 }
 
-/* Makes sure every service's image is there, before anything changes; returns their ids. A dry run
- * pulls nothing: a plan must not change the engine, and an image still to be pulled has no id yet. */
-static int resolve_images(EngineClient *c, const Project *p, bool dry_run,
-                          void (*warn)(void *, const char *), void *ud, cJSON *ids, BerthError *err)
+/* Whether an image names a registry host (has '.' or ':' before its first '/', or is localhost/...):
+ * one whose digest other engines must share. */
+static bool registry_image(const char *image)
 {
+        const char *slash = strchr(image, '/');
+        if (!slash)
+                return false;
+        size_t n = (size_t)(slash - image);
+        return memchr(image, '.', n) || memchr(image, ':', n) || (n == 9 && strncmp(image, "localhost", 9) == 0);
+}
+
+/* What a service runs: its pin when it has one (a rollback brings back the exact bytes), else its
+ * image as the model names it. */
+static const char *service_image(const cJSON *s, const StackOptions *o)
+{
+        const char *pin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->pins, s->string));
+        return pin ? pin : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
+}
+
+/* Makes sure every service's image is there, before anything changes; returns their ids, and the
+ * registry digests of those that have one. A dry run pulls nothing: a plan must not change the engine,
+ * and an image still to be pulled has no id yet. */
+static int resolve_images(EngineClient *c, const Project *p, const StackOptions *o, cJSON *ids, cJSON *digests,
+                          BerthError *err)
+{
+        bool dry_run = o->dry_run;
         for (cJSON *s = services_of(p)->child; s; s = s->next) {
-                const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
+                const char *image = service_image(s, o);
+                bool pinned = cJSON_HasObjectItem(o->pins, s->string);
                 const char *policy =
                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pull_policy"));
-                _cleanup_free_ char *id = NULL;
+                _cleanup_free_ char *id = NULL, *digest = NULL;
                 BerthError e2 = { 0 };
                 int r;
                 if (!image)
@@ -80,25 +188,26 @@ static int resolve_images(EngineClient *c, const Project *p, bool dry_run,
                 if (cJSON_HasObjectItem(ids, image))
                         continue;
                 bool always = policy && strcmp(policy, "always") == 0;
-                r = always ? -ENOENT : image_id(c, image, &id, &e2);
+                r = always ? -ENOENT : image_id(c, image, &id, &digest, &e2);
                 if (r == -ENOENT && dry_run && !(policy && strcmp(policy, "never") == 0)) {
                         char line[600];
                         snprintf(line, sizeof(line),
                                  "service \"%s\": image \"%s\" will be pulled when applied", s->string,
                                  image);
-                        if (warn)
-                                warn(ud, line);
+                        if (o->warn)
+                                o->warn(o->ud, line);
                         continue;
                 }
                 if (r == -ENOENT && !(policy && strcmp(policy, "never") == 0)) {
                         BerthError pe = { 0 };
-                        r = image_pull(c, image, &pe);
+                        _cleanup_free_ char *auth = auth_for(o, image);
+                        r = image_pull(c, image, auth, &pe);
                         if (r < 0)
                                 return error_set(err, r, NULL, 0, 0, NULL,
                                                  "service \"%s\": image \"%s\" is not on the engine and "
                                                  "cannot be pulled: %s",
                                                  s->string, image, pe.msg);
-                        r = image_id(c, image, &id, &e2);
+                        r = image_id(c, image, &id, &digest, &e2);
                 }
                 if (r == -ENOENT)
                         return error_set(
@@ -110,6 +219,18 @@ static int resolve_images(EngineClient *c, const Project *p, bool dry_run,
                         return r;
                 }
                 cJSON_AddStringToObject(ids, image, id);
+                if (o->check_tags && o->warn && !pinned && registry_image(image))
+                        check_tag(c, s, image, digest, o);
+                if (digest)
+                        cJSON_AddStringToObject(digests, image, digest);
+                else if (o->warn && registry_image(image)) {
+                        char line[600];
+                        snprintf(line, sizeof(line),
+                                 "service \"%s\": image \"%s\" has no registry digest (built here, never "
+                                 "pushed or pulled): other engines may run other bytes under that name",
+                                 s->string, image);
+                        o->warn(o->ud, line);
+                }
         }
         return 0;
 }
@@ -364,17 +485,17 @@ unsigned stack_parallelism(EngineClient *c)
 int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err)
 {
         _cleanup_cjson_ cJSON *ids = cJSON_CreateObject(), *nets = cJSON_CreateObject(),
-                              *vols = cJSON_CreateObject();
+                              *vols = cJSON_CreateObject(), *digests = cJSON_CreateObject();
         LiveSet live = { 0 };
         int r;
 
         *ret = (StackResult){ 0 };
-        if (!ids || !nets || !vols || used_resources(p, nets, vols) < 0)
+        if (!ids || !nets || !vols || !digests || used_resources(p, nets, vols) < 0)
                 return -ENOMEM;
         for (cJSON *s = services_of(p) ? services_of(p)->child : NULL; s; s = s->next)
                 if ((r = container_check_service(p, s->string, o->warn, o->ud, err)) < 0)
                         return r;
-        if ((r = resolve_images(c, p, o->dry_run, o->warn, o->ud, ids, err)) < 0 ||
+        if ((r = resolve_images(c, p, o, ids, digests, err)) < 0 ||
             (r = ensure_resources(c, p, o, nets, vols, true, err)) < 0)
                 return r;
 
@@ -384,14 +505,20 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 return -ENOMEM;
         for (cJSON *s = services_of(p)->child; s; s = s->next) {
                 char hex[65];
-                const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
+                const char *image = service_image(s, o);
+                const char *digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(digests, image));
+                bool pinned = cJSON_HasObjectItem(o->pins, s->string);
                 r = project_service_hash(p, s->string,
                                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ids, image)),
                                          hex);
                 if (r < 0)
                         return error_set(err, r, NULL, 0, 0, NULL, "cannot hash service \"%s\"", s->string);
-                ret->hashes[ret->n_hashes] = (ServiceHash){ .service = s->string, .hash = strdup(hex) };
-                if (!ret->hashes[ret->n_hashes++].hash)
+                ServiceHash *h = &ret->hashes[ret->n_hashes++];
+                *h = (ServiceHash){ .service = s->string,
+                                    .hash = strdup(hex),
+                                    .image = pinned ? strdup(image) : NULL,
+                                    .digest = digest ? strdup(digest) : NULL };
+                if (!h->hash || (pinned && !h->image) || (digest && !h->digest))
                         return -ENOMEM;
         }
         if ((r = live_list(c, p->name, &live, err)) < 0)

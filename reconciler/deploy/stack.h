@@ -19,6 +19,14 @@ typedef struct StackOptions {
          * {"networks": {name: stack}, "volumes": {...}}. An external one of these that does not exist
          * yet passes a dry run; the apply still checks that it exists. */
         const cJSON *provided;
+        /* {service: "repo@sha256:..."}: the exact images to run instead of what the model's tags name
+         * now (a rollback to a deploy that recorded them); NULL: none. */
+        const cJSON *pins;
+        /* Registry credentials (image/auth.h) for pulls and tag checks; NULL: none sent. */
+        const EnvMap *env;
+        /* Ask the registry what each tag names now, and warn where it moved ("image tag moved"): what
+         * plan --all shows. The move is applied only when pull_policy says always. */
+        bool check_tags;
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
         void (*progress)(void *ud, const Action *a, const char *phase, const char *error);

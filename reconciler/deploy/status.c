@@ -19,8 +19,13 @@ static int add_service(StackStatus *s, const LiveContainer *lc, bool running)
         if (!v)
                 return -ENOMEM;
         s->services = v;
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels");
         v[s->n_services++] = (ServiceStatus){
-                .name = lc->service, .state = lc->state ? lc->state : "", .containers = 1, .running = running
+                .name = lc->service,
+                .state = lc->state ? lc->state : "",
+                .digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_IMAGE_DIGEST)),
+                .containers = 1,
+                .running = running
         };
         return 0;
 }

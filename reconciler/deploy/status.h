@@ -9,7 +9,8 @@
 
 typedef struct ServiceStatus {
         const char *name;
-        const char *state; /* the first container's: running, exited, ... */
+        const char *state;  /* the first container's: running, exited, ... */
+        const char *digest; /* its io.berth.image-digest ("repo@sha256:..."), or NULL */
         unsigned containers, running;
 } ServiceStatus;
 

@@ -55,6 +55,19 @@ static void stack_warn(void *ud, const char *msg)
         run_warn(p->run, p->stack, msg);
 }
 
+/* The exact images the stack's deploy ran, recorded for a later rollback. A stack that runs none from
+ * a registry records an empty set: its images are local, named only by their ids. */
+static int record_pins(Run *run, const StackPlan *s, const char *commit, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *pins = cJSON_CreateObject();
+        if (!pins)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->result.n_hashes; i++)
+                if (s->result.hashes[i].digest)
+                        cJSON_AddStringToObject(pins, s->result.hashes[i].service, s->result.hashes[i].digest);
+        return statedir_pins_write(run->sd, s->name, commit, pins, err);
+}
+
 static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err)
 {
         StackPlan old = { .name = s->name };
@@ -80,10 +93,14 @@ static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err
         _cleanup_free_ char *refs = r >= 0 ? stackplan_outside_refs(&old, d) : NULL;
         repo_unlock(repo);
         ProgressCtx pc = { .run = run, .stack = s->name };
+        /* What that deploy ran, by digest: the tags may name other bytes by now. */
+        _cleanup_cjson_ cJSON *pins = statedir_pins_read(run->sd, s->name, s->deployed);
         StackOptions so = {
                 .budget = run->budget,
                 .timeout_s = o->health_timeout_s,
                 .wait = false,
+                .pins = pins,
+                .env = o->env,
                 .warn = stack_warn,
                 .progress = stack_progress,
                 .ud = &pc,
@@ -143,18 +160,26 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                 bool can_roll_back = s->deployed[0] && repo_has_commit(run->repo, s->deployed) > 0;
                 repo_unlock(run->repo);
                 if (r >= 0) {
+                        /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran. */
+                        _cleanup_cjson_ cJSON *pins = run->o->allow_downgrade
+                                                              ? statedir_pins_read(run->sd, s->name, plan->head)
+                                                              : NULL;
                         StackOptions so = {
                                 .budget = run->budget,
                                 .timeout_s = run->o->health_timeout_s,
                                 .wait = true,
+                                .pins = pins,
+                                .env = run->o->env,
                                 .warn = stack_warn,
                                 .progress = stack_progress,
                                 .ud = &pc,
                                 .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs }
                         };
                         r = stack_up(c, s->project, &so, &s->result, &s->error);
+                        if (r >= 0)
+                                r = record_pins(run, s, plan->head, &s->error);
                         /* The health gate: what changed and did not come up is put back as it was. */
-                        if (r < 0 && s->result.report.n && can_roll_back)
+                        else if (s->result.report.n && can_roll_back)
                                 s->rolled_back = rollback(run, c, s, &s->rollback_error) >= 0;
                 }
         }

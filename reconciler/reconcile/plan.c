@@ -340,8 +340,12 @@ static void warn_cb(void *ud, const char *msg)
 static void plan_stack_services(EngineClient *c, const ReconcilePlan *plan, StackPlan *s, StateDir *sd,
                                 const ReconcileOptions *o, const cJSON *provided)
 {
+        _cleanup_cjson_ cJSON *pins = o->allow_downgrade ? statedir_pins_read(sd, s->name, plan->head) : NULL;
         StackOptions so = { .dry_run = true,
                             .provided = provided,
+                            .pins = pins,
+                            .env = o->env,
+                            .check_tags = o->all,
                             .warn = o->warn,
                             .ud = o->ud,
                             .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs } };

@@ -207,6 +207,50 @@ void statedir_marker_read(StateDir *sd, const char *stack, char ret[41])
                 snprintf(ret, 41, "%.40s", buf);
 }
 
+/* ---- the images each deploy ran ---- */
+
+#define PINS_MAX ((size_t)1024 * 1024)
+
+static cJSON *pins_load(StateDir *sd, const char *stack)
+{
+        _cleanup_free_ char *name = own_file(stack, "images"), *buf = NULL;
+        size_t len = 0;
+        cJSON *doc = name && read_own(sd, name, PINS_MAX, &buf, &len) >= 0 ? cJSON_ParseWithLength(buf, len)
+                                                                          : NULL;
+        if (!cJSON_IsObject(doc)) {
+                cJSON_Delete(doc);
+                doc = cJSON_CreateObject();
+        }
+        return doc;
+}
+
+int statedir_pins_write(StateDir *sd, const char *stack, const char *commit, const cJSON *pins,
+                        BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = pins_load(sd, stack);
+        _cleanup_free_ char *name = own_file(stack, "images"), *text = NULL;
+        if (!doc || !name)
+                return -ENOMEM;
+        /* The newest last: a commit deployed again moves to the end, the oldest beyond the limit go. */
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, commit);
+        cJSON_AddItemToObject(doc, commit, cJSON_Duplicate(pins, true));
+        while (cJSON_GetArraySize(doc) > STATEDIR_PINS_KEPT)
+                cJSON_DeleteItemFromArray(doc, 0);
+        if (!(text = cJSON_Print(doc)))
+                return -ENOMEM;
+        int r = write_atomic(sd->fd, name, text, strlen(text), 0600);
+        return r < 0 ? error_set(err, r, NULL, 0, 0, NULL, "cannot record the images of stack \"%s\": %s",
+                                 stack, strerror(-r))
+                     : 0;
+}
+
+cJSON *statedir_pins_read(StateDir *sd, const char *stack, const char *commit)
+{
+        _cleanup_cjson_ cJSON *doc = pins_load(sd, stack);
+        cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, commit);
+        return cJSON_IsObject(p) ? cJSON_Duplicate(p, true) : NULL;
+}
+
 /* ---- walking a stack's directory without following links ---- */
 
 /* The directory rel (relative to dirfd; "" is dirfd itself) as a new fd; with create, missing parts
@@ -642,12 +686,13 @@ int statedir_remove(StateDir *sd, const char *stack, bool everything, StateKept 
 {
         Manifest m = { 0 };
         _cleanup_free_ char *manifest = own_file(stack, "manifest"), *marker = own_file(stack, "commit");
+        _cleanup_free_ char *pins = own_file(stack, "images");
         _cleanup_free_ char *shown = statedir_stack_path(sd, stack);
         uint64_t files = 0, bytes = 0;
         int r;
 
         *ret = (StateKept){ 0 };
-        if (!manifest || !marker || !shown)
+        if (!manifest || !marker || !pins || !shown)
                 return -ENOMEM;
         _cleanup_close_ int fd = openat(sd->fd, stack, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
@@ -679,7 +724,7 @@ int statedir_remove(StateDir *sd, const char *stack, bool everything, StateKept 
         ret->files = files;
         ret->bytes = bytes;
         if ((unlinkat(sd->fd, manifest, 0) < 0 && errno != ENOENT) ||
-            (unlinkat(sd->fd, marker, 0) < 0 && errno != ENOENT))
+            (unlinkat(sd->fd, marker, 0) < 0 && errno != ENOENT) || (unlinkat(sd->fd, pins, 0) < 0 && errno != ENOENT))
                 return error_set(err, -errno, NULL, 0, 0, NULL, "cannot remove the manifest of \"%s\": %s",
                                  stack, strerror(errno));
         return 0;

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "../util/envmap.h"
 #include "../util/error.h"
 
@@ -39,6 +41,14 @@ char *statedir_stack_path(const StateDir *sd, const char *stack);
 
 /* The commit a stack's directory was last synced to ("" if none); ret is 41 bytes. */
 void statedir_marker_read(StateDir *sd, const char *stack, char ret[41]);
+
+/* The exact images a deploy of commit ran, {service: "repo@sha256:..."}, kept for the stack's last
+ * STATEDIR_PINS_KEPT deployed commits, so that a rollback brings back those bytes and not what the
+ * tags name now. read returns a new object, or NULL when the commit has no record. */
+#define STATEDIR_PINS_KEPT 20
+int statedir_pins_write(StateDir *sd, const char *stack, const char *commit, const cJSON *pins,
+                        BerthError *err);
+cJSON *statedir_pins_read(StateDir *sd, const char *stack, const char *commit);
 
 /* A sync: every entry of the new commit is put (parents first: directories with mode 040000, files,
  * symlinks with mode 0120000 and their target as data), then finish removes what the previous
