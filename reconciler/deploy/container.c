@@ -608,8 +608,8 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
 }
 
 int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
-                         const char *run_image, const char *digest, const DeployIdentity *id, ContainerSpec *ret,
-                         BerthError *err)
+                         const char *run_image, const char *digest, const DeployIdentity *id,
+                         ContainerSpec *ret, BerthError *err)
 {
         const cJSON *svc = service_of(p, service);
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();

@@ -36,7 +36,8 @@ static size_t repository_len(const char *image)
         const char *at = strchr(image, '@');
         size_t n = at ? (size_t)(at - image) : strlen(image);
         const char *slash = memrchr(image, '/', n);
-        const char *colon = memrchr(slash ? slash : image, ':', n - (size_t)((slash ? slash : image) - image));
+        const char *colon =
+                memrchr(slash ? slash : image, ':', n - (size_t)((slash ? slash : image) - image));
         return colon ? (size_t)(colon - image) : n;
 }
 
@@ -95,8 +96,8 @@ static int registry_digest(EngineClient *c, const char *image, const char *auth,
         if (r < 0)
                 return r;
         _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(out.buf, out.len);
-        const char *d = cJSON_GetStringValue(
-                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest"));
+        const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest"));
         if (!d)
                 return error_set(err, -EPROTO, NULL, 0, 0, NULL, "%s: no digest in the reply", what.buf);
         *ret = strdup(d);
@@ -112,16 +113,19 @@ static void check_tag(EngineClient *c, const cJSON *s, const char *image, const 
         char line[700];
         const char *at = local ? strchr(local, '@') : NULL;
         if (registry_digest(c, image, auth, &now, &e) < 0)
-                snprintf(line, sizeof(line), "service \"%s\": cannot ask the registry where \"%s\" points: %s",
-                         s->string, image, e.msg);
+                snprintf(line, sizeof(line),
+                         "service \"%s\": cannot ask the registry where \"%s\" points: %s", s->string, image,
+                         e.msg);
         else if (at && strcmp(at + 1, now) == 0)
                 return;
         else {
-                const char *policy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pull_policy"));
+                const char *policy =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pull_policy"));
                 bool always = policy && strcmp(policy, "always") == 0;
                 snprintf(line, sizeof(line), "service \"%s\": image tag moved: %s -> %s (%s)", s->string,
                          at ? at + 1 : "none here", now,
-                         always ? "pull_policy: always pulls it" : "kept: pull_policy: always would pull it");
+                         always ? "pull_policy: always pulls it"
+                                : "kept: pull_policy: always would pull it");
         }
         o->warn(o->ud, line);
 }
@@ -154,7 +158,8 @@ static bool registry_image(const char *image)
         if (!slash)
                 return false;
         size_t n = (size_t)(slash - image);
-        return memchr(image, '.', n) || memchr(image, ':', n) || (n == 9 && strncmp(image, "localhost", 9) == 0);
+        return memchr(image, '.', n) || memchr(image, ':', n) ||
+               (n == 9 && strncmp(image, "localhost", 9) == 0);
 }
 
 /* What a service runs: its pin when it has one (a rollback brings back the exact bytes), else its
@@ -168,8 +173,8 @@ static const char *service_image(const cJSON *s, const StackOptions *o)
 /* Makes sure every service's image is there, before anything changes; returns their ids, and the
  * registry digests of those that have one. A dry run pulls nothing: a plan must not change the engine,
  * and an image still to be pulled has no id yet. */
-static int resolve_images(EngineClient *c, const Project *p, const StackOptions *o, cJSON *ids, cJSON *digests,
-                          BerthError *err)
+static int resolve_images(EngineClient *c, const Project *p, const StackOptions *o, cJSON *ids,
+                          cJSON *digests, BerthError *err)
 {
         bool dry_run = o->dry_run;
         for (cJSON *s = services_of(p)->child; s; s = s->next) {

@@ -428,6 +428,14 @@ int engine_call(EngineClient *c, const char *method, const char *path, const cJS
         return 0;
 }
 
+const char *engine_stream_error(const cJSON *line)
+{
+        const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(line, "error"));
+        return e ? e
+                 : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(line, "errorDetail"), "message"));
+}
+
 int engine_stream_check(const StrBuf *body, const char *what, BerthError *err)
 {
         const char *s = strbuf_str(body);
@@ -435,10 +443,7 @@ int engine_stream_check(const StrBuf *body, const char *what, BerthError *err)
         while (*s) {
                 size_t n = strcspn(s, "\n");
                 _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(s, n);
-                const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
-                if (!e)
-                        e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                                cJSON_GetObjectItemCaseSensitive(j, "errorDetail"), "message"));
+                const char *e = engine_stream_error(j);
                 if (e)
                         return error_set(err, -EIO, NULL, 0, 0, NULL, "%s: %s", what, e);
                 s += n;

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
+
 #include "../util/envmap.h"
 #include "../util/error.h"
 #include "../util/strbuf.h"
@@ -63,6 +65,9 @@ typedef struct EngineStream {
 int engine_call_stream(EngineClient *c, const char *method, const char *path, const EngineStream *stream,
                        const char *content_type, const char *extra_header, const char *what, long timeout_s,
                        BerthError *err);
+/* The error a line of a streamed JSON reply (pull, build, push) carries ({"error": ...} or
+ * {"errorDetail": {"message": ...}}), or NULL. */
+const char *engine_stream_error(const cJSON *line);
 /* Checks a streamed JSON reply (pull, build, push) for {"error": ...} messages. */
 int engine_stream_check(const StrBuf *body, const char *what, BerthError *err);
 

@@ -48,8 +48,8 @@ int repo_open(const char *path, Repo **ret, BerthError *err)
         git_libgit2_init();
         /* Packs are read through mapped windows, by default up to 8 GiB of them kept mapped: reading a
          * large build context would keep all of it resident. A few windows serve a walk as well. */
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 * 1024 * 1024);
-        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)24 * 1024 * 1024);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 * 1024 * 1024);
+        git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)12 * 1024 * 1024);
         g = git_repository_open_ext(&r->repo, path, 0, NULL);
         if (g < 0) {
                 int x = git_fail(err, g, "cannot open the config repo");

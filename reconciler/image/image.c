@@ -345,12 +345,9 @@ static int build_line(void *ud, const char *line, size_t len)
         BuildStream *b = ud;
         _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(line, len);
         const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
-        const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
+        const char *e = engine_stream_error(j);
         const char *id = cJSON_GetStringValue(
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "aux"), "ID"));
-        if (!e)
-                e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(j, "errorDetail"), "message"));
         if (text)
                 build_text(b, text);
         if (id)
@@ -505,10 +502,7 @@ static int push_line(void *ud, const char *line, size_t len)
         _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(line, len);
         const char *digest = cJSON_GetStringValue(
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "aux"), "Digest"));
-        const char *e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "error"));
-        if (!e)
-                e = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(j, "errorDetail"), "message"));
+        const char *e = engine_stream_error(j);
         if (digest)
                 snprintf(p->digest, sizeof(p->digest), "%s", digest);
         if (e && !p->error[0])

@@ -64,7 +64,8 @@ static int record_pins(Run *run, const StackPlan *s, const char *commit, BerthEr
                 return -ENOMEM;
         for (size_t i = 0; i < s->result.n_hashes; i++)
                 if (s->result.hashes[i].digest)
-                        cJSON_AddStringToObject(pins, s->result.hashes[i].service, s->result.hashes[i].digest);
+                        cJSON_AddStringToObject(pins, s->result.hashes[i].service,
+                                                s->result.hashes[i].digest);
         return statedir_pins_write(run->sd, s->name, commit, pins, err);
 }
 
@@ -161,9 +162,9 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                 repo_unlock(run->repo);
                 if (r >= 0) {
                         /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran. */
-                        _cleanup_cjson_ cJSON *pins = run->o->allow_downgrade
-                                                              ? statedir_pins_read(run->sd, s->name, plan->head)
-                                                              : NULL;
+                        _cleanup_cjson_ cJSON *pins =
+                                run->o->allow_downgrade ? statedir_pins_read(run->sd, s->name, plan->head)
+                                                        : NULL;
                         StackOptions so = {
                                 .budget = run->budget,
                                 .timeout_s = run->o->health_timeout_s,

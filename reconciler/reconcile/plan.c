@@ -340,7 +340,8 @@ static void warn_cb(void *ud, const char *msg)
 static void plan_stack_services(EngineClient *c, const ReconcilePlan *plan, StackPlan *s, StateDir *sd,
                                 const ReconcileOptions *o, const cJSON *provided)
 {
-        _cleanup_cjson_ cJSON *pins = o->allow_downgrade ? statedir_pins_read(sd, s->name, plan->head) : NULL;
+        _cleanup_cjson_ cJSON *pins =
+                o->allow_downgrade ? statedir_pins_read(sd, s->name, plan->head) : NULL;
         StackOptions so = { .dry_run = true,
                             .provided = provided,
                             .pins = pins,

@@ -216,7 +216,7 @@ static cJSON *pins_load(StateDir *sd, const char *stack)
         _cleanup_free_ char *name = own_file(stack, "images"), *buf = NULL;
         size_t len = 0;
         cJSON *doc = name && read_own(sd, name, PINS_MAX, &buf, &len) >= 0 ? cJSON_ParseWithLength(buf, len)
-                                                                          : NULL;
+                                                                           : NULL;
         if (!cJSON_IsObject(doc)) {
                 cJSON_Delete(doc);
                 doc = cJSON_CreateObject();
@@ -724,7 +724,8 @@ int statedir_remove(StateDir *sd, const char *stack, bool everything, StateKept 
         ret->files = files;
         ret->bytes = bytes;
         if ((unlinkat(sd->fd, manifest, 0) < 0 && errno != ENOENT) ||
-            (unlinkat(sd->fd, marker, 0) < 0 && errno != ENOENT) || (unlinkat(sd->fd, pins, 0) < 0 && errno != ENOENT))
+            (unlinkat(sd->fd, marker, 0) < 0 && errno != ENOENT) ||
+            (unlinkat(sd->fd, pins, 0) < 0 && errno != ENOENT))
                 return error_set(err, -errno, NULL, 0, 0, NULL, "cannot remove the manifest of \"%s\": %s",
                                  stack, strerror(errno));
         return 0;

@@ -25,7 +25,7 @@ echo "$BERTH_TEST_REGISTRY_PASSWORD" | docker login -u "$BERTH_TEST_REGISTRY_USE
 build_push() {
         mkdir -p "$W/img$1"
         printf 'FROM berth-test/busybox:latest\nLABEL berth.test=digest\nRUN echo %s > /v\nCMD ["sleep", "3600"]\n' "$1" >"$W/img$1/Dockerfile"
-        DOCKER_BUILDKIT=0 docker build -q -t "$IMG:1" "$W/img$1" >/dev/null && docker push -q "$IMG:1" >/dev/null
+        DOCKER_BUILDKIT=0 docker build -q -t "$IMG:1" "$W/img$1" >/dev/null 2>&1 && docker push -q "$IMG:1" >/dev/null
 }
 digest() {
         curl -s -o /dev/null -D - -u "$BERTH_TEST_REGISTRY_USER:$BERTH_TEST_REGISTRY_PASSWORD" \
@@ -77,4 +77,15 @@ tap_is "the rolled-back container runs the first image, by digest (docker inspec
         "$(docker inspect -f '{{.Image}}' dstack-app-1) $(docker exec dstack-app-1 cat /v)" "$id1 one"
 tap_is "and records that digest" "$(docker inspect -f '{{index .Config.Labels "io.berth.image-digest"}}' dstack-app-1)" "$IMG@$d1"
 tap_is "while the tag itself still names the second image on this engine" "$(docker inspect -f '{{.Id}}' "$IMG:1" | grep -c "$id1")" "0"
+
+# The health gate's own rollback runs the exact bytes too: the tag is moved again, and a deploy that
+# pulls it and fails its healthcheck is put back as the deployed commit ran it.
+build_push three || tap_bail "cannot push the third image"
+printf 'health_timeout: 15\n' >berth.yaml
+printf 'services:\n  app:\n    image: %s:1\n    pull_policy: always\n    stop_signal: SIGKILL\n    environment: [STEP=3]\n    healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1}\n' "$IMG" >stacks/dstack/compose.yaml
+git add -A && git commit -qm three
+out=$("$BERTH" reconcile 2>&1)
+tap_like "a deploy that fails its health gate fails and is rolled back" "$? $out" "^1 .*rolled back"
+tap_is "to the first image, by digest, though the tag now names the third here too" \
+        "$(docker inspect -f '{{.Image}}' dstack-app-1) $(docker exec dstack-app-1 cat /v) $(docker exec dstack-app-1 cat /v 2>&1 | grep -c three)" "$id1 one 0"
 tap_done
