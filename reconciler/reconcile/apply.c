@@ -161,15 +161,11 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                 bool can_roll_back = s->deployed[0] && repo_has_commit(run->repo, s->deployed) > 0;
                 repo_unlock(run->repo);
                 if (r >= 0) {
-                        /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran. */
-                        _cleanup_cjson_ cJSON *pins =
-                                run->o->allow_downgrade ? statedir_pins_read(run->sd, s->name, plan->head)
-                                                        : NULL;
                         StackOptions so = {
                                 .budget = run->budget,
                                 .timeout_s = run->o->health_timeout_s,
                                 .wait = true,
-                                .pins = pins,
+                                .pins = s->pins, /* chosen by the plan */
                                 .env = run->o->env,
                                 .warn = stack_warn,
                                 .progress = stack_progress,

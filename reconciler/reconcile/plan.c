@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../deploy/live.h"
+#include "builtpins.h"
 #include "order.h"
 #include "stackplan.h"
 
@@ -337,14 +338,18 @@ static void warn_cb(void *ud, const char *msg)
 
 /* The services of a loaded stack planned against the engine (a dry run of stack_up): one that cannot be
  * is invalid, alone. */
-static void plan_stack_services(EngineClient *c, const ReconcilePlan *plan, StackPlan *s, StateDir *sd,
-                                const ReconcileOptions *o, const cJSON *provided)
+static void plan_stack_services(EngineClient *c, Repo *repo, const ReconcilePlan *plan, StackPlan *s,
+                                StateDir *sd, const ReconcileOptions *o, const cJSON *provided)
 {
-        _cleanup_cjson_ cJSON *pins =
-                o->allow_downgrade ? statedir_pins_read(sd, s->name, plan->head) : NULL;
+        /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran; any other
+         * deploy runs what its own commit built, where the tags have moved on. */
+        if (o->allow_downgrade)
+                s->pins = statedir_pins_read(sd, s->name, plan->head);
+        if (!s->pins && built_pins(c, repo, plan->head, o->env, s->project, &s->pins) < 0)
+                s->pins = NULL;
         StackOptions so = { .dry_run = true,
                             .provided = provided,
-                            .pins = pins,
+                            .pins = s->pins,
                             .env = o->env,
                             .check_tags = o->all,
                             .warn = o->warn,
@@ -549,7 +554,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         }
         for (size_t i = 0; i < plan.n; i++)
                 if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID)
-                        plan_stack_services(c, &plan, &plan.stacks[i], sd, o, provided);
+                        plan_stack_services(c, repo, &plan, &plan.stacks[i], sd, o, provided);
         *ret = plan;
         plan = (ReconcilePlan){ 0 };
 out:

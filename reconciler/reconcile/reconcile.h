@@ -34,6 +34,9 @@ typedef struct StackPlan {
         char *desc_dir, *desc_file; /* where the stack is in the repo (StackDesc) */
         char *refs; /* repo files outside its directory that it reads (the io.berth.refs label) */
         Project *project;
+        /* {service: "repo@sha256:..."}: the exact images to run (a rollback's recorded digests, or what
+         * this commit's own descriptors built); NULL: every service runs its tag */
+        cJSON *pins;
         StackResult result; /* its service plan (with --dry-run) and, after apply, the outcome */
         BerthError error;
         BerthError rollback_error; /* why the health gate's rollback failed too */

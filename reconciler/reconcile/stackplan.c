@@ -23,6 +23,7 @@ void stackplan_done(StackPlan *s)
         free(s->desc_dir);
         free(s->desc_file);
         strv_free(s->needs);
+        cJSON_Delete(s->pins);
         free(s->after);
         stack_result_done(&s->result);
 }

@@ -9,11 +9,15 @@ W=$(mktemp -d)
 cleanup() {
         [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
         for s in apiw inj existing chain; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
-        docker rmi -f apiimg:latest >/dev/null 2>&1
+        apiimg_clear
         rm -rf "$W"
 }
+# By berth's label, under any tag: an image of the same inputs left from another run would be tagged
+# again instead of built, and keep that run's commit.
+apiimg_clear() { docker images -q --filter label=io.berth.image=apiimg | sort -u | xargs -r docker rmi -f >/dev/null 2>&1; }
 trap cleanup EXIT
 for s in apiw inj existing chain; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+apiimg_clear
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 export BERTH_STATE_DIR=$W/state
 git init -q --bare -b main "$W/origin.git"
@@ -158,7 +162,8 @@ tap_like "a bad tail: 400" "$(req GET '/stacks/chain/logs?tail=lots' "$read_toke
 out=$(cd "$W/deploy" && "$BERTH" build apiimg 2>&1)
 out=$(req GET /images "$read_token")
 tap_is "GET /images: each descriptor with the images built from it" "$(field '[(i["name"], i["dockerfile"], [(b["id"], b["tags"], b["commit"]) for b in i["built"]]) for i in d]')" \
-        "[('apiimg', 'Dockerfile-apiimg', [('$(docker image inspect -f '{{.Id}}' apiimg:latest)', ['apiimg:latest'], '$deployed')])]"
+        "[('apiimg', 'Dockerfile-apiimg', [('$(docker image inspect -f '{{.Id}}' apiimg:latest)', $(docker image inspect -f '{{json .RepoTags}}' apiimg:latest | python3 -c 'import json,sys; print(json.load(sys.stdin))'), '$deployed')])]"
+tap_like "(its tags: latest and the commit's short id)" "$(field '[b["tags"] for i in d for b in i["built"]]')" "apiimg:${deployed:0:8}.*apiimg:latest|apiimg:latest.*apiimg:${deployed:0:8}"
 # Disabled: kept in git, removed from the engine, its volume kept; enabled again: back.
 docker volume create --label com.docker.compose.project=apiw apiw_keep >/dev/null
 tap_like "PATCH {enabled: false} commits it" "$(req PATCH /stacks/apiw "$write_token" '{"enabled": false}')" '^200 .*"enabled":false'

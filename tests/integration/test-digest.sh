@@ -12,6 +12,8 @@ NS=dg$$
 IMG=$REG/$NS/dapp
 cleanup() {
         "$BERTH" down -p dstack -t 0 >/dev/null 2>&1
+        "$BERTH" down -p bp -t 0 >/dev/null 2>&1
+        docker images -q --filter label=io.berth.image=bpapp | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
         docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$IMG:" | xargs -r docker rmi -f >/dev/null 2>&1
         docker images -q --filter label=berth.test=digest | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
         rm -rf "$W"
@@ -88,4 +90,25 @@ out=$("$BERTH" reconcile 2>&1)
 tap_like "a deploy that fails its health gate fails and is rolled back" "$? $out" "^1 .*rolled back"
 tap_is "to the first image, by digest, though the tag now names the third here too" \
         "$(docker inspect -f '{{.Image}}' dstack-app-1) $(docker exec dstack-app-1 cat /v) $(docker exec dstack-app-1 cat /v 2>&1 | grep -c three)" "$id1 one 0"
+
+# A commit's stacks run what that commit's own descriptors built, even when the tag has moved since.
+git init -q -b main "$W/repo2"
+cd "$W/repo2" || exit 1
+mkdir -p images/bpapp stacks/bp
+printf 'FROM berth-test/busybox:latest\nRUN echo built-here > /v\nCMD ["sleep", "3600"]\n' >images/bpapp/Dockerfile
+printf '{"repository": "${NS}/bpapp", "registry": "${REG}"}\n' >images/bpapp/image.json
+printf 'image_variables: [NS, REG]\n' >berth.yaml
+printf 'services:\n  app:\n    image: %s/%s/bpapp:latest\n    stop_signal: SIGKILL\n' "$REG" "$NS" >stacks/bp/compose.yaml
+git add -A && git commit -qm "image and stack"
+out=$(REG=$REG NS=$NS "$BERTH" build --push 2>&1)
+tap_like "berth build pushes the repo's image with latest (the default branch)" "$? $out" "^0 .*pushed $REG/$NS/bpapp:latest sha256:"
+built=$(docker inspect -f '{{.Id}}' "$REG/$NS/bpapp:latest")
+bdigest=$(sed -n "s|^image bpapp: pushed $REG/$NS/bpapp:latest \(sha256:[0-9a-f]*\)\$|\1|p" <<<"$out")
+# Another pipeline's build takes the tag on this engine.
+docker tag berth-test/busybox:latest "$REG/$NS/bpapp:latest"
+out=$(REG=$REG NS=$NS "$BERTH" reconcile 2>&1)
+tap_is "the stack of the same commit deploys" "$?" "0"
+tap_is "and runs the image that commit built, not what the tag names now (docker inspect)" \
+        "$(docker inspect -f '{{.Image}}' bp-app-1) $(docker exec bp-app-1 cat /v 2>&1)" "$built built-here"
+tap_is "by the digest its push reported" "$(docker inspect -f '{{index .Config.Labels "io.berth.image-digest"}}' bp-app-1)" "$REG/$NS/bpapp@$bdigest"
 tap_done

@@ -1,0 +1,17 @@
+/* builtpins.h: the images a commit's own image descriptors built, for the stacks of that commit.
+ *
+ * A stack whose service names an image a descriptor of the same repo builds, by a tag that `berth
+ * build` gives at that commit (image.json's tags, the commit's short id, latest), runs the image built
+ * from that commit's inputs (found by its build hash), even when the tag has moved on since (another
+ * pipeline's build): the commit deploys what it built. Only where the tag names other bytes is a pin
+ * made; otherwise the service runs its tag as always. */
+#pragma once
+
+#include "../compose/project.h"
+#include "../engine/engine.h"
+#include "../gitops/repo.h"
+
+/* Fills *ret with {service: "repo@sha256:..." or an image id} for the services to pin; NULL when there
+ * are none. Errors are not fatal to a plan: a service that cannot be matched simply runs its tag. */
+int built_pins(EngineClient *c, Repo *repo, const char *commit, const EnvMap *env, const Project *p,
+               cJSON **ret);
