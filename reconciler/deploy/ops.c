@@ -183,3 +183,42 @@ int ops_wait(EngineClient *c, const char *id, const char *name, WaitFor what, lo
                         delay_ms *= 2;
         }
 }
+
+/* The repository of an image reference: without its tag or digest ("reg:5000/app:1" is "reg:5000/app"). */
+static size_t repository_len(const char *image)
+{
+        const char *at = strchr(image, '@');
+        size_t n = at ? (size_t)(at - image) : strlen(image);
+        const char *slash = memrchr(image, '/', n);
+        const char *from = slash ? slash : image;
+        const char *colon = memrchr(from, ':', n - (size_t)(from - image));
+        return colon ? (size_t)(colon - image) : n;
+}
+
+int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_id, char **ret_digest,
+              BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *j = NULL;
+        strbuf_addf(&path, "/images/%s/json", image);
+        strbuf_addf(&what, "inspect image \"%s\"", image);
+        int r = engine_call(c, "GET", path.buf, NULL, what.buf, 0, NULL, &j, err);
+        if (r < 0)
+                return r;
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
+        size_t rl = repo ? strlen(repo) : repository_len(image);
+        const char *name = repo ? repo : image;
+        cJSON *d;
+        *ret_digest = NULL;
+        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "RepoDigests"))
+        {
+                const char *v = cJSON_GetStringValue(d);
+                if (v && strncmp(v, name, rl) == 0 && v[rl] == '@') {
+                        if (!(*ret_digest = strdup(v)))
+                                return -ENOMEM;
+                        break;
+                }
+        }
+        *ret_id = id ? strdup(id) : NULL;
+        return *ret_id ? 0 : -ENOMEM;
+}

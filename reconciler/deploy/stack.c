@@ -30,45 +30,6 @@ static cJSON *services_of(const Project *p)
 
 /* ---- images ---- */
 
-/* The repository of an image reference: without its tag or digest ("reg:5000/app:1" is "reg:5000/app"). */
-static size_t repository_len(const char *image)
-{
-        const char *at = strchr(image, '@');
-        size_t n = at ? (size_t)(at - image) : strlen(image);
-        const char *slash = memrchr(image, '/', n);
-        const char *colon =
-                memrchr(slash ? slash : image, ':', n - (size_t)((slash ? slash : image) - image));
-        return colon ? (size_t)(colon - image) : n;
-}
-
-/* The image's id, and the registry digest of its repository ("repo@sha256:..."): what a registry
- * gave when it was pulled or pushed; NULL when it has none (built here and never pushed). */
-static int image_id(EngineClient *c, const char *image, char **ret_id, char **ret_digest, BerthError *err)
-{
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT;
-        _cleanup_cjson_ cJSON *j = NULL;
-        strbuf_addf(&path, "/images/%s/json", image);
-        strbuf_addf(&what, "inspect image \"%s\"", image);
-        int r = engine_call(c, "GET", path.buf, NULL, what.buf, 0, NULL, &j, err);
-        if (r < 0)
-                return r;
-        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
-        size_t rl = repository_len(image);
-        *ret_digest = NULL;
-        cJSON *d;
-        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "RepoDigests"))
-        {
-                const char *v = cJSON_GetStringValue(d);
-                if (v && strncmp(v, image, rl) == 0 && v[rl] == '@') {
-                        if (!(*ret_digest = strdup(v)))
-                                return -ENOMEM;
-                        break;
-                }
-        }
-        *ret_id = id ? strdup(id) : NULL;
-        return *ret_id ? 0 : -ENOMEM;
-}
-
 /* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json; NULL
  * without env or credentials (an anonymous pull). */
 static char *auth_for(const StackOptions *o, const char *image)
@@ -193,7 +154,7 @@ static int resolve_images(EngineClient *c, const Project *p, const StackOptions 
                 if (cJSON_HasObjectItem(ids, image))
                         continue;
                 bool always = policy && strcmp(policy, "always") == 0;
-                r = always ? -ENOENT : image_id(c, image, &id, &digest, &e2);
+                r = always ? -ENOENT : ops_image(c, image, NULL, &id, &digest, &e2);
                 if (r == -ENOENT && dry_run && !(policy && strcmp(policy, "never") == 0)) {
                         char line[600];
                         snprintf(line, sizeof(line),
@@ -212,7 +173,7 @@ static int resolve_images(EngineClient *c, const Project *p, const StackOptions 
                                                  "service \"%s\": image \"%s\" is not on the engine and "
                                                  "cannot be pulled: %s",
                                                  s->string, image, pe.msg);
-                        r = image_id(c, image, &id, &digest, &e2);
+                        r = ops_image(c, image, NULL, &id, &digest, &e2);
                 }
                 if (r == -ENOENT)
                         return error_set(

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../deploy/ops.h"
 #include "../image/image.h"
 #include "builtpins.h"
 #include "settings.h"
@@ -32,31 +33,6 @@ static bool has_tag(const ImageSpec *s, const char *tag)
         return false;
 }
 
-/* The image's id and its digest for ref, by inspecting it; -ENOENT when the engine has none. */
-static int inspect(EngineClient *c, const char *image, const char *ref, char id[80], char digest[300])
-{
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
-        _cleanup_cjson_ cJSON *j = NULL;
-        BerthError e = { 0 };
-        strbuf_addf(&path, "/images/%s/json", image);
-        int r = engine_call(c, "GET", strbuf_str(&path), NULL, "inspect image", 0, NULL, &j, &e);
-        if (r < 0)
-                return r;
-        snprintf(id, 80, "%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id")) ?: "");
-        digest[0] = '\0';
-        size_t rl = strlen(ref);
-        cJSON *d;
-        cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j, "RepoDigests"))
-        {
-                const char *v = cJSON_GetStringValue(d);
-                if (v && strncmp(v, ref, rl) == 0 && v[rl] == '@') {
-                        snprintf(digest, 300, "%s", v);
-                        break;
-                }
-        }
-        return 0;
-}
-
 int built_pins(EngineClient *c, Repo *repo, const char *commit, const EnvMap *env, const Project *p,
                cJSON **ret)
 {
@@ -81,7 +57,7 @@ int built_pins(EngineClient *c, Repo *repo, const char *commit, const EnvMap *en
         for (const cJSON *s = cJSON_GetObjectItemCaseSensitive(p->model, "services")->child; s;
              s = s->next) {
                 const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "image"));
-                char ref[512], hash[65], now_id[80], now_digest[300], built_id[80], built_digest[300];
+                char ref[512], hash[65];
                 const char *tag;
                 if (!image || !split_ref(image, ref, sizeof(ref), &tag))
                         continue;
@@ -99,16 +75,18 @@ int built_pins(EngineClient *c, Repo *repo, const char *commit, const EnvMap *en
                         image_spec_done(&spec);
                         if (!ours)
                                 continue;
+                        _cleanup_free_ char *built_id = NULL, *built_digest = NULL, *now_id = NULL,
+                                            *now_digest = NULL;
                         /* The tag still names what this commit built: nothing to pin. */
-                        if (!found || inspect(c, built.id, ref, built_id, built_digest) < 0 ||
-                            (inspect(c, image, ref, now_id, now_digest) >= 0 &&
+                        if (!found || ops_image(c, built.id, ref, &built_id, &built_digest, &e) < 0 ||
+                            (ops_image(c, image, ref, &now_id, &now_digest, &e) >= 0 &&
                              strcmp(now_id, built_id) == 0))
                                 break;
                         if (!pins && !(pins = cJSON_CreateObject())) {
                                 r = -ENOMEM;
                                 goto out;
                         }
-                        cJSON_AddStringToObject(pins, s->string, built_digest[0] ? built_digest : built_id);
+                        cJSON_AddStringToObject(pins, s->string, built_digest ? built_digest : built_id);
                         break;
                 }
         }
