@@ -319,7 +319,10 @@ int build_run(const BuildRun *run)
                         r = cli_report_error(&err, r, run->command);
                         goto out;
                 }
-                branch_latest = !(rs.present && rs.latest) && on_default_branch(repo, &env);
+                /* An older commit of the branch (--rev) never takes latest back from its head. */
+                char at_head[41];
+                branch_latest = !(rs.present && rs.latest) && on_default_branch(repo, &env) &&
+                                repo_resolve(repo, "HEAD", at_head, NULL) >= 0 && strcmp(at_head, head) == 0;
                 release_settings_done(&rs);
         }
         char short_id[9];

@@ -170,6 +170,9 @@ commit "app only"
 out=$(build --since HEAD~1)
 tap_like "--since builds only the images whose context changed" "$out" "1 of 2 images to build"
 tap_like "(the changed one)" "$out" "image tb-app: built"
+prev=$(git rev-parse HEAD~1)
+out=$(build --rev "$prev" tb-flat)
+tap_like "an older commit of the branch (--rev) gets its short id, never latest" "$? $out" "^0 .*image tb-flat: (building|tagging) tb-flat:${prev:0:8} from the repo's top"
 out=$(build nosuch)
 tap_is "an unknown image name is a usage error" "$?" "64"
 tap_done
