@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deploy/container.h"
 #include "handlers.h"
 #include "util/fileio.h"
 
@@ -259,18 +260,17 @@ static const char *container_health(const char *status)
         return strstr(status, "(health: starting)") ? "starting" : "-";
 }
 
-/* Each container of the stack, for the stack's own screen (the list of stacks has only the counts). */
-static void live_containers(Api *api, const char *name, cJSON *live)
+/* Each container of the stack, for the stack's own screen (the list of stacks has only the counts),
+ * from the listing the view already holds. */
+static void live_containers(const View *v, const char *name, cJSON *live)
 {
-        char why[300];
-        _cleanup_engine_ EngineClient *c = live_client(&api->live, why, sizeof(why));
-        LiveSet set = { 0 };
-        BerthError err = { 0 };
-        if (!c || !live || live_list(c, name, &set, &err) < 0)
-                return;
-        cJSON *list = cJSON_AddArrayToObject(live, "container_list");
-        for (size_t i = 0; i < set.n; i++) {
-                const LiveContainer *lc = &set.items[i];
+        cJSON *list = live ? cJSON_AddArrayToObject(live, "container_list") : NULL;
+        for (size_t i = 0; list && i < v->live.live.n; i++) {
+                const LiveContainer *lc = &v->live.live.items[i];
+                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
+                if (!project || strcmp(project, name) != 0)
+                        continue;
                 cJSON *o = cJSON_CreateObject();
                 cJSON_AddStringToObject(o, "name", lc->name ? lc->name : "");
                 cJSON_AddStringToObject(o, "service", lc->service ? lc->service : "");
@@ -281,7 +281,6 @@ static void live_containers(Api *api, const char *name, cJSON *live)
                         cJSON_AddStringToObject(o, "commit", lc->commit);
                 cJSON_AddItemToArray(list, o);
         }
-        live_done(&set);
 }
 
 int get_stack(Api *api, Request *req, Response *res)
@@ -301,7 +300,7 @@ int get_stack(Api *api, Request *req, Response *res)
         view_init(&v, api, repo, head);
         res->json = stack_json(&v, d);
         if (v.have_live)
-                live_containers(api, d->name, cJSON_GetObjectItemCaseSensitive(res->json, "live"));
+                live_containers(&v, d->name, cJSON_GetObjectItemCaseSensitive(res->json, "live"));
         view_done(&v);
         cJSON_AddStringToObject(res->json, "commit", head);
         int r = stack_files(repo, head, d, cJSON_AddArrayToObject(res->json, "files"));

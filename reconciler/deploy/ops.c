@@ -184,8 +184,7 @@ int ops_wait(EngineClient *c, const char *id, const char *name, WaitFor what, lo
         }
 }
 
-/* The repository of an image reference: without its tag or digest ("reg:5000/app:1" is "reg:5000/app"). */
-static size_t repository_len(const char *image)
+size_t ops_repository_len(const char *image)
 {
         const char *at = strchr(image, '@');
         size_t n = at ? (size_t)(at - image) : strlen(image);
@@ -206,7 +205,7 @@ int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_i
         if (r < 0)
                 return r;
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
-        size_t rl = repo ? strlen(repo) : repository_len(image);
+        size_t rl = repo ? strlen(repo) : ops_repository_len(image);
         const char *name = repo ? repo : image;
         cJSON *d;
         *ret_digest = NULL;

@@ -14,6 +14,9 @@ int ops_stop(EngineClient *c, const char *id, const char *name, long timeout_s, 
 int ops_restart(EngineClient *c, const char *id, const char *name, BerthError *err);
 /* Removes a (stopped) container and its anonymous volumes only if volumes is true. */
 int ops_remove(EngineClient *c, const char *id, const char *name, bool volumes, BerthError *err);
+/* The length of an image reference's repository: without its tag or digest ("reg:5000/app:1" is
+ * "reg:5000/app"). */
+size_t ops_repository_len(const char *image);
 /* An image's id, and its registry digest for a repository ("repo@sha256:..."): what a registry gave
  * when it was pulled or pushed, NULL when it has none (built here, never pushed). image is a reference
  * or an id; repo NULL: image's own repository. */

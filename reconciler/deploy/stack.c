@@ -111,18 +111,6 @@ static int image_pull(EngineClient *c, const char *image, const char *auth, Bert
         return r < 0 ? r : engine_stream_check(&out, what.buf, err);
 }
 
-/* Whether an image names a registry host (has '.' or ':' before its first '/', or is localhost/...):
- * one whose digest other engines must share. */
-static bool registry_image(const char *image)
-{
-        const char *slash = strchr(image, '/');
-        if (!slash)
-                return false;
-        size_t n = (size_t)(slash - image);
-        return memchr(image, '.', n) || memchr(image, ':', n) ||
-               (n == 9 && strncmp(image, "localhost", 9) == 0);
-}
-
 /* What a service runs: its pin when it has one (a rollback brings back the exact bytes), else its
  * image as the model names it. */
 static const char *service_image(const cJSON *s, const StackOptions *o)
@@ -185,11 +173,13 @@ static int resolve_images(EngineClient *c, const Project *p, const StackOptions 
                         return r;
                 }
                 cJSON_AddStringToObject(ids, image, id);
-                if (o->check_tags && o->warn && !pinned && registry_image(image))
+                /* One from a registry host: its digest is what other engines must share. */
+                _cleanup_free_ char *registry = registry_of(image);
+                if (o->check_tags && o->warn && !pinned && registry)
                         check_tag(c, s, image, digest, o);
                 if (digest)
                         cJSON_AddStringToObject(digests, image, digest);
-                else if (o->warn && registry_image(image)) {
+                else if (o->warn && registry) {
                         char line[600];
                         snprintf(line, sizeof(line),
                                  "service \"%s\": image \"%s\" has no registry digest (built here, never "

@@ -338,14 +338,14 @@ static void warn_cb(void *ud, const char *msg)
 
 /* The services of a loaded stack planned against the engine (a dry run of stack_up): one that cannot be
  * is invalid, alone. */
-static void plan_stack_services(EngineClient *c, Repo *repo, const ReconcilePlan *plan, StackPlan *s,
+static void plan_stack_services(EngineClient *c, BuiltImages *built, const ReconcilePlan *plan, StackPlan *s,
                                 StateDir *sd, const ReconcileOptions *o, const cJSON *provided)
 {
         /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran; any other
          * deploy runs what its own commit built, where the tags have moved on. */
         if (o->allow_downgrade)
                 s->pins = statedir_pins_read(sd, s->name, plan->head);
-        if (!s->pins && built_pins(c, repo, plan->head, o->env, s->project, &s->pins) < 0)
+        if (!s->pins && built_pins(c, built, s->project, &s->pins) < 0)
                 s->pins = NULL;
         StackOptions so = { .dry_run = true,
                             .provided = provided,
@@ -382,6 +382,8 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         LiveRef *idx = NULL;
         CommitMemo memo = { 0 };
         cJSON *provided = NULL;
+        BuiltImages *built = NULL;
+        bool built_read = false;
         _cleanup_(statedir_freep) StateDir *sd = NULL;
         size_t alloc = 0, n_idx = 0;
         int r;
@@ -553,11 +555,18 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 goto out;
         }
         for (size_t i = 0; i < plan.n; i++)
-                if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID)
-                        plan_stack_services(c, repo, &plan, &plan.stacks[i], sd, o, provided);
+                if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID) {
+                        /* Read once, and only when a stack is planned at all (not on a no-op run). */
+                        if (!built_read) {
+                                built = built_images_new(repo, plan.head, o->env);
+                                built_read = true;
+                        }
+                        plan_stack_services(c, built, &plan, &plan.stacks[i], sd, o, provided);
+                }
         *ret = plan;
         plan = (ReconcilePlan){ 0 };
 out:
+        built_images_free(built);
         cJSON_Delete(provided);
         free(idx);
         changes_free(cache);

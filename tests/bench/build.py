@@ -11,7 +11,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+import measure
 
 BERTH = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/reconciler/berth")
 RUNS = int(os.environ.get("RUNS", "5"))
@@ -22,14 +23,7 @@ ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COM
 
 
 def run(cmd, cwd):
-    with tempfile.NamedTemporaryFile("r") as rss:
-        t = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, env=ENV)
-        dt = time.perf_counter() - t
-        if p.returncode:
-            raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr.decode(errors='replace')[-800:]}")
-        return dt, int(rss.read().split()[-1])
+    return measure.run(cmd, cwd, ENV)
 
 
 def main():

@@ -25,6 +25,8 @@ import time
 
 import docker
 
+import measure
+
 BERTH = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/reconciler/berth")
 STACKS = int(os.environ.get("STACKS", "100"))
 RUNS = int(os.environ.get("RUNS", "7"))
@@ -36,16 +38,7 @@ ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COM
 
 
 def run(cmd, cwd):
-    """Runs cmd; returns its time and its peak RSS in KiB, which GNU time reads for the command alone
-    (a rusage taken here would count this Python process, forked before the exec)."""
-    with tempfile.NamedTemporaryFile("r") as rss:
-        t = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, env=ENV)
-        dt = time.perf_counter() - t
-        if p.returncode:
-            raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr.decode(errors='replace')[-800:]}")
-        return dt, int(rss.read().split()[-1])
+    return measure.run(cmd, cwd, ENV)
 
 
 def names(prefix):
