@@ -1,4 +1,5 @@
-/* config.c: berth-api's config file and the environment's git credentials. */
+/* config.c: berth-api's config file, and the environment's settings and git credentials. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,21 +89,30 @@ int config_finish(Config *c, BerthError *err)
 {
         const char *token = getenv("BERTH_API_GIT_TOKEN"), *pwfile = getenv("BERTH_API_GIT_PASSWORD_FILE");
         int r = 0;
+        /* What neither flags nor the file set: BERTH_API_<SETTING> (BERTH_API_REPO, ...), so that a
+         * container can be configured by its environment alone. */
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                char name[64];
+                size_t n = (size_t)snprintf(name, sizeof(name), "BERTH_API_%s", keys[i].key);
+                for (size_t j = 10; j < n; j++)
+                        name[j] = (char)toupper((unsigned char)name[j]);
+                if ((r = set_default((char **)((char *)c + keys[i].offset), getenv(name))) < 0)
+                        return r;
+        }
         if (!c->git_password && pwfile && (r = read_secret(pwfile, &c->git_password, err)) < 0)
                 return r;
         /* A token is a password whose user the host ignores or names itself: GitLab takes any user
          * with a project or deploy token's value as "oauth2", GitHub as "x-access-token". */
         if ((r = set_default(&c->git_password, getenv("BERTH_API_GIT_PASSWORD"))) < 0 ||
             (r = set_default(&c->git_password, token)) < 0 ||
-            (r = set_default(&c->git_user, getenv("BERTH_API_GIT_USER"))) < 0 ||
             (r = set_default(&c->git_user, c->git_password ? "oauth2" : NULL)) < 0 ||
             (r = set_default(&c->listen, "127.0.0.1:8080")) < 0 || (r = set_default(&c->branch, "main")) < 0)
                 return r;
         if (!c->repo || !c->workdir || !c->token_file)
                 return error_set(err, -EINVAL, NULL, 0, 0, NULL,
                                  "the config repo, the work directory and the token file are needed "
-                                 "(--repo, --workdir, --token-file, or repo, workdir, token_file in "
-                                 "--config)");
+                                 "(--repo, --workdir, --token-file; repo, workdir, token_file in "
+                                 "--config; or BERTH_API_REPO, _WORKDIR, _TOKEN_FILE)");
         /* user:password@ in a URL ends up in logs and errors: the credentials have their own places. */
         const char *scheme = strstr(c->repo, "://");
         const char *at = scheme ? strchr(scheme + 3, '@') : NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "reconcile/settings.h"
 
 /* The images berth built on this engine, newest first; NULL with why filled when there is no engine. */
 static cJSON *built_images(Api *api, char *why, size_t size)
@@ -47,7 +48,7 @@ int get_images(Api *api, Request *req, Response *res)
         BerthError err = { 0 };
         if (sync_head(api, res, head))
                 return res->status;
-        if (repo_images(writer_repo(api->writer), head, &images, NULL, NULL, &err) < 0)
+        if (settings_images(writer_repo(api->writer), head, &images, &err) < 0)
                 return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
         _cleanup_cjson_ cJSON *built = built_images(api, why, sizeof(why));
         res->json = cJSON_CreateArray();

@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "healthcheck.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
@@ -26,7 +27,11 @@ static void usage(FILE *f)
                 "HOST:PORT|unix:PATH]\n"
                 "                 [--branch main] [--templates DIR] [--policy FILE] [-H DOCKER_HOST]\n"
                 "       berth-api --config FILE   (the same settings in one YAML file; flags win)\n"
+                "       or the environment: BERTH_API_REPO, _WORKDIR, _TOKEN_FILE, _LISTEN, _BRANCH, ... "
+                "(the\n"
+                "       file's settings in capitals; the file and flags win)\n"
                 "       berth-api hash-token NAME read|write   (reads the token on stdin, prints its line)\n"
+                "       berth-api healthcheck   (GET /healthz where the settings say the server listens)\n"
                 "\n"
                 "Git credentials for an http(s) origin: BERTH_API_GIT_USER with BERTH_API_GIT_PASSWORD or\n"
                 "BERTH_API_GIT_PASSWORD_FILE, or BERTH_API_GIT_TOKEN (a GitLab or GitHub token).\n"
@@ -138,7 +143,9 @@ int main(int argc, char **argv)
                 }
         if (r < 0)
                 return EXIT_FAILED;
-        if (optind < argc) {
+        /* healthcheck reads the settings as the server does: it runs in the same container. */
+        bool healthcheck = optind + 1 == argc && strcmp(argv[optind], "healthcheck") == 0;
+        if (optind < argc && !healthcheck) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
@@ -149,6 +156,8 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return EXIT_USAGE;
         }
+        if (healthcheck)
+                return api_healthcheck(cfg.listen);
         api.branch = cfg.branch;
         api.templates_dir = cfg.templates;
         if ((cfg.policy ? policy_load(cfg.policy, &api.policy, &err) : policy_default(&api.policy)) < 0)

@@ -297,7 +297,7 @@ int build_run(const BuildRun *run)
             (r = repo_resolve(repo, run->rev, head, &err)) < 0 ||
             (r = settings_registry(repo, head, &env, &registry, &err)) < 0 ||
             (r = settings_image_env(repo, head, &env, &image_env, &err)) < 0 ||
-            (r = repo_images(repo, head, &images, NULL, NULL, &err)) < 0)
+            (r = settings_images(repo, head, &images, &err)) < 0)
                 return cli_report_error(&err, r, run->command);
         for (char *const *n = run->names; n && *n; n++)
                 if (!image_list_find(&images, *n)) {

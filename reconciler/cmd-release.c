@@ -136,7 +136,7 @@ int cmd_release(int argc, char **argv)
         char *one[2] = { t.image, NULL };
         /* latest, per image: a release of every image may be the highest of one and not of another,
          * which has a higher release of its own. */
-        if ((r = repo_images(repo, commit, &images, NULL, NULL, &err)) < 0)
+        if ((r = settings_images(repo, commit, &images, &err)) < 0)
                 return cli_report_error(&err, r, run.command);
         char **latest = calloc(images.n + 1, sizeof(char *));
         size_t n_latest = 0;

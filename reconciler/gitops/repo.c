@@ -38,6 +38,27 @@ static int git_fail(BerthError *err, int r, const char *what)
                          e && e->message ? e->message : "unknown libgit2 error");
 }
 
+/* Whether the user's or the system's git config has safe.directory = "*", which git (2.35.3 on) takes
+ * as "any owner". libgit2 1.5 matches safe.directory against the path alone, so a CI image that sets
+ * "*" for the checkouts of a runner's other user would still be refused. */
+static bool safe_directory_any(void)
+{
+        git_config *cfg = NULL;
+        git_config_iterator *it = NULL;
+        git_config_entry *e;
+        bool any = false;
+        if (git_config_open_default(&cfg) < 0)
+                return false;
+        if (git_config_multivar_iterator_new(&it, cfg, "safe.directory", NULL) == 0) {
+                /* A later empty value resets the list, as in git. */
+                while (git_config_next(&e, it) == 0)
+                        any = strcmp(e->value, "*") == 0 || (any && *e->value);
+                git_config_iterator_free(it);
+        }
+        git_config_free(cfg);
+        return any;
+}
+
 int repo_open(const char *path, Repo **ret, BerthError *err)
 {
         Repo *r = calloc(1, sizeof(Repo));
@@ -51,6 +72,24 @@ int repo_open(const char *path, Repo **ret, BerthError *err)
         git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 * 1024 * 1024);
         git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)12 * 1024 * 1024);
         g = git_repository_open_ext(&r->repo, path, 0, NULL);
+        /* libgit2 1.5 fails the ownership check with "config value 'safe.directory' was not found"
+         * when no config has the setting at all. */
+        const git_error *ge = git_error_last();
+        if (g == GIT_EOWNER ||
+            (g == GIT_ENOTFOUND && ge && ge->message && strstr(ge->message, "'safe.directory'"))) {
+                if (!safe_directory_any()) {
+                        error_set(err, -EPERM, NULL, 0, 0, NULL,
+                                  "cannot open the config repo: \"%s\" is owned by another user than this "
+                                  "one (uid %u)",
+                                  path, (unsigned)geteuid());
+                        error_hint(err, "a checkout owned by another user is read when git's "
+                                        "safe.directory names it, or is \"*\" (git config --global)");
+                        repo_free(r);
+                        return -EPERM;
+                }
+                git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+                g = git_repository_open_ext(&r->repo, path, 0, NULL);
+        }
         if (g < 0) {
                 int x = git_fail(err, g, "cannot open the config repo");
                 error_hint(err, "run berth inside a git checkout of the config repo, or give --repo DIR");
@@ -786,6 +825,7 @@ static int add_image(ImageList *l, size_t *alloc, const char *name, const char *
         }
         ImageDesc *d = &l->items[l->n];
         *d = (ImageDesc){ .name = strdup(name),
+                          .order = l->n,
                           .dir = strdup(dir),
                           .dockerfile = strdup(dockerfile),
                           .config = strdup(config) };
@@ -795,12 +835,17 @@ static int add_image(ImageList *l, size_t *alloc, const char *name, const char *
         return 0;
 }
 
-/* By name; of two images with one name, the images/<name>/ one (a directory) first: it wins. */
+/* By name; of two images with one name, the one from a directory first, and of directories the one
+ * listed first (add_image numbered them in that order): it wins. */
 static int cmp_images(const void *a, const void *b)
 {
         const ImageDesc *x = a, *y = b;
         int c = strcmp(x->name, y->name);
-        return c ? c : (*x->dir == '\0') - (*y->dir == '\0');
+        if (c)
+                return c;
+        if ((*x->dir == '\0') != (*y->dir == '\0'))
+                return (*x->dir == '\0') - (*y->dir == '\0');
+        return (x->order > y->order) - (x->order < y->order);
 }
 
 static void image_warn(void (*warn)(void *, const char *), void *ud, const char *path)
@@ -811,12 +856,12 @@ static void image_warn(void (*warn)(void *, const char *), void *ud, const char 
                 warn(ud, msg);
 }
 
-int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *, const char *), void *ud,
-                BerthError *err)
+static const char *const image_dirs_default[] = { "images", NULL };
+
+int repo_images(Repo *r, const char *commit, const char *const *dirs, ImageList *ret,
+                void (*warn)(void *, const char *), void *ud, BerthError *err)
 {
         _cleanup_(git_tree_freep) git_tree *root = NULL;
-        _cleanup_(git_tree_freep) git_tree *images = NULL;
-        _cleanup_(git_tree_entry_freep) git_tree_entry *ie = NULL;
         ImageList l = { 0 };
         size_t alloc = 0;
         char a[300], b[300], c[300];
@@ -824,8 +869,13 @@ int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *
 
         if ((rr = tree_of(r, commit, &root, err)) < 0)
                 return rr;
-        if (git_tree_entry_bypath(&ie, root, "images") == 0 && git_tree_entry_type(ie) == GIT_OBJECT_TREE &&
-            git_tree_lookup(&images, r->repo, git_tree_entry_id(ie)) == 0)
+        for (const char *const *dir = dirs ? dirs : image_dirs_default; *dir; dir++) {
+                _cleanup_(git_tree_freep) git_tree *images = NULL;
+                _cleanup_(git_tree_entry_freep) git_tree_entry *ie = NULL;
+                if (git_tree_entry_bypath(&ie, root, *dir) < 0 ||
+                    git_tree_entry_type(ie) != GIT_OBJECT_TREE ||
+                    git_tree_lookup(&images, r->repo, git_tree_entry_id(ie)) < 0)
+                        continue;
                 for (size_t i = 0; i < git_tree_entrycount(images); i++) {
                         const git_tree_entry *e = git_tree_entry_byindex(images, i);
                         const char *name = git_tree_entry_name(e);
@@ -834,16 +884,17 @@ int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *
                             git_tree_lookup(&sub, r->repo, git_tree_entry_id(e)) < 0 ||
                             !git_tree_entry_byname(sub, "Dockerfile"))
                                 continue;
-                        snprintf(a, sizeof(a), "images/%s", name);
+                        snprintf(a, sizeof(a), "%s/%s", *dir, name);
                         if (!project_name_valid(name)) {
                                 image_warn(warn, ud, a);
                                 continue;
                         }
-                        snprintf(b, sizeof(b), "images/%s/Dockerfile", name);
-                        snprintf(c, sizeof(c), "images/%s/image.json", name);
+                        snprintf(b, sizeof(b), "%s/%s/Dockerfile", *dir, name);
+                        snprintf(c, sizeof(c), "%s/%s/image.json", *dir, name);
                         if ((rr = add_image(&l, &alloc, name, a, b, c)) < 0)
                                 goto fail;
                 }
+        }
         /* The flat layout: Dockerfile-<name> at the top, the whole repo its context. */
         for (size_t i = 0; i < git_tree_entrycount(root); i++) {
                 const git_tree_entry *e = git_tree_entry_byindex(root, i);

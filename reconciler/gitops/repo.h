@@ -82,10 +82,12 @@ int repo_read(Repo *r, const char *commit, const char *path, char **ret, size_t 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Repo *, repo_free)
 #define _cleanup_repo_ _cleanup_(repo_freep)
 
-/* Image descriptors: images/<name>/Dockerfile (with image.json beside it), or the flat layout's
- * Dockerfile-<name> (with image-<name>.json). Sorted by name; a name in both layouts is the images/ one. */
+/* Image descriptors: <dir>/<name>/Dockerfile (with image.json beside it) for each of dirs (NULL:
+ * "images" alone), or the flat layout's Dockerfile-<name> (with image-<name>.json). Sorted by name; of
+ * one name in several places, the first directory's wins, and any directory over the flat layout. */
 typedef struct ImageDesc {
         char *name;
+        size_t order;     /* where it was found: the first found wins a name */
         char *dir;        /* "images/<name>", or "" for the flat layout */
         char *dockerfile; /* repo-relative */
         char *config;     /* repo-relative image.json; the commit may not have it */
@@ -96,8 +98,8 @@ typedef struct ImageList {
         size_t n;
 } ImageList;
 
-int repo_images(Repo *r, const char *commit, ImageList *ret, void (*warn)(void *, const char *), void *ud,
-                BerthError *err);
+int repo_images(Repo *r, const char *commit, const char *const *dirs, ImageList *ret,
+                void (*warn)(void *, const char *), void *ud, BerthError *err);
 void image_list_done(ImageList *l);
 const ImageDesc *image_list_find(const ImageList *l, const char *name);
 

@@ -1,4 +1,5 @@
 /* write.c: commits to the config repo, pushed with retries; berth-api's only state. */
+#include <dirent.h>
 #include <errno.h>
 #include <git2.h>
 #include <pthread.h>
@@ -121,6 +122,22 @@ static int head_of(Writer *w, git_oid *ret, BerthError *err)
         return 0;
 }
 
+/* An empty directory is where a clone may be made: a container's volume is one before its first start. */
+static bool dir_empty(const char *path)
+{
+        DIR *d = opendir(path);
+        struct dirent *e;
+        bool empty = d != NULL;
+        while (d && (e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                        empty = false;
+                        break;
+                }
+        if (d)
+                closedir(d);
+        return empty;
+}
+
 int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
 {
         Writer *w = calloc(1, sizeof(Writer));
@@ -145,7 +162,7 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
                 writer_free(w);
                 return -ENOMEM;
         }
-        if (stat(w->dir, &st) == 0) {
+        if (stat(w->dir, &st) == 0 && !dir_empty(w->dir)) {
                 if (git_repository_open_bare(&w->git, w->dir) < 0) {
                         r = fail(w, err, -EINVAL, "the work directory is not berth-api's clone");
                         writer_free(w);

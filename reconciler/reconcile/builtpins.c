@@ -65,7 +65,7 @@ BuiltImages *built_images_new(Repo *repo, const char *commit, const EnvMap *env)
 
         envmap_init(&image_env);
         snprintf(short_id, sizeof(short_id), "%.8s", commit);
-        if (repo_images(repo, commit, &images, NULL, NULL, &err) < 0 || images.n == 0 ||
+        if (settings_images(repo, commit, &images, &err) < 0 || images.n == 0 ||
             settings_registry(repo, commit, env, &registry, &err) < 0 ||
             settings_image_env(repo, commit, env, &image_env, &err) < 0 || !(b = calloc(1, sizeof(*b))) ||
             !(b->specs = calloc(images.n, sizeof(ImageSpec))) ||

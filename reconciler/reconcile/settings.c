@@ -352,3 +352,44 @@ int target_engine_config(const Target *t, const EnvMap *env, const char *host_ov
         }
         return 0;
 }
+
+/* A directory image descriptors live in: repo-relative, inside the repo, and not where stacks are. */
+static bool image_dir_valid(const char *d)
+{
+        if (!*d || *d == '/' || d[strlen(d) - 1] == '/' || strstr(d, "//") || strcmp(d, "stacks") == 0 ||
+            strncmp(d, "stacks/", 7) == 0)
+                return false;
+        for (const char *p = d; *p; p = p + strcspn(p, "/") + (p[strcspn(p, "/")] == '/'))
+                if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || !p[2]))
+                        return false;
+        return true;
+}
+
+int settings_images(Repo *repo, const char *commit, ImageList *ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *doc = NULL;
+        _cleanup_srcmap_ SrcMap *map = srcmap_new();
+        _cleanup_strv_free_ char **dirs = NULL;
+        *ret = (ImageList){ 0 };
+        int r = load_doc(repo, commit, map, &doc, err);
+        if (r < 0)
+                return r;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "image_dirs");
+        if (v && !cJSON_IsNull(v)) {
+                if (!cJSON_IsArray(v) || !v->child)
+                        return fail_at(err, map, v, "image_dirs",
+                                       "must be a list of directories of the repo, like [images, docker]");
+                size_t n = 0;
+                if (!(dirs = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *))))
+                        return -ENOMEM;
+                for (const cJSON *d = v->child; d; d = d->next) {
+                        if (!cJSON_IsString(d) || !image_dir_valid(d->valuestring))
+                                return fail_at(err, map, d, "image_dirs",
+                                               "must be a directory of the repo, relative to its top "
+                                               "(not stacks/, no \"..\")");
+                        if (!(dirs[n++] = strdup(d->valuestring)))
+                                return -ENOMEM;
+                }
+        }
+        return repo_images(repo, commit, (const char *const *)dirs, ret, NULL, NULL, err);
+}

@@ -34,6 +34,9 @@ int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **
  * image_variables, and the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...), so that
  * no repo file can carry a CI secret into a build argument of a pushed image. ret is initialised. */
 int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err);
+/* The image descriptors at the commit, in the directories berth.yaml lists under image_dirs
+ * (default: [images]; each holds <name>/Dockerfile), and the flat layout's Dockerfile-<name>. */
+int settings_images(Repo *repo, const char *commit, ImageList *ret, BerthError *err);
 /* berth.yaml's release: {tag_pattern: "image_v{version}" or a list of them, latest: true}. */
 typedef struct ReleaseSettings {
         bool present;    /* the repo has a release section: its releases own `latest` */

@@ -12,7 +12,7 @@ export REG NS
 # Every image the test's descriptors made, by the label berth gives them, under whatever name or none:
 # an image left from another run would be found by its build hash and not be rebuilt.
 cleanup_images() {
-        for i in tb-app tb-flat tb-bad tb-broken tb-other; do
+        for i in tb-app tb-flat tb-bad tb-broken tb-other tb-dir; do
                 docker images -q --filter "label=io.berth.image=$i" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
         done
 }
@@ -175,4 +175,17 @@ out=$(build --rev "$prev" tb-flat)
 tap_like "an older commit of the branch (--rev) gets its short id, never latest" "$? $out" "^0 .*image tb-flat: (building|tagging) tb-flat:${prev:0:8} from the repo's top"
 out=$(build nosuch)
 tap_is "an unknown image name is a usage error" "$?" "64"
+
+# image_dirs: descriptors in other directories (berth's own repo keeps its images in docker/).
+mkdir -p docker/tb-dir && printf 'FROM berth-test/busybox:latest\nRUN echo other > /other\n' >docker/tb-dir/Dockerfile
+printf '{"repository": "${NS}/tb-dir"}\n' >docker/tb-dir/image.json
+commit "an image in docker/"
+out=$(build tb-dir)
+tap_is "a descriptor outside images/ is not one until berth.yaml lists its directory" "$?" "64"
+printf 'image_variables: [NS]\nimage_dirs: [images, docker]\n' >berth.yaml && commit "image_dirs"
+out=$(build tb-dir)
+tap_is "with image_dirs: [images, docker] it builds" "$? $(docker run --rm "$NS/tb-dir:latest" cat /other 2>&1)" "0 other"
+printf 'image_variables: [NS]\nimage_dirs: [images, ../outside]\n' >berth.yaml && commit "a bad image dir"
+out=$(build)
+tap_like "a directory outside the repo is refused, naming berth.yaml:line:col" "$? $out" "^1 .*berth.yaml:2:[0-9]+: image_dirs: must be a directory of the repo"
 tap_done

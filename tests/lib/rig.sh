@@ -116,7 +116,7 @@ rig_start() {
         local ctx="$BERTH_RIG_DIR/image"
         mkdir -p "$ctx"
         cp /bin/busybox "$ctx/busybox" || { echo "rig: /bin/busybox missing (Debian package busybox-static)" >&2; return 1; }
-        cp "$RIG_LIB_DIR/../../docker/test-image/Dockerfile" "$ctx/"
+        cp "$RIG_LIB_DIR/../data/test-image/Dockerfile" "$ctx/"
         if ! DOCKER_BUILDKIT=0 docker build -q -t "$BERTH_TEST_IMAGE" "$ctx" >"$BERTH_RIG_DIR/build.log" 2>&1; then
                 echo "rig: FATAL: cannot build the busybox test image:" >&2
                 cat "$BERTH_RIG_DIR/build.log" >&2

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gitops/write.h"
@@ -109,6 +110,27 @@ TEST(commits_land_on_the_origin)
         ASSERT_STREQ(count, "4");
         free(count);
         writer_free(w);
+
+        /* An empty directory (a container's fresh volume) takes the clone; one holding anything
+         * else is refused, not overwritten. */
+        char fresh[320];
+        snprintf(fresh, sizeof(fresh), "%s/volume", dir);
+        ASSERT_OK(mkdir(fresh, 0700));
+        WriterOptions o3 = { .url = url, .branch = "main", .dir = fresh };
+        w = NULL;
+        ASSERT_OK(writer_open(&o3, &w, &err));
+        writer_free(w);
+        char *head = sh("git -C %s rev-parse refs/remotes/origin/main 2>&1", fresh);
+        ASSERT_TRUE(strncmp(head, commit, 40) == 0);
+        free(head);
+        free(sh("mkdir %s/data && touch %s/data/keep", dir, dir));
+        snprintf(fresh, sizeof(fresh), "%s/data", dir);
+        w = NULL;
+        ASSERT_EQ(writer_open(&o3, &w, &err), -EINVAL);
+        writer_free(w);
+        char *kept = sh("ls -A %s/data", dir);
+        ASSERT_STREQ(kept, "keep");
+        free(kept);
 
         /* The origin gone: -EIO, and the message names no credential. */
         free(sh("mv %s/origin.git %s/moved.git", dir, dir));
