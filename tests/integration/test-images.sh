@@ -67,11 +67,12 @@ tap_like "the runner image reconciles the example repo over mutual TLS" "$? $out
 head=$(git -C "$repo" rev-parse HEAD)
 tap_is "the example's containers run, from that commit (docker CLI)" \
         "$(docker ps --filter label=io.berth.managed=true --filter "label=io.berth.commit=$head" --format '{{.Label "com.docker.compose.project"}}/{{.Label "com.docker.compose.service"}}' | sort | tr '\n' ' ')" \
-        "web/probe web/site worker/worker "
+        "web/probe web/site worker/runner worker/runner "
 tap_is "and the site answers on 127.0.0.1" "$(curl -fsS "http://127.0.0.1:$WEB_PORT/index.html" 2>&1 | head -c 200 | grep -c berth)" "1"
 out=$(runner berth plan --detailed-exitcode)
 tap_is "a plan in the image afterwards: nothing to do" "$?" "0"
-out=$(docker run --rm -e HOME=/tmp -v "$repo:/repo:ro" -w /repo "$RUNNER" berth plan 2>&1)
+out=$(docker run --rm --user 0 -e HOME=/home/berth -v "$repo:/repo:ro" -w /repo "$RUNNER" sh -c \
+        'rm /etc/gitconfig /home/berth/.gitconfig && exec setpriv --reuid 10001 --regid 10001 --clear-groups berth plan' 2>&1)
 tap_like "without the image's safe.directory, another user's checkout is refused, clearly" "$? $out" \
         '^1 cannot open the config repo: "\." is owned by another user than this one \(uid 10001\).*safe.directory'
 
