@@ -18,6 +18,9 @@ cleanup() {
         docker rm -f imgapi-env imgapi-file >/dev/null 2>&1
         for s in web worker; do "$BERTH" down -p "$s" -t 0 >/dev/null 2>&1; done
         docker rmi -f "$RUNNER" "$API" >/dev/null 2>&1
+        for i in berth berth-api; do
+                docker images -q --filter "label=io.berth.image=$i" | sort -u | xargs -r docker rmi -f >/dev/null 2>&1
+        done
         docker volume ls -q --filter name=gcl- | xargs -r docker volume rm -f >/dev/null 2>&1
         debian_base_stop
         rm -rf "$W"
@@ -32,6 +35,12 @@ out=$(build docker/berth/Dockerfile "$RUNNER")
 tap_is "docker build of docker/berth/Dockerfile succeeds" "$? $(tail -n1 <<<"$out")" "0 $(docker inspect -f '{{.Id}}' "$RUNNER" 2>&1)"
 out=$(build docker/berth-api/Dockerfile "$API")
 tap_is "docker build of docker/berth-api/Dockerfile succeeds" "$? $(tail -n1 <<<"$out")" "0 $(docker inspect -f '{{.Id}}' "$API" 2>&1)"
+# berth's repo lists docker/ as an image dir: berth builds them as any config repo's descriptors, from
+# the commit (the same files as the docker CLI sent: every layer comes from its cache).
+out=$(cd "$SOURCE_DIR" && APT_SOURCES=$DEBIAN_APT_SOURCES "$BERTH" build berth berth-api 2>&1)
+tap_like "berth build builds them too, from berth's own repo" "$? $out" "^0 .*image berth: built .*image berth-api: built "
+short=$(git -C "$SOURCE_DIR" rev-parse --short=8 HEAD)
+tap_is "tagged with the commit, and running the same berth" "$(docker run --rm "berth:$short" berth --version 2>&1)" "$("$BERTH" --version)"
 size=$(docker image inspect -f '{{.Size}}' "$RUNNER")
 echo "# runner image: $((size / 1000000)) MB; API image: $(( $(docker image inspect -f '{{.Size}}' "$API") / 1000000 )) MB (debian:bookworm-slim: $(( $(docker image inspect -f '{{.Size}}' debian:bookworm-slim) / 1000000 )) MB)"
 
