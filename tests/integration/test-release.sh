@@ -2,7 +2,8 @@
 # test-release.sh: `berth release` at git tags, checked through the registry's own HTTP API (tags/list,
 # and each manifest's Docker-Content-Digest, which must be what berth printed and reported) and the
 # docker CLI: semver tags, latest moved only by the highest release, pre-releases, one image's release,
-# an unchanged image tagged and pushed but not rebuilt, the registry down, wrong credentials, and the
+# an unchanged image tagged and pushed but not rebuilt, the registry down, the registry stopped in the
+# middle of a release, wrong credentials, and the
 # seed's workflow: a stack deployed with SYS_VER naming the release.
 . "$(dirname "$0")/../lib/tap.sh"
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
@@ -19,6 +20,7 @@ cleanup_images() {
         done
 }
 cleanup() {
+        [ -n "${reg2_pid:-}" ] && kill -9 "$reg2_pid" 2>/dev/null
         "$BERTH" down -p relstack -t 0 >/dev/null 2>&1
         cleanup_images
         rm -rf "$W"
@@ -105,6 +107,45 @@ out=$(REG=127.0.0.1:$port BERTH_REGISTRY=127.0.0.1:$port release --tag image_v0.
 rc=$?
 tap_like "the registry down: the build succeeds" "$out" "image rel-app: built sha256:"
 tap_like "the push fails naming the registry, and the exit code is 1" "$rc $out" "^1 .*push 127.0.0.1:$port/$NS/rel-app:0.0.7: .*127.0.0.1:$port"
+# The registry stopped in the middle: a registry of this test's own (the rig's serves other tests),
+# killed once rel-app is pushed and while rel-web builds (images build and push one after the other).
+reg2=$W/registry2
+port2=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$reg2/data"
+printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" "    rootdirectory: $reg2/data" \
+        "http:" "  addr: 127.0.0.1:$port2" >"$reg2/config.yml"
+start_reg2() {
+        docker-registry serve "$reg2/config.yml" >>"$reg2/log" 2>&1 &
+        reg2_pid=$!
+        for _ in $(seq 1 100); do
+                [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/v2/")" = 200 ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+start_reg2 || tap_bail "the test's own registry did not start"
+echo "rel-app half" >images/rel-app/version.txt
+printf 'FROM berth-test/busybox:latest\nRUN sleep 4\nCOPY version.txt /version.txt\n' >images/rel-web/Dockerfile
+git add -A && git commit -qm "half" && git tag -a image_v0.0.8 -m "0.0.8"
+REG=127.0.0.1:$port2 BERTH_REGISTRY=127.0.0.1:$port2 "$BERTH" release --tag image_v0.0.8 >"$W/half.log" 2>&1 &
+half=$!
+for _ in $(seq 1 300); do
+        grep -q '^image rel-web: Step 2/' "$W/half.log" && break
+        sleep 0.1
+done
+kill -9 "$reg2_pid" && wait "$reg2_pid" 2>/dev/null
+wait "$half"
+rc=$? out=$(cat "$W/half.log")
+tap_like "the registry stopped between two images' pushes: exit 1, the failed push names the registry" \
+        "$rc $out" "^1 .*image rel-web: built sha256:.*push 127.0.0.1:$port2/$NS/rel-web:0.0.8: .*127.0.0.1:$port2"
+start_reg2 || tap_bail "the test's own registry did not restart"
+app8=$(curl -s -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://127.0.0.1:$port2/v2/$NS/rel-app/manifests/0.0.8" | sed -n 's/^Docker-Content-Digest: \(.*\)\r$/\1/Ip')
+tap_is "what was pushed before the stop is in the registry, with the digest berth printed" \
+        "$(sed -n "s|^image rel-app: pushed 127.0.0.1:$port2/$NS/rel-app:0.0.8 \(sha256:[0-9a-f]*\)\$|\1|p" <<<"$out")" "${app8:-none}"
+tap_is "and rel-web never got there" "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://127.0.0.1:$port2/v2/$NS/rel-web/manifests/0.0.8")" "404"
+kill -9 "$reg2_pid" && wait "$reg2_pid" 2>/dev/null
 out=$(BERTH_REGISTRY_PASSWORD=not-the-password-42 release --tag image_v0.0.7)
 rc=$?
 tap_like "wrong credentials: the push fails clearly" "$rc $out" "^1 .*push $REG/$NS/rel-app:0.0.7: unauthorized"
