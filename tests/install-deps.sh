@@ -11,6 +11,8 @@ packages=(
         json-schema-test-suite git jq hyperfine clang-format procps rsync time
         # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
         nginx-light fcgiwrap wrk
+        # the two-node swarm: network and UTS namespaces
+        iproute2 util-linux
         # berth's own images: their Debian base made here, and the local archive their builds install from
         debootstrap dpkg-dev
         # the web page, in a real browser

@@ -53,15 +53,21 @@ rig_make_certs() {
 
 # Starts a dockerd whose state is all under DIR (data, exec root, socket, log), listening on its socket
 # and on 127.0.0.1:PORT with mutual TLS (the rig's CA), plus any further flags; waits until it answers.
+# PORT empty: the socket alone. RIG_NETNS set: the dockerd runs in that network namespace, and in a UTS
+# namespace of its own named RIG_HOSTNAME (a swarm node's name) when that is set.
 rig_dockerd_in() { # dir port flags...
         local d=$1 port=$2
+        local -a tls=() netns=()
         shift 2
+        [ -n "$port" ] && tls=(-H "tcp://127.0.0.1:$port" --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem"
+                --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem")
+        # nsenter, not `ip netns exec`: that mounts a sysfs of its own, without the cgroup mounts.
+        [ -n "${RIG_NETNS:-}" ] && netns=(nsenter "--net=/run/netns/$RIG_NETNS")
+        [ -n "${RIG_HOSTNAME:-}" ] && netns+=(unshare --uts -- sh -c 'hostname "$0" && exec "$@"' "$RIG_HOSTNAME")
+        mkdir -p "$d"
         # setsid: a restart made by a test must outlive the test's process group.
-        (setsid dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/dockerd.pid" \
-                -H "unix://$d/docker.sock" -H "tcp://127.0.0.1:$port" "$@" \
-                --tlsverify --tlscacert "$BERTH_RIG_DIR/certs/ca/ca.pem" \
-                --tlscert "$BERTH_RIG_DIR/certs/server/cert.pem" --tlskey "$BERTH_RIG_DIR/certs/server/key.pem" \
-                >>"$d/dockerd.log" 2>&1 &
+        (setsid "${netns[@]}" dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/dockerd.pid" \
+                -H "unix://$d/docker.sock" "${tls[@]}" "$@" >>"$d/dockerd.log" 2>&1 &
                 echo $! >"$d/dockerd.launched")
         for _ in $(seq 1 120); do
                 DOCKER_HOST="unix://$d/docker.sock" docker version >/dev/null 2>&1 && return 0
