@@ -181,6 +181,10 @@ static double parse_number(const char *s)
                 return sign * (double)strtoull(p + 2, NULL, 16);
         if (p[0] == '0' && p[1] == 'o')
                 return sign * (double)strtoull(p + 2, NULL, 8);
+        /* 0440 is octal to both peers (PyYAML's YAML 1.1, and Go's yaml.v3, which parses integers with
+         * base 0): file modes are written so. */
+        if (p[0] == '0' && p[1] && strspn(p + 1, "01234567") == strlen(p + 1))
+                return sign * (double)strtoull(p + 1, NULL, 8);
         if (strcasecmp(p, ".inf") == 0)
                 return sign * INFINITY;
         if (strcasecmp(p, ".nan") == 0)
