@@ -80,6 +80,11 @@ void cli_compose_done(ComposeArgs *a);
 /* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
 int cli_engine_connect(const char *host, EngineClient **ret);
 
+/* --swarm: the stack as swarm services (cmd-swarm.c). */
+int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans);
+int swarm_down_main(const char *stack, const char *host);
+int swarm_ps_main(const char *stack, const char *host, bool json);
+
 /* What plan, reconcile and rollback share: their options, the repo, the targets and their engines. */
 typedef struct ReconcileArgs {
         ReconcileOptions o;

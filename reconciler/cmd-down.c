@@ -9,7 +9,8 @@
 static void down_help(FILE *f)
 {
         fprintf(f,
-                "usage: berth down [-p NAME | -f FILE...] [--volumes] [--timeout S] [--host HOST]\n\n"
+                "usage: berth down [-p NAME | -f FILE...] [--volumes] [--timeout S] [--swarm] [--host "
+                "HOST]\n\n"
                 "Stops and removes the stack's containers in reverse dependency order, then its networks.\n"
                 "Named volumes are kept unless --volumes is given: data is never lost by "
                 "default.\n\n" CLI_COMPOSE_HELP
@@ -17,6 +18,9 @@ static void down_help(FILE *f)
                 "  -t, --timeout S            seconds of grace for every container (default: each "
                 "service's\n"
                 "                             stop_grace_period)\n"
+                "      --swarm                remove the swarm stack (services, networks, configs, "
+                "secrets;\n"
+                "                             volumes stay), as docker stack rm\n"
                 "  -H, --host HOST            engine (default: DOCKER_HOST)\n\n"
                 "exit codes: 0 done, 1 failed, 64 usage error\n");
 }
@@ -36,6 +40,7 @@ int cmd_down(int argc, char **argv)
                                                   { "volumes", no_argument, NULL, 'v' },
                                                   { "timeout", required_argument, NULL, 't' },
                                                   { "host", required_argument, NULL, 'H' },
+                                                  { "swarm", no_argument, NULL, 'S' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
         _cleanup_(cli_compose_done) ComposeArgs args = { 0 };
@@ -44,6 +49,7 @@ int cmd_down(int argc, char **argv)
         DownOptions o = { .parallel = 8, .timeout_s = -1, .progress = on_progress };
         char *end;
         const char *host = NULL, *name;
+        bool swarm = false;
         BerthError err = { 0 };
         int c, r;
 
@@ -68,6 +74,9 @@ int cmd_down(int argc, char **argv)
                 case 'H':
                         host = optarg;
                         break;
+                case 'S':
+                        swarm = true;
+                        break;
                 case 'h':
                         down_help(stdout);
                         return EXIT_DONE;
@@ -86,6 +95,8 @@ int cmd_down(int argc, char **argv)
                 fprintf(stderr, "berth down: invalid project name \"%s\"\n", name);
                 return EXIT_USAGE;
         }
+        if (swarm)
+                return swarm_down_main(name, host);
         if ((r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;
         r = stack_down(engine, name, &o, &err);

@@ -8,8 +8,9 @@
 
 static void ps_help(FILE *f)
 {
-        fprintf(f, "usage: berth ps [-p NAME] [--format table|json] [--host HOST]\n\n"
-                   "Lists the containers of stack NAME, or of every stack berth manages.\n\n"
+        fprintf(f, "usage: berth ps [-p NAME] [--format table|json] [--swarm] [--host HOST]\n\n"
+                   "Lists the containers of stack NAME, or of every stack berth manages; with --swarm, the\n"
+                   "tasks of swarm stack NAME, as docker stack ps.\n\n"
                    "  -p, --project-name NAME    the stack\n"
                    "      --format table|json    output format (default table)\n"
                    "  -H, --host HOST            engine (default: DOCKER_HOST)\n");
@@ -37,17 +38,20 @@ static void ports_text(const cJSON *raw, StrBuf *out)
 
 enum {
         OPT_FORMAT = OPT_FIRST_COMMAND_OPTION,
+        OPT_SWARM,
 };
 
 int cmd_ps(int argc, char **argv)
 {
         static const struct option longopts[] = { { "project-name", required_argument, NULL, 'p' },
                                                   { "format", required_argument, NULL, OPT_FORMAT },
+                                                  { "swarm", no_argument, NULL, OPT_SWARM },
                                                   { "host", required_argument, NULL, 'H' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
         _cleanup_engine_ EngineClient *engine = NULL;
         const char *project = NULL, *host = NULL, *format = "table";
+        bool swarm = false;
         LiveSet live = { 0 };
         BerthError err = { 0 };
         int c, r;
@@ -69,6 +73,9 @@ int cmd_ps(int argc, char **argv)
                 case 'H':
                         host = optarg;
                         break;
+                case OPT_SWARM:
+                        swarm = true;
+                        break;
                 case 'h':
                         ps_help(stdout);
                         return EXIT_DONE;
@@ -80,6 +87,13 @@ int cmd_ps(int argc, char **argv)
         if (project && !project_name_valid(project)) {
                 fprintf(stderr, "berth ps: invalid project name \"%s\"\n", project);
                 return EXIT_USAGE;
+        }
+        if (swarm) {
+                if (!project) {
+                        fprintf(stderr, "berth ps: --swarm needs the stack: -p NAME\n");
+                        return EXIT_USAGE;
+                }
+                return swarm_ps_main(project, host, strcmp(format, "json") == 0);
         }
         if ((r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;

@@ -14,7 +14,7 @@ static void up_help(FILE *f)
         fprintf(f,
                 "usage: berth up [-f FILE]... [-p NAME] [--wait] [--timeout S] [--remove-orphans] "
                 "[--parallel N]\n"
-                "                [--dry-run] [--host HOST]\n\n"
+                "                [--dry-run] [--swarm] [--host HOST]\n\n"
                 "Creates, recreates, starts or removes exactly the containers that differ from the compose "
                 "files,\n"
                 "and says why for each. Unchanged containers are not touched.\n\n" CLI_COMPOSE_HELP
@@ -23,6 +23,8 @@ static void up_help(FILE *f)
                 "      --remove-orphans       remove containers of services no longer in the files\n"
                 "      --parallel N           engine operations at once (default: twice the engine's CPUs)\n"
                 "      --dry-run              print the plan only\n"
+                "      --swarm                deploy as swarm services on a manager, as docker stack "
+                "deploy\n"
                 "  -H, --host HOST            engine (default: DOCKER_HOST, unix:///var/run/docker.sock)\n\n"
                 "exit codes: 0 done, 1 failed, 64 usage error\n");
 }
@@ -62,6 +64,7 @@ enum {
         OPT_REMOVE_ORPHANS,
         OPT_PARALLEL,
         OPT_DRY_RUN,
+        OPT_SWARM,
 };
 
 int cmd_up(int argc, char **argv)
@@ -73,6 +76,7 @@ int cmd_up(int argc, char **argv)
                                                     OPT_REMOVE_ORPHANS },
                                                   { "parallel", required_argument, NULL, OPT_PARALLEL },
                                                   { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+                                                  { "swarm", no_argument, NULL, OPT_SWARM },
                                                   { "host", required_argument, NULL, 'H' },
                                                   { "detach", no_argument, NULL, 'd' },
                                                   { "help", no_argument, NULL, 'h' },
@@ -82,6 +86,7 @@ int cmd_up(int argc, char **argv)
         _cleanup_engine_ EngineClient *engine = NULL;
         StackOptions o = { .timeout_s = 120, .warn = on_warn, .progress = on_progress, .on_plan = on_plan };
         const char *host = NULL;
+        bool swarm = false;
         StackResult res = { 0 };
         BerthError err = { 0 };
         char *end;
@@ -120,6 +125,9 @@ int cmd_up(int argc, char **argv)
                 case OPT_DRY_RUN:
                         o.dry_run = true;
                         break;
+                case OPT_SWARM:
+                        swarm = true;
+                        break;
                 case 'H':
                         host = optarg;
                         break;
@@ -137,6 +145,8 @@ int cmd_up(int argc, char **argv)
                 fprintf(stderr, "berth up: unexpected argument \"%s\"\n", argv[optind]);
                 return EXIT_USAGE;
         }
+        if (swarm)
+                return swarm_up_main(&args, host, o.dry_run, o.remove_orphans);
         if ((r = cli_compose_load(&args, &p)) != EXIT_DONE ||
             (r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;

@@ -54,3 +54,13 @@ int container_check_service(const Project *p, const char *service, void (*warn)(
                             void *ud, BerthError *err);
 /* Full engine name of a network key of the project ("default" -> "<project>_default"). */
 const char *container_network_name(const Project *p, const char *key);
+
+/* Pieces of the model the swarm's service specs take the same way. A list of strings (numbers as
+ * JSON) under key; a duration string as nanoseconds under key; a byte size ("50M" or a number); the
+ * healthcheck as the engine's "Healthcheck" object in body. path names the field in errors. */
+int container_string_list(cJSON *to, const char *key, const cJSON *from);
+int container_duration(cJSON *to, const char *key, const cJSON *from, const char *path, BerthError *err);
+int container_bytes(const cJSON *v, const char *path, int64_t *ret, BerthError *err);
+int container_healthcheck(cJSON *body, const cJSON *hc, const char *svcpath, BerthError *err);
+/* The model's string keys copied under the engine's names: map is {model key, engine key} pairs. */
+void container_copy_strings(cJSON *to, const cJSON *svc, const char *const map[][2], size_t n);

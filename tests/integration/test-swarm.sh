@@ -1,8 +1,12 @@
 #!/bin/bash
-# test-swarm.sh: swarm stacks. For now the rig's swarm itself (tests/lib/swarm.sh), checked with the
-# docker CLI: two nodes ready, named and labelled, a global service runs one task on each, a
-# placement constraint on a node label is honoured, and an overlay network carries traffic between
-# the nodes' tasks.
+# test-swarm.sh: swarm stacks (`berth up/down/ps --swarm`) on a swarm of two nodes (tests/lib/swarm.sh),
+# checked with the docker CLI and python3-docker. First the rig itself: two nodes ready, named and
+# labelled, a global service runs one task on each, a placement constraint is honoured, an overlay
+# network carries traffic between the nodes. Then berth: what `docker stack` sees of its stacks, a
+# no-op deploy that writes nothing (the engine's events counted), a changed config made a new object
+# with only its user updated, global and placed services, errors and warnings, `docker stack rm` and
+# `berth down --swarm`; and parity with `docker stack deploy` on the compose files of
+# tests/data/swarm-parity, each deployed by both tools and compared field by field (swarm_parity.py).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/rig.sh"
 . "$(dirname "$0")/../lib/swarm.sh"
@@ -39,4 +43,96 @@ c=$(sw ps -q --filter label=com.docker.swarm.service.name=rigglobal | head -1)
 answers=$(sw exec "$c" sh -c 'for ip in $(nslookup tasks.rigglobal 2>/dev/null | sed -n "s/^Address: *\([0-9.]*\)$/\1/p"); do printf "GET /hostname HTTP/1.0\r\n\r\n" | nc -w 3 "$ip" 8080 | head -1; done' 2>&1)
 tap_is "the overlay network carries traffic to the task on each node" "$(grep -c '200 OK' <<<"$answers")" "2"
 sw service rm rigglobal rigplaced >/dev/null
+sw network rm rigcheck >/dev/null 2>&1
+
+W=$(mktemp -d)
+trap 'swarm_stop; rm -rf "$W"' EXIT
+bsw() { DOCKER_HOST=$BERTH_TEST_SWARM_HOST "$BERTH" "$@" 2>&1; }
+mkdir -p "$W/app"
+cd "$W/app" || exit 1
+cat >compose.yaml <<'YAML'
+services:
+  web:
+    image: berth-test/busybox:latest
+    command: httpd -f -p 8080 -h /etc
+    configs: [{source: site, target: /etc/site.txt}]
+    secrets: [token]
+    deploy:
+      replicas: 2
+      endpoint_mode: dnsrr
+      placement: {constraints: [node.labels.zone == b]}
+  agent:
+    image: berth-test/busybox:latest
+    command: sleep 3600
+    deploy: {mode: global}
+    volumes: [state:/state]
+configs:
+  site: {file: ./site.txt}
+secrets:
+  token: {environment: APP_TOKEN}
+volumes:
+  state: {}
+YAML
+echo "site one" >site.txt
+out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
+tap_like "berth up --swarm creates the stack's services" "$? $out" "^0 .*create +agent.*create +web.*stack app: 2 changes"
+tap_is "docker stack ls and services see it" "$(sw stack ls --format '{{.Name}}:{{.Services}}' | grep '^app:') $(sw stack services app --format '{{.Name}}' | sort | tr '\n' ' ')" \
+        "app:2 app_agent app_web "
+tap_is "the global service runs one task on each node" "$(tasks_on app_agent "berth-manager berth-worker ")" "berth-manager berth-worker "
+tap_is "the placement constraint puts both replicas on the worker" "$(tasks_on app_web "berth-worker berth-worker ")" "berth-worker berth-worker "
+wc=$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker ps -q --filter label=com.docker.swarm.service.name=app_web | head -1)
+tap_is "the config and the environment's secret are in the task" \
+        "$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker exec "$wc" cat /etc/site.txt /run/secrets/token 2>&1 | tr '\n' ' ')" "site one s3cr3t-one"
+tap_like "the config is named after its content" "$(sw config ls --format '{{.Name}}')" "^app_site_[0-9a-f]{12}$"
+tap_is "and the secret's value is in no output" "$(grep -c s3cr3t-one <<<"$out")" "0"
+
+since=$(date +%s)
+out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
+sleep 1
+tap_like "an unchanged stack: nothing to do" "$? $out" "^0 .*stack app: 0 changes"
+tap_is "and no write call reached the engine (its events for services, configs, secrets, networks)" \
+        "$(sw events --since "$since" --until "$(date +%s)" --filter type=service --filter type=config --filter type=secret --filter type=network --format '{{.Type}} {{.Action}}' | wc -l)" "0"
+
+agent_v=$(sw service inspect -f '{{.Version.Index}}' app_agent)
+web_v=$(sw service inspect -f '{{.Version.Index}}' app_web)
+echo "site two" >site.txt
+out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
+tap_like "a changed config file updates exactly its user, saying why" "$? $out" "^0 .*update +web +content hash .*stack app: 1 change"
+tap_is "a new config object holds the new content; the old one is still there" "$(sw config ls --format '{{.Name}}' | grep -c '^app_site_')" "2"
+tap_is "the service runs the new one, the other service was not touched" \
+        "$( [ "$(sw service inspect -f '{{.Version.Index}}' app_web)" != "$web_v" ] && echo web-updated) $( [ "$(sw service inspect -f '{{.Version.Index}}' app_agent)" = "$agent_v" ] && echo agent-untouched)" \
+        "web-updated agent-untouched"
+out=$(APP_TOKEN=s3cr3t-two bsw up --swarm -p app)
+tap_like "a changed secret value (from the environment) updates its user too" "$? $out" "^0 .*update +web .*stack app: 1 change"
+tap_is "and its value is in no output" "$(grep -c s3cr3t-two <<<"$out")" "0"
+tap_like "berth ps --swarm lists the tasks with their nodes" "$(bsw ps --swarm -p app)" "app_agent\.[^ ]+ +berth-(manager|worker) +running"
+
+# Keys swarm cannot honour are named, not dropped silently; a standalone engine is refused clearly.
+printf 'services:\n  x:\n    image: berth-test/busybox:latest\n    container_name: fixed\n    privileged: true\n' >"$W/warn.yaml"
+out=$(bsw up --swarm -f "$W/warn.yaml" -p warned --dry-run)
+tap_like "unsupported keys get a warning naming them" "$out" "services\.x\.container_name is not supported by a swarm service.*services\.x\.privileged is not supported"
+out=$("$BERTH" up --swarm -f "$W/warn.yaml" -p warned 2>&1)
+tap_like "an engine that is not a swarm manager is a clear error" "$? $out" "^1 .*is not a swarm manager"
+
+out=$(sw stack rm app 2>&1)
+tap_is "docker stack rm removes a berth stack" "$? $(sw service ls -q --filter label=com.docker.stack.namespace=app | wc -l)" "0 0"
+for _ in $(seq 1 60); do [ -z "$(sw network ls -q --filter label=com.docker.stack.namespace=app)" ] && break; sleep 0.5; done
+out=$(APP_TOKEN=s3cr3t-two bsw up --swarm -p app)
+tap_like "and berth deploys it again" "$? $out" "^0 .*stack app: 2 changes"
+out=$(bsw down --swarm -p app)
+tap_like "berth down --swarm removes its services, networks, configs and secrets" "$? $out" "^0 .*service app_web: removed.*network app_default: removed.*config app_site_.*secret app_token_"
+tap_is "nothing of the stack is left but its volume (docker CLI)" \
+        "$(sw service ls -q --filter label=com.docker.stack.namespace=app | wc -l) $(sw config ls -q --filter label=com.docker.stack.namespace=app | wc -l) $(sw secret ls -q --filter label=com.docker.stack.namespace=app | wc -l) $(sw volume ls -q | grep -c '^app_state$')" \
+        "0 0 0 1"
+
+# Parity with docker stack deploy: each file deployed by both, the specs compared field by field.
+for dir in "$SOURCE_DIR"/tests/data/swarm-parity/*/; do
+        case=$(basename "$dir")
+        out=$(cd "$dir" && P1=18081 P2=18082 P3=18083 bsw up --swarm -p "b$case")
+        rc=$?
+        dout=$(cd "$dir" && P1=18091 P2=18092 P3=18093 sw stack deploy -c compose.yaml "d$case" 2>&1)
+        drc=$?
+        diffs=$(/usr/bin/python3 "$SOURCE_DIR/tests/integration/swarm_parity.py" "$BERTH_TEST_SWARM_HOST" "b$case" "d$case" 10 2>&1)
+        tap_is "parity with docker stack deploy: $case (every service spec field equal)" "$rc $drc $diffs" "0 0 "
+done
 tap_done

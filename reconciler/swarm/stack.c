@@ -1,0 +1,518 @@
+/* stack.c: a stack's services, networks, configs and secrets on a swarm manager. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "../util/digest.h"
+#include "../util/strbuf.h"
+#include "stack.h"
+
+#define get(o, k)       cJSON_GetObjectItemCaseSensitive((o), (k))
+#define OBJECT_DATA_MAX ((size_t)500 * 1024) /* swarm's limit for a config or secret */
+
+const char *swarm_action_name(SwarmActionKind k)
+{
+        static const char *const names[] = { "noop", "create", "update", "remove" };
+        return names[k];
+}
+
+void swarm_result_done(SwarmResult *r)
+{
+        for (size_t i = 0; i < r->n; i++)
+                free(r->actions[i].service);
+        free(r->actions);
+        *r = (SwarmResult){ 0 };
+}
+
+/* GET path?filters=<json> into *ret. */
+static int list_filtered(EngineClient *c, const char *path, const char *filter, const char *what,
+                         cJSON **ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf p = STRBUF_INIT;
+        int r;
+        strbuf_addf(&p, "%s?filters=", path);
+        if ((r = engine_escape(filter, &p)) < 0)
+                return r;
+        return engine_call(c, "GET", strbuf_str(&p), NULL, what, 0, NULL, ret, err);
+}
+
+static int list_stack(EngineClient *c, const char *path, const char *stack, const char *what, cJSON **ret,
+                      BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
+        strbuf_addf(&f, "{\"label\":[\"%s=%s\"]}", LABEL_STACK_NAMESPACE, stack);
+        return list_filtered(c, path, strbuf_str(&f), what, ret, err);
+}
+
+static int require_manager(EngineClient *c, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *info = NULL;
+        int r = engine_call(c, "GET", "/info", NULL, "read the engine's info", 0, NULL, &info, err);
+        if (r < 0)
+                return r;
+        if (!cJSON_IsTrue(get(get(info, "Swarm"), "ControlAvailable")))
+                return error_set(err, -EOPNOTSUPP, NULL, 0, 0, NULL,
+                                 "the engine at %s is not a swarm manager (mode: swarm needs one: docker "
+                                 "swarm init, or a manager's address)",
+                                 engine_client_host(c));
+        return 0;
+}
+
+static int add_action(SwarmResult *res, SwarmActionKind kind, const char *service, const char *reason)
+{
+        SwarmAction *v = realloc(res->actions, (res->n + 1) * sizeof(SwarmAction));
+        if (!v)
+                return -ENOMEM;
+        res->actions = v;
+        v[res->n] = (SwarmAction){ .kind = kind, .service = strdup(service) };
+        snprintf(v[res->n].reason, sizeof(v[res->n].reason), "%s", reason);
+        if (!v[res->n].service)
+                return -ENOMEM;
+        res->n++;
+        return 0;
+}
+
+/* ---- configs and secrets ---- */
+
+/* The content of a config or secret of the model: its file read through the source, its inline
+ * content, or the environment variable it names. */
+static int object_content(const Project *p, Source *src, const EnvMap *env, const char *kind,
+                          const char *key, char **ret, size_t *ret_len, BerthError *err)
+{
+        const cJSON *decl = get(get(p->model, kind), key);
+        const char *file = cJSON_GetStringValue(get(decl, "file"));
+        const char *content = cJSON_GetStringValue(get(decl, "content"));
+        const char *var = cJSON_GetStringValue(get(decl, "environment"));
+        if (file)
+                return source_read(src, file, OBJECT_DATA_MAX, ret, ret_len, err);
+        const char *v = content ? content : var && env ? envmap_get(env, var) : NULL;
+        if (!v)
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "%s.%s: %s", kind, key,
+                                 var ? "its environment variable is not set"
+                                     : "it has no file, content or environment");
+        *ret_len = strlen(v);
+        return (*ret = strdup(v)) ? 0 : -ENOMEM;
+}
+
+static char *base64(const char *data, size_t len)
+{
+        char *out = malloc(4 * ((len + 2) / 3) + 1);
+        if (out)
+                EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+        return out;
+}
+
+/* Makes sure every config and secret the services use exists, named by its content: {kind: {key:
+ * {Name, ID}}} in refs (an ID of "" in a dry run for one not made yet). */
+static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions *o, Source *src, cJSON *refs,
+                          BerthError *err)
+{
+        static const char *const kinds[][2] = { { "configs", "config" }, { "secrets", "secret" } };
+        int r;
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                cJSON *out = cJSON_AddObjectToObject(refs, kinds[k][0]);
+                const cJSON *services = get(p->model, "services");
+                for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
+                        for (const cJSON *u = get(s, kinds[k][0]) ? get(s, kinds[k][0])->child : NULL; u;
+                             u = u->next) {
+                                const char *key = cJSON_GetStringValue(get(u, "source"));
+                                const cJSON *decl = get(get(p->model, kinds[k][0]), key ? key : "");
+                                char name[300], path[64], what[400];
+                                _cleanup_free_ char *data = NULL;
+                                _cleanup_cjson_ cJSON *found = NULL;
+                                size_t len = 0;
+                                if (!key || get(out, key))
+                                        continue;
+                                if (!decl)
+                                        return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                                         "services.%s.%s: \"%s\" is not declared under %s",
+                                                         s->string, kinds[k][0], key, kinds[k][0]);
+                                if (cJSON_IsTrue(get(decl, "external"))) {
+                                        const char *n = cJSON_GetStringValue(get(decl, "name"));
+                                        snprintf(name, sizeof(name), "%s", n ? n : key);
+                                } else {
+                                        char hex[DIGEST_HEX_LEN + 1];
+                                        _cleanup_(digest_freep) Digest *d = digest_new();
+                                        if ((r = object_content(p, src, o->env, kinds[k][0], key, &data,
+                                                                &len, err)) < 0)
+                                                return r;
+                                        if (!d || digest_update(d, data, len) < 0 ||
+                                            digest_final_hex(d, hex) < 0)
+                                                return -ENOMEM;
+                                        if ((r = swarm_object_name(p, kinds[k][0], key, hex, name,
+                                                                   sizeof(name))) < 0)
+                                                return error_set(err, r, NULL, 0, 0, NULL,
+                                                                 "%s.%s: name too long", kinds[k][0], key);
+                                }
+                                snprintf(path, sizeof(path), "/%s", kinds[k][0]);
+                                _cleanup_cjson_ cJSON *filter = cJSON_CreateObject();
+                                cJSON *names = cJSON_AddArrayToObject(filter, "name");
+                                cJSON_AddItemToArray(names, cJSON_CreateString(name));
+                                _cleanup_free_ char *f = cJSON_PrintUnformatted(filter);
+                                if (!f)
+                                        return -ENOMEM;
+                                snprintf(what, sizeof(what), "look up %s %s", kinds[k][1], name);
+                                if ((r = list_filtered(c, path, f, what, &found, err)) < 0)
+                                        return r;
+                                const char *id = NULL;
+                                /* The name filter matches prefixes: take the exact one. */
+                                for (const cJSON *e = found ? found->child : NULL; e && !id; e = e->next)
+                                        if (strcmp(cJSON_GetStringValue(get(get(e, "Spec"), "Name"))
+                                                           ? cJSON_GetStringValue(
+                                                                     get(get(e, "Spec"), "Name"))
+                                                           : "",
+                                                   name) == 0)
+                                                id = cJSON_GetStringValue(get(e, "ID"));
+                                cJSON *ref = cJSON_AddObjectToObject(out, key);
+                                cJSON_AddStringToObject(ref, "Name", name);
+                                if (id) {
+                                        cJSON_AddStringToObject(ref, "ID", id);
+                                        continue;
+                                }
+                                if (cJSON_IsTrue(get(decl, "external")))
+                                        return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                                         "%s.%s: the external %s \"%s\" does not exist",
+                                                         kinds[k][0], key, kinds[k][1], name);
+                                if (o->dry_run) {
+                                        cJSON_AddStringToObject(ref, "ID", "");
+                                        continue;
+                                }
+                                _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+                                _cleanup_cjson_ cJSON *created = NULL;
+                                _cleanup_free_ char *b64 = base64(data, len);
+                                if (!body || !b64)
+                                        return -ENOMEM;
+                                cJSON_AddStringToObject(body, "Name", name);
+                                cJSON *labels = cJSON_AddObjectToObject(body, "Labels");
+                                cJSON_AddStringToObject(labels, LABEL_STACK_NAMESPACE, p->name);
+                                cJSON_AddStringToObject(labels, LABEL_MANAGED, "true");
+                                cJSON_AddStringToObject(labels, LABEL_STACK, p->name);
+                                cJSON_AddStringToObject(body, "Data", b64);
+                                snprintf(path, sizeof(path), "/%s/create", kinds[k][0]);
+                                snprintf(what, sizeof(what), "create %s %s", kinds[k][1], name);
+                                if ((r = engine_call(c, "POST", path, body, what, 0, NULL, &created, err)) <
+                                    0)
+                                        return r;
+                                cJSON_AddStringToObject(ref, "ID",
+                                                        cJSON_GetStringValue(get(created, "ID"))
+                                                                ? cJSON_GetStringValue(get(created, "ID"))
+                                                                : "");
+                        }
+        }
+        return 0;
+}
+
+/* ---- networks ---- */
+
+static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions *o, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *keys = swarm_service_networks(p);
+        int r;
+        if (!keys)
+                return -ENOMEM;
+        for (const cJSON *k = keys->child; k; k = k->next) {
+                const cJSON *decl = get(get(p->model, "networks"), k->string);
+                const char *name = cJSON_GetStringValue(get(decl, "name"));
+                char scoped[300], path[400], what[400];
+                _cleanup_strbuf_ StrBuf esc = STRBUF_INIT;
+                if (!name) {
+                        snprintf(scoped, sizeof(scoped), "%s_%s", p->name, k->string);
+                        name = scoped;
+                }
+                if ((r = engine_escape(name, &esc)) < 0)
+                        return r;
+                snprintf(path, sizeof(path), "/networks/%s", strbuf_str(&esc));
+                snprintf(what, sizeof(what), "inspect network %s", name);
+                BerthError e = { 0 };
+                r = engine_call(c, "GET", path, NULL, what, 0, NULL, NULL, &e);
+                if (r == 0)
+                        continue;
+                if (r != -ENOENT) {
+                        *err = e;
+                        return r;
+                }
+                if (cJSON_IsTrue(get(decl, "external")))
+                        return error_set(err, -ENOENT, NULL, 0, 0, NULL,
+                                         "networks.%s: the external network \"%s\" does not exist",
+                                         k->string, name);
+                if (o->dry_run)
+                        continue;
+                _cleanup_cjson_ cJSON *body = NULL;
+                if ((r = swarm_network_spec(p, k->string, &o->id, &body, err)) < 0)
+                        return r;
+                snprintf(what, sizeof(what), "create network %s", name);
+                if (body &&
+                    (r = engine_call(c, "POST", "/networks/create", body, what, 0, NULL, NULL, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- services ---- */
+
+/* The swarm content hash: the service's own (its config and files), the names of the configs and
+ * secrets it uses (which carry their contents' digests, so an `environment:` secret's value counts)
+ * and the image it runs. */
+static int service_hash(const Project *p, const char *service, const cJSON *refs, const char *image,
+                        char ret[DIGEST_HEX_LEN + 1])
+{
+        char base[65];
+        _cleanup_(digest_freep) Digest *d = digest_new();
+        const cJSON *svc = get(get(p->model, "services"), service);
+        if (!d || project_service_hash(p, service, NULL, base) < 0)
+                return -ENOMEM;
+        digest_update(d, "swarm\0", 6);
+        digest_update(d, base, strlen(base));
+        digest_update(d, image, strlen(image) + 1);
+        static const char *const kinds[] = { "configs", "secrets" };
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                for (const cJSON *u = get(svc, kinds[k]) ? get(svc, kinds[k])->child : NULL; u;
+                     u = u->next) {
+                        const char *n = cJSON_GetStringValue(
+                                get(get(get(refs, kinds[k]), cJSON_GetStringValue(get(u, "source"))
+                                                                     ? cJSON_GetStringValue(get(u, "source"))
+                                                                     : ""),
+                                    "Name"));
+                        if (n)
+                                digest_update(d, n, strlen(n) + 1);
+                }
+        return digest_final_hex(d, ret);
+}
+
+static double replicas_of(const cJSON *spec)
+{
+        const cJSON *r = get(get(get(spec, "Mode"), "Replicated"), "Replicas");
+        return cJSON_IsNumber(r) ? r->valuedouble : -1;
+}
+
+static void report(const SwarmOptions *o, const SwarmAction *a, const char *error)
+{
+        if (o->on_action)
+                o->on_action(o->ud, a, error);
+}
+
+int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
+                   BerthError *err)
+{
+        _cleanup_cjson_ cJSON *refs = cJSON_CreateObject();
+        _cleanup_cjson_ cJSON *live = NULL;
+        _cleanup_(source_unrefp) Source *own = NULL;
+        Source *src = o->source;
+        int r;
+
+        *ret = (SwarmResult){ 0 };
+        if (!refs)
+                return -ENOMEM;
+        if (!src) {
+                if ((r = source_dir_new(p->root, &own, err)) < 0)
+                        return r;
+                src = own;
+        }
+        if ((r = require_manager(c, err)) < 0 || (r = ensure_networks(c, p, o, err)) < 0 ||
+            (r = ensure_objects(c, p, o, src, refs, err)) < 0 ||
+            (r = list_stack(c, "/services", p->name, "list services", &live, err)) < 0)
+                return r;
+
+        const cJSON *services = get(p->model, "services");
+        for (const cJSON *s = services ? services->child : NULL; s; s = s->next) {
+                const char *image = cJSON_GetStringValue(get(s, "image"));
+                char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "";
+                _cleanup_cjson_ cJSON *spec = NULL;
+                const cJSON *cur = NULL;
+                if (!image)
+                        return error_set(err, -EINVAL, NULL, 0, 0, NULL, "services.%s: no image to run",
+                                         s->string);
+                if ((r = service_hash(p, s->string, refs, image, hash)) < 0 ||
+                    (r = swarm_service_spec(p, s->string, hash, NULL, NULL, &(SwarmRefs){ refs }, &o->id,
+                                            o->warn, o->ud, &spec, err)) < 0)
+                        return r;
+                snprintf(name, sizeof(name), "%s_%s", p->name, s->string);
+                for (const cJSON *l = live ? live->child : NULL; l && !cur; l = l->next)
+                        if (strcmp(cJSON_GetStringValue(get(get(l, "Spec"), "Name"))
+                                           ? cJSON_GetStringValue(get(get(l, "Spec"), "Name"))
+                                           : "",
+                                   name) == 0)
+                                cur = l;
+                SwarmActionKind kind = SWARM_NOOP;
+                if (!cur) {
+                        kind = SWARM_CREATE;
+                        snprintf(reason, sizeof(reason), "not running");
+                } else {
+                        const char *had = cJSON_GetStringValue(
+                                get(get(get(cur, "Spec"), "Labels"), LABEL_CONTENT_HASH));
+                        double want = replicas_of(spec), have = replicas_of(get(cur, "Spec"));
+                        if (!had || strcmp(had, hash) != 0) {
+                                kind = SWARM_UPDATE;
+                                snprintf(reason, sizeof(reason), "content hash %.12s -> %.12s",
+                                         had ? had : "(none)", hash);
+                        } else if (want != have) {
+                                kind = SWARM_UPDATE;
+                                snprintf(reason, sizeof(reason), "replicas %.0f -> %.0f", have, want);
+                        } else
+                                snprintf(reason, sizeof(reason), "up to date");
+                }
+                if ((r = add_action(ret, kind, s->string, reason)) < 0)
+                        return r;
+                SwarmAction *a = &ret->actions[ret->n - 1];
+                report(o, a, NULL);
+                if (o->dry_run || kind == SWARM_NOOP)
+                        continue;
+                char path[400], what[400];
+                if (kind == SWARM_CREATE) {
+                        snprintf(what, sizeof(what), "create service %s", name);
+                        r = engine_call(c, "POST", "/services/create", spec, what, 0, NULL, NULL, err);
+                } else {
+                        /* The full spec at the version read: a concurrent change makes the engine refuse. */
+                        snprintf(path, sizeof(path), "/services/%s/update?version=%.0f",
+                                 cJSON_GetStringValue(get(cur, "ID")),
+                                 cJSON_GetNumberValue(get(get(cur, "Version"), "Index")));
+                        snprintf(what, sizeof(what), "update service %s", name);
+                        r = engine_call(c, "POST", path, spec, what, 0, NULL, NULL, err);
+                }
+                report(o, a, r < 0 ? err->msg : "");
+                if (r < 0)
+                        return r;
+        }
+        /* Services of the stack that the model no longer has. */
+        for (const cJSON *l = live ? live->child : NULL; l; l = l->next) {
+                const char *name = cJSON_GetStringValue(get(get(l, "Spec"), "Name"));
+                size_t n = strlen(p->name);
+                if (!name || strncmp(name, p->name, n) != 0 || name[n] != '_' || get(services, name + n + 1))
+                        continue;
+                if ((r = add_action(ret, o->remove_orphans ? SWARM_REMOVE : SWARM_NOOP, name,
+                                    o->remove_orphans ? "not in the model"
+                                                      : "not in the model (kept: --remove-orphans "
+                                                        "removes it)")) < 0)
+                        return r;
+                SwarmAction *a = &ret->actions[ret->n - 1];
+                report(o, a, NULL);
+                if (!o->remove_orphans || o->dry_run)
+                        continue;
+                char path[400], what[400];
+                snprintf(path, sizeof(path), "/services/%s", cJSON_GetStringValue(get(l, "ID")));
+                snprintf(what, sizeof(what), "remove service %s", name);
+                r = engine_call(c, "DELETE", path, NULL, what, 0, NULL, NULL, err);
+                report(o, a, r < 0 ? err->msg : "");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- down and ps ---- */
+
+static int remove_all(EngineClient *c, const char *stack, const char *kind, const char *what_one,
+                      void (*done)(void *, const char *, const char *), void *ud, size_t *n, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *list = NULL;
+        char path[400], what[400];
+        int r;
+        snprintf(path, sizeof(path), "/%s", kind);
+        snprintf(what, sizeof(what), "list %s", kind);
+        if ((r = list_stack(c, path, stack, what, &list, err)) < 0)
+                return r;
+        for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
+                const char *id = cJSON_GetStringValue(get(e, strcmp(kind, "networks") == 0 ? "Id" : "ID"));
+                const char *name = cJSON_GetStringValue(get(e, "Name"));
+                if (!name)
+                        name = cJSON_GetStringValue(get(get(e, "Spec"), "Name"));
+                snprintf(path, sizeof(path), "/%s/%s", kind, id ? id : "");
+                snprintf(what, sizeof(what), "remove %s %s", what_one, name ? name : "?");
+                if ((r = engine_call(c, "DELETE", path, NULL, what, 0, NULL, NULL, err)) < 0 && r != -ENOENT)
+                        return r;
+                (*n)++;
+                if (done)
+                        done(ud, what_one, name ? name : "?");
+        }
+        return 0;
+}
+
+int swarm_stack_down(EngineClient *c, const char *stack,
+                     void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err)
+{
+        size_t n = 0;
+        int r;
+        if ((r = require_manager(c, err)) < 0 ||
+            (r = remove_all(c, stack, "services", "service", done, ud, &n, err)) < 0)
+                return r;
+        /* A network is removable once the services' tasks have left it: the engine does that
+         * asynchronously, so its removal is retried for a while. */
+        for (int tries = 0;; tries++) {
+                BerthError e = { 0 };
+                r = remove_all(c, stack, "networks", "network", done, ud, &n, &e);
+                if (r >= 0)
+                        break;
+                if (tries >= 60) {
+                        *err = e;
+                        return r;
+                }
+                struct timespec ts = { 0, 250000000 };
+                nanosleep(&ts, NULL);
+        }
+        if ((r = remove_all(c, stack, "configs", "config", done, ud, &n, err)) < 0 ||
+            (r = remove_all(c, stack, "secrets", "secret", done, ud, &n, err)) < 0)
+                return r;
+        return n ? 0 : error_set(err, -ENOENT, NULL, 0, 0, NULL, "nothing found in stack \"%s\"", stack);
+}
+
+int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *services = NULL, *tasks = NULL, *nodes = NULL;
+        _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
+        int r;
+        if ((r = require_manager(c, err)) < 0 ||
+            (r = list_stack(c, "/services", stack, "list services", &services, err)) < 0)
+                return r;
+        strbuf_addstr(&f, "{\"service\":[");
+        for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
+                strbuf_addf(&f, "%s\"%s\"", s == services->child ? "" : ",",
+                            cJSON_GetStringValue(get(s, "ID")));
+        strbuf_addstr(&f, "]}");
+        cJSON *out = cJSON_CreateArray();
+        if (!out)
+                return -ENOMEM;
+        if (!services || !services->child) {
+                *ret = out;
+                return 0;
+        }
+        if ((r = list_filtered(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0 ||
+            (r = engine_call(c, "GET", "/nodes", NULL, "list nodes", 0, NULL, &nodes, err)) < 0) {
+                cJSON_Delete(out);
+                return r;
+        }
+        for (const cJSON *t = tasks ? tasks->child : NULL; t; t = t->next) {
+                const char *sid = cJSON_GetStringValue(get(t, "ServiceID")), *svc = "?", *node = "";
+                const char *nid = cJSON_GetStringValue(get(t, "NodeID"));
+                for (const cJSON *s = services->child; s; s = s->next)
+                        if (sid && strcmp(cJSON_GetStringValue(get(s, "ID")), sid) == 0)
+                                svc = cJSON_GetStringValue(get(get(s, "Spec"), "Name"));
+                for (const cJSON *nd = nodes ? nodes->child : NULL; nd && nid; nd = nd->next)
+                        if (strcmp(cJSON_GetStringValue(get(nd, "ID")), nid) == 0)
+                                node = cJSON_GetStringValue(get(get(nd, "Description"), "Hostname"));
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "service", svc ? svc : "?");
+                cJSON_AddStringToObject(
+                        e, "id",
+                        cJSON_GetStringValue(get(t, "ID")) ? cJSON_GetStringValue(get(t, "ID")) : "");
+                if (cJSON_IsNumber(get(t, "Slot")))
+                        cJSON_AddNumberToObject(e, "slot", get(t, "Slot")->valuedouble);
+                cJSON_AddStringToObject(e, "node", node ? node : "");
+                cJSON_AddStringToObject(e, "desired",
+                                        cJSON_GetStringValue(get(t, "DesiredState"))
+                                                ? cJSON_GetStringValue(get(t, "DesiredState"))
+                                                : "");
+                cJSON_AddStringToObject(e, "state",
+                                        cJSON_GetStringValue(get(get(t, "Status"), "State"))
+                                                ? cJSON_GetStringValue(get(get(t, "Status"), "State"))
+                                                : "");
+                const char *terr = cJSON_GetStringValue(get(get(t, "Status"), "Err"));
+                cJSON_AddStringToObject(e, "error", terr ? terr : "");
+                cJSON_AddItemToArray(out, e);
+        }
+        *ret = out;
+        return 0;
+}

@@ -1,0 +1,53 @@
+/* stack.h: one stack deployed as swarm services on a manager, as `docker stack deploy` does, but
+ * minimally: only services whose content hash (or replica count) changed are updated, with the full
+ * spec at their current version; a no-op deploy makes no write call. Networks are created when
+ * missing; configs and secrets are made from their contents (read through the project source, or from
+ * the environment for `environment:` secrets) under names that carry their digest. */
+#pragma once
+
+#include "../engine/engine.h"
+#include "../source/source.h"
+#include "../util/envmap.h"
+#include "spec.h"
+
+typedef enum SwarmActionKind {
+        SWARM_NOOP,
+        SWARM_CREATE,
+        SWARM_UPDATE,
+        SWARM_REMOVE,
+} SwarmActionKind;
+
+typedef struct SwarmAction {
+        SwarmActionKind kind;
+        char *service; /* the model's name; for a removal the engine's */
+        char reason[256];
+} SwarmAction;
+
+typedef struct SwarmResult {
+        SwarmAction *actions;
+        size_t n;
+} SwarmResult;
+
+typedef struct SwarmOptions {
+        Source *source;      /* borrowed: where config and secret files are read; NULL: p->root */
+        const EnvMap *env;   /* the values of `environment:` secrets and configs */
+        bool remove_orphans; /* remove services of the stack no longer in the model */
+        bool dry_run;        /* plan only: nothing is created */
+        DeployIdentity id;
+        void (*warn)(void *ud, const char *msg);
+        void (*on_action)(void *ud, const SwarmAction *a, const char *error); /* planned, then done */
+        void *ud;
+} SwarmOptions;
+
+int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
+                   BerthError *err);
+void swarm_result_done(SwarmResult *r);
+const char *swarm_action_name(SwarmActionKind k);
+
+/* Removes the stack's services, then its networks, configs and secrets (volumes are kept, as
+ * `docker stack rm` keeps them). done hears of each object removed. -ENOENT when there is nothing. */
+int swarm_stack_down(EngineClient *c, const char *stack,
+                     void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err);
+
+/* The stack's tasks, as `docker stack ps` lists them: {service, node, desired, state, error, slot}. */
+int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthError *err);
