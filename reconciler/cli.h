@@ -81,7 +81,8 @@ void cli_compose_done(ComposeArgs *a);
 int cli_engine_connect(const char *host, EngineClient **ret);
 
 /* --swarm: the stack as swarm services (cmd-swarm.c). */
-int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans);
+int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans, bool wait,
+                  long timeout_s);
 int swarm_down_main(const char *stack, const char *host);
 int swarm_ps_main(const char *stack, const char *host, bool json);
 

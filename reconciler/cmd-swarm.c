@@ -25,7 +25,8 @@ static void on_action(void *ud, const SwarmAction *a, const char *error)
         fflush(stdout);
 }
 
-int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans)
+int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans, bool wait,
+                  long timeout_s)
 {
         _cleanup_project_ Project *p = NULL;
         _cleanup_engine_ EngineClient *engine = NULL;
@@ -45,6 +46,8 @@ int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove
                            .ud = &o.dry_run };
         printf("stack %s (swarm)\n", p->name);
         r = swarm_stack_up(engine, p, &o, &res, &err);
+        if (r >= 0 && wait && !dry_run)
+                r = swarm_stack_wait(engine, p, &res, timeout_s, &err);
         size_t changes = 0;
         for (size_t i = 0; i < res.n; i++)
                 changes += res.actions[i].kind != SWARM_NOOP;

@@ -146,7 +146,7 @@ int cmd_up(int argc, char **argv)
                 return EXIT_USAGE;
         }
         if (swarm)
-                return swarm_up_main(&args, host, o.dry_run, o.remove_orphans);
+                return swarm_up_main(&args, host, o.dry_run, o.remove_orphans, o.wait, o.timeout_s);
         if ((r = cli_compose_load(&args, &p)) != EXIT_DONE ||
             (r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;

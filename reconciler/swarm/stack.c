@@ -403,6 +403,117 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
         return 0;
 }
 
+/* ---- convergence ---- */
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One service's state: 1 converged, 0 not yet (why in *why), < 0 failed (err says why). */
+static int service_converged(EngineClient *c, const char *name, StrBuf *why, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *svc = NULL, *tasks = NULL;
+        _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
+        char path[400], what[400];
+        int r;
+        snprintf(path, sizeof(path), "/services/%s", name);
+        snprintf(what, sizeof(what), "inspect service %s", name);
+        if ((r = engine_call(c, "GET", path, NULL, what, 0, NULL, &svc, err)) < 0)
+                return r;
+        const char *ustate = cJSON_GetStringValue(get(get(svc, "UpdateStatus"), "State"));
+        const char *umsg = cJSON_GetStringValue(get(get(svc, "UpdateStatus"), "Message"));
+        if (ustate && (strcmp(ustate, "paused") == 0 || strncmp(ustate, "rollback", 8) == 0))
+                return error_set(err, -EIO, NULL, 0, 0, NULL, "service %s: update %s%s%s", name,
+                                 strcmp(ustate, "paused") == 0 ? "paused" : "rolled back by swarm",
+                                 umsg ? ": " : "", umsg ? umsg : "");
+        strbuf_addf(&f, "{\"service\":[\"%s\"]}", name);
+        if ((r = list_filtered(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0)
+                return r;
+        const cJSON *want = get(get(get(get(svc, "Spec"), "Mode"), "Replicated"), "Replicas");
+        /* A task runs the current spec when its own is the service's template (which alone carries
+         * the runtime's name): until then an update has not reached it. */
+        _cleanup_cjson_ cJSON *template = cJSON_Duplicate(get(get(svc, "Spec"), "TaskTemplate"), true);
+        cJSON_DeleteItemFromObjectCaseSensitive(template, "Runtime");
+        const cJSON *failed = NULL; /* the newest task that ended with an error: why none runs */
+        int running = 0, total = 0;
+        for (const cJSON *t = tasks ? tasks->child : NULL; t; t = t->next) {
+                const char *st = cJSON_GetStringValue(get(get(t, "Status"), "State"));
+                const char *terr = cJSON_GetStringValue(get(get(t, "Status"), "Err"));
+                const char *desired = cJSON_GetStringValue(get(t, "DesiredState"));
+                if (!desired || strcmp(desired, "running") != 0) {
+                        const char *ts = cJSON_GetStringValue(get(get(t, "Status"), "Timestamp"));
+                        const char *fts = cJSON_GetStringValue(get(get(failed, "Status"), "Timestamp"));
+                        if (terr && *terr && ts && (!fts || strcmp(ts, fts) > 0))
+                                failed = t;
+                        continue;
+                }
+                total++;
+                if (st && strcmp(st, "running") == 0 && cJSON_Compare(get(t, "Spec"), template, true))
+                        running++;
+                else if (why->len < 600) {
+                        char task[340];
+                        if (cJSON_IsNumber(get(t, "Slot")))
+                                snprintf(task, sizeof(task), "%s.%.0f", name, get(t, "Slot")->valuedouble);
+                        else
+                                snprintf(task, sizeof(task), "%s on node %.12s", name,
+                                         cJSON_GetStringValue(get(t, "NodeID"))
+                                                 ? cJSON_GetStringValue(get(t, "NodeID"))
+                                                 : "?");
+                        if (st && strcmp(st, "running") == 0)
+                                st = "running the previous spec";
+                        strbuf_addf(why, "%stask %s: %s%s%s", why->len ? "; " : "", task, st ? st : "?",
+                                    terr ? ": " : "", terr ? terr : "");
+                }
+        }
+        if (ustate && strcmp(ustate, "updating") == 0) {
+                strbuf_addf(why, "%sservice %s: updating", why->len ? "; " : "", name);
+                return 0;
+        }
+        bool enough =
+                cJSON_IsNumber(want) ? running >= (int)want->valuedouble : running >= 1 && running == total;
+        if (!enough && why->len == 0)
+                strbuf_addf(why, "service %s: %d of %s tasks running", name, running,
+                            cJSON_IsNumber(want) ? "the" : "its");
+        if (!enough && failed && why->len < 600)
+                strbuf_addf(why, "; the last task ended %s: %s",
+                            cJSON_GetStringValue(get(get(failed, "Status"), "State"))
+                                    ? cJSON_GetStringValue(get(get(failed, "Status"), "State"))
+                                    : "?",
+                            cJSON_GetStringValue(get(get(failed, "Status"), "Err")));
+        return enough && running == total;
+}
+
+int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, long timeout_s,
+                     BerthError *err)
+{
+        double end = now_s() + (double)timeout_s;
+        for (;;) {
+                _cleanup_strbuf_ StrBuf why = STRBUF_INIT;
+                bool all = true;
+                for (size_t i = 0; i < res->n; i++) {
+                        const SwarmAction *a = &res->actions[i];
+                        char name[300];
+                        if (a->kind != SWARM_CREATE && a->kind != SWARM_UPDATE)
+                                continue;
+                        snprintf(name, sizeof(name), "%s_%s", p->name, a->service);
+                        int r = service_converged(c, name, &why, err);
+                        if (r < 0)
+                                return r;
+                        all = all && r > 0;
+                }
+                if (all)
+                        return 0;
+                if (now_s() >= end)
+                        return error_set(err, -ETIMEDOUT, NULL, 0, 0, NULL, "not converged after %lds: %s",
+                                         timeout_s, strbuf_str(&why));
+                struct timespec ts = { 0, 500000000 };
+                nanosleep(&ts, NULL);
+        }
+}
+
 /* ---- down and ps ---- */
 
 static int remove_all(EngineClient *c, const char *stack, const char *kind, const char *what_one,

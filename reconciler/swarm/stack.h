@@ -44,6 +44,13 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
 void swarm_result_done(SwarmResult *r);
 const char *swarm_action_name(SwarmActionKind k);
 
+/* Follows the services up created or updated until each has converged: its update completed (or
+ * none was needed) and as many tasks running as it asks for (running means healthy where the service
+ * has a healthcheck: swarm holds a task in "starting" until then). A paused or rolled-back update
+ * fails at once; tasks not running by timeout_s fail, naming each task's error ("no suitable node",
+ * "No such image", the exit code). */
+int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, long timeout_s, BerthError *err);
+
 /* Removes the stack's services, then its networks, configs and secrets (volumes are kept, as
  * `docker stack rm` keeps them). done hears of each object removed. -ENOENT when there is nothing. */
 int swarm_stack_down(EngineClient *c, const char *stack,

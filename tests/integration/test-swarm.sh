@@ -74,8 +74,11 @@ volumes:
   state: {}
 YAML
 echo "site one" >site.txt
-out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
-tap_like "berth up --swarm creates the stack's services" "$? $out" "^0 .*create +agent.*create +web.*stack app: 2 changes"
+out=$(APP_TOKEN=s3cr3t-one bsw up --swarm --wait -p app)
+tap_like "berth up --swarm --wait creates the stack's services" "$? $out" "^0 .*create +agent.*create +web.*stack app: 2 changes"
+tap_is "and returns once every task runs (docker CLI, read at once)" \
+        "$(sw service ls --filter label=com.docker.stack.namespace=app --format '{{.Name}} {{.Replicas}}' | sort | tr '\n' ' ')" \
+        "app_agent 2/2 app_web 2/2 "
 tap_is "docker stack ls and services see it" "$(sw stack ls --format '{{.Name}}:{{.Services}}' | grep '^app:') $(sw stack services app --format '{{.Name}}' | sort | tr '\n' ' ')" \
         "app:2 app_agent app_web "
 tap_is "the global service runs one task on each node" "$(tasks_on app_agent "berth-manager berth-worker ")" "berth-manager berth-worker "
@@ -86,12 +89,13 @@ tap_is "the config and the environment's secret are in the task" \
 tap_like "the config is named after its content" "$(sw config ls --format '{{.Name}}')" "^app_site_[0-9a-f]{12}$"
 tap_is "and the secret's value is in no output" "$(grep -c s3cr3t-one <<<"$out")" "0"
 
-since=$(date +%s)
+since=$(date +%s.%N)
 out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
 sleep 1
 tap_like "an unchanged stack: nothing to do" "$? $out" "^0 .*stack app: 0 changes"
+# Swarm's own progress (an update's state moving on) is an event too, but no call of a client's.
 tap_is "and no write call reached the engine (its events for services, configs, secrets, networks)" \
-        "$(sw events --since "$since" --until "$(date +%s)" --filter type=service --filter type=config --filter type=secret --filter type=network --format '{{.Type}} {{.Action}}' | wc -l)" "0"
+        "$(sw events --since "$since" --until "$(date +%s.%N)" --filter type=service --filter type=config --filter type=secret --filter type=network --format '{{.Type}} {{.Action}} {{.Actor.Attributes}}' | grep -v 'updatestate\.')" ""
 
 agent_v=$(sw service inspect -f '{{.Version.Index}}' app_agent)
 web_v=$(sw service inspect -f '{{.Version.Index}}' app_web)
@@ -106,6 +110,26 @@ out=$(APP_TOKEN=s3cr3t-two bsw up --swarm -p app)
 tap_like "a changed secret value (from the environment) updates its user too" "$? $out" "^0 .*update +web .*stack app: 1 change"
 tap_is "and its value is in no output" "$(grep -c s3cr3t-two <<<"$out")" "0"
 tap_like "berth ps --swarm lists the tasks with their nodes" "$(bsw ps --swarm -p app)" "app_agent\.[^ ]+ +berth-(manager|worker) +running"
+
+# Convergence: a healthcheck that never passes keeps the tasks from running; an update whose tasks
+# fail is rolled back by swarm (failure_action: rollback). Both fail the deploy, saying why.
+mkdir -p "$W/hc" && cd "$W/hc" || exit 1
+hc_stack() { # healthcheck command
+        printf 'services:\n  svc:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    healthcheck: {test: ["CMD", "%s"], interval: 1s, timeout: 1s, retries: 1}\n    deploy:\n      update_config: {failure_action: rollback, monitor: 4s}\n' "$1" >compose.yaml
+}
+hc_stack false
+out=$(bsw up --swarm --wait --timeout 10 -p hcbad)
+tap_like "a healthcheck that never passes: --wait fails, with the task's error" "$? $out" "^1 .*not converged after 10s: .*hcbad_svc.*unhealthy container"
+hc_stack true
+out=$(bsw up --swarm --wait --timeout 60 -p hcroll)
+tap_is "a healthy version converges" "$?" "0"
+hc_stack false
+out=$(bsw up --swarm --wait --timeout 90 -p hcroll)
+tap_like "an update whose tasks fail their healthcheck is rolled back by swarm, and the deploy fails saying so" "$? $out" "^1 .*service hcroll_svc: update rolled back by swarm"
+tap_is "the service runs its previous spec again (docker CLI)" "$(sw service inspect -f '{{index .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test 1}}' hcroll_svc)" "true"
+bsw down --swarm -p hcbad >/dev/null
+bsw down --swarm -p hcroll >/dev/null
+cd "$W/app" || exit 1
 
 # Keys swarm cannot honour are named, not dropped silently; a standalone engine is refused clearly.
 printf 'services:\n  x:\n    image: berth-test/busybox:latest\n    container_name: fixed\n    privileged: true\n' >"$W/warn.yaml"

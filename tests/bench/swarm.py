@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""swarm.py: a 20-service swarm stack deployed by `berth up --swarm` and by `docker stack deploy`,
+side by side on the same two-node swarm (tests/lib/swarm.sh, started here inside the rig that
+BERTH_RIG_DIR and DOCKER_HOST name):
+
+- no-op: the unchanged file deployed again (docker stack deploy sends an update for every service);
+- change one service: one service's environment changes, alternately, and the file is deployed.
+
+Runs alternate between the tools, RUNS each (default 5); prints medians and ratios, and how many
+services each tool wrote (their spec versions read back) and how many tasks were replaced.
+
+usage: DOCKER_HOST=... BERTH_RIG_DIR=... tests/bench/swarm.py build/reconciler/berth [RUNS]
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from measure import run
+
+SERVICES = 20
+TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def start_swarm():
+    out = subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_start >&2 && env"],
+                         cwd=TOP, check=True, capture_output=True, text=True).stdout
+    env = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("BERTH_TEST_SWARM"))
+    return env
+
+
+def stop_swarm():
+    subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_stop"], cwd=TOP)
+
+
+def write_stack(path, changed):
+    lines = ["services:"]
+    for i in range(SERVICES):
+        lines += [f"  s{i:02d}:", "    image: berth-test/busybox:latest", "    command: [\"sleep\", \"3600\"]",
+                  "    stop_grace_period: 1s", "    environment:", f"      VERSION: \"{changed if i == 7 else 1}\""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def docker(host, *args):
+    return subprocess.run(["docker", *args], env={**os.environ, "DOCKER_HOST": host}, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def versions(host, stack):
+    out = docker(host, "service", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={stack}")
+    ids = out.split()
+    specs = json.loads(docker(host, "service", "inspect", *ids)) if ids else []
+    return {s["Spec"]["Name"]: s["Version"]["Index"] for s in specs}
+
+
+def tasks(host, stack):
+    out = docker(host, "stack", "ps", "-q", "--filter", "desired-state=running", stack)
+    return set(out.split())
+
+
+def main():
+    berth = os.path.abspath(sys.argv[1])
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    sw = start_swarm()
+    host = sw["BERTH_TEST_SWARM_HOST"]
+    env = {**os.environ, "DOCKER_HOST": host}
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            compose = os.path.join(d, "compose.yaml")
+            write_stack(compose, 1)
+            deploy = {"berth": [berth, "up", "--swarm", "-f", compose, "-p", "bbench"],
+                      "docker": ["docker", "stack", "deploy", "-c", compose, "dbench"]}
+            stacks = {"berth": "bbench", "docker": "dbench"}
+            for tool in deploy:
+                run(deploy[tool], d, env)
+            results = {}
+            for step in ("no-op", "change one service"):
+                times = {"berth": [], "docker": []}
+                written, replaced = {"berth": [], "docker": []}, {"berth": [], "docker": []}
+                for i in range(runs):
+                    if step != "no-op":
+                        write_stack(compose, i + 2)
+                    for tool in ("berth", "docker"):
+                        before_v, before_t = versions(host, stacks[tool]), tasks(host, stacks[tool])
+                        dt, _ = run(deploy[tool], d, env)
+                        times[tool].append(dt)
+                        after_v = versions(host, stacks[tool])
+                        written[tool].append(sum(1 for k in after_v if after_v[k] != before_v.get(k)))
+                        # A replaced task is one that no longer runs; swarm replaces them after the call
+                        # returns, so this reads the desired state, which the update sets at once.
+                        replaced[tool].append(len(before_t - tasks(host, stacks[tool])))
+                results[step] = (times, written, replaced)
+            print(f"{SERVICES}-service swarm stack, 2 nodes, medians of {runs} runs each")
+            print(f"{'step':<20} {'berth':>10} {'docker stack deploy':>20} {'ratio':>8} "
+                  f"{'services written b/d':>22} {'tasks replaced b/d':>20}")
+            for step, (times, written, replaced) in results.items():
+                b, k = statistics.median(times["berth"]), statistics.median(times["docker"])
+                print(f"{step:<20} {b * 1000:>8.0f}ms {k * 1000:>18.0f}ms {k / b:>7.1f}x "
+                      f"{statistics.median(written['berth']):>10.0f}/{statistics.median(written['docker']):<11.0f}"
+                      f"{statistics.median(replaced['berth']):>9.0f}/{statistics.median(replaced['docker']):<10.0f}")
+            for tool in stacks:
+                subprocess.run(["docker", "stack", "rm", stacks[tool]], env=env, capture_output=True)
+    finally:
+        stop_swarm()
+
+
+if __name__ == "__main__":
+    main()
