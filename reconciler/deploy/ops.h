@@ -4,6 +4,7 @@
 
 #include "../engine/engine.h"
 #include "container.h"
+#include "../util/envmap.h"
 
 /* Creates the container (removing nothing), connects its extra networks; returns its id. */
 int ops_create(EngineClient *c, const ContainerSpec *spec, char **ret_id, BerthError *err);
@@ -22,6 +23,11 @@ size_t ops_repository_len(const char *image);
  * or an id; repo NULL: image's own repository. */
 int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_id, char **ret_digest,
               BerthError *err);
+/* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json (image/
+ * auth.h); NULL without env or credentials (an anonymous pull). */
+char *ops_registry_auth(const EnvMap *env, const char *image);
+/* What the registry says the tag names now ("sha256:..."), without pulling it; auth may be NULL. */
+int ops_registry_digest(EngineClient *c, const char *image, const char *auth, char **ret, BerthError *err);
 /* Inspects; *ret_json owned by the caller. */
 int ops_inspect(EngineClient *c, const char *id, cJSON **ret_json, BerthError *err);
 /* The last lines of a container's output, as text (the engine's stream framing removed). */

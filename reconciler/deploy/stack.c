@@ -30,50 +30,15 @@ static cJSON *services_of(const Project *p)
 
 /* ---- images ---- */
 
-/* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json; NULL
- * without env or credentials (an anonymous pull). */
-static char *auth_for(const StackOptions *o, const char *image)
-{
-        _cleanup_free_ char *registry = registry_of(image);
-        char *header = NULL;
-        bool found = false;
-        if (!o->env || registry_auth_header(o->env, registry, &header, &found) < 0 || !found) {
-                free(header);
-                return NULL;
-        }
-        return header;
-}
-
-/* What the registry says the tag names now ("sha256:..."), without pulling it. */
-static int registry_digest(EngineClient *c, const char *image, const char *auth, char **ret, BerthError *err)
-{
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT, out = STRBUF_INIT;
-        out.max = ENGINE_RESPONSE_MAX;
-        strbuf_addstr(&path, "/distribution/");
-        strbuf_addstr(&path, image);
-        strbuf_addstr(&path, "/json");
-        strbuf_addf(&what, "ask the registry about \"%s\"", image);
-        int r = engine_call_raw(c, "GET", path.buf, NULL, 0, NULL, auth, what.buf, 60, NULL, &out, err);
-        if (r < 0)
-                return r;
-        _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(out.buf, out.len);
-        const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest"));
-        if (!d)
-                return error_set(err, -EPROTO, NULL, 0, 0, NULL, "%s: no digest in the reply", what.buf);
-        *ret = strdup(d);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* Warns when the registry's tag names other bytes than the engine's copy of it. */
 static void check_tag(EngineClient *c, const cJSON *s, const char *image, const char *local,
                       const StackOptions *o)
 {
-        _cleanup_free_ char *auth = auth_for(o, image), *now = NULL;
+        _cleanup_free_ char *auth = ops_registry_auth(o->env, image), *now = NULL;
         BerthError e = { 0 };
         char line[700];
         const char *at = local ? strchr(local, '@') : NULL;
-        if (registry_digest(c, image, auth, &now, &e) < 0)
+        if (ops_registry_digest(c, image, auth, &now, &e) < 0)
                 snprintf(line, sizeof(line),
                          "service \"%s\": cannot ask the registry where \"%s\" points: %s", s->string, image,
                          e.msg);
@@ -154,7 +119,7 @@ static int resolve_images(EngineClient *c, const Project *p, const StackOptions 
                 }
                 if (r == -ENOENT && !(policy && strcmp(policy, "never") == 0)) {
                         BerthError pe = { 0 };
-                        _cleanup_free_ char *auth = auth_for(o, image);
+                        _cleanup_free_ char *auth = ops_registry_auth(o->env, image);
                         r = image_pull(c, image, auth, &pe);
                         if (r < 0)
                                 return error_set(err, r, NULL, 0, 0, NULL,

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "../deploy/ops.h"
 #include "../util/digest.h"
 #include "../util/strbuf.h"
 #include "stack.h"
@@ -283,6 +284,48 @@ static int service_hash(const Project *p, const char *service, const cJSON *refs
         return digest_final_hex(d, ret);
 }
 
+/* A create or update, with the registry credentials the nodes pull with (X-Registry-Auth). */
+static int service_write(EngineClient *c, const char *path, const cJSON *spec, const char *auth,
+                         const char *what, BerthError *err)
+{
+        _cleanup_free_ char *body = cJSON_PrintUnformatted(spec);
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        if (!body)
+                return -ENOMEM;
+        return engine_call_raw(c, "POST", path, body, strlen(body), "application/json", auth, what, 0, NULL,
+                               &out, err);
+}
+
+/* The image pinned by the digest its registry gives the tag now, as `docker stack deploy
+ * --resolve-image always` does, so that every node runs the same bytes: *pinned "repo:tag@sha256:...",
+ * *digest "repo@sha256:..." (the label). Neither when the registry cannot say (an image built here
+ * and never pushed): a warning, and each node runs what it has under the name. */
+static void resolve_image(EngineClient *c, const char *service, const char *image, const char *auth,
+                          const SwarmOptions *o, char **pinned, char **digest)
+{
+        _cleanup_free_ char *d = NULL;
+        BerthError e = { 0 };
+        char msg[700];
+        *pinned = *digest = NULL;
+        if (strchr(image, '@'))
+                return;
+        if (ops_registry_digest(c, image, auth, &d, &e) < 0) {
+                snprintf(msg, sizeof(msg),
+                         "service \"%s\": image \"%s\" has no digest from a registry (%s): each node runs "
+                         "what "
+                         "it has under that name, which may differ",
+                         service, image, e.msg);
+                if (o->warn)
+                        o->warn(o->ud, msg);
+                return;
+        }
+        StrBuf p = STRBUF_INIT, g = STRBUF_INIT;
+        strbuf_addf(&p, "%s@%s", image, d);
+        strbuf_addf(&g, "%.*s@%s", (int)ops_repository_len(image), image, d);
+        *pinned = strbuf_detach(&p);
+        *digest = strbuf_detach(&g);
+}
+
 static double replicas_of(const cJSON *spec)
 {
         const cJSON *r = get(get(get(spec, "Mode"), "Replicated"), "Replicas");
@@ -322,12 +365,15 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 const char *image = cJSON_GetStringValue(get(s, "image"));
                 char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "";
                 _cleanup_cjson_ cJSON *spec = NULL;
+                _cleanup_free_ char *auth = NULL, *pinned = NULL, *digest = NULL;
                 const cJSON *cur = NULL;
                 if (!image)
                         return error_set(err, -EINVAL, NULL, 0, 0, NULL, "services.%s: no image to run",
                                          s->string);
-                if ((r = service_hash(p, s->string, refs, image, hash)) < 0 ||
-                    (r = swarm_service_spec(p, s->string, hash, NULL, NULL, &(SwarmRefs){ refs }, &o->id,
+                auth = ops_registry_auth(o->env, image);
+                resolve_image(c, s->string, image, auth, o, &pinned, &digest);
+                if ((r = service_hash(p, s->string, refs, pinned ? pinned : image, hash)) < 0 ||
+                    (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, &o->id,
                                             o->warn, o->ud, &spec, err)) < 0)
                         return r;
                 snprintf(name, sizeof(name), "%s_%s", p->name, s->string);
@@ -345,7 +391,15 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                         const char *had = cJSON_GetStringValue(
                                 get(get(get(cur, "Spec"), "Labels"), LABEL_CONTENT_HASH));
                         double want = replicas_of(spec), have = replicas_of(get(cur, "Spec"));
-                        if (!had || strcmp(had, hash) != 0) {
+                        const char *was = cJSON_GetStringValue(
+                                get(get(get(cur, "Spec"), "Labels"), LABEL_IMAGE_DIGEST));
+                        const char *wat = was ? strchr(was, '@') : NULL,
+                                   *dat = digest ? strchr(digest, '@') : NULL;
+                        if (wat && dat && strcmp(wat, dat) != 0) {
+                                kind = SWARM_UPDATE;
+                                snprintf(reason, sizeof(reason), "image tag moved: %.19s -> %.19s", wat + 1,
+                                         dat + 1);
+                        } else if (!had || strcmp(had, hash) != 0) {
                                 kind = SWARM_UPDATE;
                                 snprintf(reason, sizeof(reason), "content hash %.12s -> %.12s",
                                          had ? had : "(none)", hash);
@@ -364,14 +418,14 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 char path[400], what[400];
                 if (kind == SWARM_CREATE) {
                         snprintf(what, sizeof(what), "create service %s", name);
-                        r = engine_call(c, "POST", "/services/create", spec, what, 0, NULL, NULL, err);
+                        r = service_write(c, "/services/create", spec, auth, what, err);
                 } else {
                         /* The full spec at the version read: a concurrent change makes the engine refuse. */
                         snprintf(path, sizeof(path), "/services/%s/update?version=%.0f",
                                  cJSON_GetStringValue(get(cur, "ID")),
                                  cJSON_GetNumberValue(get(get(cur, "Version"), "Index")));
                         snprintf(what, sizeof(what), "update service %s", name);
-                        r = engine_call(c, "POST", path, spec, what, 0, NULL, NULL, err);
+                        r = service_write(c, path, spec, auth, what, err);
                 }
                 report(o, a, r < 0 ? err->msg : "");
                 if (r < 0)

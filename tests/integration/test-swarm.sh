@@ -87,6 +87,8 @@ wc=$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker ps -q --filter label=com.docker
 tap_is "the config and the environment's secret are in the task" \
         "$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker exec "$wc" cat /etc/site.txt /run/secrets/token 2>&1 | tr '\n' ' ')" "site one s3cr3t-one"
 tap_like "the config is named after its content" "$(sw config ls --format '{{.Name}}')" "^app_site_[0-9a-f]{12}$"
+tap_like "an image only the nodes have (no registry digest) gets a warning saying nodes may differ" "$out" \
+        "service \"web\": image \"berth-test/busybox:latest\" has no digest from a registry .*may differ"
 tap_is "and the secret's value is in no output" "$(grep -c s3cr3t-one <<<"$out")" "0"
 
 since=$(date +%s.%N)
@@ -129,6 +131,31 @@ tap_like "an update whose tasks fail their healthcheck is rolled back by swarm, 
 tap_is "the service runs its previous spec again (docker CLI)" "$(sw service inspect -f '{{index .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test 1}}' hcroll_svc)" "true"
 bsw down --swarm -p hcbad >/dev/null
 bsw down --swarm -p hcroll >/dev/null
+cd "$W/app" || exit 1
+
+# Images pinned by digest: an image from the swarm's registry runs by the digest the registry gives its
+# tag, pulled by every node; a tag moved in the registry updates the service, saying so.
+R=$BERTH_TEST_SWARM_REGISTRY
+reg_digest() { ip netns exec "$BERTH_TEST_SWARM_NS" curl -s -o /dev/null -D - -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$R/v2/pin/app/manifests/1" | sed -n 's/^Docker-Content-Digest: \(.*\)\r$/\1/Ip'; }
+sw tag berth-test/busybox:latest "$R/pin/app:1" && sw push -q "$R/pin/app:1" >/dev/null
+mkdir -p "$W/pin" && cd "$W/pin" || exit 1
+printf 'services:\n  app:\n    image: %s/pin/app:1\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy: {mode: global}\n' "$R" >compose.yaml
+out=$(bsw up --swarm --wait -p pin)
+d1=$(reg_digest)
+tap_is "a registry image runs pinned by the digest the registry gives its tag" \
+        "$? $(sw service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' pin_app)" "0 $R/pin/app:1@$d1"
+tap_like "and the worker pulled exactly those bytes" "$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker images --digests --format '{{.Repository}}@{{.Digest}}')" "$R/pin/app@$d1"
+printf 'FROM berth-test/busybox:latest\nRUN echo two > /version\n' >"$W/pin/Dockerfile.two"
+DOCKER_BUILDKIT=0 sw build -q -t "$R/pin/app:1" -f "$W/pin/Dockerfile.two" "$W/pin" >/dev/null 2>&1 && sw push -q "$R/pin/app:1" >/dev/null
+d2=$(reg_digest)
+out=$(bsw up --swarm --wait -p pin)
+tap_like "the tag moved in the registry: the service is updated, saying so" "$? $out" "^0 .*update +app +image tag moved: ${d1:0:19} -> ${d2:0:19}"
+wt=$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker ps -q --filter label=com.docker.swarm.service.name=pin_app | head -1)
+tap_is "and the worker runs the new bytes" "$(DOCKER_HOST=$BERTH_TEST_SWARM_WORKER docker exec "$wt" cat /version 2>&1)" "two"
+out=$(bsw up --swarm -p pin)
+tap_like "then nothing more to do" "$? $out" "^0 .*stack pin: 0 changes"
+bsw down --swarm -p pin >/dev/null
 cd "$W/app" || exit 1
 
 # Keys swarm cannot honour are named, not dropped silently; a standalone engine is refused clearly.

@@ -5,7 +5,9 @@
 # berth-manager and berth-worker, with the labels zone=a and zone=b for placement. The rig's test image is loaded into both, as
 # nothing can be pulled. Sets BERTH_TEST_SWARM_HOST (the manager's socket), BERTH_TEST_SWARM_WORKER
 # (the worker's) and BERTH_TEST_SWARM_NS (the manager's namespace: `ip netns exec` reaches published
-# ports there). If the swarm cannot be made, it says why and returns 1.
+# ports there). A registry runs inside the manager's namespace, BERTH_TEST_SWARM_REGISTRY (10.231.0.1:5000,
+# plain HTTP, which both dockerds are told to trust), so that images pinned by digest are pulled by
+# the nodes. If the swarm cannot be made, it says why and returns 1.
 # This kernel has no IPVS: a service's virtual IP and the ingress routing mesh do not route here, so the
 # tests reach tasks through DNS round robin (endpoint_mode: dnsrr) and host-mode ports. Overlay
 # networks (VXLAN) between the nodes work.
@@ -24,8 +26,18 @@ swarm_start() {
                 echo "swarm: FATAL: cannot make the nodes' network namespaces" >&2
                 return 1
         }
-        RIG_NETNS=$ns1 RIG_HOSTNAME=berth-manager rig_dockerd_in "$d/manager" "" --default-address-pool base=10.232.0.0/16,size=24 || return 1
-        RIG_NETNS=$ns2 RIG_HOSTNAME=berth-worker rig_dockerd_in "$d/worker" "" --default-address-pool base=10.233.0.0/16,size=24 || return 1
+        # A registry inside the swarm's network, for images pinned by digest: both nodes pull from it.
+        mkdir -p "$d/registry/data"
+        printf '%s\n' "version: 0.1" "log:" "  level: warn" "storage:" "  filesystem:" \
+                "    rootdirectory: $d/registry/data" "  delete:" "    enabled: true" "http:" \
+                "  addr: 10.231.0.1:5000" >"$d/registry/config.yml"
+        (setsid nsenter "--net=/run/netns/$ns1" docker-registry serve "$d/registry/config.yml" \
+                >>"$d/registry/registry.log" 2>&1 &
+                echo $! >"$d/registry/registry.pid")
+        RIG_NETNS=$ns1 RIG_HOSTNAME=berth-manager rig_dockerd_in "$d/manager" "" --default-address-pool base=10.232.0.0/16,size=24 \
+                --insecure-registry 10.231.0.1:5000 || return 1
+        RIG_NETNS=$ns2 RIG_HOSTNAME=berth-worker rig_dockerd_in "$d/worker" "" --default-address-pool base=10.233.0.0/16,size=24 \
+                --insecure-registry 10.231.0.1:5000 || return 1
         m="unix://$d/manager/docker.sock" w="unix://$d/worker/docker.sock"
         if ! DOCKER_HOST=$m docker swarm init --advertise-addr 10.231.0.1 --default-addr-pool 10.234.0.0/16 \
                 >"$d/init.log" 2>&1; then
@@ -56,7 +68,13 @@ swarm_start() {
                 return 1
         }
         rm -f "$d/image.tar"
+        ip netns exec "$ns1" curl -sf -o /dev/null http://10.231.0.1:5000/v2/ || {
+                echo "swarm: FATAL: the swarm's registry does not answer:" >&2
+                tail -n 20 "$d/registry/registry.log" >&2
+                return 1
+        }
         export BERTH_TEST_SWARM_HOST=$m BERTH_TEST_SWARM_WORKER=$w BERTH_TEST_SWARM_NS=$ns1
+        export BERTH_TEST_SWARM_REGISTRY=10.231.0.1:5000
 }
 
 swarm_stop() {
@@ -66,7 +84,8 @@ swarm_stop() {
                 [ -S "$d/$n/docker.sock" ] && DOCKER_HOST="unix://$d/$n/docker.sock" docker swarm leave -f >/dev/null 2>&1
                 rig_dockerd_stop_in "$d/$n"
         done
+        [ -f "$d/registry/registry.pid" ] && kill "$(cat "$d/registry/registry.pid")" 2>/dev/null
         for ns in $(cat "$d/netns" 2>/dev/null); do ip netns del "$ns" 2>/dev/null; done
         rm -rf "$d"
-        unset BERTH_TEST_SWARM_HOST BERTH_TEST_SWARM_WORKER BERTH_TEST_SWARM_NS
+        unset BERTH_TEST_SWARM_HOST BERTH_TEST_SWARM_WORKER BERTH_TEST_SWARM_NS BERTH_TEST_SWARM_REGISTRY
 }
