@@ -25,6 +25,11 @@ static void on_action(void *ud, const SwarmAction *a, const char *error)
         fflush(stdout);
 }
 
+static void on_removed(void *ud, const char *what, const char *name)
+{
+        printf("  %s %s: removed\n", what, name);
+}
+
 int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans, bool wait,
                   long timeout_s)
 {
@@ -43,6 +48,7 @@ int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove
                            .id = { .repo = "local" },
                            .warn = on_warn,
                            .on_action = on_action,
+                           .on_removed = on_removed,
                            .ud = &o.dry_run };
         printf("stack %s (swarm)\n", p->name);
         r = swarm_stack_up(engine, p, &o, &res, &err);
@@ -56,11 +62,6 @@ int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove
                 return cli_report_error(&err, r, "berth up");
         printf("stack %s: %zu change%s\n", p->name, changes, changes == 1 ? "" : "s");
         return EXIT_DONE;
-}
-
-static void on_removed(void *ud, const char *what, const char *name)
-{
-        printf("  %s %s: removed\n", what, name);
 }
 
 int swarm_down_main(const char *stack, const char *host)

@@ -255,6 +255,8 @@ static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions
 
 /* ---- services ---- */
 
+static int prune_objects(EngineClient *c, const char *stack, const SwarmOptions *o, BerthError *err);
+
 /* The swarm content hash: the service's own (its config and files), the names of the configs and
  * secrets it uses (which carry their contents' digests, so an `environment:` secret's value counts)
  * and the image it runs. */
@@ -453,6 +455,64 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 report(o, a, r < 0 ? err->msg : "");
                 if (r < 0)
                         return r;
+        }
+        return o->dry_run ? 0 : prune_objects(c, p->name, o, err);
+}
+
+/* ---- configs and secrets no longer used ---- */
+
+/* Whether a spec of one of the services refers to an object named name (kind: "Configs", "Secrets"). */
+static bool object_used(const cJSON *services, const char *kind, const char *name_key, const char *name)
+{
+        static const char *const specs[] = { "Spec", "PreviousSpec" };
+        for (const cJSON *sv = services ? services->child : NULL; sv; sv = sv->next)
+                for (size_t i = 0; i < ELEMENTSOF(specs); i++)
+                        for (const cJSON *r =
+                                     get(get(get(get(sv, specs[i]), "TaskTemplate"), "ContainerSpec"), kind)
+                                             ? get(get(get(get(sv, specs[i]), "TaskTemplate"),
+                                                       "ContainerSpec"),
+                                                   kind)
+                                                       ->child
+                                             : NULL;
+                             r; r = r->next)
+                                if (strcmp(cJSON_GetStringValue(get(r, name_key))
+                                                   ? cJSON_GetStringValue(get(r, name_key))
+                                                   : "",
+                                           name) == 0)
+                                        return true;
+        return false;
+}
+
+/* Removes the stack's configs and secrets that no service's spec, nor its previous spec (what a
+ * rollback returns to), refers to: a file changed twice leaves one old object, not a trail of them. */
+static int prune_objects(EngineClient *c, const char *stack, const SwarmOptions *o, BerthError *err)
+{
+        static const char *const kinds[][4] = { { "configs", "Configs", "ConfigName", "config" },
+                                                { "secrets", "Secrets", "SecretName", "secret" } };
+        _cleanup_cjson_ cJSON *services = NULL;
+        int r;
+        if ((r = list_stack(c, "/services", stack, "list services", &services, err)) < 0)
+                return r;
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                _cleanup_cjson_ cJSON *list = NULL;
+                char path[400], what[400];
+                snprintf(path, sizeof(path), "/%s", kinds[k][0]);
+                snprintf(what, sizeof(what), "list %s", kinds[k][0]);
+                if ((r = list_stack(c, path, stack, what, &list, err)) < 0)
+                        return r;
+                for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
+                        const char *name = cJSON_GetStringValue(get(get(e, "Spec"), "Name"));
+                        const char *id = cJSON_GetStringValue(get(e, "ID"));
+                        if (!name || !id || object_used(services, kinds[k][1], kinds[k][2], name))
+                                continue;
+                        snprintf(path, sizeof(path), "/%s/%s", kinds[k][0], id);
+                        snprintf(what, sizeof(what), "remove %s %s", kinds[k][3], name);
+                        BerthError e2 = { 0 };
+                        /* Still in use by a task on its way out: the next deploy removes it. */
+                        if (engine_call(c, "DELETE", path, NULL, what, 0, NULL, NULL, &e2) == 0 &&
+                            o->on_removed)
+                                o->on_removed(o->ud, kinds[k][3], name);
+                }
         }
         return 0;
 }

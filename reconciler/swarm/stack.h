@@ -2,7 +2,8 @@
  * minimally: only services whose content hash (or replica count) changed are updated, with the full
  * spec at their current version; a no-op deploy makes no write call. Networks are created when
  * missing; configs and secrets are made from their contents (read through the project source, or from
- * the environment for `environment:` secrets) under names that carry their digest. */
+ * the environment for `environment:` secrets) under names that carry their digest, and removed once
+ * neither a service's spec nor its previous one (a rollback's) refers to them. */
 #pragma once
 
 #include "../engine/engine.h"
@@ -36,6 +37,7 @@ typedef struct SwarmOptions {
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
         void (*on_action)(void *ud, const SwarmAction *a, const char *error); /* planned, then done */
+        void (*on_removed)(void *ud, const char *what, const char *name); /* an unused config or secret */
         void *ud;
 } SwarmOptions;
 
@@ -49,7 +51,8 @@ const char *swarm_action_name(SwarmActionKind k);
  * has a healthcheck: swarm holds a task in "starting" until then). A paused or rolled-back update
  * fails at once; tasks not running by timeout_s fail, naming each task's error ("no suitable node",
  * "No such image", the exit code). */
-int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, long timeout_s, BerthError *err);
+int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, long timeout_s,
+                     BerthError *err);
 
 /* Removes the stack's services, then its networks, configs and secrets (volumes are kept, as
  * `docker stack rm` keeps them). done hears of each object removed. -ENOENT when there is nothing. */

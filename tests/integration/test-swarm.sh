@@ -105,12 +105,16 @@ echo "site two" >site.txt
 out=$(APP_TOKEN=s3cr3t-one bsw up --swarm -p app)
 tap_like "a changed config file updates exactly its user, saying why" "$? $out" "^0 .*update +web +content hash .*stack app: 1 change"
 tap_is "a new config object holds the new content; the old one is still there" "$(sw config ls --format '{{.Name}}' | grep -c '^app_site_')" "2"
+site1=$(sw config ls --format '{{.Name}} {{.CreatedAt}}' | grep '^app_site_' | sort -k2 | head -1 | cut -d' ' -f1)
 tap_is "the service runs the new one, the other service was not touched" \
         "$( [ "$(sw service inspect -f '{{.Version.Index}}' app_web)" != "$web_v" ] && echo web-updated) $( [ "$(sw service inspect -f '{{.Version.Index}}' app_agent)" = "$agent_v" ] && echo agent-untouched)" \
         "web-updated agent-untouched"
 out=$(APP_TOKEN=s3cr3t-two bsw up --swarm -p app)
 tap_like "a changed secret value (from the environment) updates its user too" "$? $out" "^0 .*update +web .*stack app: 1 change"
 tap_is "and its value is in no output" "$(grep -c s3cr3t-two <<<"$out")" "0"
+tap_like "the config that neither spec nor previous spec uses is removed" "$out" "config $site1: removed"
+tap_is "one config is left, and both secrets (the previous one for a rollback)" \
+        "$(sw config ls -q --filter label=com.docker.stack.namespace=app | wc -l) $(sw secret ls -q --filter label=com.docker.stack.namespace=app | wc -l) $(sw config ls --format '{{.Name}}' | grep -c "^$site1\$")" "1 2 0"
 tap_like "berth ps --swarm lists the tasks with their nodes" "$(bsw ps --swarm -p app)" "app_agent\.[^ ]+ +berth-(manager|worker) +running"
 
 # Convergence: a healthcheck that never passes keeps the tasks from running; an update whose tasks
