@@ -132,8 +132,10 @@ tap_is "each stack's lines are printed as one GitLab section of its own, never i
 
 # ---- a failing stack rolls back while others deploy; the summary and report keep plan order ----
 { echo "services:"; printf '  app:\n    image: berth-test/busybox:latest\n    command: ["sh", "-c", "exit 3"]\n'; } | stack flaky
-{ echo "services:"; slow app 4; } | stack a-slow
-{ echo "services:"; slow app 4; } | stack m-slow
+# 12 s: the failing stack's rollback must come inside the slow ones' health gates even on a loaded
+# machine (under ASan beside other work it took 7 s once, after a 4 s gate had ended).
+{ echo "services:"; slow app 12; } | stack a-slow
+{ echo "services:"; slow app 12; } | stack m-slow
 { echo "services:"; service app; } | stack z-fast
 commit "flaky breaks; three new stacks"
 t0=$(now)
