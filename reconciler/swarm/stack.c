@@ -29,16 +29,27 @@ void swarm_result_done(SwarmResult *r)
         *r = (SwarmResult){ 0 };
 }
 
-/* GET path?filters=<json> into *ret. */
+/* GET path?filters=<json> into *ret. The swarm's lists answer 503 off a manager: that is said plainly,
+ * so no separate call has to ask first. */
 static int list_filtered(EngineClient *c, const char *path, const char *filter, const char *what,
                          cJSON **ret, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf p = STRBUF_INIT;
+        long status = 0;
         int r;
         strbuf_addf(&p, "%s?filters=", path);
         if ((r = engine_escape(filter, &p)) < 0)
                 return r;
-        return engine_call(c, "GET", strbuf_str(&p), NULL, what, 0, NULL, ret, err);
+        r = engine_call(c, "GET", strbuf_str(&p), NULL, what, 0, &status, ret, err);
+        if (r < 0 && status == 503) {
+                *err = (BerthError){ 0 }; /* the engine's own words, replaced by plainer ones */
+                return error_set(
+                        err, -EOPNOTSUPP, NULL, 0, 0, NULL,
+                        "the engine at %s is not a swarm manager (mode: swarm needs one: docker swarm "
+                        "init, or a manager's address)",
+                        engine_client_host(c));
+        }
+        return r;
 }
 
 static int list_stack(EngineClient *c, const char *path, const char *stack, const char *what, cJSON **ret,
@@ -47,20 +58,6 @@ static int list_stack(EngineClient *c, const char *path, const char *stack, cons
         _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
         strbuf_addf(&f, "{\"label\":[\"%s=%s\"]}", LABEL_STACK_NAMESPACE, stack);
         return list_filtered(c, path, strbuf_str(&f), what, ret, err);
-}
-
-static int require_manager(EngineClient *c, BerthError *err)
-{
-        _cleanup_cjson_ cJSON *info = NULL;
-        int r = engine_call(c, "GET", "/info", NULL, "read the engine's info", 0, NULL, &info, err);
-        if (r < 0)
-                return r;
-        if (!cJSON_IsTrue(get(get(info, "Swarm"), "ControlAvailable")))
-                return error_set(err, -EOPNOTSUPP, NULL, 0, 0, NULL,
-                                 "the engine at %s is not a swarm manager (mode: swarm needs one: docker "
-                                 "swarm init, or a manager's address)",
-                                 engine_client_host(c));
-        return 0;
 }
 
 static int add_action(SwarmResult *res, SwarmActionKind kind, const char *service, const char *reason)
@@ -303,7 +300,7 @@ static int service_write(EngineClient *c, const char *path, const cJSON *spec, c
  * *digest "repo@sha256:..." (the label). Neither when the registry cannot say (an image built here
  * and never pushed): a warning, and each node runs what it has under the name. */
 static void resolve_image(EngineClient *c, const char *service, const char *image, const char *auth,
-                          const SwarmOptions *o, char **pinned, char **digest)
+                          const SwarmOptions *o, cJSON *seen, char **pinned, char **digest)
 {
         _cleanup_free_ char *d = NULL;
         BerthError e = { 0 };
@@ -311,12 +308,24 @@ static void resolve_image(EngineClient *c, const char *service, const char *imag
         *pinned = *digest = NULL;
         if (strchr(image, '@'))
                 return;
-        if (ops_registry_digest(c, image, auth, &d, &e) < 0) {
+        /* One question per image and deploy: services often share one. */
+        const cJSON *known = get(seen, image);
+        if (cJSON_IsString(known))
+                d = strdup(known->valuestring);
+        else if (!known) {
+                if (ops_registry_digest(c, image, auth, &d, &e) < 0) {
+                        snprintf(msg, sizeof(msg), "%s", e.msg);
+                        cJSON_AddStringToObject(cJSON_AddObjectToObject(seen, image), "error", msg);
+                } else
+                        cJSON_AddStringToObject(seen, image, d);
+        }
+        if (!d) {
+                const char *why = cJSON_GetStringValue(get(get(seen, image), "error"));
                 snprintf(msg, sizeof(msg),
                          "service \"%s\": image \"%s\" has no digest from a registry (%s): each node runs "
-                         "what "
-                         "it has under that name, which may differ",
-                         service, image, e.msg);
+                         "what it "
+                         "has under that name, which may differ",
+                         service, image, why ? why : "?");
                 if (o->warn)
                         o->warn(o->ud, msg);
                 return;
@@ -343,23 +352,22 @@ static void report(const SwarmOptions *o, const SwarmAction *a, const char *erro
 int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
                    BerthError *err)
 {
-        _cleanup_cjson_ cJSON *refs = cJSON_CreateObject();
+        _cleanup_cjson_ cJSON *refs = cJSON_CreateObject(), *images = cJSON_CreateObject();
         _cleanup_cjson_ cJSON *live = NULL;
         _cleanup_(source_unrefp) Source *own = NULL;
         Source *src = o->source;
         int r;
 
         *ret = (SwarmResult){ 0 };
-        if (!refs)
+        if (!refs || !images)
                 return -ENOMEM;
         if (!src) {
                 if ((r = source_dir_new(p->root, &own, err)) < 0)
                         return r;
                 src = own;
         }
-        if ((r = require_manager(c, err)) < 0 || (r = ensure_networks(c, p, o, err)) < 0 ||
-            (r = ensure_objects(c, p, o, src, refs, err)) < 0 ||
-            (r = list_stack(c, "/services", p->name, "list services", &live, err)) < 0)
+        if ((r = list_stack(c, "/services", p->name, "list services", &live, err)) < 0 ||
+            (r = ensure_networks(c, p, o, err)) < 0 || (r = ensure_objects(c, p, o, src, refs, err)) < 0)
                 return r;
 
         const cJSON *services = get(p->model, "services");
@@ -373,7 +381,7 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                         return error_set(err, -EINVAL, NULL, 0, 0, NULL, "services.%s: no image to run",
                                          s->string);
                 auth = ops_registry_auth(o->env, image);
-                resolve_image(c, s->string, image, auth, o, &pinned, &digest);
+                resolve_image(c, s->string, image, auth, o, images, &pinned, &digest);
                 if ((r = service_hash(p, s->string, refs, pinned ? pinned : image, hash)) < 0 ||
                     (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, &o->id,
                                             o->warn, o->ud, &spec, err)) < 0)
@@ -456,7 +464,11 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 if (r < 0)
                         return r;
         }
-        return o->dry_run ? 0 : prune_objects(c, p->name, o, err);
+        /* A deploy that wrote nothing made nothing unused. */
+        bool wrote = false;
+        for (size_t i = 0; i < ret->n; i++)
+                wrote |= ret->actions[i].kind != SWARM_NOOP;
+        return o->dry_run || !wrote ? 0 : prune_objects(c, p->name, o, err);
 }
 
 /* ---- configs and secrets no longer used ---- */
@@ -661,8 +673,7 @@ int swarm_stack_down(EngineClient *c, const char *stack,
 {
         size_t n = 0;
         int r;
-        if ((r = require_manager(c, err)) < 0 ||
-            (r = remove_all(c, stack, "services", "service", done, ud, &n, err)) < 0)
+        if ((r = remove_all(c, stack, "services", "service", done, ud, &n, err)) < 0)
                 return r;
         /* A network is removable once the services' tasks have left it: the engine does that
          * asynchronously, so its removal is retried for a while. */
@@ -689,8 +700,7 @@ int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthErro
         _cleanup_cjson_ cJSON *services = NULL, *tasks = NULL, *nodes = NULL;
         _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
         int r;
-        if ((r = require_manager(c, err)) < 0 ||
-            (r = list_stack(c, "/services", stack, "list services", &services, err)) < 0)
+        if ((r = list_stack(c, "/services", stack, "list services", &services, err)) < 0)
                 return r;
         strbuf_addstr(&f, "{\"service\":[");
         for (const cJSON *s = services ? services->child : NULL; s; s = s->next)

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""swarm.py: a 20-service swarm stack deployed by `berth up --swarm` and by `docker stack deploy`,
+"""swarm.py: a 20-service swarm stack (an image from the swarm's registry) deployed by `berth up --swarm`
+and by `docker stack deploy`,
 side by side on the same two-node swarm (tests/lib/swarm.sh, started here inside the rig that
 BERTH_RIG_DIR and DOCKER_HOST name):
 
@@ -17,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from measure import run
 
@@ -35,10 +37,10 @@ def stop_swarm():
     subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_stop"], cwd=TOP)
 
 
-def write_stack(path, changed):
+def write_stack(path, changed, image):
     lines = ["services:"]
     for i in range(SERVICES):
-        lines += [f"  s{i:02d}:", "    image: berth-test/busybox:latest", "    command: [\"sleep\", \"3600\"]",
+        lines += [f"  s{i:02d}:", f"    image: {image}", "    command: [\"sleep\", \"3600\"]",
                   "    stop_grace_period: 1s", "    environment:", f"      VERSION: \"{changed if i == 7 else 1}\""]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -57,8 +59,18 @@ def versions(host, stack):
 
 
 def tasks(host, stack):
-    out = docker(host, "stack", "ps", "-q", "--filter", "desired-state=running", stack)
-    return set(out.split())
+    """The running tasks, once every service has one running again: an update replaces a task after
+    the deploy returns, so this waits (up to a minute) for that to settle."""
+    ids = set()
+    for _ in range(120):
+        out = docker(host, "stack", "ps", "--filter", "desired-state=running", "--format",
+                     "{{.ID}} {{.CurrentState}}", stack)
+        rows = [line.split() for line in out.splitlines() if line]
+        ids = {r[0] for r in rows}
+        if len(rows) == SERVICES and all(r[1] == "Running" for r in rows):
+            break
+        time.sleep(0.5)
+    return ids
 
 
 def main():
@@ -70,7 +82,12 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as d:
             compose = os.path.join(d, "compose.yaml")
-            write_stack(compose, 1)
+            # As production stacks do, the image comes from a registry (the swarm's own): both tools ask
+            # it for the tag's digest and pin the services to it.
+            image = f"{sw['BERTH_TEST_SWARM_REGISTRY']}/bench/app:1"
+            docker(host, "tag", "berth-test/busybox:latest", image)
+            docker(host, "push", "-q", image)
+            write_stack(compose, 1, image)
             deploy = {"berth": [berth, "up", "--swarm", "-f", compose, "-p", "bbench"],
                       "docker": ["docker", "stack", "deploy", "-c", compose, "dbench"]}
             stacks = {"berth": "bbench", "docker": "dbench"}
@@ -82,15 +99,13 @@ def main():
                 written, replaced = {"berth": [], "docker": []}, {"berth": [], "docker": []}
                 for i in range(runs):
                     if step != "no-op":
-                        write_stack(compose, i + 2)
+                        write_stack(compose, i + 2, image)
                     for tool in ("berth", "docker"):
                         before_v, before_t = versions(host, stacks[tool]), tasks(host, stacks[tool])
                         dt, _ = run(deploy[tool], d, env)
                         times[tool].append(dt)
                         after_v = versions(host, stacks[tool])
                         written[tool].append(sum(1 for k in after_v if after_v[k] != before_v.get(k)))
-                        # A replaced task is one that no longer runs; swarm replaces them after the call
-                        # returns, so this reads the desired state, which the update sets at once.
                         replaced[tool].append(len(before_t - tasks(host, stacks[tool])))
                 results[step] = (times, written, replaced)
             print(f"{SERVICES}-service swarm stack, 2 nodes, medians of {runs} runs each")
