@@ -414,19 +414,14 @@ static int build_placement(cJSON *task, const cJSON *pl)
 static int build_networks(const Project *p, cJSON *task, const cJSON *svc, const char *service)
 {
         const cJSON *nets = get(svc, "networks");
-        const cJSON *decls = get(p->model, "networks");
         cJSON *a = cJSON_AddArrayToObject(task, "Networks");
         int r;
         if (!a)
                 return -ENOMEM;
         for (const cJSON *n = nets ? nets->child : NULL; n || !nets; n = n ? n->next : NULL) {
                 const char *key = n ? n->string : "default";
-                const char *name = cJSON_GetStringValue(get(get(decls, key), "name"));
-                char scoped[300];
-                if (!name) {
-                        snprintf(scoped, sizeof(scoped), "%s_%s", p->name, key);
-                        name = scoped;
-                }
+                char name[300];
+                swarm_network_name(p, key, name, sizeof(name));
                 cJSON *e = cJSON_CreateObject();
                 cJSON_AddStringToObject(e, "Target", name);
                 cJSON *aliases = cJSON_AddArrayToObject(e, "Aliases");
@@ -646,20 +641,25 @@ int swarm_object_name(const Project *p, const char *kind, const char *key, const
         return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
 }
 
+void swarm_network_name(const Project *p, const char *key, char *buf, size_t size)
+{
+        const char *name = cJSON_GetStringValue(get(get(get(p->model, "networks"), key), "name"));
+        if (name)
+                snprintf(buf, size, "%s", name);
+        else
+                snprintf(buf, size, "%s_%s", p->name, key);
+}
+
 int swarm_network_spec(const Project *p, const char *key, const DeployIdentity *id, cJSON **ret,
                        BerthError *err)
 {
         const cJSON *decl = get(get(p->model, "networks"), key);
-        const char *name = cJSON_GetStringValue(get(decl, "name"));
-        char scoped[300];
+        char name[300];
         int r;
         *ret = NULL;
         if (cJSON_IsTrue(get(decl, "external")))
                 return 0;
-        if (!name) {
-                snprintf(scoped, sizeof(scoped), "%s_%s", p->name, key);
-                name = scoped;
-        }
+        swarm_network_name(p, key, name, sizeof(name));
         _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
         if (!body)
                 return -ENOMEM;

@@ -33,6 +33,9 @@ int swarm_service_spec(const Project *p, const char *service, const char *hash, 
 int swarm_object_name(const Project *p, const char *kind, const char *key, const char *sha256_hex, char *buf,
                       size_t size);
 
+/* The engine name of the model's network key: its name, else <stack>_<key>. */
+void swarm_network_name(const Project *p, const char *key, char *buf, size_t size);
+
 /* The NetworkCreate body for the model's network key (overlay unless it names a driver), or NULL in
  * *ret for an external one. */
 int swarm_network_spec(const Project *p, const char *key, const DeployIdentity *id, cJSON **ret,

@@ -214,13 +214,9 @@ static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions
                 return -ENOMEM;
         for (const cJSON *k = keys->child; k; k = k->next) {
                 const cJSON *decl = get(get(p->model, "networks"), k->string);
-                const char *name = cJSON_GetStringValue(get(decl, "name"));
-                char scoped[300], path[400], what[400];
+                char name[300], path[400], what[400];
                 _cleanup_strbuf_ StrBuf esc = STRBUF_INIT;
-                if (!name) {
-                        snprintf(scoped, sizeof(scoped), "%s_%s", p->name, k->string);
-                        name = scoped;
-                }
+                swarm_network_name(p, k->string, name, sizeof(name));
                 if ((r = engine_escape(name, &esc)) < 0)
                         return r;
                 snprintf(path, sizeof(path), "/networks/%s", strbuf_str(&esc));
