@@ -26,6 +26,16 @@ cleanup() {
         rm -rf "$W"
 }
 trap cleanup EXIT
+# The container's health as its HEALTHCHECK reports it, once healthy or after 30 s.
+health_of() { # container
+        local h=
+        for _ in $(seq 1 60); do
+                h=$(docker inspect -f '{{.State.Health.Status}}' "$1")
+                [ "$h" = healthy ] && break
+                sleep 0.5
+        done
+        echo "$h"
+}
 build() { # dockerfile tag
         DOCKER_BUILDKIT=0 docker build -q --network host --build-arg "APT_SOURCES=$DEBIAN_APT_SOURCES" \
                 -f "$SOURCE_DIR/$1" -t "$2" "$SOURCE_DIR" 2>&1
@@ -122,12 +132,7 @@ for _ in $(seq 1 100); do
 done
 tap_is "the API image answers 200 on /healthz (configured by BERTH_API_* variables)" "$code" "200"
 tap_is "and lists the repo's stacks to a token" "$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/stacks")" "[]"
-health=
-for _ in $(seq 1 60); do
-        health=$(docker inspect -f '{{.State.Health.Status}}' imgapi-env)
-        [ "$health" = healthy ] && break
-        sleep 0.5
-done
+health=$(health_of imgapi-env)
 tap_is "its HEALTHCHECK reports it healthy (docker CLI)" "$health" "healthy"
 tap_is "it runs as berth, with the work directory a volume" \
         "$(docker inspect -f '{{.Config.User}} {{range $k, $v := .Config.Volumes}}{{$k}}{{end}}' imgapi-env) $(docker inspect -f '{{range .Mounts}}{{if eq .Destination "/var/lib/berth-api"}}{{.Type}}{{end}}{{end}}' imgapi-env)" \
@@ -141,12 +146,7 @@ port=$(rig_free_port)
 docker run -d --name imgapi-file -p "127.0.0.1:$port:9090" --health-interval 1s --health-start-period 30s \
         -v "$W/origin.git:/srv/config.git" -v "$W/api:/etc/berth-api:ro" \
         -e BERTH_API_CONFIG=/etc/berth-api/config.yaml "$API" >/dev/null
-health=
-for _ in $(seq 1 60); do
-        health=$(docker inspect -f '{{.State.Health.Status}}' imgapi-file)
-        [ "$health" = healthy ] && break
-        sleep 0.5
-done
+health=$(health_of imgapi-file)
 tap_is "configured by a mounted file on port 9090, it is healthy too" "$health $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" "healthy 200"
 docker rm -f -v imgapi-file >/dev/null
 tap_done

@@ -5,30 +5,8 @@
 
 #include "compose/project.h"
 #include "swarm/spec.h"
+#include "load.h"
 #include "tap.h"
-
-static Project *load(const char *yaml)
-{
-        char dir[] = "/tmp/berth-test-swarm-XXXXXX", path[64], cmd[128];
-        Project *p = NULL;
-        EnvMap env;
-        BerthError err = { 0 };
-        if (!mkdtemp(dir))
-                return NULL;
-        snprintf(path, sizeof(path), "%s/compose.yaml", dir);
-        FILE *f = fopen(path, "we");
-        fputs(yaml, f);
-        fclose(f);
-        envmap_init(&env);
-        ComposeOptions o = { .os_env = &env, .cwd = dir, .project_name = "st" };
-        if (project_load(&o, &p, &err) < 0)
-                printf("# %s\n", err.msg);
-        envmap_done(&env);
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0)
-                printf("# cannot clean %s\n", dir);
-        return p;
-}
 
 static int warnings;
 static void count_warning(void *ud, const char *msg)
