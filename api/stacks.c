@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deploy/container.h"
+#include "deployer/deployer.h"
 #include "handlers.h"
 #include "util/fileio.h"
 
@@ -37,7 +38,8 @@ static void view_init(View *v, Api *api, Repo *repo, const char *head)
         *v = (View){ .api = api, .repo = repo, .head = head };
         _cleanup_engine_ EngineClient *c = live_client(&api->live, v->why, sizeof(v->why));
         BerthError err = { 0 };
-        if (c && status_list(c, &v->live, &err) < 0)
+        LiveSet units = { 0 };
+        if (c && (deployer_live_all(c, &units, NULL, &err) < 0 || status_list_of(&units, &v->live) < 0))
                 snprintf(v->why, sizeof(v->why), "the engine does not answer: %s", err.msg);
         else
                 v->have_live = c != NULL;
@@ -267,8 +269,7 @@ static void live_containers(const View *v, const char *name, cJSON *live)
         cJSON *list = live ? cJSON_AddArrayToObject(live, "container_list") : NULL;
         for (size_t i = 0; list && i < v->live.live.n; i++) {
                 const LiveContainer *lc = &v->live.live.items[i];
-                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels"), LABEL_PROJECT));
+                const char *project = lc->project;
                 if (!project || strcmp(project, name) != 0)
                         continue;
                 cJSON *o = cJSON_CreateObject();

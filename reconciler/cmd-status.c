@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "deploy/container.h"
 #include "deploy/status.h"
+#include "deployer/deployer.h"
 #include "report/emit.h"
 
 static void status_help(FILE *f)
@@ -17,6 +18,7 @@ static void status_help(FILE *f)
                    "services,\n"
                    "their health, and drift (containers that are not running, or fewer than its last "
                    "deploy made).\n"
+                   "A swarm stack counts services: running when all their tasks run.\n"
                    "Run in a config repo whose berth.yaml names targets, it shows every target (--target: "
                    "one).\n");
 }
@@ -34,7 +36,9 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
         BerthError err = { 0 };
         int r;
 
-        if ((r = status_list(engine, &st, &err)) < 0) {
+        LiveSet live = { 0 };
+        /* Both modes: a swarm manager runs containers too. */
+        if ((r = deployer_live_all(engine, &live, NULL, &err)) < 0 || (r = status_list_of(&live, &st)) < 0) {
                 status_list_done(&st);
                 if (target)
                         fprintf(stderr, "target %s: ", target);
@@ -61,6 +65,7 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                                                 : s->commit        ? s->commit
                                                                    : "");
                         cJSON_AddStringToObject(o, "repo", s->repo ? s->repo : "");
+                        cJSON_AddStringToObject(o, "mode", s->swarm ? "swarm" : "compose");
                         cJSON_AddNumberToObject(o, "containers", s->containers);
                         cJSON_AddNumberToObject(o, "running", s->running);
                         cJSON_AddStringToObject(o, "health", stack_status_health(s));
@@ -78,9 +83,10 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                 } else {
                         if (target)
                                 strbuf_addf(out, "%-16s ", target);
-                        strbuf_addf(out, "%-20s %-13.12s %u/%-7u %-9s %-11s %s\n", s->name,
+                        strbuf_addf(out, "%-20s %-13.12s %u/%-7u %-9s %-11s %-8s %s\n", s->name,
                                     s->commit ? s->commit : "-", s->running, s->containers,
-                                    stack_status_health(s), drift, strbuf_str(&svcs));
+                                    stack_status_health(s), drift, s->swarm ? "swarm" : "compose",
+                                    strbuf_str(&svcs));
                 }
         }
         status_list_done(&st);
@@ -156,8 +162,8 @@ int cmd_status(int argc, char **argv)
         if (!json) {
                 if (targets)
                         strbuf_addf(&out, "%-16s ", "TARGET");
-                strbuf_addf(&out, "%-20s %-13s %-9s %-9s %-11s %s\n", "STACK", "COMMIT", "RUNNING", "HEALTH",
-                            "DRIFT", "SERVICES");
+                strbuf_addf(&out, "%-20s %-13s %-9s %-9s %-11s %-8s %s\n", "STACK", "COMMIT", "RUNNING",
+                            "HEALTH", "DRIFT", "MODE", "SERVICES");
         }
         bool bad = false;
         if (!a.runs)

@@ -15,13 +15,15 @@ static void on_warn(void *ud, const char *msg)
 static void on_action(void *ud, const SwarmAction *a, const char *error)
 {
         bool all = *(bool *)ud;
+        char what[300];
+        snprintf(what, sizeof(what), "%s%s", a->network ? "network " : "", a->service);
         if (!error) {
                 if (a->kind != SWARM_NOOP || all)
-                        printf("  %-9s %-28s %s\n", swarm_action_name(a->kind), a->service, a->reason);
+                        printf("  %-9s %-28s %s\n", swarm_action_name(a->kind), what, a->reason);
         } else if (*error)
-                fprintf(stderr, "  %-9s %s: %s\n", swarm_action_name(a->kind), a->service, error);
+                fprintf(stderr, "  %-9s %s: %s\n", swarm_action_name(a->kind), what, error);
         else
-                printf("  %-9s %s: done\n", swarm_action_name(a->kind), a->service);
+                printf("  %-9s %s: done\n", swarm_action_name(a->kind), what);
         fflush(stdout);
 }
 
@@ -55,8 +57,9 @@ int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove
         if (r >= 0 && wait && !dry_run)
                 r = swarm_stack_wait(engine, p, &res, timeout_s, &err);
         size_t changes = 0;
+        /* Services changed, as docker stack deploy counts them: networks come with them. */
         for (size_t i = 0; i < res.n; i++)
-                changes += res.actions[i].kind != SWARM_NOOP;
+                changes += res.actions[i].kind != SWARM_NOOP && !res.actions[i].network;
         swarm_result_done(&res);
         if (r < 0)
                 return cli_report_error(&err, r, "berth up");

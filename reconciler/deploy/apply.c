@@ -102,6 +102,7 @@ static int run_action(Graph *g, EngineClient *c, const Action *a, BerthError *er
         switch (a->kind) {
         case ACTION_NOOP:
         case ACTION_ORPHAN:
+        case ACTION_UPDATE: /* a swarm service's: no plan_services() makes it */
                 return 0;
         case ACTION_START:
                 r = ops_start(c, a->container_id, a->container_name, err);

@@ -12,6 +12,7 @@ void live_done(LiveSet *s)
                 LiveContainer *c = &s->items[i];
                 free(c->id);
                 free(c->name);
+                free(c->project);
                 free(c->service);
                 free(c->hash);
                 free(c->state);
@@ -70,6 +71,8 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                 *lc = (LiveContainer){
                         .id = dup_or_null(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "Id"))),
                         .name = dup_or_null(name && name[0] == '/' ? name + 1 : name),
+                        .project = dup_or_null(cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(labels, LABEL_PROJECT))),
                         .service = dup_or_null(svc),
                         .number = num ? (unsigned)strtoul(num, NULL, 10) : 0,
                         .hash = dup_or_null(hash),
@@ -88,6 +91,21 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                 if (!lc->id || !lc->raw)
                         return -ENOMEM;
         }
+        return 0;
+}
+
+int live_append(LiveSet *into, LiveSet *from)
+{
+        if (!from->n)
+                return 0;
+        LiveContainer *v = realloc(into->items, (into->n + from->n) * sizeof(LiveContainer));
+        if (!v)
+                return -ENOMEM;
+        memcpy(v + into->n, from->items, from->n * sizeof(LiveContainer));
+        into->items = v;
+        into->n += from->n;
+        free(from->items);
+        *from = (LiveSet){ 0 };
         return 0;
 }
 

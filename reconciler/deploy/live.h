@@ -10,6 +10,7 @@
 typedef struct LiveContainer {
         char *id;
         char *name;
+        char *project; /* the stack: com.docker.compose.project (a swarm service's namespace) */
         char *service;
         unsigned number;
         char *hash;   /* io.berth.content-hash, or compose's config-hash */
@@ -18,6 +19,7 @@ typedef struct LiveContainer {
         char *commit; /* io.berth.commit */
         char *repo;   /* io.berth.repo */
         bool oneoff;
+        bool swarm; /* a swarm service (swarm/live.h), not a container */
         cJSON *raw; /* the engine's list entry */
 } LiveContainer;
 
@@ -26,6 +28,8 @@ typedef struct LiveSet {
         size_t n;
 } LiveSet;
 
+/* Moves the units of from to the end of into (emptying from). */
+int live_append(LiveSet *into, LiveSet *from);
 /* Lists the containers of project (all states). project NULL: every berth-managed container. */
 int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *err);
 void live_done(LiveSet *s);

@@ -10,7 +10,7 @@
 const char *action_kind_name(ActionKind k)
 {
         static const char *const names[] = { "noop",    "create", "recreate", "start",
-                                             "restart", "remove", "orphan" };
+                                             "restart", "remove", "orphan",   "update" };
         return k < ELEMENTSOF(names) ? names[k] : "?";
 }
 

@@ -17,6 +17,7 @@ typedef enum ActionKind {
         ACTION_RESTART,
         ACTION_REMOVE,
         ACTION_ORPHAN, /* a container of a service no longer in the model, kept */
+        ACTION_UPDATE, /* a swarm service updated in place (its tasks replaced by swarm) */
 } ActionKind;
 
 typedef struct Action {

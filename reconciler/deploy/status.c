@@ -32,27 +32,34 @@ static int add_service(StackStatus *s, const LiveContainer *lc, bool running)
 
 int status_list(EngineClient *engine, StatusList *ret, BerthError *err)
 {
+        LiveSet live = { 0 };
         *ret = (StatusList){ 0 };
-        int r = live_list(engine, NULL, &ret->live, err);
-        if (r < 0)
-                return r;
+        int r = live_list(engine, NULL, &live, err);
+        return r < 0 ? r : status_list_of(&live, ret);
+}
+
+int status_list_of(LiveSet *live, StatusList *ret)
+{
+        *ret = (StatusList){ .live = *live };
+        *live = (LiveSet){ 0 };
         if (!(ret->items = calloc(ret->live.n ? ret->live.n : 1, sizeof(StackStatus))))
                 return -ENOMEM;
         /* Stacks in the order their first container is listed. */
         for (size_t i = 0; i < ret->live.n; i++) {
                 const LiveContainer *lc = &ret->live.items[i];
                 const cJSON *labels = cJSON_GetObjectItemCaseSensitive(lc->raw, "Labels");
-                const char *project =
-                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_PROJECT));
+                const char *project = lc->project;
                 if (!project || lc->oneoff)
                         continue;
                 size_t k = 0;
                 while (k < ret->n && strcmp(ret->items[k].name, project) != 0)
                         k++;
                 if (k == ret->n)
-                        ret->items[ret->n++] = (StackStatus){
-                                .name = project, .commit = lc->commit, .repo = lc->repo, .newest = -1
-                        };
+                        ret->items[ret->n++] = (StackStatus){ .name = project,
+                                                              .commit = lc->commit,
+                                                              .repo = lc->repo,
+                                                              .swarm = lc->swarm,
+                                                              .newest = -1 };
                 StackStatus *s = &ret->items[k];
                 bool running = lc->state && strcmp(lc->state, "running") == 0;
                 s->containers++;

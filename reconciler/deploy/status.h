@@ -18,6 +18,7 @@ typedef struct StackStatus {
         const char *name;
         const char *commit; /* NULL when unknown */
         const char *repo;
+        bool swarm;           /* swarm services: containers and running count services */
         bool several_commits; /* normal after a partial update: untouched containers keep theirs */
         unsigned containers, running, healthy, unhealthy;
         unsigned expected; /* containers its newest deploy made (io.berth.containers) */
@@ -32,7 +33,10 @@ typedef struct StatusList {
         LiveSet live;
 } StatusList;
 
+/* The standalone engine's stacks (its containers). */
 int status_list(EngineClient *engine, StatusList *ret, BerthError *err);
+/* The stacks of a listing of units (containers, swarm services or both), which the list takes over. */
+int status_list_of(LiveSet *live, StatusList *ret);
 void status_list_done(StatusList *l);
 const StackStatus *status_find(const StatusList *l, const char *name);
 /* "unhealthy", "healthy", or "-" when no container has a healthcheck. */

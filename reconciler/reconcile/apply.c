@@ -77,25 +77,25 @@ static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err
         Repo *repo = run->repo;
         const ReconcileOptions *o = run->o;
         repo_lock(repo);
-        int r = repo_stacks(repo, s->deployed, &stacks, NULL, NULL, &err);
+        int r = repo_stacks(repo, s->previous, &stacks, NULL, NULL, &err);
         const StackDesc *d = r >= 0 ? stack_list_find(&stacks, s->name) : NULL;
         if (!d) {
                 repo_unlock(repo);
                 stack_list_done(&stacks);
                 if (!err.set)
                         error_set(&err, -ENOENT, NULL, 0, 0, NULL, "commit %.12s has no stack \"%s\"",
-                                  s->deployed, s->name);
+                                  s->previous, s->name);
                 *ret_err = err;
                 return -ENOENT;
         }
         if ((r = stackplan_set_desc(&old, d)) >= 0 &&
-            (r = stackplan_load(repo, s->deployed, o, run->sd, &old, &err)) >= 0)
-                r = stackplan_sync(repo, s->deployed, run->sd, &old, &err);
+            (r = stackplan_load(repo, s->previous, o, run->sd, &old, &err)) >= 0)
+                r = stackplan_sync(repo, s->previous, run->sd, &old, &err);
         _cleanup_free_ char *refs = r >= 0 ? stackplan_outside_refs(&old, d) : NULL;
         repo_unlock(repo);
         ProgressCtx pc = { .run = run, .stack = s->name };
         /* What that deploy ran, by digest: the tags may name other bytes by now. */
-        _cleanup_cjson_ cJSON *pins = statedir_pins_read(run->sd, s->name, s->deployed);
+        _cleanup_cjson_ cJSON *pins = statedir_pins_read(run->sd, s->name, s->previous);
         StackOptions so = {
                 .budget = run->budget,
                 .timeout_s = o->health_timeout_s,
@@ -105,16 +105,32 @@ static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err
                 .warn = stack_warn,
                 .progress = stack_progress,
                 .ud = &pc,
-                .id = { .repo = run->plan->repo_identity, .commit = s->deployed, .refs = refs }
+                .id = { .repo = run->plan->repo_identity, .commit = s->previous, .refs = refs }
         };
-        if (r >= 0)
-                r = stack_up(c, old.project, &so, &old.result, &err);
+        _cleanup_source_ Source *src = NULL;
+        if (r >= 0 && (r = stackplan_shared_source(repo, &old, &src)) >= 0)
+                r = deployer_of(s->mode)->up(c, old.project, &so, src, &old.result, &err);
         old.name = NULL;
         stackplan_done(&old);
         stack_list_done(&stacks);
         if (r < 0)
                 *ret_err = err;
         return r;
+}
+
+/* What the stack runs in the mode it no longer has: its containers, or its services (volumes only
+ * when the data goes too). Nothing there is no failure: a switch cut short left nothing behind. */
+static int remove_other_mode(EngineClient *c, StackPlan *s, bool volumes, OpBudget *budget)
+{
+        DownOptions d = { .volumes = volumes, .budget = budget, .timeout_s = -1 };
+        DeployMode other = s->mode == DEPLOY_SWARM ? DEPLOY_COMPOSE : DEPLOY_SWARM;
+        BerthError e = { 0 };
+        int r = deployer_of(other)->down(c, s->name, &d, &e);
+        if (r < 0 && r != -ENOENT && r != -EOPNOTSUPP) {
+                s->error = e;
+                return r;
+        }
+        return 0;
 }
 
 /* A pruned stack: its containers and networks (volumes with prune_volumes), and what berth wrote in its
@@ -124,7 +140,9 @@ static int remove_stack(Run *run, EngineClient *c, StackPlan *s)
         bool everything = run->o->prune_volumes && !s->keep_data;
         DownOptions d = { .volumes = everything, .budget = run->budget, .timeout_s = -1 };
         StateKept kept = { 0 };
-        int r = stack_down(c, s->name, &d, &s->error);
+        int r = deployer_of(s->mode)->down(c, s->name, &d, &s->error);
+        if (r >= 0 && s->mode_switch)
+                r = remove_other_mode(c, s, everything, run->budget);
         if (r < 0 || (r = statedir_remove(run->sd, s->name, everything, &kept, &s->error)) < 0)
                 return r;
         if (kept.files) {
@@ -158,8 +176,15 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                  * for its containers' bind mounts and configs. */
                 repo_lock(run->repo);
                 r = stackplan_sync(run->repo, plan->head, run->sd, s, &s->error);
-                bool can_roll_back = s->deployed[0] && repo_has_commit(run->repo, s->deployed) > 0;
+                /* Not across a change of mode: the previous commit ran in the other one. */
+                bool can_roll_back =
+                        s->previous[0] && !s->mode_switch && repo_has_commit(run->repo, s->previous) > 0;
                 repo_unlock(run->repo);
+                _cleanup_source_ Source *src = NULL;
+                if (r >= 0 && s->mode_switch)
+                        r = remove_other_mode(c, s, false, run->budget);
+                if (r >= 0)
+                        r = stackplan_shared_source(run->repo, s, &src);
                 if (r >= 0) {
                         StackOptions so = {
                                 .budget = run->budget,
@@ -172,7 +197,7 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                                 .ud = &pc,
                                 .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs }
                         };
-                        r = stack_up(c, s->project, &so, &s->result, &s->error);
+                        r = deployer_of(s->mode)->up(c, s->project, &so, src, &s->result, &s->error);
                         if (r >= 0)
                                 r = record_pins(run, s, plan->head, &s->error);
                         /* The health gate: what changed and did not come up is put back as it was. */

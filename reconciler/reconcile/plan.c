@@ -114,8 +114,11 @@ typedef struct LiveStack {
         const char *commits[16]; /* distinct io.berth.commit values of its containers */
         unsigned expected[16];   /* and the io.berth.containers of each */
         size_t n_commits;
-        unsigned count;  /* its containers (not one-off) */
-        bool unlabelled; /* a container without a commit (deployed by hand) */
+        unsigned count;            /* its containers (not one-off) */
+        bool unlabelled;           /* a container without a commit (deployed by hand) */
+        bool services, containers; /* it runs as swarm services, as containers (both: mid-switch) */
+        const char *last;          /* the commit of the unit written last */
+        double last_written;
         const char *refs;
 } LiveStack;
 
@@ -140,8 +143,7 @@ static LiveRef *live_index(const LiveSet *live, size_t *ret_n)
         if (!v)
                 return NULL;
         for (size_t i = 0; i < live->n; i++) {
-                const char *project = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                        cJSON_GetObjectItemCaseSensitive(live->items[i].raw, "Labels"), LABEL_PROJECT));
+                const char *project = live->items[i].project;
                 if (project)
                         v[n++] = (LiveRef){ .project = project, .c = &live->items[i] };
         }
@@ -172,10 +174,17 @@ static LiveStack live_stack(const LiveRef *idx, size_t n, const char *name)
                 if (c->oneoff)
                         continue;
                 l.present = true;
+                l.services |= c->swarm;
+                l.containers |= !c->swarm;
                 l.count++;
                 l.all_running &= c->state && strcmp(c->state, "running") == 0;
                 if (!l.repo)
                         l.repo = c->repo;
+                double written = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(c->raw, "Created"));
+                if (c->commit && (!l.last || written > l.last_written)) {
+                        l.last = c->commit;
+                        l.last_written = written;
+                }
                 if (!c->commit)
                         l.unlabelled = true;
                 else {
@@ -305,6 +314,9 @@ static int stack_meta(Repo *repo, const char *head, const StackList *stacks, con
                 return 0;
         _cleanup_cjson_ cJSON *meta = cJSON_Parse(buf);
         *ret_disabled = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        const cJSON *mode = cJSON_GetObjectItemCaseSensitive(meta, "mode");
+        if (mode && deploy_mode_parse(cJSON_GetStringValue(mode), &s->mode) < 0)
+                return error_set(err, -EINVAL, path, 0, 0, NULL, "mode: must be compose or swarm");
         cJSON *deps = cJSON_GetObjectItemCaseSensitive(meta, "depends_on_stacks");
         if (!deps)
                 return 0;
@@ -327,6 +339,41 @@ static int stack_meta(Repo *repo, const char *head, const StackList *stacks, con
                         return -ENOMEM;
         }
         return 0;
+}
+
+/* Whether the stack runs on the engine in another mode than it is to be deployed in. Only then is its
+ * stack.json read this early, to see whether it names the mode the stack runs in (an unchanged stack
+ * is otherwise skipped unread). */
+static bool runs_otherwise(const LiveStack *ls, DeployMode mode)
+{
+        return ls->present &&
+               ((ls->services && ls->containers) || (ls->services ? DEPLOY_SWARM : DEPLOY_COMPOSE) != mode);
+}
+
+static void switch_reason(const LiveStack *ls, StackPlan *s)
+{
+        snprintf(s->reason, sizeof(s->reason),
+                 "deployed as %s, its mode is now %s: redeployed (volumes kept)",
+                 ls->services && ls->containers ? "containers and services"
+                 : ls->services                 ? "swarm services"
+                                                : "containers",
+                 deployer_of(s->mode)->name);
+}
+
+static bool mode_switches(Repo *repo, const char *head, const StackList *stacks, const StackDesc *d,
+                          const LiveStack *ls, StackPlan *s)
+{
+        if (!runs_otherwise(ls, s->mode))
+                return false;
+        DeployMode live = ls->services ? DEPLOY_SWARM : DEPLOY_COMPOSE;
+        StackPlan probe = { .mode = s->mode };
+        bool disabled;
+        BerthError e = { 0 };
+        /* An unreadable stack.json is reported when the stack is loaded. */
+        if (stack_meta(repo, head, stacks, d, &probe, &disabled, &e) >= 0)
+                s->mode = probe.mode;
+        strv_free(probe.needs);
+        return (ls->services && ls->containers) || live != s->mode;
 }
 
 static void warn_cb(void *ud, const char *msg)
@@ -355,7 +402,7 @@ static void plan_stack_services(EngineClient *c, BuiltImages *built, const Recon
                             .warn = o->warn,
                             .ud = o->ud,
                             .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs } };
-        if (stack_up(c, s->project, &so, &s->result, &s->error) < 0) {
+        if (deployer_of(s->mode)->up(c, s->project, &so, s->source, &s->result, &s->error) < 0) {
                 s->verdict = VERDICT_INVALID;
                 return;
         }
@@ -398,7 +445,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 return -ENOMEM;
         }
         if ((r = repo_stacks(repo, plan.head, &stacks, warn_cb, (void *)o, err)) < 0 ||
-            (r = live_list(c, NULL, &live, err)) < 0)
+            (r = deployer_live_all(c, &live, NULL, err)) < 0)
                 goto out;
         if (!(idx = live_index(&live, &n_idx))) {
                 r = -ENOMEM;
@@ -421,6 +468,8 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         deployed_commits(repo, &memo, &ls, &deployed, &newest, &why);
                 if (deployed)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
+                if (ls.last)
+                        snprintf(s->previous, sizeof(s->previous), "%s", ls.last);
                 if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
                     strcmp(ls.repo, "local") != 0) {
                         s->verdict = VERDICT_REFUSED;
@@ -430,6 +479,8 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         continue;
                 }
                 s->verdict = ls.present ? VERDICT_UPDATE : VERDICT_DEPLOY;
+                s->mode = o->target && o->target->mode >= 0 ? (DeployMode)o->target->mode : o->mode;
+                s->mode_switch = mode_switches(repo, plan.head, &stacks, d, &ls, s);
                 if (!ls.present)
                         snprintf(s->reason, sizeof(s->reason), "new stack: not on this engine yet");
                 else if (why)
@@ -469,7 +520,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         for (size_t k = 0; k < ls.n_commits; k++)
                                 if (strcmp(ls.commits[k], newest) == 0)
                                         expected = ls.expected[k];
-                        if (touched)
+                        if (s->mode_switch)
+                                switch_reason(&ls, s);
+                        else if (touched)
                                 snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
                                          path, from, plan.head);
                         else if (ls.count < expected)
@@ -501,6 +554,11 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         r = 0;
                         continue;
                 }
+                /* Its stack.json may name another mode than the one it runs in. */
+                if (runs_otherwise(&ls, s->mode) && !s->mode_switch) {
+                        s->mode_switch = true;
+                        switch_reason(&ls, s);
+                }
                 /* Kept in git but switched off (stack.json "enabled": false): removed here, volumes kept. */
                 if (disabled) {
                         s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
@@ -524,9 +582,13 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
         for (size_t i = 0; i < n_idx; i++) {
                 const char *project = idx[i].project;
                 const LiveContainer *lc = NULL;
-                for (; i < n_idx && strcmp(idx[i].project, project) == 0; i++)
+                bool services = false, containers = false;
+                for (; i < n_idx && strcmp(idx[i].project, project) == 0; i++) {
                         if (!lc && idx[i].c->repo && strcmp(idx[i].c->repo, plan.repo_identity) == 0)
                                 lc = idx[i].c;
+                        services |= idx[i].c->swarm;
+                        containers |= !idx[i].c->swarm;
+                }
                 i--; /* the loop's own step moves to the next project */
                 bool in_git = stack_list_find(&stacks, project) != NULL;
                 if (!lc || (in_git && target_has_stack(o->target, project)) ||
@@ -539,6 +601,9 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 }
                 if (lc->commit)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", lc->commit);
+                /* Removed in the mode it runs in; both, when a switch was cut short. */
+                s->mode = services ? DEPLOY_SWARM : DEPLOY_COMPOSE;
+                s->mode_switch = services && containers;
                 s->verdict = o->prune ? VERDICT_REMOVE : VERDICT_SKIP;
                 if (in_git)
                         snprintf(s->reason, sizeof(s->reason),

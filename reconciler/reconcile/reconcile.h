@@ -14,6 +14,7 @@
 #pragma once
 
 #include "../deploy/stack.h"
+#include "../deployer/deployer.h"
 #include "../gitops/repo.h"
 
 typedef enum StackVerdict {
@@ -29,11 +30,22 @@ typedef struct StackPlan {
         char *name;
         StackVerdict verdict;
         char reason[768];
-        char deployed[41]; /* the commit in its labels, "" if none */
-        char *root;        /* the stack's directory under the state dir, which its source stands for */
+        char deployed[41]; /* the commit in its labels (the oldest, where the diff starts), "" if none */
+        /* The commit its last deploy was made from (the label of what was written last): what the
+         * health gate rolls back to. Forward deploys leave untouched services at older labels, and a
+         * rollback labels what it wrote with an older commit than the rest, so neither the oldest nor
+         * the newest label says it. */
+        char previous[41];
+        char *root; /* the stack's directory under the state dir, which its source stands for */
         char *desc_dir, *desc_file; /* where the stack is in the repo (StackDesc) */
         char *refs; /* repo files outside its directory that it reads (the io.berth.refs label) */
+        /* How it is deployed: its stack.json's mode, else its target's, else berth.yaml's. */
+        DeployMode mode;
+        /* It runs in the other mode on the engine (mode changed in git): that is removed, volumes
+         * kept, before it is deployed in this one. */
+        bool mode_switch;
         Project *project;
+        Source *source; /* what the project was loaded from: the commit's git objects */
         /* {service: "repo@sha256:..."}: the exact images to run (a rollback's recorded digests, or what
          * this commit's own descriptors built); NULL: every service runs its tag */
         cJSON *pins;
@@ -65,6 +77,8 @@ typedef struct ReconcileOptions {
         bool allow_downgrade;
         bool prune;         /* remove stacks deleted from git (berth.yaml: prune) */
         bool prune_volumes; /* with them, their volumes (berth.yaml: prune_volumes) */
+        DeployMode mode;    /* berth.yaml's mode: how stacks are deployed unless a target or a stack
+                             * says otherwise */
         /* The stacks this engine gets (berth.yaml: targets); NULL: all of them. A stack of this repo
          * that another target gets is removed here, as if it were deleted from git. */
         const struct Target *target;

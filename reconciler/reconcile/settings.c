@@ -28,6 +28,14 @@ static int expand(const cJSON *v, const EnvMap *env, const SrcMap *map, const ch
         return r == -EINVAL ? fail_at(err, map, v, path, "%s", e.msg) : r;
 }
 
+/* mode: compose (containers, the default) or swarm (services on a manager). */
+static int parse_mode(const cJSON *v, const SrcMap *map, const char *path, DeployMode *ret, BerthError *err)
+{
+        if (deploy_mode_parse(cJSON_GetStringValue(v), ret) < 0)
+                return fail_at(err, map, v, path, "must be compose or swarm");
+        return 0;
+}
+
 static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Target *t, BerthError *err)
 {
         char path[256];
@@ -40,9 +48,11 @@ static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Ta
         if (!(t->name = strdup(n->string)))
                 return -ENOMEM;
         t->tls_verify = true;
+        t->mode = -1;
         snprintf(path, sizeof(path), "targets.%s", n->string);
         if (!cJSON_IsObject(n))
-                return fail_at(err, map, n, path, "must be a mapping (host, tls_verify, cert_path, stacks)");
+                return fail_at(err, map, n, path,
+                               "must be a mapping (host, tls_verify, cert_path, mode, stacks)");
         for (const cJSON *v = n->child; v; v = v->next) {
                 snprintf(path, sizeof(path), "targets.%s.%s", n->string, v->string);
                 if (strcmp(v->string, "host") == 0) {
@@ -60,6 +70,11 @@ static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Ta
                         if (!cJSON_IsBool(v))
                                 return fail_at(err, map, v, path, "must be true or false");
                         t->tls_verify = cJSON_IsTrue(v);
+                } else if (strcmp(v->string, "mode") == 0) {
+                        DeployMode m;
+                        if ((r = parse_mode(v, map, path, &m, err)) < 0)
+                                return r;
+                        t->mode = (int)m;
                 } else if (strcmp(v->string, "stacks") == 0) {
                         size_t n_items = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
                         if (!cJSON_IsArray(v) && !cJSON_IsString(v))
@@ -75,10 +90,10 @@ static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Ta
                                         return -ENOMEM;
                         }
                 } else
-                        return fail_at(
-                                err, map, SRCMAP_KEY(v), path,
-                                "unknown key \"%s\" (a target has host, tls_verify, cert_path, stacks)",
-                                v->string);
+                        return fail_at(err, map, SRCMAP_KEY(v), path,
+                                       "unknown key \"%s\" (a target has host, tls_verify, cert_path, mode, "
+                                       "stacks)",
+                                       v->string);
         }
         if (!t->stacks) {
                 snprintf(path, sizeof(path), "targets.%s", n->string);
@@ -185,6 +200,9 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
                                        "must be a duration from 1s to 24h, like \"60s\"");
                 o->health_timeout_s = (long)(ns / 1000000000);
         }
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "mode")) &&
+            (r = parse_mode(v, map, "mode", &o->mode, err)) < 0)
+                return r;
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "allow_host_paths")) &&
             (r = parse_host_paths(v, map, o, err)) < 0)
                 return r;

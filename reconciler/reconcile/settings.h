@@ -15,6 +15,7 @@ typedef struct Target {
         char *host;      /* NULL: the environment's engine */
         bool tls_verify; /* for tcp:// hosts; on unless the target turns it off */
         char *cert_path; /* ca.pem, cert.pem, key.pem; NULL: DOCKER_CERT_PATH & co. */
+        int mode;        /* a DeployMode for its stacks; -1: berth.yaml's */
         char **stacks;   /* names or shell patterns (fnmatch), NULL-terminated */
         size_t n_stacks;
 } Target;

@@ -13,6 +13,7 @@ void stackplan_unload(StackPlan *s)
         free(s->root);
         s->root = NULL;
         s->project = project_free(s->project);
+        s->source = source_unref(s->source);
 }
 
 void stackplan_done(StackPlan *s)
@@ -79,6 +80,8 @@ int stackplan_load(Repo *repo, const char *commit, const ReconcileOptions *o, St
         r = project_load(&co, &s->project, err);
         if (r < 0 && err)
                 error_unroot(err, s->root);
+        if (r >= 0)
+                s->source = TAKE_PTR(src);
         return r;
 }
 
@@ -132,4 +135,19 @@ char *stackplan_outside_refs(const StackPlan *s, const StackDesc *d)
         }
         cJSON_Delete(all);
         return strbuf_detach(&sb);
+}
+
+static void lock_repo(void *ud)
+{
+        repo_lock(ud);
+}
+
+static void unlock_repo(void *ud)
+{
+        repo_unlock(ud);
+}
+
+int stackplan_shared_source(Repo *repo, const StackPlan *s, Source **ret)
+{
+        return s->source ? source_locked_new(s->source, lock_repo, unlock_repo, repo, ret) : -ENOENT;
 }

@@ -16,6 +16,8 @@ int stackplan_set_desc(StackPlan *s, const StackDesc *d);
 /* Loads the stack as commit has it (it must have its desc set). */
 int stackplan_load(Repo *repo, const char *commit, const ReconcileOptions *o, StateDir *sd, StackPlan *s,
                    BerthError *err);
+/* The source the stack was loaded from, for an apply's threads: its reads hold the repo's lock. */
+int stackplan_shared_source(Repo *repo, const StackPlan *s, Source **ret);
 /* Writes the stack's files as commit has them into its directory, with the manifest. */
 int stackplan_sync(Repo *repo, const char *commit, StateDir *sd, const StackPlan *s, BerthError *err);
 /* The repo files outside the stack's directory that it reads, comma-separated (the io.berth.refs

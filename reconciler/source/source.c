@@ -376,3 +376,71 @@ int source_memory_add(Source *s, const char *rel, const void *data, size_t len)
         m->n++;
         return 0;
 }
+
+/* ---- a source shared by threads: another source's reads, one at a time ---- */
+
+typedef struct LockedSource {
+        Source s;
+        Source *inner;
+        void (*lock)(void *ud);
+        void (*unlock)(void *ud);
+        void *ud;
+} LockedSource;
+
+static int locked_read(Source *s, const char *rel, size_t max, char **ret, size_t *ret_len, BerthError *err)
+{
+        LockedSource *l = (LockedSource *)s;
+        l->lock(l->ud);
+        int r = l->inner->ops->read(l->inner, rel, max, ret, ret_len, err);
+        l->unlock(l->ud);
+        return r;
+}
+
+static SourceKind locked_kind(Source *s, const char *rel)
+{
+        LockedSource *l = (LockedSource *)s;
+        l->lock(l->ud);
+        SourceKind k = l->inner->ops->kind(l->inner, rel);
+        l->unlock(l->ud);
+        return k;
+}
+
+static void locked_free(Source *s)
+{
+        LockedSource *l = (LockedSource *)s;
+        source_unref(l->inner);
+        free(l);
+}
+
+static const SourceOps locked_ops = { .read = locked_read, .kind = locked_kind, .free = locked_free };
+
+static size_t strv_len(char **v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        return n;
+}
+
+int source_locked_new(Source *inner, void (*lock)(void *ud), void (*unlock)(void *ud), void *ud,
+                      Source **ret)
+{
+        LockedSource *l = calloc(1, sizeof(LockedSource));
+        if (!l)
+                return -ENOMEM;
+        int r = source_init(&l->s, &locked_ops, inner->root, inner->what);
+        l->inner = source_ref(inner);
+        l->lock = lock;
+        l->unlock = unlock;
+        l->ud = ud;
+        if (r >= 0)
+                r = source_allow(&l->s, (const char *const *)inner->allowed, strv_len(inner->allowed));
+        for (char **e = inner->explicit; r >= 0 && e && *e; e++)
+                r = source_explicit(&l->s, *e);
+        if (r < 0) {
+                source_unref(&l->s);
+                return r;
+        }
+        *ret = &l->s;
+        return 0;
+}

@@ -68,6 +68,11 @@ int source_dir_new(const char *root, Source **ret, BerthError *err);
 int source_memory_new(const char *root, const char *what, Source **ret);
 int source_memory_add(Source *s, const char *rel, const void *data, size_t len);
 
+/* inner's files, read with lock(ud) held: a source that threads share when its backing (a git
+ * repository) may be used by one thread at a time. Takes a reference on inner. */
+int source_locked_new(Source *inner, void (*lock)(void *ud), void (*unlock)(void *ud), void *ud,
+                      Source **ret);
+
 /* A name of a tree entry that is safe to write under a directory: not empty, ".", "..", ".git", and
  * without "/" or control characters. */
 bool source_name_valid(const char *name, size_t len);

@@ -54,6 +54,11 @@ static int identity_labels(cJSON *labels, const Project *p, const char *hash, co
                 cJSON_AddStringToObject(labels, LABEL_CONTENT_HASH, hash);
         if (digest)
                 cJSON_AddStringToObject(labels, LABEL_IMAGE_DIGEST, digest);
+        if (id && id->containers) {
+                char n[16];
+                snprintf(n, sizeof(n), "%u", id->containers);
+                cJSON_AddStringToObject(labels, LABEL_CONTAINERS, n);
+        }
         return 0;
 }
 

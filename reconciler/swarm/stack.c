@@ -10,6 +10,7 @@
 #include "../deploy/ops.h"
 #include "../util/digest.h"
 #include "../util/strbuf.h"
+#include "drift.h"
 #include "stack.h"
 
 #define get(o, k)       cJSON_GetObjectItemCaseSensitive((o), (k))
@@ -23,21 +24,23 @@ const char *swarm_action_name(SwarmActionKind k)
 
 void swarm_result_done(SwarmResult *r)
 {
-        for (size_t i = 0; i < r->n; i++)
+        for (size_t i = 0; i < r->n; i++) {
                 free(r->actions[i].service);
+                free(r->actions[i].digest);
+        }
         free(r->actions);
         *r = (SwarmResult){ 0 };
 }
 
 /* GET path?filters=<json> into *ret. The swarm's lists answer 503 off a manager: that is said plainly,
  * so no separate call has to ask first. */
-static int list_filtered(EngineClient *c, const char *path, const char *filter, const char *what,
-                         cJSON **ret, BerthError *err)
+int swarm_engine_list(EngineClient *c, const char *path, const char *filter, const char *what, cJSON **ret,
+                      BerthError *err)
 {
         _cleanup_strbuf_ StrBuf p = STRBUF_INIT;
         long status = 0;
         int r;
-        strbuf_addf(&p, "%s?filters=", path);
+        strbuf_addf(&p, "%s%cfilters=", path, strchr(path, '?') ? '&' : '?');
         if ((r = engine_escape(filter, &p)) < 0)
                 return r;
         r = engine_call(c, "GET", strbuf_str(&p), NULL, what, 0, &status, ret, err);
@@ -57,7 +60,7 @@ static int list_stack(EngineClient *c, const char *path, const char *stack, cons
 {
         _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
         strbuf_addf(&f, "{\"label\":[\"%s=%s\"]}", LABEL_STACK_NAMESPACE, stack);
-        return list_filtered(c, path, strbuf_str(&f), what, ret, err);
+        return swarm_engine_list(c, path, strbuf_str(&f), what, ret, err);
 }
 
 static int add_action(SwarmResult *res, SwarmActionKind kind, const char *service, const char *reason)
@@ -72,6 +75,12 @@ static int add_action(SwarmResult *res, SwarmActionKind kind, const char *servic
                 return -ENOMEM;
         res->n++;
         return 0;
+}
+
+static void report(const SwarmOptions *o, const SwarmAction *a, const char *error)
+{
+        if (o->on_action)
+                o->on_action(o->ud, a, error);
 }
 
 /* ---- configs and secrets ---- */
@@ -154,7 +163,7 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
                                 if (!f)
                                         return -ENOMEM;
                                 snprintf(what, sizeof(what), "look up %s %s", kinds[k][1], name);
-                                if ((r = list_filtered(c, path, f, what, &found, err)) < 0)
+                                if ((r = swarm_engine_list(c, path, f, what, &found, err)) < 0)
                                         return r;
                                 const char *id = NULL;
                                 /* The name filter matches prefixes: take the exact one. */
@@ -206,7 +215,9 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
 
 /* ---- networks ---- */
 
-static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions *o, BerthError *err)
+/* Creates the networks the services attach to that are missing; each is an action of res. */
+static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *res,
+                           BerthError *err)
 {
         _cleanup_cjson_ cJSON *keys = swarm_service_networks(p);
         int r;
@@ -233,14 +244,21 @@ static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions
                         return error_set(err, -ENOENT, NULL, 0, 0, NULL,
                                          "networks.%s: the external network \"%s\" does not exist",
                                          k->string, name);
+                if ((r = add_action(res, SWARM_CREATE, k->string, "network missing")) < 0)
+                        return r;
+                SwarmAction *a = &res->actions[res->n - 1];
+                a->network = true;
+                report(o, a, NULL);
                 if (o->dry_run)
                         continue;
                 _cleanup_cjson_ cJSON *body = NULL;
                 if ((r = swarm_network_spec(p, k->string, &o->id, &body, err)) < 0)
                         return r;
                 snprintf(what, sizeof(what), "create network %s", name);
-                if (body &&
-                    (r = engine_call(c, "POST", "/networks/create", body, what, 0, NULL, NULL, err)) < 0)
+                if (body)
+                        r = engine_call(c, "POST", "/networks/create", body, what, 0, NULL, NULL, err);
+                report(o, a, r < 0 ? err->msg : "");
+                if (r < 0)
                         return r;
         }
         return 0;
@@ -304,9 +322,14 @@ static void resolve_image(EngineClient *c, const char *service, const char *imag
         *pinned = *digest = NULL;
         if (strchr(image, '@'))
                 return;
+        /* A rollback runs the bytes that deploy ran, whatever the tag names now. */
+        const char *pin = cJSON_GetStringValue(get(o->pins, service));
+        const char *pat = pin ? strchr(pin, '@') : NULL;
         /* One question per image and deploy: services often share one. */
         const cJSON *known = get(seen, image);
-        if (cJSON_IsString(known))
+        if (pat)
+                d = strdup(pat + 1);
+        else if (cJSON_IsString(known))
                 d = strdup(known->valuestring);
         else if (!known) {
                 if (ops_registry_digest(c, image, auth, &d, &e) < 0) {
@@ -339,12 +362,6 @@ static double replicas_of(const cJSON *spec)
         return cJSON_IsNumber(r) ? r->valuedouble : -1;
 }
 
-static void report(const SwarmOptions *o, const SwarmAction *a, const char *error)
-{
-        if (o->on_action)
-                o->on_action(o->ud, a, error);
-}
-
 int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
                    BerthError *err)
 {
@@ -362,14 +379,19 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                         return r;
                 src = own;
         }
+        const cJSON *services = get(p->model, "services");
+        /* How many services the stack has at this commit, so that a deploy cut short is noticed from
+         * the labels alone. */
+        DeployIdentity id = o->id;
+        id.containers = (unsigned)cJSON_GetArraySize(services);
         if ((r = list_stack(c, "/services", p->name, "list services", &live, err)) < 0 ||
-            (r = ensure_networks(c, p, o, err)) < 0 || (r = ensure_objects(c, p, o, src, refs, err)) < 0)
+            (r = ensure_networks(c, p, o, ret, err)) < 0 ||
+            (r = ensure_objects(c, p, o, src, refs, err)) < 0)
                 return r;
 
-        const cJSON *services = get(p->model, "services");
         for (const cJSON *s = services ? services->child : NULL; s; s = s->next) {
                 const char *image = cJSON_GetStringValue(get(s, "image"));
-                char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "";
+                char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "", where[200];
                 _cleanup_cjson_ cJSON *spec = NULL;
                 _cleanup_free_ char *auth = NULL, *pinned = NULL, *digest = NULL;
                 const cJSON *cur = NULL;
@@ -379,7 +401,7 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 auth = ops_registry_auth(o->env, image);
                 resolve_image(c, s->string, image, auth, o, images, &pinned, &digest);
                 if ((r = service_hash(p, s->string, refs, pinned ? pinned : image, hash)) < 0 ||
-                    (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, &o->id,
+                    (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, &id,
                                             o->warn, o->ud, &spec, err)) < 0)
                         return r;
                 snprintf(name, sizeof(name), "%s_%s", p->name, s->string);
@@ -412,12 +434,17 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                         } else if (want != have) {
                                 kind = SWARM_UPDATE;
                                 snprintf(reason, sizeof(reason), "replicas %.0f -> %.0f", have, want);
+                        } else if (!swarm_spec_covers(spec, get(cur, "Spec"), where, sizeof(where))) {
+                                kind = SWARM_UPDATE;
+                                snprintf(reason, sizeof(reason), "changed on the engine: %s differs", where);
                         } else
                                 snprintf(reason, sizeof(reason), "up to date");
                 }
                 if ((r = add_action(ret, kind, s->string, reason)) < 0)
                         return r;
                 SwarmAction *a = &ret->actions[ret->n - 1];
+                if (digest && !(a->digest = strdup(digest)))
+                        return -ENOMEM;
                 report(o, a, NULL);
                 if (o->dry_run || kind == SWARM_NOOP)
                         continue;
@@ -552,7 +579,7 @@ static int service_converged(EngineClient *c, const char *name, StrBuf *why, Ber
                                  strcmp(ustate, "paused") == 0 ? "paused" : "rolled back by swarm",
                                  umsg ? ": " : "", umsg ? umsg : "");
         strbuf_addf(&f, "{\"service\":[\"%s\"]}", name);
-        if ((r = list_filtered(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0)
+        if ((r = swarm_engine_list(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0)
                 return r;
         const cJSON *want = get(get(get(get(svc, "Spec"), "Mode"), "Replicated"), "Replicas");
         /* A task runs the current spec when its own is the service's template (which alone carries
@@ -618,7 +645,7 @@ int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, 
                 for (size_t i = 0; i < res->n; i++) {
                         const SwarmAction *a = &res->actions[i];
                         char name[300];
-                        if (a->kind != SWARM_CREATE && a->kind != SWARM_UPDATE)
+                        if (a->network || (a->kind != SWARM_CREATE && a->kind != SWARM_UPDATE))
                                 continue;
                         snprintf(name, sizeof(name), "%s_%s", p->name, a->service);
                         int r = service_converged(c, name, &why, err);
@@ -710,7 +737,7 @@ int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthErro
                 *ret = out;
                 return 0;
         }
-        if ((r = list_filtered(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0 ||
+        if ((r = swarm_engine_list(c, "/tasks", strbuf_str(&f), "list tasks", &tasks, err)) < 0 ||
             (r = engine_call(c, "GET", "/nodes", NULL, "list nodes", 0, NULL, &nodes, err)) < 0) {
                 cJSON_Delete(out);
                 return r;

@@ -20,7 +20,9 @@ typedef enum SwarmActionKind {
 
 typedef struct SwarmAction {
         SwarmActionKind kind;
-        char *service; /* the model's name; for a removal the engine's */
+        char *service; /* the model's name; for a removal the engine's; a network's key */
+        bool network;  /* a network of the stack, not a service */
+        char *digest;  /* the registry digest the service runs ("repo@sha256:..."), or NULL */
         char reason[256];
 } SwarmAction;
 
@@ -34,12 +36,19 @@ typedef struct SwarmOptions {
         const EnvMap *env;   /* the values of `environment:` secrets and configs */
         bool remove_orphans; /* remove services of the stack no longer in the model */
         bool dry_run;        /* plan only: nothing is created */
+        /* {service: "repo@sha256:..."}: the exact images to run (a rollback's recorded digests) instead
+         * of asking the registry what the tags name now; NULL: none. */
+        const cJSON *pins;
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
         void (*on_action)(void *ud, const SwarmAction *a, const char *error); /* planned, then done */
         void (*on_removed)(void *ud, const char *what, const char *name); /* an unused config or secret */
         void *ud;
 } SwarmOptions;
+
+/* GET path with ?filters=<filter JSON> into *ret; -EOPNOTSUPP, said plainly, off a manager. */
+int swarm_engine_list(EngineClient *c, const char *path, const char *filter, const char *what, cJSON **ret,
+                      BerthError *err);
 
 int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
                    BerthError *err);

@@ -12,8 +12,12 @@
 # tests reach tasks through DNS round robin (endpoint_mode: dnsrr) and host-mode ports. Overlay
 # networks (VXLAN) between the nodes work.
 
+# Each test's swarm has a directory of its own (and namespaces named after its process), so that two
+# tests can each have one at the same time.
+SWARM_DIR=${BERTH_RIG_DIR:-/nonexistent}/swarm-$$
+
 swarm_start() {
-        local d=$BERTH_RIG_DIR/swarm ns1=berth-sw1-$$ ns2=berth-sw2-$$ token m w
+        local d=$SWARM_DIR ns1=berth-sw1-$$ ns2=berth-sw2-$$ token m w
         command -v ip >/dev/null || { echo "swarm: ip (iproute2) is missing" >&2; return 1; }
         mkdir -p "$d"
         echo "$ns1 $ns2" >"$d/netns"
@@ -78,7 +82,7 @@ swarm_start() {
 }
 
 swarm_stop() {
-        local d=${BERTH_RIG_DIR:-/nonexistent}/swarm
+        local d=$SWARM_DIR
         [ -d "$d" ] || return 0
         for n in worker manager; do
                 [ -S "$d/$n/docker.sock" ] && DOCKER_HOST="unix://$d/$n/docker.sock" docker swarm leave -f >/dev/null 2>&1
