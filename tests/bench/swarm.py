@@ -7,6 +7,11 @@ BERTH_RIG_DIR and DOCKER_HOST name):
 - no-op: the unchanged file deployed again (docker stack deploy sends an update for every service);
 - change one service: one service's environment changes, alternately, and the file is deployed.
 
+berth is measured twice: `berth up --swarm -f FILE` (as docker stack deploy is used) and `berth reconcile`
+of a config repo whose berth.yaml says mode: swarm (the GitOps path: the commit is made before the clock
+starts; reconcile's health gate waits until the changed service's tasks run, which docker stack deploy
+does not, so its change figure is shown for information).
+
 Runs alternate between the tools, RUNS each (default 5); prints medians and ratios, and how many
 services each tool wrote (their spec versions read back) and how many tasks were replaced.
 
@@ -26,15 +31,19 @@ SERVICES = 20
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
+# Started and stopped from two shells: the swarm's directory is named for both.
+SWARM_ENV = {**os.environ, "SWARM_DIR": os.path.join(os.environ.get("BERTH_RIG_DIR", "/nonexistent"), "swarm-bench")}
+
+
 def start_swarm():
     out = subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_start >&2 && env"],
-                         cwd=TOP, check=True, capture_output=True, text=True).stdout
+                         cwd=TOP, check=True, capture_output=True, text=True, env=SWARM_ENV).stdout
     env = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("BERTH_TEST_SWARM"))
     return env
 
 
 def stop_swarm():
-    subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_stop"], cwd=TOP)
+    subprocess.run(["bash", "-c", ". tests/lib/rig.sh && . tests/lib/swarm.sh && swarm_stop"], cwd=TOP, env=SWARM_ENV)
 
 
 def write_stack(path, changed, image):
@@ -88,19 +97,35 @@ def main():
             docker(host, "tag", "berth-test/busybox:latest", image)
             docker(host, "push", "-q", image)
             write_stack(compose, 1, image)
+            repo = os.path.join(d, "repo")
+            os.makedirs(os.path.join(repo, "stacks", "rbench"))
+            with open(os.path.join(repo, "berth.yaml"), "w") as f:
+                f.write("mode: swarm\nhealth_timeout: 120s\n")
+            rcompose = os.path.join(repo, "stacks", "rbench", "compose.yaml")
+            git = ["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+            subprocess.run(["git", "init", "-q", repo], check=True)
+
+            def commit(version):
+                write_stack(rcompose, version, image)
+                subprocess.run(git + ["add", "-A"], check=True)
+                subprocess.run(git + ["commit", "-qm", f"v{version}"], check=True)
+
+            commit(1)
             deploy = {"berth": [berth, "up", "--swarm", "-f", compose, "-p", "bbench"],
+                      "reconcile": [berth, "reconcile", "--repo", repo],
                       "docker": ["docker", "stack", "deploy", "-c", compose, "dbench"]}
-            stacks = {"berth": "bbench", "docker": "dbench"}
+            stacks = {"berth": "bbench", "reconcile": "rbench", "docker": "dbench"}
             for tool in deploy:
                 run(deploy[tool], d, env)
             results = {}
             for step in ("no-op", "change one service"):
-                times = {"berth": [], "docker": []}
-                written, replaced = {"berth": [], "docker": []}, {"berth": [], "docker": []}
+                times = {t: [] for t in deploy}
+                written, replaced = {t: [] for t in deploy}, {t: [] for t in deploy}
                 for i in range(runs):
                     if step != "no-op":
                         write_stack(compose, i + 2, image)
-                    for tool in ("berth", "docker"):
+                        commit(i + 2)
+                    for tool in deploy:
                         before_v, before_t = versions(host, stacks[tool]), tasks(host, stacks[tool])
                         dt, _ = run(deploy[tool], d, env)
                         times[tool].append(dt)
@@ -109,13 +134,15 @@ def main():
                         replaced[tool].append(len(before_t - tasks(host, stacks[tool])))
                 results[step] = (times, written, replaced)
             print(f"{SERVICES}-service swarm stack, 2 nodes, medians of {runs} runs each")
-            print(f"{'step':<20} {'berth':>10} {'docker stack deploy':>20} {'ratio':>8} "
+            print(f"{'step':<20} {'berth':<16} {'berth':>9} {'docker stack deploy':>20} {'ratio':>8} "
                   f"{'services written b/d':>22} {'tasks replaced b/d':>20}")
             for step, (times, written, replaced) in results.items():
-                b, k = statistics.median(times["berth"]), statistics.median(times["docker"])
-                print(f"{step:<20} {b * 1000:>8.0f}ms {k * 1000:>18.0f}ms {k / b:>7.1f}x "
-                      f"{statistics.median(written['berth']):>10.0f}/{statistics.median(written['docker']):<11.0f}"
-                      f"{statistics.median(replaced['berth']):>9.0f}/{statistics.median(replaced['docker']):<10.0f}")
+                k = statistics.median(times["docker"])
+                for tool, label in (("berth", "up --swarm"), ("reconcile", "reconcile")):
+                    b = statistics.median(times[tool])
+                    print(f"{step:<20} {label:<16} {b * 1000:>7.0f}ms {k * 1000:>18.0f}ms {k / b:>7.1f}x "
+                          f"{statistics.median(written[tool]):>10.0f}/{statistics.median(written['docker']):<11.0f}"
+                          f"{statistics.median(replaced[tool]):>9.0f}/{statistics.median(replaced['docker']):<10.0f}")
             for tool in stacks:
                 subprocess.run(["docker", "stack", "rm", stacks[tool]], env=env, capture_output=True)
     finally:

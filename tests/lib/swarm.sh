@@ -13,8 +13,8 @@
 # networks (VXLAN) between the nodes work.
 
 # Each test's swarm has a directory of its own (and namespaces named after its process), so that two
-# tests can each have one at the same time.
-SWARM_DIR=${BERTH_RIG_DIR:-/nonexistent}/swarm-$$
+# tests can each have one at the same time. A caller that starts and stops it from two shells names it.
+SWARM_DIR=${SWARM_DIR:-${BERTH_RIG_DIR:-/nonexistent}/swarm-$$}
 
 swarm_start() {
         local d=$SWARM_DIR ns1=berth-sw1-$$ ns2=berth-sw2-$$ token m w

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "compose/project.h"
+#include "swarm/drift.h"
 #include "swarm/spec.h"
 #include "load.h"
 #include "tap.h"
@@ -141,6 +142,45 @@ TEST(global_mode_networks_and_object_names)
         ASSERT_OK(swarm_object_name(p, "configs", "site", "0123456789abcdef", name, sizeof(name)));
         ASSERT_STREQ(name, "site-conf_0123456789ab");
         project_free(p);
+}
+
+/* A live spec against the one berth would send: what the engine adds is no drift, what a hand adds is. */
+TEST(drift_of_a_service_changed_by_hand)
+{
+        const char *sent = "{\"Name\":\"st_web\",\"Labels\":{\"io.berth.commit\":\"c2\"},"
+                           "\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"i\",\"Args\":[\"sleep\",\"1\"],"
+                           "\"Env\":[],\"Init\":false},\"Networks\":[{\"Target\":\"st_default\","
+                           "\"Aliases\":[\"web\"]}]},\"Mode\":{\"Replicated\":{\"Replicas\":2}}}";
+        /* As the engine stores it: the commit of an older deploy, defaults filled in, the network's ID,
+         * the empty values dropped. */
+        const char *stored =
+                "{\"Name\":\"st_web\",\"Labels\":{\"io.berth.commit\":\"c1\",\"x\":\"y\"},"
+                "\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"i\",\"Args\":[\"sleep\",\"1\"],"
+                "\"Isolation\":\"default\"},\"ForceUpdate\":0,\"Runtime\":\"container\","
+                "\"Networks\":[{\"Target\":\"k3j5x9\",\"Aliases\":[\"web\"]}]},"
+                "\"Mode\":{\"Replicated\":{\"Replicas\":2}}}";
+        cJSON *want = cJSON_Parse(sent), *live = cJSON_Parse(stored);
+        char where[200];
+        ASSERT_TRUE(swarm_spec_covers(want, live, where, sizeof(where)));
+        ASSERT_STREQ(where, "");
+        /* docker service update --env-add: a field berth sent empty now holds something. */
+        cJSON *cs = cJSON_GetObjectItem(cJSON_GetObjectItem(live, "TaskTemplate"), "ContainerSpec");
+        cJSON *env = cJSON_AddArrayToObject(cs, "Env");
+        cJSON_AddItemToArray(env, cJSON_CreateString("HAND=1"));
+        ASSERT_TRUE(!swarm_spec_covers(want, live, where, sizeof(where)));
+        ASSERT_STREQ(where, "TaskTemplate.ContainerSpec.Env");
+        cJSON_DeleteItemFromObject(cs, "Env");
+        /* --args: a value changed. */
+        cJSON_ReplaceItemInArray(cJSON_GetObjectItem(cs, "Args"), 1, cJSON_CreateString("2"));
+        ASSERT_TRUE(!swarm_spec_covers(want, live, where, sizeof(where)));
+        ASSERT_STREQ(where, "TaskTemplate.ContainerSpec.Args[1]");
+        cJSON_ReplaceItemInArray(cJSON_GetObjectItem(cs, "Args"), 1, cJSON_CreateString("1"));
+        /* --read-only: a field berth never sent. */
+        cJSON_AddTrueToObject(cs, "ReadOnly");
+        ASSERT_TRUE(!swarm_spec_covers(want, live, where, sizeof(where)));
+        ASSERT_STREQ(where, "TaskTemplate.ContainerSpec.ReadOnly");
+        cJSON_Delete(want);
+        cJSON_Delete(live);
 }
 
 TAP_MAIN()
