@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -74,7 +75,8 @@ d = webdriver.Chrome(options=o)
 # Headless Chromium keeps a window at least 500 px wide whatever --window-size says: the viewport is
 # set to a phone's 375 px through the DevTools protocol instead.
 d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 375, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-w = WebDriverWait(d, 20)
+# Screens re-render themselves (the list refreshes): an element found just before is stale when read.
+w = WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def screen(name):
@@ -89,7 +91,8 @@ def screen(name):
 
 
 def wait_text(css, text, timeout=20):
-    WebDriverWait(d, timeout).until(lambda _: text in d.find_element(By.CSS_SELECTOR, css).text)
+    WebDriverWait(d, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda _: text in d.find_element(By.CSS_SELECTOR, css).text)
 
 
 def goto(hash_):
@@ -193,11 +196,13 @@ try:
     d.execute_script("window.berthNoReload = true")
     docker("stop", "-t", "0", "w1-worker-1")
     running = "#stacks tr[data-stack=w1] td:nth-child(4)"
-    WebDriverWait(d, 20).until(lambda _: d.find_element(By.CSS_SELECTOR, running).text == "0/1")
+    WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda _: d.find_element(By.CSS_SELECTOR, running).text == "0/1")
     check("the list refreshes by itself (no reload: the filter and the page's state kept)",
           d.execute_script("return window.berthNoReload === true") and rows("#stacks tr[data-stack]") == ["w1"])
     docker("start", "w1-worker-1")
-    WebDriverWait(d, 20).until(lambda _: d.find_element(By.CSS_SELECTOR, running).text == "1/1")
+    WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda _: d.find_element(By.CSS_SELECTOR, running).text == "1/1")
 
     # ---- the stack's screen, reached and worked by keyboard alone: restart, logs ----
     goto("#/")
@@ -280,7 +285,8 @@ try:
           not d.find_elements(By.CSS_SELECTOR, "#restart, #delete, #toggle, #edit, #history button"))
     wait_text("#logs", "side-line")
     Select(d.find_element(By.ID, "log-service")).select_by_value("side")
-    WebDriverWait(d, 20).until(lambda _: "app-line" not in d.find_element(By.ID, "logs").text)
+    WebDriverWait(d, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda _: "app-line" not in d.find_element(By.ID, "logs").text)
     check("the logs' service filter shows that service's lines alone",
           "side-line" in d.find_element(By.ID, "logs").text, d.find_element(By.ID, "logs").text)
     health = d.find_element(By.CSS_SELECTOR, "#containers tr[data-container=web0-app-1] td:last-child").text
