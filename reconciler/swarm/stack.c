@@ -244,7 +244,7 @@ static int ensure_networks(EngineClient *c, const Project *p, const SwarmOptions
                         return error_set(err, -ENOENT, NULL, 0, 0, NULL,
                                          "networks.%s: the external network \"%s\" does not exist",
                                          k->string, name);
-                if ((r = add_action(res, SWARM_CREATE, k->string, "network missing")) < 0)
+                if ((r = add_action(res, SWARM_CREATE, k->string, "does not exist")) < 0)
                         return r;
                 SwarmAction *a = &res->actions[res->n - 1];
                 a->network = true;
