@@ -7,6 +7,8 @@
 
 #include "compose/project.h"
 #include "deploy/stack.h"
+#include "deployer/deployer.h"
+#include "reconcile/settings.h"
 #include "handlers.h"
 #include "policy/policy.h"
 #include "source/source.h"
@@ -47,7 +49,8 @@ static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
 /* The rendered file must load as berth config would load it from the commit. The root has a fresh
  * random part, so a template cannot name the stack's own directory by an absolute path and have the
  * policy take a host path for the stack's own. */
-static int load_rendered(const char *name, const char *text, Project **ret, BerthError *err)
+static int load_rendered(const char *name, const char *text, Project **ret, Source **ret_src,
+                         BerthError *err)
 {
         Source *src = NULL;
         char root[128], file[300], dir[300], rel[200], nonce[DIGEST_HEX_LEN + 1];
@@ -75,6 +78,8 @@ static int load_rendered(const char *name, const char *text, Project **ret, Bert
         if (r < 0 && err)
                 error_unroot(err, root);
         envmap_done(&env);
+        if (r >= 0)
+                *ret_src = TAKE_PTR(src);
         source_unref(src);
         return r;
 }
@@ -107,6 +112,9 @@ typedef struct Rendered {
         Definition *def;
         cJSON *options;
         Project *project; /* the rendered file as berth loads it, for a dry run's plan */
+        Source *source;   /* what it was loaded from (swarm makes configs of its files) */
+        const char
+                *mode; /* stack.json's mode (borrowed from the request or the stack's stack.json), or NULL */
         char *compose, *meta;
         char options_hash[DIGEST_HEX_LEN + 1];
 } Rendered;
@@ -116,6 +124,7 @@ static void rendered_done(Rendered *x)
         definition_free(x->def);
         cJSON_Delete(x->options);
         project_free(x->project);
+        source_unref(x->source);
         free(x->compose);
         free(x->meta);
 }
@@ -136,7 +145,7 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
         if (definition_options(x->def, options, &x->options, &err) < 0)
                 return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
         if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
-            load_rendered(name, x->compose, &x->project, &err) < 0)
+            load_rendered(name, x->compose, &x->project, &x->source, &err) < 0)
                 return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
                                    error_format(&err, line, sizeof(line)));
         _cleanup_(policy_violations_done) PolicyViolations v = { 0 };
@@ -151,6 +160,8 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
         cJSON_AddStringToObject(m, "definition_version", x->def->version);
         cJSON_AddItemToObject(m, "options", cJSON_Duplicate(x->options, 1));
         cJSON_AddBoolToObject(m, "enabled", enabled);
+        if (x->mode)
+                cJSON_AddStringToObject(m, "mode", x->mode);
         x->meta = cJSON_Print(m);
         cJSON_Delete(m);
         _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
@@ -227,8 +238,38 @@ static void preview_warn(void *ud, const char *msg)
 /* The plan reconcile would make for the rendered stack on this engine: the same dry run of the same
  * loader's project, so a service whose content hash is unchanged is shown unchanged. Without an engine,
  * or when the engine refuses the stack, the plan says why instead. */
-static cJSON *preview_plan(Api *api, const Project *p)
+/* The stack's mode: the request's "mode", else the one its stack.json had (meta, may be NULL). */
+static int request_mode(const cJSON *body, const cJSON *meta, Rendered *x, Response *res)
 {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(body, "mode");
+        DeployMode parsed;
+        if (!m)
+                m = cJSON_GetObjectItemCaseSensitive(meta, "mode");
+        if (!m)
+                return 0;
+        if (deploy_mode_parse(cJSON_GetStringValue(m), &parsed) < 0)
+                return api_problem(res, 422, "invalid mode", "/mode", "mode must be compose or swarm");
+        x->mode = cJSON_GetStringValue(m);
+        return 0;
+}
+
+/* How reconcile would deploy the stack: its stack.json's mode, else berth.yaml's at head. */
+static DeployMode preview_mode(Repo *repo, const char *head, const Rendered *x)
+{
+        DeployMode m = DEPLOY_COMPOSE;
+        if (x->mode && deploy_mode_parse(x->mode, &m) >= 0)
+                return m;
+        ReconcileOptions o = { 0 };
+        BerthError err = { 0 };
+        if (reconcile_settings(repo, head, NULL, &o, NULL, &err) >= 0)
+                m = o.mode;
+        strv_free(o.allowed_host_paths);
+        return m;
+}
+
+static cJSON *preview_plan(Api *api, const Rendered *x, DeployMode mode)
+{
+        const Project *p = x->project;
         char why[300];
         cJSON *o = cJSON_CreateObject();
         _cleanup_engine_ EngineClient *c = live_client(&api->live, why, sizeof(why));
@@ -241,7 +282,8 @@ static cJSON *preview_plan(Api *api, const Project *p)
         _cleanup_(stack_result_done) StackResult sr = { 0 };
         BerthError err = { 0 };
         char line[1400];
-        if (stack_up(c, p, &so, &sr, &err) < 0) {
+        cJSON_AddStringToObject(o, "mode", deployer_of(mode)->name);
+        if (deployer_of(mode)->up(c, p, &so, x->source, &sr, &err) < 0) {
                 cJSON_AddStringToObject(o, "error", error_format(&err, line, sizeof(line)));
                 return o;
         }
@@ -260,7 +302,8 @@ static cJSON *preview_plan(Api *api, const Project *p)
         return o;
 }
 
-static int preview(Api *api, Response *res, const char *name, const Rendered *x)
+static int preview(Api *api, Response *res, Repo *repo, const char *head, const char *name,
+                   const Rendered *x)
 {
         char path[300];
         res->json = cJSON_CreateObject();
@@ -270,7 +313,7 @@ static int preview(Api *api, Response *res, const char *name, const Rendered *x)
         cJSON_AddStringToObject(files, path, x->compose);
         snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
         cJSON_AddStringToObject(files, path, x->meta);
-        cJSON_AddItemToObject(res->json, "plan", preview_plan(api, x->project));
+        cJSON_AddItemToObject(res->json, "plan", preview_plan(api, x, preview_mode(repo, head, x)));
         return res->status = 200;
 }
 
@@ -291,6 +334,8 @@ int post_stacks(Api *api, Request *req, Response *res)
         if (sync_head(api, res, head))
                 return res->status;
         Repo *repo = writer_repo(api->writer);
+        if (request_mode(body, NULL, &x, res))
+                return res->status;
         if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"), true,
                          &x, res))
                 return res->status;
@@ -298,7 +343,7 @@ int post_stacks(Api *api, Request *req, Response *res)
                 if (stack_exists(repo, head, name))
                         return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"",
                                            name);
-                return preview(api, res, name, &x);
+                return preview(api, res, repo, head, name, &x);
         }
         Create c = { .name = name, .compose = x.compose, .meta = x.meta };
         if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
@@ -345,11 +390,14 @@ int put_stack(Api *api, Request *req, Response *res)
                 return api_problem(res, 422, "no definition", "/definition",
                                    "stack \"%s\" was not made from a definition: name one", name);
         bool enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "enabled"));
+        /* A stack keeps its mode through a re-render unless the request names another. */
+        if (request_mode(body, meta, &x, res))
+                return res->status;
         if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"),
                          enabled, &x, res))
                 return res->status;
         if (dry_run(req))
-                return preview(api, res, name, &x);
+                return preview(api, res, repo, head, name, &x);
         Create c = { .name = name, .compose = x.compose, .meta = x.meta };
         if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
                 return res->status;

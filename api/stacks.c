@@ -158,7 +158,8 @@ static cJSON *stack_json(View *v, const StackDesc *d)
         stack_desc_meta_path(d, path, sizeof(path));
         if (repo_read(v->repo, v->head, path, &text, NULL, NULL) >= 0)
                 meta = cJSON_Parse(text);
-        static const char *const keys[] = { "definition", "definition_version", "options", "enabled" };
+        static const char *const keys[] = { "definition", "definition_version", "options", "enabled",
+                                            "mode" };
         for (size_t i = 0; cJSON_IsObject(meta) && i < ELEMENTSOF(keys); i++) {
                 cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, keys[i]);
                 if (x)

@@ -90,6 +90,19 @@ tap_like "with provenance trailers" "$(git -C "$W/origin.git" log -1 --format='%
 tap_is "and stack.json says what it was made from" "$(git -C "$W/origin.git" show main:stacks/apiw/stack.json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["definition"], d["definition_version"], d["options"]["replicas"], d["options"]["concurrency"], d["enabled"])')" "worker 1.0.0 2 4 True"
 tap_like "the same name again is 409" "$(req POST /stacks "$write_token" "$body")" '^409 application/problem\+json .*"pointer":"/name"'
 tap_like "a name that exists in git already (not made by the API) is 409 too" "$(req POST /stacks "$write_token" '{"name": "existing", "definition": "hello"}')" '^409 '
+# The deploy mode: the preview plans in it, stack.json records it, a re-render keeps it.
+out=$(req POST '/stacks?dry_run=true' "$write_token" '{"name": "sw1", "definition": "hello"}')
+tap_is "a preview plans in berth.yaml's mode (compose here)" "$(field 'd["plan"].get("mode")')" "compose"
+out=$(req POST '/stacks?dry_run=true' "$write_token" '{"name": "sw1", "definition": "hello", "mode": "swarm"}')
+tap_like "one in swarm mode plans as swarm, and this engine, no manager, says so" \
+        "$(field 'd["plan"].get("mode") + ": " + d["plan"].get("error", "")')" "^swarm: the engine at .* is not a swarm manager"
+tap_like "an unknown mode: 422 at /mode" "$(req POST /stacks "$write_token" '{"name": "sw2", "definition": "hello", "mode": "kube"}')" '^422 .*"pointer":"/mode"'
+tap_like "a stack created with a mode" "$(req POST /stacks "$write_token" '{"name": "swc", "definition": "hello", "mode": "compose"}')" '^201 '
+tap_is "has it in its stack.json, and GET /stacks/swc says so" \
+        "$(git -C "$W/origin.git" show main:stacks/swc/stack.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["mode"])') $(req GET /stacks/swc "$read_token" >/dev/null; field 'd["mode"]')" "compose compose"
+req PUT '/stacks/swc?dry_run=true' "$write_token" '{"options": {"greeting": "yo"}}' >/dev/null
+tap_is "and a re-render with options alone keeps it" "$(field 'json.loads(d["files"]["stacks/swc/stack.json"])["mode"]')" "compose"
+commit=$(git -C "$W/origin.git" rev-parse main) # the newest commit the API made, for what follows
 
 # Bad requests, each with its status and the place that is wrong.
 tap_like "options against the schema: 422 with the option's pointer" "$(req POST /stacks "$write_token" '{"name": "b1", "definition": "worker", "options": {"image": "busybox", "command": "x", "healthcheck": "true", "replicas": 99}}')" '^422 .*"pointer":"/options/replicas"'
@@ -243,7 +256,7 @@ wait "$api2_pid"
 out=$(req GET /metrics "$read_token")
 tap_like "GET /metrics counts commits" "$out" 'berth_api_commits_total (3[0-9]|[4-9][0-9])'
 tap_like "and requests by route and status" "$out" 'berth_api_requests_total\{method="POST",route="/stacks",status="422"\} [1-9]'
-tap_is "201s of POST /stacks: apiw, inj and its 25 of the concurrent creates" "$(sed -n 's/^berth_api_requests_total{method="POST",route="\/stacks",status="201"} //p' <<<"$out")" "27"
+tap_is "201s of POST /stacks: apiw, swc, inj and its 25 of the concurrent creates" "$(sed -n 's/^berth_api_requests_total{method="POST",route="\/stacks",status="201"} //p' <<<"$out")" "28"
 tap_like "with a latency histogram per route" "$out" 'berth_api_request_duration_seconds_bucket\{method="GET",route="/healthz",le="\+Inf"\} [1-9]'
 tap_like "and the pushes retried after a rejection" "$out" 'berth_api_push_retries_total [0-9]+'
 tap_is "no credential or token in the server's log" "$(grep -c -e "$write_token" -e "$read_token" "$W/api.log")" "0"
