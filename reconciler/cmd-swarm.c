@@ -74,7 +74,7 @@ int swarm_down_main(const char *stack, const char *host)
         int r;
         if ((r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;
-        if ((r = swarm_stack_down(engine, stack, on_removed, NULL, &err)) < 0)
+        if ((r = swarm_stack_down(engine, stack, false, on_removed, NULL, &err)) < 0)
                 return cli_report_error(&err, r, "berth down");
         return EXIT_DONE;
 }

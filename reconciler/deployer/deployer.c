@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../swarm/live.h"
 #include "../swarm/spec.h"
@@ -15,14 +14,19 @@
 
 /* ---- compose: containers on a standalone engine ---- */
 
+/* What one listing (r, into got) found, appended to live. */
+static int append_listed(int r, LiveSet *got, LiveSet *live)
+{
+        if (r >= 0)
+                r = live_append(live, got);
+        live_done(got);
+        return r;
+}
+
 static int compose_live(EngineClient *c, LiveSet *live, BerthError *err)
 {
         LiveSet got = { 0 };
-        int r = live_list(c, NULL, &got, err);
-        if (r >= 0)
-                r = live_append(live, &got);
-        live_done(&got);
-        return r;
+        return append_listed(live_list(c, NULL, &got, err), &got, live);
 }
 
 static int compose_up(EngineClient *c, const Project *p, const StackOptions *o, Source *src,
@@ -37,11 +41,7 @@ static int compose_up(EngineClient *c, const Project *p, const StackOptions *o, 
 static int swarm_live(EngineClient *c, LiveSet *live, BerthError *err)
 {
         LiveSet got = { 0 };
-        int r = swarm_live_list(c, &got, err);
-        if (r >= 0)
-                r = live_append(live, &got);
-        live_done(&got);
-        return r;
+        return append_listed(swarm_live_list(c, &got, err), &got, live);
 }
 
 typedef struct SwarmUp {
@@ -179,54 +179,9 @@ static int swarm_up(EngineClient *c, const Project *p, const StackOptions *o, So
         return r;
 }
 
-static void pause_s(double s)
-{
-        struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-        nanosleep(&ts, NULL);
-}
-
-/* The stack's volumes on this node: swarm makes them as tasks start, labelled with the namespace.
- * A volume stays in use until the task that held it is gone, which takes a moment after its service. */
-static int swarm_remove_volumes(EngineClient *c, const char *stack, BerthError *err)
-{
-        _cleanup_strbuf_ StrBuf f = STRBUF_INIT;
-        _cleanup_cjson_ cJSON *list = NULL;
-        int r;
-        strbuf_addf(&f, "{\"label\":[\"%s=%s\"]}", LABEL_STACK_NAMESPACE, stack);
-        if ((r = swarm_engine_list(c, "/volumes", strbuf_str(&f), "list volumes", &list, err)) < 0)
-                return r;
-        for (const cJSON *v = get(list, "Volumes") ? get(list, "Volumes")->child : NULL; v; v = v->next) {
-                const char *name = cJSON_GetStringValue(get(v, "Name"));
-                _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
-                char what[400];
-                if (!name)
-                        continue;
-                strbuf_addstr(&path, "/volumes/");
-                if ((r = engine_escape(name, &path)) < 0)
-                        return r;
-                snprintf(what, sizeof(what), "remove volume %s", name);
-                for (int tries = 0;; tries++) {
-                        long status = 0;
-                        BerthError e = { 0 };
-                        r = engine_call(c, "DELETE", strbuf_str(&path), NULL, what, 0, &status, NULL, &e);
-                        if (r >= 0 || r == -ENOENT)
-                                break;
-                        if (status != 409 || tries >= 60) {
-                                *err = e;
-                                return r;
-                        }
-                        pause_s(0.25);
-                }
-        }
-        return 0;
-}
-
 static int swarm_down(EngineClient *c, const char *stack, const DownOptions *o, BerthError *err)
 {
-        int r = swarm_stack_down(c, stack, NULL, NULL, err);
-        if (r >= 0 && o->volumes)
-                r = swarm_remove_volumes(c, stack, err);
-        return r;
+        return swarm_stack_down(c, stack, o->volumes, NULL, NULL, err);
 }
 
 static const Deployer deployers[] = {

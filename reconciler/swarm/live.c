@@ -1,5 +1,6 @@
 /* live.c: the swarm services berth deployed, read back from their labels as units of a LiveSet. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,15 @@ int swarm_live_list(EngineClient *c, LiveSet *ret, BerthError *err)
                  * missing. */
                 bool job = get(get(get(e, "Spec"), "Mode"), "ReplicatedJob") ||
                            get(get(get(e, "Spec"), "Mode"), "GlobalJob");
-                bool ok = job || (running == running && desired == desired && running >= desired);
+                /* Counts the engine did not give (NaN) are no proof that anything runs. */
+                bool counted = !isnan(running) && !isnan(desired);
+                bool ok = job || (counted && running >= desired);
+                if (isnan(running))
+                        running = 0;
+                if (isnan(desired))
+                        desired = 0;
                 char line[96];
-                snprintf(line, sizeof(line), "%.0f/%.0f tasks running", running == running ? running : 0,
-                         desired == desired ? desired : 0);
+                snprintf(line, sizeof(line), "%.0f/%.0f tasks running", running, desired);
                 cJSON *raw = cJSON_CreateObject();
                 if (!raw)
                         return -ENOMEM;

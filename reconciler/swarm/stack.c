@@ -675,8 +675,13 @@ static int remove_all(EngineClient *c, const char *stack, const char *kind, cons
         snprintf(what, sizeof(what), "list %s", kind);
         if ((r = list_stack(c, path, stack, what, &list, err)) < 0)
                 return r;
-        for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
-                const char *id = cJSON_GetStringValue(get(e, strcmp(kind, "networks") == 0 ? "Id" : "ID"));
+        bool volumes = strcmp(kind, "volumes") == 0;
+        /* Volumes are listed as {"Volumes": [...]} and known by their names. */
+        const cJSON *items = volumes ? get(list, "Volumes") : list;
+        for (const cJSON *e = items ? items->child : NULL; e; e = e->next) {
+                const char *id = cJSON_GetStringValue(get(e, volumes                         ? "Name"
+                                                             : strcmp(kind, "networks") == 0 ? "Id"
+                                                                                             : "ID"));
                 const char *name = cJSON_GetStringValue(get(e, "Name"));
                 if (!name)
                         name = cJSON_GetStringValue(get(get(e, "Spec"), "Name"));
@@ -691,20 +696,17 @@ static int remove_all(EngineClient *c, const char *stack, const char *kind, cons
         return 0;
 }
 
-int swarm_stack_down(EngineClient *c, const char *stack,
-                     void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err)
+/* Networks and volumes are removable once the services' tasks have left them: the engine does that
+ * asynchronously, so their removal is retried for a while. */
+static int remove_all_when_free(EngineClient *c, const char *stack, const char *kind, const char *what_one,
+                                void (*done)(void *, const char *, const char *), void *ud, size_t *n,
+                                BerthError *err)
 {
-        size_t n = 0;
-        int r;
-        if ((r = remove_all(c, stack, "services", "service", done, ud, &n, err)) < 0)
-                return r;
-        /* A network is removable once the services' tasks have left it: the engine does that
-         * asynchronously, so its removal is retried for a while. */
         for (int tries = 0;; tries++) {
                 BerthError e = { 0 };
-                r = remove_all(c, stack, "networks", "network", done, ud, &n, &e);
+                int r = remove_all(c, stack, kind, what_one, done, ud, n, &e);
                 if (r >= 0)
-                        break;
+                        return 0;
                 if (tries >= 60) {
                         *err = e;
                         return r;
@@ -712,10 +714,22 @@ int swarm_stack_down(EngineClient *c, const char *stack,
                 struct timespec ts = { 0, 250000000 };
                 nanosleep(&ts, NULL);
         }
-        if ((r = remove_all(c, stack, "configs", "config", done, ud, &n, err)) < 0 ||
+}
+
+int swarm_stack_down(EngineClient *c, const char *stack, bool volumes,
+                     void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err)
+{
+        size_t n = 0;
+        int r;
+        if ((r = remove_all(c, stack, "services", "service", done, ud, &n, err)) < 0 ||
+            (r = remove_all_when_free(c, stack, "networks", "network", done, ud, &n, err)) < 0 ||
+            (r = remove_all(c, stack, "configs", "config", done, ud, &n, err)) < 0 ||
             (r = remove_all(c, stack, "secrets", "secret", done, ud, &n, err)) < 0)
                 return r;
-        return n ? 0 : error_set(err, -ENOENT, NULL, 0, 0, NULL, "nothing found in stack \"%s\"", stack);
+        if (!n)
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "nothing found in stack \"%s\"", stack);
+        /* The tasks' volumes on this node (swarm labels them with the namespace). */
+        return volumes ? remove_all_when_free(c, stack, "volumes", "volume", done, ud, &n, err) : 0;
 }
 
 int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthError *err)

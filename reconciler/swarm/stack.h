@@ -63,9 +63,10 @@ const char *swarm_action_name(SwarmActionKind k);
 int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, long timeout_s,
                      BerthError *err);
 
-/* Removes the stack's services, then its networks, configs and secrets (volumes are kept, as
- * `docker stack rm` keeps them). done hears of each object removed. -ENOENT when there is nothing. */
-int swarm_stack_down(EngineClient *c, const char *stack,
+/* Removes the stack's services, then its networks, configs and secrets; its volumes on this node only
+ * with volumes (`docker stack rm` keeps them). done hears of each object removed. -ENOENT when there is
+ * nothing. */
+int swarm_stack_down(EngineClient *c, const char *stack, bool volumes,
                      void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err);
 
 /* The stack's tasks, as `docker stack ps` lists them: {service, node, desired, state, error, slot}. */

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/rig.sh"
 . "$(dirname "$0")/../lib/swarm.sh"
-[ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
-trap 'swarm_stop' EXIT
-swarm_start || tap_bail "cannot make the two-node swarm (see above)"
+swarm_test_start
 W=$(mktemp -d)
 trap 'swarm_stop; rm -rf "$W"' EXIT
 export BERTH_STATE_DIR=$W/state

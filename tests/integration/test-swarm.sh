@@ -10,9 +10,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/rig.sh"
 . "$(dirname "$0")/../lib/swarm.sh"
-[ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
-trap 'swarm_stop' EXIT
-swarm_start || tap_bail "cannot make the two-node swarm (see above)"
+swarm_test_start
 sw() { DOCKER_HOST=$BERTH_TEST_SWARM_HOST docker "$@"; }
 # Waits until the service's running tasks are on these nodes (sorted, space-separated).
 tasks_on() { # service expected

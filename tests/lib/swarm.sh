@@ -93,3 +93,11 @@ swarm_stop() {
         rm -rf "$d"
         unset BERTH_TEST_SWARM_HOST BERTH_TEST_SWARM_WORKER BERTH_TEST_SWARM_NS BERTH_TEST_SWARM_REGISTRY
 }
+
+# A test's own swarm: refuses to run outside the suite's rig, and removes the swarm when the test ends
+# (a test that sets a trap of its own calls swarm_stop in it).
+swarm_test_start() {
+        [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
+        trap 'swarm_stop' EXIT
+        swarm_start || tap_bail "cannot make the two-node swarm (see above)"
+}
