@@ -341,9 +341,7 @@ static int stack_meta(Repo *repo, const char *head, const StackList *stacks, con
         return 0;
 }
 
-/* Whether the stack runs on the engine in another mode than it is to be deployed in. Only then is its
- * stack.json read this early, to see whether it names the mode the stack runs in (an unchanged stack
- * is otherwise skipped unread). */
+/* Whether the stack runs on the engine in another mode than mode (or in both, a switch cut short). */
 static bool runs_otherwise(const LiveStack *ls, DeployMode mode)
 {
         return ls->present &&
@@ -360,12 +358,14 @@ static void switch_reason(const LiveStack *ls, StackPlan *s)
                  deployer_of(s->mode)->name);
 }
 
+/* Whether the stack switches mode. Only when it runs in another mode than the default is its
+ * stack.json read this early, to see whether it names the mode the stack runs in (an unchanged stack
+ * is otherwise skipped unread). */
 static bool mode_switches(Repo *repo, const char *head, const StackList *stacks, const StackDesc *d,
                           const LiveStack *ls, StackPlan *s)
 {
         if (!runs_otherwise(ls, s->mode))
                 return false;
-        DeployMode live = ls->services ? DEPLOY_SWARM : DEPLOY_COMPOSE;
         StackPlan probe = { .mode = s->mode };
         bool disabled;
         BerthError e = { 0 };
@@ -373,7 +373,7 @@ static bool mode_switches(Repo *repo, const char *head, const StackList *stacks,
         if (stack_meta(repo, head, stacks, d, &probe, &disabled, &e) >= 0)
                 s->mode = probe.mode;
         strv_free(probe.needs);
-        return (ls->services && ls->containers) || live != s->mode;
+        return runs_otherwise(ls, s->mode);
 }
 
 static void warn_cb(void *ud, const char *msg)
