@@ -113,8 +113,7 @@ typedef struct Rendered {
         cJSON *options;
         Project *project; /* the rendered file as berth loads it, for a dry run's plan */
         Source *source;   /* what it was loaded from (swarm makes configs of its files) */
-        const char
-                *mode; /* stack.json's mode (borrowed from the request or the stack's stack.json), or NULL */
+        int mode;         /* the DeployMode its stack.json names (the request's or the stack's), or -1 */
         char *compose, *meta;
         char options_hash[DIGEST_HEX_LEN + 1];
 } Rendered;
@@ -160,8 +159,8 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
         cJSON_AddStringToObject(m, "definition_version", x->def->version);
         cJSON_AddItemToObject(m, "options", cJSON_Duplicate(x->options, 1));
         cJSON_AddBoolToObject(m, "enabled", enabled);
-        if (x->mode)
-                cJSON_AddStringToObject(m, "mode", x->mode);
+        if (x->mode >= 0)
+                cJSON_AddStringToObject(m, "mode", deployer_of((DeployMode)x->mode)->name);
         x->meta = cJSON_Print(m);
         cJSON_Delete(m);
         _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
@@ -235,9 +234,6 @@ static void preview_warn(void *ud, const char *msg)
         cJSON_AddItemToArray(ud, cJSON_CreateString(msg));
 }
 
-/* The plan reconcile would make for the rendered stack on this engine: the same dry run of the same
- * loader's project, so a service whose content hash is unchanged is shown unchanged. Without an engine,
- * or when the engine refuses the stack, the plan says why instead. */
 /* The stack's mode: the request's "mode", else the one its stack.json had (meta, may be NULL). */
 static int request_mode(const cJSON *body, const cJSON *meta, Rendered *x, Response *res)
 {
@@ -249,7 +245,7 @@ static int request_mode(const cJSON *body, const cJSON *meta, Rendered *x, Respo
                 return 0;
         if (deploy_mode_parse(cJSON_GetStringValue(m), &parsed) < 0)
                 return api_problem(res, 422, "invalid mode", "/mode", "mode must be compose or swarm");
-        x->mode = cJSON_GetStringValue(m);
+        x->mode = (int)parsed;
         return 0;
 }
 
@@ -257,8 +253,8 @@ static int request_mode(const cJSON *body, const cJSON *meta, Rendered *x, Respo
 static DeployMode preview_mode(Repo *repo, const char *head, const Rendered *x)
 {
         DeployMode m = DEPLOY_COMPOSE;
-        if (x->mode && deploy_mode_parse(x->mode, &m) >= 0)
-                return m;
+        if (x->mode >= 0)
+                return (DeployMode)x->mode;
         ReconcileOptions o = { 0 };
         BerthError err = { 0 };
         if (reconcile_settings(repo, head, NULL, &o, NULL, &err) >= 0)
@@ -267,6 +263,9 @@ static DeployMode preview_mode(Repo *repo, const char *head, const Rendered *x)
         return m;
 }
 
+/* The plan reconcile would make for the rendered stack on this engine: the same dry run of the same
+ * loader's project, so a service whose content hash is unchanged is shown unchanged. Without an engine,
+ * or when the engine refuses the stack, the plan says why instead. */
 static cJSON *preview_plan(Api *api, const Rendered *x, DeployMode mode)
 {
         const Project *p = x->project;
@@ -320,7 +319,7 @@ static int preview(Api *api, Response *res, Repo *repo, const char *head, const 
 int post_stacks(Api *api, Request *req, Response *res)
 {
         _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len);
-        _cleanup_(rendered_done) Rendered x = { 0 };
+        _cleanup_(rendered_done) Rendered x = { .mode = -1 };
         char head[41];
         if (!cJSON_IsObject(body))
                 return api_problem(res, 400, "bad request", NULL, "the body must be a JSON object");
@@ -368,7 +367,7 @@ static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
 int put_stack(Api *api, Request *req, Response *res)
 {
         _cleanup_cjson_ cJSON *body = cJSON_ParseWithLength(req->body, req->body_len), *meta = NULL;
-        _cleanup_(rendered_done) Rendered x = { 0 };
+        _cleanup_(rendered_done) Rendered x = { .mode = -1 };
         _cleanup_free_ char *buf = NULL;
         char head[41], path[300];
         const char *name = req->params[0];
