@@ -123,5 +123,28 @@ tap_is "and then the server exits cleanly" "$?" "0"
 api_pid=
 rm -f "$origin/hooks/pre-receive"
 tap_is "with the commit on the origin" "$(git -C "$origin" log -1 --format=%s main)" "berth-api: create stack h5 from hello 0.1.0"
+# The origin over https: its certificate is checked against the system's CA bundle, which libgit2
+# reads when it first connects (gitops/lazy-ca.c). Signed by a CA the bundle does not hold, it is
+# refused; with that CA added to the bundle (bind-mounted in a mount namespace of this test's own), a
+# create lands on the origin.
+[ -n "${BERTH_TEST_GIT_TLS_URL:-}" ] || tap_bail "the rig's git server has no https listener"
+tls_url=$BERTH_TEST_GIT_TLS_URL/$name.git
+out=$(BERTH_API_GIT_USER=$BERTH_TEST_GIT_USER BERTH_API_GIT_PASSWORD=$BERTH_TEST_GIT_PASSWORD "$BERTH_API" \
+        --listen "127.0.0.1:$port" --repo "$tls_url" --workdir "$W/tls-untrusted" --token-file "$W/tokens" 2>&1)
+tap_like "an https origin whose certificate the system's CAs did not sign: refused" "$? $out" \
+        "^1 berth-api: cannot open the config repo: cannot fetch.*certificate"
+cat /etc/ssl/certs/ca-certificates.crt "$BERTH_RIG_DIR/certs/ca/ca.pem" >"$W/bundle.crt"
+sed "s|^repo: .*|repo: $tls_url|; s|^workdir: .*|workdir: $W/tls-clone|" "$W/berth-api.yaml" >"$W/berth-api-tls.yaml"
+unshare -m sh -c 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" --config "$3"' sh \
+        "$W/bundle.crt" "$BERTH_API" "$W/berth-api-tls.yaml" 2>>"$W/api.log" &
+api_pid=$!
+up=1
+for _ in $(seq 100); do curl -fs "$U/healthz" >/dev/null 2>&1 && up=0 && break; sleep 0.1; done
+tap_is "with the rig's CA in the system's bundle, berth-api starts on the https origin" "$up" "0"
+tap_like "POST /stacks over https: 201" "$(req POST /stacks '{"name": "h6", "definition": "hello", "options": {"greeting": "over https"}}')" '^201 '
+tap_like "the origin holds it (git, on the server's repository)" "$(git -C "$origin" show main:stacks/h6/compose.yaml 2>&1)" "over https"
+kill "$api_pid"
+wait "$api_pid" 2>/dev/null
+api_pid=
 tap_is "the git password is in no reply and no log" "$(cat "$W/replies" "$W/api.log" | grep -c "$BERTH_TEST_GIT_PASSWORD")" "0"
 tap_done

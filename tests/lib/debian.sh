@@ -11,8 +11,9 @@
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What docker/berth and docker/berth-api install, in their build and final stages.
 DEBIAN_PACKAGES="gcc libc6-dev meson ninja-build pkg-config python3 libgit2-dev libyaml-dev libcurl4-openssl-dev
-libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev ca-certificates git curl libgit2-1.5 libyaml-0-2 libcurl4
-libcjson1 libssl3 libarchive13 libmicrohttpd12"
+libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev libnghttp2-dev libidn2-dev librtmp-dev libpsl-dev libkrb5-dev libldap-dev libzstd-dev libbrotli-dev nettle-dev libacl1-dev liblzma-dev liblz4-dev libbz2-dev
+ca-certificates git curl libyaml-0-2 libcjson1 libnghttp2-14 libidn2-0 librtmp1 libpsl5 libgssapi-krb5-2
+libldap-2.5-0 libzstd1 libbrotli1 libnettle8 libacl1 liblzma5 liblz4-1 libbz2-1.0 libmicrohttpd12"
 
 debian_base() {
         local key cache root

@@ -132,7 +132,7 @@ rig_start() {
         rig_git_http || return 1
         echo "rig: dockerd $(docker version --format '{{.Server.Version}}') on $DOCKER_HOST and $BERTH_TEST_TLS_HOST (tls);" \
                 "registry on $BERTH_TEST_REGISTRY (basic auth);" \
-                "git over HTTP on $BERTH_TEST_GIT_URL (basic auth)"
+                "git over HTTP on $BERTH_TEST_GIT_URL and $BERTH_TEST_GIT_TLS_URL (basic auth)"
 }
 
 # A registry (Debian's docker-registry, Distribution 2.8) on 127.0.0.1 with htpasswd auth and a password
@@ -169,14 +169,19 @@ rig_registry() {
 # NAME.git is served at $BERTH_TEST_GIT_URL/NAME.git. Sets BERTH_TEST_GIT_USER and _PASSWORD. Pushing
 # works because nginx passes the authenticated user on (http-backend lets only a known user push).
 rig_git_http() {
-        local d=$BERTH_RIG_DIR/git port
+        local d=$BERTH_RIG_DIR/git port tls_port
         for c in nginx fcgiwrap; do
                 command -v $c >/dev/null || { echo "rig: $c is not installed" >&2; return 1; }
         done
         [ -x /usr/lib/git-core/git-http-backend ] || { echo "rig: git-http-backend is missing" >&2; return 1; }
         mkdir -p "$d/repos" "$d/tmp"
         port=$(rig_free_port)
+        tls_port=$(rig_free_port)
+        # The same server over https too, its certificate signed by the rig's CA (which nothing trusts
+        # unless a test says so). Named localhost: libgit2's mbedTLS (2.28) matches a certificate's DNS
+        # names only, never its IP addresses.
         export BERTH_TEST_GIT_ROOT=$d/repos BERTH_TEST_GIT_URL="http://127.0.0.1:$port" BERTH_TEST_GIT_USER=berth
+        export BERTH_TEST_GIT_TLS_URL="https://localhost:$tls_port"
         BERTH_TEST_GIT_PASSWORD=$(openssl rand -hex 12)
         export BERTH_TEST_GIT_PASSWORD
         htpasswd -bc "$d/htpasswd" "$BERTH_TEST_GIT_USER" "$BERTH_TEST_GIT_PASSWORD" >/dev/null 2>&1 || {
@@ -200,6 +205,9 @@ http {
         scgi_temp_path $d/tmp/scgi;
         server {
                 listen 127.0.0.1:$port;
+                listen 127.0.0.1:$tls_port ssl;
+                ssl_certificate $BERTH_RIG_DIR/certs/server/cert.pem;
+                ssl_certificate_key $BERTH_RIG_DIR/certs/server/key.pem;
                 client_max_body_size 0;
                 location / {
                         auth_basic "berth rig git";
@@ -225,7 +233,9 @@ EOF
                 if [ -S "$d/fcgi.sock" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' \
                         "$BERTH_TEST_GIT_URL/probe.git/info/refs?service=git-upload-pack")" = 401 ] &&
                         git -c credential.helper= -c "http.extraHeader=Authorization: Basic $(printf '%s:%s' "$BERTH_TEST_GIT_USER" "$BERTH_TEST_GIT_PASSWORD" | base64 -w0)" \
-                                ls-remote "$BERTH_TEST_GIT_URL/probe.git" >/dev/null 2>&1; then
+                                ls-remote "$BERTH_TEST_GIT_URL/probe.git" >/dev/null 2>&1 &&
+                        [ "$(curl -s --cacert "$BERTH_RIG_DIR/certs/ca/ca.pem" -o /dev/null -w '%{http_code}' \
+                                --resolve "localhost:$tls_port:127.0.0.1" "$BERTH_TEST_GIT_TLS_URL/probe.git/info/refs?service=git-upload-pack")" = 401 ]; then
                         return 0
                 fi
                 sleep 0.1
