@@ -1,6 +1,8 @@
 /* cli.c: reporting helpers shared by the subcommands. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,9 +110,35 @@ int cli_engine_connect(const char *host, EngineClient **ret)
         return r < 0 ? cli_report_error(&err, r, "berth") : EXIT_DONE;
 }
 
+/* A reconcile plans each target twice (before its lock and under it) and its apply reads the images
+ * again, so one warning came up to three times in a run. The apply's threads warn too, hence the lock.
+ * What was printed is kept for the process's life. */
+static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **warned;
+static size_t n_warned;
+
+void cli_warn_once(const char *msg)
+{
+        bool seen = false;
+        pthread_mutex_lock(&warned_lock);
+        for (size_t i = 0; i < n_warned && !seen; i++)
+                seen = strcmp(warned[i], msg) == 0;
+        if (!seen) {
+                char **v = realloc(warned, (n_warned + 1) * sizeof(*v));
+                if (v) {
+                        warned = v;
+                        if ((warned[n_warned] = strdup(msg)))
+                                n_warned++;
+                }
+        }
+        pthread_mutex_unlock(&warned_lock);
+        if (!seen)
+                cli_warn("%s", msg);
+}
+
 static void reconcile_warn(void *ud, const char *msg)
 {
-        cli_warn("%s", msg);
+        cli_warn_once(msg);
 }
 
 enum {

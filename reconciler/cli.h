@@ -42,6 +42,8 @@ int cmd_release(int argc, char **argv);
 /* Prints err as one line on stderr (then its hint) and returns EXIT_FAILED. */
 int cli_report_error(const BerthError *err, int r, const char *what);
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_warn(), unless this very message was printed before in this process. */
+void cli_warn_once(const char *msg);
 
 /* The compose options every stack command takes: -f, -p, --project-directory, --env-file, --profile. */
 typedef struct ComposeArgs {

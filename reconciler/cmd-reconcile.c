@@ -61,7 +61,7 @@ static void on_finished(void *ud, const StackPlan *s, size_t done, size_t total,
 
 static void on_warn(void *ud, const char *msg)
 {
-        cli_warn("%s", msg);
+        cli_warn_once(msg);
 }
 
 static void print_plan(TargetJob *j)

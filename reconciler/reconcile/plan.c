@@ -383,6 +383,20 @@ static void warn_cb(void *ud, const char *msg)
                 o->warn(o->ud, msg);
 }
 
+/* A stack's warnings say which stack, as the apply's do (so the same one from both reads as one). */
+typedef struct StackWarn {
+        const ReconcileOptions *o;
+        const char *stack;
+} StackWarn;
+
+static void stack_warn(void *ud, const char *msg)
+{
+        const StackWarn *w = ud;
+        char line[1400];
+        snprintf(line, sizeof(line), "stack %s: %s", w->stack, msg);
+        w->o->warn(w->o->ud, line);
+}
+
 /* The services of a loaded stack planned against the engine (a dry run of stack_up): one that cannot be
  * is invalid, alone. */
 static void plan_stack_services(EngineClient *c, BuiltImages *built, const ReconcilePlan *plan, StackPlan *s,
@@ -394,13 +408,14 @@ static void plan_stack_services(EngineClient *c, BuiltImages *built, const Recon
                 s->pins = statedir_pins_read(sd, s->name, plan->head);
         if (!s->pins && built_pins(c, built, s->project, &s->pins) < 0)
                 s->pins = NULL;
+        StackWarn warn = { o, s->name };
         StackOptions so = { .dry_run = true,
                             .provided = provided,
                             .pins = s->pins,
                             .env = o->env,
                             .check_tags = o->all,
-                            .warn = o->warn,
-                            .ud = o->ud,
+                            .warn = o->warn ? stack_warn : NULL,
+                            .ud = &warn,
                             .id = { .repo = plan->repo_identity, .commit = plan->head, .refs = s->refs } };
         if (deployer_of(s->mode)->up(c, s->project, &so, s->source, &s->result, &s->error) < 0) {
                 s->verdict = VERDICT_INVALID;

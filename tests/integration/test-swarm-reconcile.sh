@@ -79,6 +79,8 @@ c1=$(commit one)
 out=$(rec reconcile)
 tap_like "berth reconcile deploys mode: swarm stacks as services, a compose stack as containers" "$? $out" \
         "^0 .*db +deploy +ok.*plain +deploy +ok.*web +deploy +ok"
+tap_is "a service's image without a registry digest is warned of once, naming its stack, though planned twice and applied" \
+        "$(grep -c '^warning: stack web: service "site": image .* has no digest from a registry' <<<"$out")" "1"
 tap_is "docker stack ls shows the swarm stacks" "$(sw stack ls --format '{{.Name}} {{.Services}}' | sort | tr '\n' ' ')" "db 1 web 2 "
 tap_is "their services run every task at once (docker CLI)" \
         "$(sw service ls --filter label=com.docker.stack.namespace=web --format '{{.Name}} {{.Replicas}}' | sort | tr '\n' ' ')" \
