@@ -312,10 +312,6 @@ static int service_write(EngineClient *c, const char *path, const cJSON *spec, c
                                &out, err);
 }
 
-/* The image pinned by the digest its registry gives the tag now, as `docker stack deploy
- * --resolve-image always` does, so that every node runs the same bytes: *pinned "repo:tag@sha256:...",
- * *digest "repo@sha256:..." (the label). Neither when the registry cannot say (an image built here
- * and never pushed): a warning, and each node runs what it has under the name. */
 /* A service's image whose digest the registry must be asked for: neither pinned by the file nor by
  * the deploy a rollback goes back to (which runs those bytes, whatever the tag names now). */
 static bool needs_asking(const SwarmOptions *o, const char *service, const char *image)
@@ -337,6 +333,20 @@ static void ask_registry(EngineClient *c, const char *image, const char *auth, c
                 cJSON_AddStringToObject(seen, image, d);
 }
 
+/* The X-Registry-Auth for image, NULL for none: read from the docker config once per registry and
+ * deploy, not once per service. Owned by auths. */
+static const char *auth_for(const EnvMap *env, const char *image, cJSON *auths)
+{
+        _cleanup_free_ char *registry = registry_of(image);
+        const char *key = registry ? registry : "";
+        const cJSON *known = get(auths, key);
+        if (!known) {
+                _cleanup_free_ char *auth = ops_registry_auth(env, image);
+                known = auth ? cJSON_AddStringToObject(auths, key, auth) : cJSON_AddNullToObject(auths, key);
+        }
+        return cJSON_GetStringValue(known);
+}
+
 /* The registry asked about the stack's images on a second connection while the first reads the stack's
  * services, networks and objects: the question goes through the manager to the registry, and took
  * longer than all of those reads together (13 of a 26 ms no-op `up --swarm`). resolve_image() then
@@ -345,7 +355,7 @@ typedef struct Prefetch {
         EngineClient *c; /* a clone: one client is one connection, for one thread */
         const Project *p;
         const SwarmOptions *o;
-        cJSON *images;
+        cJSON *images, *auths; /* the main thread's, untouched by it until the join */
         pthread_t thread;
         bool started;
 } Prefetch;
@@ -356,21 +366,19 @@ static void *prefetch_run(void *ud)
         const cJSON *services = get(f->p->model, "services");
         for (const cJSON *s = services ? services->child : NULL; s; s = s->next) {
                 const char *image = cJSON_GetStringValue(get(s, "image"));
-                if (needs_asking(f->o, s->string, image) && !get(f->images, image)) {
-                        _cleanup_free_ char *auth = ops_registry_auth(f->o->env, image);
-                        ask_registry(f->c, image, auth, f->images);
-                }
+                if (needs_asking(f->o, s->string, image))
+                        ask_registry(f->c, image, auth_for(f->o->env, image, f->auths), f->images);
         }
         return NULL;
 }
 
 static void prefetch_start(EngineClient *c, const Project *p, const SwarmOptions *o, cJSON *images,
-                           Prefetch *f)
+                           cJSON *auths, Prefetch *f)
 {
         BerthError e = { 0 };
         const cJSON *services = get(p->model, "services");
         bool any = false;
-        *f = (Prefetch){ .p = p, .o = o, .images = images };
+        *f = (Prefetch){ .p = p, .o = o, .images = images, .auths = auths };
         for (const cJSON *s = services ? services->child : NULL; s && !any; s = s->next)
                 any = needs_asking(o, s->string, cJSON_GetStringValue(get(s, "image")));
         if (!any || engine_client_clone(c, &f->c, &e) < 0)
@@ -386,20 +394,10 @@ static void prefetch_join(Prefetch *f)
         f->c = engine_client_free(f->c);
 }
 
-/* The X-Registry-Auth for image, NULL for none: read from the docker config once per registry and
- * deploy, not once per service. Owned by auths. */
-static const char *auth_for(const EnvMap *env, const char *image, cJSON *auths)
-{
-        _cleanup_free_ char *registry = registry_of(image);
-        const char *key = registry ? registry : "";
-        const cJSON *known = get(auths, key);
-        if (!known) {
-                _cleanup_free_ char *auth = ops_registry_auth(env, image);
-                known = auth ? cJSON_AddStringToObject(auths, key, auth) : cJSON_AddNullToObject(auths, key);
-        }
-        return cJSON_GetStringValue(known);
-}
-
+/* The image pinned by the digest its registry gives the tag now, as `docker stack deploy
+ * --resolve-image always` does, so that every node runs the same bytes: *pinned "repo:tag@sha256:...",
+ * *digest "repo@sha256:..." (the label). Neither when the registry cannot say (an image built here
+ * and never pushed): a warning, and each node runs what it has under the name. */
 static void resolve_image(EngineClient *c, const char *service, const char *image, const char *auth,
                           const SwarmOptions *o, cJSON *seen, char **pinned, char **digest)
 {
@@ -446,7 +444,7 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
 {
         _cleanup_cjson_ cJSON *refs = cJSON_CreateObject(), *images = cJSON_CreateObject();
         _cleanup_cjson_ cJSON *live = NULL, *auths = cJSON_CreateObject();
-        /* Declared after images: joined, on every return, before images is freed. */
+        /* Declared after images and auths: joined, on every return, before they are freed. */
         _cleanup_(prefetch_join) Prefetch prefetch = { 0 };
         _cleanup_(source_unrefp) Source *own = NULL;
         Source *src = o->source;
@@ -465,7 +463,7 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
          * the labels alone. */
         DeployIdentity id = o->id;
         id.containers = (unsigned)cJSON_GetArraySize(services);
-        prefetch_start(c, p, o, images, &prefetch);
+        prefetch_start(c, p, o, images, auths, &prefetch);
         if ((r = list_stack(c, "/services", p->name, "list services", &live, err)) < 0 ||
             (r = ensure_networks(c, p, o, ret, err)) < 0 ||
             (r = ensure_objects(c, p, o, src, refs, err)) < 0)

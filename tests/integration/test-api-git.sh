@@ -38,11 +38,14 @@ req() { # method path [body] -> "status body"; the headers go to $W/headers
         printf '%s %s' "$(cat "$W/status")" "$(cat "$W/body")"
         cat "$W/body" >>"$W/replies"
 }
-start() { # [env...]: starts berth-api from $W/berth-api.yaml and waits until it answers
-        env "$@" "$BERTH_API" --config "$W/berth-api.yaml" 2>>"$W/api.log" &
+start_cmd() { # command...: starts berth-api through command and waits until it answers
+        "$@" 2>>"$W/api.log" &
         api_pid=$!
         for _ in $(seq 100); do curl -fs "$U/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
         return 1
+}
+start() { # [env...]: starts berth-api from $W/berth-api.yaml and waits until it answers
+        start_cmd env "$@" "$BERTH_API" --config "$W/berth-api.yaml"
 }
 
 # Credentials: wrong ones stop the start with a clear error; ones put in the URL are refused outright.
@@ -135,12 +138,9 @@ tap_like "an https origin whose certificate the system's CAs did not sign: refus
         "^1 berth-api: cannot open the config repo: cannot fetch.*certificate"
 cat /etc/ssl/certs/ca-certificates.crt "$BERTH_RIG_DIR/certs/ca/ca.pem" >"$W/bundle.crt"
 sed "s|^repo: .*|repo: $tls_url|; s|^workdir: .*|workdir: $W/tls-clone|" "$W/berth-api.yaml" >"$W/berth-api-tls.yaml"
-unshare -m sh -c 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" --config "$3"' sh \
-        "$W/bundle.crt" "$BERTH_API" "$W/berth-api-tls.yaml" 2>>"$W/api.log" &
-api_pid=$!
-up=1
-for _ in $(seq 100); do curl -fs "$U/healthz" >/dev/null 2>&1 && up=0 && break; sleep 0.1; done
-tap_is "with the rig's CA in the system's bundle, berth-api starts on the https origin" "$up" "0"
+start_cmd unshare -m sh -c 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" --config "$3"' sh \
+        "$W/bundle.crt" "$BERTH_API" "$W/berth-api-tls.yaml"
+tap_is "with the rig's CA in the system's bundle, berth-api starts on the https origin" "$?" "0"
 tap_like "POST /stacks over https: 201" "$(req POST /stacks '{"name": "h6", "definition": "hello", "options": {"greeting": "over https"}}')" '^201 '
 tap_like "the origin holds it (git, on the server's repository)" "$(git -C "$origin" show main:stacks/h6/compose.yaml 2>&1)" "over https"
 kill "$api_pid"
