@@ -1,5 +1,6 @@
 /* project.c: loading a compose project: files, environment, merge, extends, profiles, finalisation. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,13 +45,22 @@ typedef struct Loader {
         size_t n_chain;
 } Loader;
 
+static Schema *compose_schema_instance;
+
+static void compose_schema_build(void)
+{
+        if (schema_new((const char *)compose_schema_json, compose_schema_json_len, &compose_schema_instance,
+                       NULL) < 0)
+                compose_schema_instance = NULL;
+}
+
 static Schema *compose_schema(void)
 {
-        /* Built once per process: the schema is immutable and compiling it is not free. */
-        static Schema *s;
-        if (!s && schema_new((const char *)compose_schema_json, compose_schema_json_len, &s, NULL) < 0)
-                s = NULL;
-        return s;
+        /* Built once per process (compiling it is not free), and once only although berth-api's request
+         * threads may ask at the same moment; after that it is only read. */
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, compose_schema_build);
+        return compose_schema_instance;
 }
 
 /* ---- interpolation and type casts ---- */

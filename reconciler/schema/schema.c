@@ -44,9 +44,11 @@ typedef struct VError {
 } VError;
 
 typedef struct Ctx {
-        Schema *s;
+        const Schema *s;
         unsigned depth;
 } Ctx;
+
+static int regex_collect(Schema *s, const cJSON *node, unsigned depth);
 
 /* ---- URIs and resources ---- */
 
@@ -194,7 +196,9 @@ int schema_add_resource(Schema *s, const char *uri, cJSON *doc)
         if (!u)
                 return -ENOMEM;
         int r = res_add(s, u, doc);
-        return r < 0 ? r : index_ids(s, doc, u, 0);
+        if (r >= 0)
+                r = index_ids(s, doc, u, 0);
+        return r < 0 ? r : regex_collect(s, doc, 0);
 }
 
 int schema_new_from_tree(cJSON *doc, Schema **ret)
@@ -455,26 +459,53 @@ static char *regex_translate(const char *p)
         return strbuf_detach(&sb);
 }
 
-/* 1 match, 0 no match, -1 pattern unusable (treated as matching: never block on our regex gaps). */
-static int regex_match(Schema *s, const char *pattern, const char *subject)
+/* Compiles a pattern into the schema's table; a pattern already there is kept. Only called while the
+ * schema is being built, so that validation never writes to it and one Schema serves many threads. */
+static int regex_add(Schema *s, const char *pattern)
 {
-        Regex *rx = NULL;
         for (size_t i = 0; i < s->n_rx; i++)
                 if (s->rx[i].pattern == pattern)
-                        rx = &s->rx[i];
-        if (!rx) {
-                Regex *n = realloc(s->rx, (s->n_rx + 1) * sizeof(Regex));
-                if (!n)
-                        return -1;
-                s->rx = n;
-                rx = &s->rx[s->n_rx++];
-                *rx = (Regex){ .pattern = pattern };
-                _cleanup_free_ char *t = regex_translate(pattern);
-                rx->ok = t && regcomp(&rx->re, t, REG_EXTENDED | REG_NOSUB) == 0;
+                        return 0;
+        Regex *n = realloc(s->rx, (s->n_rx + 1) * sizeof(Regex));
+        if (!n)
+                return -ENOMEM;
+        s->rx = n;
+        Regex *rx = &s->rx[s->n_rx++];
+        *rx = (Regex){ .pattern = pattern };
+        _cleanup_free_ char *t = regex_translate(pattern);
+        rx->ok = t && regcomp(&rx->re, t, REG_EXTENDED | REG_NOSUB) == 0;
+        return 0;
+}
+
+/* Every "pattern" and "patternProperties" key anywhere in the document, keyword or not: compiling one
+ * regex too many is harmless, missing one would make validation write. */
+static int regex_collect(Schema *s, const cJSON *node, unsigned depth)
+{
+        int r;
+        if (depth > SCHEMA_MAX_DEPTH)
+                return 0;
+        for (const cJSON *c = node ? node->child : NULL; c; c = c->next) {
+                if (cJSON_IsObject(node) && cJSON_IsString(c) && strcmp(c->string, "pattern") == 0 &&
+                    (r = regex_add(s, c->valuestring)) < 0)
+                        return r;
+                if (cJSON_IsObject(node) && cJSON_IsObject(c) && strcmp(c->string, "patternProperties") == 0)
+                        for (const cJSON *pp = c->child; pp; pp = pp->next)
+                                if ((r = regex_add(s, pp->string)) < 0)
+                                        return r;
+                if ((r = regex_collect(s, c, depth + 1)) < 0)
+                        return r;
         }
-        if (!rx->ok)
-                return -1;
-        return regexec(&rx->re, subject, 0, NULL, 0) == 0;
+        return 0;
+}
+
+/* 1 match, 0 no match, -1 pattern unusable (treated as matching: never block on our regex gaps).
+ * Reads the table only: glibc's regexec() may run on one regex_t from several threads. */
+static int regex_match(const Schema *s, const char *pattern, const char *subject)
+{
+        for (size_t i = 0; i < s->n_rx; i++)
+                if (s->rx[i].pattern == pattern)
+                        return s->rx[i].ok ? regexec(&s->rx[i].re, subject, 0, NULL, 0) == 0 : -1;
+        return -1; /* not reached: regex_collect() saw every pattern */
 }
 
 /* ---- validation ---- */
@@ -919,7 +950,7 @@ done:
         return ok;
 }
 
-int schema_validate(Schema *s, const cJSON *instance, const SrcMap *map, BerthError *err)
+int schema_validate(const Schema *s, const cJSON *instance, const SrcMap *map, BerthError *err)
 {
         Ctx c = { .s = s };
         VError e = { 0 };
