@@ -9,6 +9,7 @@
 #include "deploy/stack.h"
 #include "deployer/deployer.h"
 #include "reconcile/settings.h"
+#include "check.h"
 #include "handlers.h"
 #include "policy/policy.h"
 #include "source/source.h"
@@ -21,7 +22,8 @@
 typedef struct Create {
         const char *name;
         char *compose, *meta;
-        bool exists;
+        const Policy *policy;
+        StackCheck check; /* why the directory, changed, was refused */
 } Create;
 
 bool stack_exists(Repo *repo, const char *head, const char *name)
@@ -33,55 +35,47 @@ bool stack_exists(Repo *repo, const char *head, const char *name)
         return found;
 }
 
+static void create_done(Create *c)
+{
+        stack_check_done(&c->check);
+}
+
+static int count_file(void *ud, const char *path, unsigned mode, const char *blob_id)
+{
+        char *first = ud;
+        if (!first[0])
+                snprintf(first, 256, "%s", path);
+        return 0;
+}
+
+/* A file that stacks/<name>/ holds at head (into first, 256 bytes), or "" when it holds none. */
+static void stack_dir_first(Repo *repo, const char *head, const char *name, char first[256])
+{
+        char dir[300];
+        first[0] = '\0';
+        snprintf(dir, sizeof(dir), "stacks/%s", name);
+        if (head && head[0])
+                (void)repo_walk_ids(repo, head, dir, count_file, first, NULL);
+}
+
 static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
 {
         Create *c = ud;
-        char path[300];
+        char path[300], first[256];
         /* Asked again on every retry: a stack someone else made meanwhile is a conflict, not an overwrite. */
         if (stack_exists(repo, head, c->name))
                 return error_set(err, -EEXIST, NULL, 0, 0, NULL, "stack \"%s\" exists", c->name);
+        /* A file left in the directory would be loaded with the rendered one (an override merges, a .env
+         * interpolates): the stack would not be what was checked. */
+        stack_dir_first(repo, head, c->name, first);
+        if (first[0])
+                return error_set(err, -ENOTEMPTY, NULL, 0, 0, NULL,
+                                 "stacks/%s/ is not empty: it holds %s; remove what is there first", c->name,
+                                 first);
         snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
         int r = change_set_add(cs, path, c->compose, strlen(c->compose));
         snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
         return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
-}
-
-/* The rendered file must load as berth config would load it from the commit. The root has a fresh
- * random part, so a template cannot name the stack's own directory by an absolute path and have the
- * policy take a host path for the stack's own. */
-static int load_rendered(const char *name, const char *text, Project **ret, Source **ret_src,
-                         BerthError *err)
-{
-        Source *src = NULL;
-        char root[128], file[300], dir[300], rel[200], nonce[DIGEST_HEX_LEN + 1];
-        if (random_hex(nonce, 16) < 0)
-                return error_set(err, -EIO, NULL, 0, 0, NULL, "no randomness for the check's root");
-        snprintf(root, sizeof(root), "/berth-api-%s/%s", nonce, name);
-        snprintf(file, sizeof(file), "%s/stacks/%s/compose.yaml", root, name);
-        snprintf(dir, sizeof(dir), "%s/stacks/%s", root, name);
-        snprintf(rel, sizeof(rel), "stacks/%s/compose.yaml", name);
-        int r = source_memory_new(root, "the rendered stack", &src);
-        if (r >= 0)
-                r = source_memory_add(src, rel, text, strlen(text));
-        EnvMap env;
-        envmap_init(&env);
-        char *files[] = { file, NULL };
-        ComposeOptions o = { .files = files,
-                             .n_files = 1,
-                             .project_name = name,
-                             .project_directory = dir,
-                             .cwd = dir,
-                             .os_env = &env,
-                             .source = src };
-        if (r >= 0)
-                r = project_load(&o, ret, err);
-        if (r < 0 && err)
-                error_unroot(err, root);
-        envmap_done(&env);
-        if (r >= 0)
-                *ret_src = TAKE_PTR(src);
-        source_unref(src);
-        return r;
 }
 
 /* A 422 naming every refusal: the service, the key, the rule, and where in the rendered file. */
@@ -105,6 +99,18 @@ static int policy_refusal(Response *res, const PolicyViolations *v)
                 cJSON_AddItemToArray(list, o);
         }
         return 422;
+}
+
+/* Why the directory as a change would leave it cannot be committed, as a reply. */
+static int check_refusal(Response *res, int r, const StackCheck *chk)
+{
+        char line[1400];
+        if (r == -EPERM)
+                return policy_refusal(res, &chk->violations);
+        if (r == -EINVAL)
+                return api_problem(res, 422, "the stack would not be valid", NULL, "%s",
+                                   error_format(&chk->err, line, sizeof(line)));
+        return api_problem(res, 500, "out of memory", NULL, "cannot check the stack");
 }
 
 /* What a create or an update commits: the rendered compose file and its stack.json, checked. */
@@ -143,16 +149,19 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
                                    error_format(&err, line, sizeof(line)));
         if (definition_options(x->def, options, &x->options, &err) < 0)
                 return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
-        if (definition_render(x->def, x->options, &x->compose, &err) < 0 ||
-            load_rendered(name, x->compose, &x->project, &x->source, &err) < 0)
+        if (definition_render(x->def, x->options, &x->compose, &err) < 0)
                 return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
                                    error_format(&err, line, sizeof(line)));
-        _cleanup_(policy_violations_done) PolicyViolations v = { 0 };
-        r = policy_check(api->policy, x->project, x->project->dir, &v);
+        /* The directory as the commit would leave it, the rendered file among what is already there. */
+        _cleanup_(change_set_done) ChangeSet cs = { 0 };
+        _cleanup_(stack_check_done) StackCheck chk = { 0 };
+        char path[300];
+        snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
+        if (change_set_add(&cs, path, x->compose, strlen(x->compose)) < 0)
+                return api_problem(res, 500, "out of memory", NULL, "cannot check the stack");
+        r = stack_check(api->policy, repo, head, name, &cs, &chk, &x->project, &x->source);
         if (r < 0)
-                return api_problem(res, 500, "out of memory", NULL, "cannot check the policy");
-        if (r > 0)
-                return policy_refusal(res, &v);
+                return check_refusal(res, r, &chk);
         /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "definition", x->def->name);
@@ -202,7 +211,7 @@ static int commit_failed(Response *res, int r, const BerthError *err)
 }
 
 static int commit_stack(Api *api, Request *req, Response *res, const char *verb, const char *name,
-                        const Rendered *x, ChangeFn fn, void *ud)
+                        const Rendered *x, ChangeFn fn, Create *c)
 {
         _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
         BerthError err = { 0 };
@@ -212,12 +221,16 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
                     "Berth-Options-Hash: sha256:%s\n",
                     verb, name, x->def->name, x->def->version, x->def->name, x->def->version,
                     x->options_hash);
-        int r = commit_by(api, req, res, name, strbuf_str(&msg), fn, ud, &err);
+        int r = commit_by(api, req, res, name, strbuf_str(&msg), fn, c, &err);
         if (r == -EEXIST)
                 return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"", name);
+        if (r == -ENOTEMPTY)
+                return api_problem(res, 409, "stack directory not empty", "/name", "%s", err.msg);
         if (r == -ENODATA)
                 return api_problem(res, 409, "nothing to change", NULL,
                                    "stack \"%s\" is already rendered so", name);
+        if (r == -EPERM || r == -EINVAL)
+                return check_refusal(res, r, &c->check);
         return r < 0 ? commit_failed(res, r, &err) : 0;
 }
 
@@ -333,6 +346,12 @@ int post_stacks(Api *api, Request *req, Response *res)
         if (sync_head(api, res, head))
                 return res->status;
         Repo *repo = writer_repo(api->writer);
+        char first[256];
+        stack_dir_first(repo, head, name, first);
+        if (first[0] && !stack_exists(repo, head, name))
+                return api_problem(res, 409, "stack directory not empty", "/name",
+                                   "stacks/%s/ is not empty: it holds %s; remove what is there first", name,
+                                   first);
         if (request_mode(body, NULL, &x, res))
                 return res->status;
         if (render_stack(api, repo, head, name, def, cJSON_GetObjectItemCaseSensitive(body, "options"), true,
@@ -344,13 +363,27 @@ int post_stacks(Api *api, Request *req, Response *res)
                                            name);
                 return preview(api, res, repo, head, name, &x);
         }
-        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        _cleanup_(create_done) Create c = { .name = name, .compose = x.compose, .meta = x.meta };
         if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
                 return res->status;
         return res->status = 201;
 }
 
 /* ---- updating a stack: re-rendered from the current template ---- */
+
+/* The whole directory as the change leaves it, checked on the head the commit goes onto: a file that
+ * came in since the request was rendered is loaded with the rest. */
+static int checked_change(Create *c, Repo *repo, const char *head, const ChangeSet *cs, BerthError *err)
+{
+        stack_check_done(&c->check);
+        c->check = (StackCheck){ 0 };
+        int r = stack_check(c->policy, repo, head, c->name, cs, &c->check, NULL, NULL);
+        if (r == -EPERM)
+                return error_set(err, r, NULL, 0, 0, NULL, "refused by the policy");
+        if (r == -EINVAL)
+                return error_set(err, r, NULL, 0, 0, NULL, "%s", c->check.err.msg);
+        return r;
+}
 
 static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, BerthError *err)
 {
@@ -361,7 +394,9 @@ static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
         int r = change_set_add(cs, path, c->compose, strlen(c->compose));
         snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
-        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+        if (r >= 0)
+                r = change_set_add(cs, path, c->meta, strlen(c->meta));
+        return r < 0 ? r : checked_change(c, repo, head, cs, err);
 }
 
 int put_stack(Api *api, Request *req, Response *res)
@@ -397,7 +432,8 @@ int put_stack(Api *api, Request *req, Response *res)
                 return res->status;
         if (dry_run(req))
                 return preview(api, res, repo, head, name, &x);
-        Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        _cleanup_(create_done)
+                Create c = { .name = name, .compose = x.compose, .meta = x.meta, .policy = api->policy };
         if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
                 return res->status;
         return 200;
@@ -406,7 +442,7 @@ int put_stack(Api *api, Request *req, Response *res)
 /* ---- revert ---- */
 
 typedef struct Revert {
-        const char *name;
+        Create c; /* the name, and the policy the directory is held to */
         const char *to;
         char dir[300];
 } Revert;
@@ -416,6 +452,11 @@ typedef struct RevertWalk {
         const char *dir;
         size_t n_then; /* the changes that bring the old files back come first */
 } RevertWalk;
+
+static void revert_done(Revert *rv)
+{
+        create_done(&rv->c);
+}
 
 static int revert_file(void *ud, const char *path, unsigned mode, const void *data, size_t len)
 {
@@ -444,11 +485,13 @@ static int revert_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         int r = repo_walk(repo, rv->to, rv->dir, revert_file, &w, err);
         if (r == -ENOENT)
                 return error_set(err, -ENOENT, NULL, 0, 0, NULL, "stack \"%s\" has no files at %.12s",
-                                 rv->name, rv->to);
+                                 rv->c.name, rv->to);
         w.n_then = cs->n;
         if (r >= 0 && (r = repo_walk(repo, head, rv->dir, revert_stale, &w, err)) == -ENOENT)
                 r = 0; /* deleted since: it all comes back */
-        return r;
+        /* What was allowed then is not allowed now for that alone: the old files meet today's policy,
+         * loaded as the reconciler will load them. */
+        return r < 0 ? r : checked_change(&rv->c, repo, head, cs, err);
 }
 
 int post_revert(Api *api, Request *req, Response *res)
@@ -461,22 +504,33 @@ int post_revert(Api *api, Request *req, Response *res)
         const char *rev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "to"));
         if (!rev)
                 return api_problem(res, 422, "invalid request", "/to", "name the commit to revert to");
+        if (!project_name_valid(req->params[0]))
+                return api_problem(res, 404, "no such stack", NULL, "there is no stack \"%s\"",
+                                   req->params[0]);
         if (sync_head(api, res, head))
                 return res->status;
         Repo *repo = writer_repo(api->writer);
-        if (!project_name_valid(req->params[0]) || repo_resolve(repo, rev, to, &err) < 0)
-                return api_problem(res, 422, "unknown commit", "/to", "there is no commit \"%s\"", rev);
-        Revert rv = { .name = req->params[0], .to = to };
-        snprintf(rv.dir, sizeof(rv.dir), "stacks/%s", rv.name);
+        /* A commit id of the branch's own history, nothing else: another branch, a dangling commit or a
+         * revision expression could bring back files the branch never held. */
+        if (repo_resolve_id(repo, rev, to, &err) < 0)
+                return api_problem(res, 422, "unknown commit", "/to", "%s", err.msg);
+        if (repo_descends(repo, head, to, &err) != 1)
+                return api_problem(res, 422, "not on the branch", "/to",
+                                   "commit %.12s is not in the history of %s", to, api->branch);
+        _cleanup_(revert_done)
+                Revert rv = { .c = { .name = req->params[0], .policy = api->policy }, .to = to };
+        snprintf(rv.dir, sizeof(rv.dir), "stacks/%s", rv.c.name);
         _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
-        strbuf_addf(&msg, "berth-api: revert stack %s to %.12s\n\nBerth-Revert-To: %s\n", rv.name, to, to);
+        strbuf_addf(&msg, "berth-api: revert stack %s to %.12s\n\nBerth-Revert-To: %s\n", rv.c.name, to, to);
         err = (BerthError){ 0 };
-        int r = commit_by(api, req, res, rv.name, strbuf_str(&msg), revert_change, &rv, &err);
+        int r = commit_by(api, req, res, rv.c.name, strbuf_str(&msg), revert_change, &rv, &err);
         if (r == -ENOENT)
                 return api_problem(res, 422, "nothing to revert to", "/to", "%s", err.msg);
         if (r == -ENODATA)
                 return api_problem(res, 409, "nothing to change", "/to",
-                                   "stack \"%s\" is as it was at %.12s", rv.name, to);
+                                   "stack \"%s\" is as it was at %.12s", rv.c.name, to);
+        if (r == -EPERM || r == -EINVAL)
+                return check_refusal(res, r, &rv.c.check);
         return r < 0 ? commit_failed(res, r, &err) : (res->status = 201);
 }
 

@@ -198,6 +198,23 @@ int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err)
         return 0;
 }
 
+int repo_resolve_id(Repo *r, const char *id, char ret[41], BerthError *err)
+{
+        _cleanup_(git_object_freep) git_object *obj = NULL;
+        _cleanup_(git_object_freep) git_object *commit = NULL;
+        git_oid oid;
+        size_t n = strlen(id);
+        int g;
+        if (n < 4 || n > 40 || strspn(id, "0123456789abcdef") != n || git_oid_fromstrn(&oid, id, n) < 0)
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL,
+                                 "\"%s\" is not a commit id (4 to 40 lowercase hex digits)", id);
+        if ((g = git_object_lookup_prefix(&obj, r->repo, &oid, n, GIT_OBJECT_ANY)) < 0 ||
+            (g = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT)) < 0)
+                return git_fail(err, g, "no such commit");
+        git_oid_tostr(ret, 41, git_object_id(commit));
+        return 0;
+}
+
 static int tree_of(Repo *r, const char *commit, git_tree **ret, BerthError *err)
 {
         _cleanup_(git_commit_freep) git_commit *c = NULL;

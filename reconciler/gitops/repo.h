@@ -36,6 +36,9 @@ void repo_lock(Repo *r);
 void repo_unlock(Repo *r);
 /* The full hex id of a revision ("HEAD", a branch, a sha); ret is 41 bytes. */
 int repo_resolve(Repo *r, const char *rev, char ret[41], BerthError *err);
+/* A commit by its id or an unambiguous prefix of it (4 to 40 hex digits) and nothing else: no revision
+ * expression, so a caller's input cannot make libgit2 search the history (":/text" walks every commit). */
+int repo_resolve_id(Repo *r, const char *id, char ret[41], BerthError *err);
 /* The repo's tag names (NULL-terminated, for strv_free). */
 int repo_tag_names(Repo *r, char ***ret, BerthError *err);
 /* The branch checked out ("main"), or NULL when HEAD is detached or unborn; the caller frees it. */

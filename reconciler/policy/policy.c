@@ -378,13 +378,20 @@ static void check_ports(Check *c, const char *svc, const cJSON *s)
         }
 }
 
-/* Refuses a host path the policy does not allow; true when it did, for the caller's KEY(). */
+/* Refuses a host path (at node, or the string node itself) the policy does not allow; true when it did,
+ * for the caller's KEY(). */
+static bool check_host_path_at(Check *c, const char *svc, const cJSON *node, const char *path,
+                               const char *what)
+{
+        const char *why = host_path_refusal(c, path);
+        if (why)
+                refuse(c, svc, node, "bind_paths", "%s %s %s", what, path, why);
+        return why != NULL;
+}
+
 static bool check_host_path(Check *c, const char *svc, const cJSON *node, const char *what)
 {
-        const char *why = host_path_refusal(c, node->valuestring);
-        if (why)
-                refuse(c, svc, node, "bind_paths", "%s %s %s", what, node->valuestring, why);
-        return why != NULL;
+        return check_host_path_at(c, svc, node, node->valuestring, what);
 }
 
 static void check_mounts(Check *c, const char *svc, const cJSON *s)
@@ -492,18 +499,62 @@ static void check_service(Check *c, const char *svc, const cJSON *s)
         check_build(c, svc, s);
 }
 
-/* Top level: a volume that is a bind in disguise, and the host's network joined by name. */
+/* The host paths an overlay volume's options name (lowerdir=a:b, upperdir=, workdir=), checked as binds. */
+static bool check_overlay_dirs(Check *c, const char *vol, const cJSON *node)
+{
+        const char *o = node->valuestring;
+        static const char *const keys[] = { "lowerdir=", "upperdir=", "workdir=" };
+        bool refused = false;
+        for (const char *opt = o; opt && *opt;) {
+                const char *end = strchrnul(opt, ',');
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        size_t kl = strlen(keys[k]);
+                        if ((size_t)(end - opt) <= kl || strncmp(opt, keys[k], kl) != 0)
+                                continue;
+                        for (const char *d = opt + kl; d < end;) {
+                                const char *de = memchr(d, ':', (size_t)(end - d));
+                                if (!de)
+                                        de = end;
+                                _cleanup_free_ char *dir = strndup(d, (size_t)(de - d));
+                                if (!dir) {
+                                        c->oom = -ENOMEM;
+                                        return refused;
+                                }
+                                if (check_host_path_at(c, NULL, node, dir,
+                                                       "volumes: the overlay directory")) {
+                                        KEY(c, "volumes.%s.driver_opts.o", vol);
+                                        refused = true;
+                                }
+                                d = de < end ? de + 1 : end;
+                        }
+                }
+                opt = *end ? end + 1 : end;
+        }
+        return refused;
+}
+
+/* Top level: a volume that mounts host storage. The local driver's device is mounted by the host's
+ * kernel: a bind ("o: bind"), a block device (/dev/sda1 with type ext4), a network share (nfs, cifs):
+ * each is a host path as a bind mount's source is. An overlay's directories are host paths too. */
 static void check_top(Check *c, const cJSON *model)
 {
         const cJSON *vols = cJSON_GetObjectItemCaseSensitive(model, "volumes");
         for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
                 const cJSON *opts = cJSON_GetObjectItemCaseSensitive(v, "driver_opts");
-                const char *o = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(opts, "o"));
+                const cJSON *o = cJSON_GetObjectItemCaseSensitive(opts, "o");
                 const cJSON *dev = cJSON_GetObjectItemCaseSensitive(opts, "device");
-                if (!o || !cJSON_IsString(dev) || !strstr(o, "bind"))
-                        continue;
-                if (check_host_path(c, NULL, dev, "volumes: the bind-backed volume of"))
+                const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(opts, "type"));
+                /* An overlay's device is a mere name; its directories are in o. */
+                if (type && strcmp(type, "overlay") == 0)
+                        dev = NULL;
+                if (dev && !cJSON_IsString(dev)) {
+                        refuse(c, NULL, dev, "bind_paths",
+                               "volumes: %s: driver_opts.device must be a string", v->string);
                         KEY(c, "volumes.%s.driver_opts.device", v->string);
+                } else if (dev && check_host_path(c, NULL, dev, "volumes: the device of"))
+                        KEY(c, "volumes.%s.driver_opts.device", v->string);
+                if (cJSON_IsString(o))
+                        check_overlay_dirs(c, v->string, o);
         }
         const cJSON *nets = cJSON_GetObjectItemCaseSensitive(model, "networks");
         for (const cJSON *n = nets ? nets->child : NULL; n; n = n->next) {

@@ -14,6 +14,11 @@
 
 #define DEFINITION_MAX ((size_t)1024 * 1024)
 #define RENDER_DEPTH   16
+/* A string option without a maxLength of its own gets this one, and no string may be longer than
+ * OPTION_STRING_MAX whatever its schema says: a value is committed, then deployed, and an image name or
+ * a label of 100 KB only fails later with a truncated error. */
+#define OPTION_MAX_LENGTH 1024
+#define OPTION_STRING_MAX ((size_t)64 * 1024)
 
 Definition *definition_free(Definition *d)
 {
@@ -39,6 +44,53 @@ static int text_field(const cJSON *doc, const SrcMap *map, const char *file, con
                 return srcmap_fail(err, map, v ? (const void *)v : (const void *)doc, file, key,
                                    v ? "must be a string" : "is required");
         return (*ret = strdup(v->valuestring)) ? 0 : -ENOMEM;
+}
+
+static bool types_string(const cJSON *type)
+{
+        if (cJSON_IsString(type))
+                return strcmp(type->valuestring, "string") == 0;
+        for (const cJSON *t = cJSON_IsArray(type) ? type->child : NULL; t; t = t->next)
+                if (cJSON_IsString(t) && strcmp(t->valuestring, "string") == 0)
+                        return true;
+        return false;
+}
+
+/* What a definition's options schema means here, written into it (GET /stackDefinitions shows it, so a
+ * form knows too): only declared options exist (additionalProperties false at the top, whatever the
+ * definition said, since any other name would fill a placeholder that is not an option), and every
+ * string has a maxLength. */
+static int options_normalise(cJSON *sch, unsigned depth)
+{
+        if (!cJSON_IsObject(sch) || depth > RENDER_DEPTH)
+                return 0;
+        if (depth == 0) {
+                cJSON_DeleteItemFromObjectCaseSensitive(sch, "additionalProperties");
+                if (!cJSON_AddFalseToObject(sch, "additionalProperties"))
+                        return -ENOMEM;
+        }
+        if (types_string(cJSON_GetObjectItemCaseSensitive(sch, "type")) &&
+            !cJSON_GetObjectItemCaseSensitive(sch, "maxLength") &&
+            !cJSON_AddNumberToObject(sch, "maxLength", OPTION_MAX_LENGTH))
+                return -ENOMEM;
+        for (cJSON *c = sch->child; c; c = c->next) {
+                /* Subschemas: under these keywords, directly or one map or list down. */
+                bool map = strcmp(c->string, "properties") == 0 || strcmp(c->string, "definitions") == 0 ||
+                           strcmp(c->string, "patternProperties") == 0;
+                bool one = strcmp(c->string, "items") == 0 ||
+                           strcmp(c->string, "additionalProperties") == 0 || strcmp(c->string, "not") == 0;
+                bool list = strcmp(c->string, "anyOf") == 0 || strcmp(c->string, "oneOf") == 0 ||
+                            strcmp(c->string, "allOf") == 0 ||
+                            (strcmp(c->string, "items") == 0 && cJSON_IsArray(c));
+                int r = 0;
+                if (one && cJSON_IsObject(c))
+                        r = options_normalise(c, depth + 1);
+                for (cJSON *m = map || list ? c->child : NULL; m && r >= 0; m = m->next)
+                        r = options_normalise(m, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int definition_load(const char *name, const char *compose, size_t compose_len, const char *json,
@@ -80,6 +132,8 @@ int definition_load(const char *name, const char *compose, size_t compose_len, c
         if (options && !cJSON_IsObject(options))
                 return srcmap_fail(err, map, options, file, "options", "must be a JSON Schema object");
         d->options = options ? cJSON_Duplicate(options, 1) : cJSON_Parse("{\"type\":\"object\"}");
+        if (d->options && (r = options_normalise(d->options, 0)) < 0)
+                return r;
         /* The schema must compile: a broken one is the definition's error, not a request's. */
         _cleanup_schema_ Schema *s = NULL;
         if (!d->options || (r = schema_new_from_tree(cJSON_Duplicate(d->options, 1), &s)) < 0)
@@ -110,6 +164,8 @@ static void to_pointer(const char *path, char *out, size_t size)
 static int strings_valid(const cJSON *v, char *path, size_t size, BerthError *err)
 {
         unsigned line, col;
+        if (cJSON_IsString(v) && strlen(v->valuestring) > OPTION_STRING_MAX)
+                return error_set(err, -EINVAL, NULL, 0, 0, path, "longer than %zu bytes", OPTION_STRING_MAX);
         if (cJSON_IsString(v) && !utf8_validate(v->valuestring, strlen(v->valuestring), &line, &col))
                 return error_set(err, -EINVAL, NULL, 0, 0, path, "not valid UTF-8 (at byte %u)", col);
         size_t n = strlen(path);
@@ -139,7 +195,7 @@ int definition_options(const Definition *d, const cJSON *options, cJSON **ret, B
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(d->options, "properties");
         for (const cJSON *p = props ? props->child : NULL; p; p = p->next) {
                 const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
-                if (def && !cJSON_HasObjectItem(o, p->string) &&
+                if (def && !cJSON_GetObjectItemCaseSensitive(o, p->string) &&
                     !cJSON_AddItemToObject(o, p->string, cJSON_Duplicate(def, 1)))
                         return -ENOMEM;
         }
@@ -264,7 +320,8 @@ static int render_text(const char *s, size_t len, const cJSON *options, unsigned
                         size_t nl = name_len(inner);
                         char key[128];
                         snprintf(key, sizeof(key), "%.*s", (int)(nl < sizeof(key) ? nl : 0), inner);
-                        if (!open && nl && nl < sizeof(key) && cJSON_HasObjectItem(options, key))
+                        if (!open && nl && nl < sizeof(key) &&
+                            cJSON_GetObjectItemCaseSensitive(options, key))
                                 r = render_braced(inner, nl, inner + nl, ilen - nl, options, depth, out,
                                                   err);
                         else /* not an option: left for the reconciler, as written */
@@ -275,7 +332,7 @@ static int render_text(const char *s, size_t len, const cJSON *options, unsigned
                 size_t nl = name_len(s + i + 1);
                 char key[128];
                 snprintf(key, sizeof(key), "%.*s", (int)(nl < sizeof(key) ? nl : 0), s + i + 1);
-                if (nl && nl < sizeof(key) && cJSON_HasObjectItem(options, key))
+                if (nl && nl < sizeof(key) && cJSON_GetObjectItemCaseSensitive(options, key))
                         r = option_text(cJSON_GetObjectItemCaseSensitive(options, key), key, out, err);
                 else
                         r = strbuf_add(out, s + i, nl + 1);

@@ -165,6 +165,40 @@ TEST(bind_mounts)
                      "web build.network host_network\nweb build.context bind_paths");
 }
 
+/* A named volume of the local driver mounts what its device names on the host: a disk, an overlay of
+ * host directories, a network share. Each is a host path; a volume with no driver_opts is the engine's. */
+TEST(volumes_that_mount_host_storage)
+{
+#define VOL SVC "    volumes: [\"v:/v\"]\nvolumes:\n  v:\n"
+        ASSERT_STREQ(check(NULL, VOL "    driver_opts: {type: ext4, device: /dev/sda1}\n", NULL),
+                     " volumes.v.driver_opts.device bind_paths");
+        ASSERT_STREQ(check(NULL,
+                           VOL "    driver_opts: {type: overlay, device: overlay, "
+                               "o: \"lowerdir=/etc:/usr,upperdir=/srv/up,workdir=/srv/work\"}\n",
+                           NULL),
+                     " volumes.v.driver_opts.o bind_paths\n volumes.v.driver_opts.o bind_paths\n"
+                     " volumes.v.driver_opts.o bind_paths\n volumes.v.driver_opts.o bind_paths");
+        ASSERT_STREQ(check("bind_paths: [/srv/overlay]\n",
+                           VOL
+                           "    driver_opts: {type: overlay, device: overlay, o: \"lowerdir=/srv/overlay/a,"
+                           "upperdir=/srv/overlay/u,workdir=/srv/overlay/w\"}\n",
+                           NULL),
+                     "");
+        ASSERT_STREQ(check(NULL,
+                           VOL
+                           "    driver_opts: {type: nfs, o: \"addr=10.0.0.1,rw\", device: \":/export\"}\n",
+                           NULL),
+                     " volumes.v.driver_opts.device bind_paths");
+        ASSERT_STREQ(check(NULL, VOL "    driver_opts: {type: cifs, device: //server/share}\n", NULL),
+                     " volumes.v.driver_opts.device bind_paths");
+        /* Allowed where the policy lists the path, and a plain volume needs nothing. */
+        ASSERT_STREQ(check("bind_paths: [/dev/sdb1]\n",
+                           VOL "    driver_opts: {type: ext4, device: /dev/sdb1}\n", NULL),
+                     "");
+        ASSERT_STREQ(check(NULL, VOL "    labels: {a: b}\n", NULL), "");
+#undef VOL
+}
+
 TEST(policy_file_errors)
 {
         Policy *pol = NULL;

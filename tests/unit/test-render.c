@@ -126,6 +126,68 @@ TEST(options_get_defaults_and_are_validated)
         definition_free(d);
 }
 
+/* A definition that forgot additionalProperties: only its declared options exist all the same, by their
+ * exact names, and its strings have a length. */
+TEST(only_declared_options_fill_placeholders)
+{
+        static const char *const loose =
+                "{\"title\": \"Loose\", \"version\": \"1\", \"options\": {\"type\": \"object\", "
+                "\"properties\": {\"msg\": {\"type\": \"string\", \"default\": \"hi\"}, "
+                "\"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, "
+                "\"short\": {\"type\": \"string\", \"maxLength\": 3}}}}";
+        Definition *d = NULL;
+        BerthError err = { 0 };
+        ASSERT_OK(definition_load("loose", TEMPLATE, strlen(TEMPLATE), loose, strlen(loose), &d, &err));
+        if (!d)
+                return;
+        ASSERT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(d->options, "additionalProperties")));
+        const cJSON *props = cJSON_GetObjectItem(d->options, "properties");
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(props, "msg"), "maxLength")),
+                  1024);
+        ASSERT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(
+                          cJSON_GetObjectItem(cJSON_GetObjectItem(props, "tags"), "items"), "maxLength")),
+                  1024);
+        ASSERT_EQ(
+                cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(props, "short"), "maxLength")),
+                3);
+        static const struct {
+                const char *json, *path;
+        } bad[] = {
+                /* A CI variable's name is no option: it must not be filled with a literal. */
+                { "{\"DB_PASSWORD\": \"x\"}", "/options" },
+                /* Names are exact: MSG is not msg. */
+                { "{\"MSG\": \"x\"}", "/options" },
+                { "{\"short\": \"four\"}", "/options/short" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                cJSON *in = cJSON_Parse(bad[i].json), *out = NULL;
+                err = (BerthError){ 0 };
+                ASSERT_EQ(definition_options(d, in, &out, &err), -EINVAL);
+                ASSERT_STREQ(err.path, bad[i].path);
+                cJSON_Delete(in);
+                cJSON_Delete(out);
+        }
+        /* 100 KB: refused at its place, never committed. */
+        char *big = malloc(100 * 1024 + 1);
+        memset(big, 'a', 100 * 1024);
+        big[100 * 1024] = '\0';
+        cJSON *in = cJSON_CreateObject(), *out = NULL;
+        cJSON_AddStringToObject(in, "msg", big);
+        err = (BerthError){ 0 };
+        ASSERT_EQ(definition_options(d, in, &out, &err), -EINVAL);
+        ASSERT_STREQ(err.path, "/options/msg");
+        cJSON_Delete(in);
+        free(big);
+        /* Rendering looks names up exactly: an options object with "MSG" fills no "${msg}". */
+        char *text = NULL;
+        cJSON *opts = cJSON_Parse("{\"MSG\": \"upper\", \"tag\": \"1\", \"replicas\": 1}");
+        ASSERT_OK(definition_render(d, opts, &text, &err));
+        ASSERT_TRUE(text && !strstr(text, "upper"));
+        free(text);
+        cJSON_Delete(opts);
+        definition_free(d);
+}
+
 TEST(rendering_keeps_placeholders_that_are_not_options)
 {
         Definition *d = definition();
