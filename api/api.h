@@ -13,11 +13,21 @@
 
 #include "auth.h"
 #include "gitops/write.h"
+#include "guard.h"
 #include "live.h"
 #include "metrics.h"
 #include "policy/policy.h"
 
 #define API_BODY_MAX ((size_t)1024 * 1024)
+/* Limits that keep one client from taking the server down (guard.h). A request must arrive whole
+ * within the deadline; the bodies buffered at once share one budget; connections are capped in total
+ * (below the descriptor limit) and per client address. Behind a reverse proxy every client has the
+ * proxy's address: raise the per-client cap there (or let the proxy enforce its own). */
+#define API_REQUEST_DEADLINE_S     20
+#define API_BODIES_MAX             ((size_t)64 * 1024 * 1024)
+#define API_CONNECTIONS_MAX        4096
+#define API_CONNECTIONS_PER_CLIENT 64
+#define API_THREADS                4
 
 typedef struct Api {
         Writer *writer;
@@ -28,6 +38,7 @@ typedef struct Api {
         Metrics metrics;
         Live live;          /* the engine, for what runs */
         unsigned in_flight; /* requests begun and not yet answered (atomic) */
+        Guard guard;        /* deadlines and the body budget, while serving */
 } Api;
 
 struct WebAsset;
@@ -39,7 +50,8 @@ typedef struct Request {
         size_t body_len;
         const char *content_type;
         const char *if_none_match; /* the ETag a browser has cached, or NULL */
-        const Token *token;        /* NULL on open routes */
+        const Token *token;        /* NULL on open routes, or when the token is unknown */
+        bool presented_token;      /* an Authorization: Bearer header was sent */
         char params[2][128];       /* the {name} parts of the route, in order */
         int route;                 /* its index in api_routes, or -1 */
         void *conn;                /* the libmicrohttpd connection, for query arguments */
@@ -77,6 +89,9 @@ const char *api_query(const Request *req, const char *name);
 /* Sets an error response; returns status. */
 int api_problem(Response *res, int status, const char *title, const char *pointer, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
+/* Finds the request's route and checks its token's role: 0, or the refusal's status with res filled
+ * (and ret_refusal saying why, for the log, when it was the token's). */
+int api_admit(Api *api, Request *req, Response *res, const char **ret_refusal);
 /* Routes a request, checks its token and body, and runs its handler (the HTTP layer's core, apart from
  * libmicrohttpd, so the fuzzer can drive it). Returns the response's status. */
 int api_dispatch(Api *api, Request *req, Response *res);

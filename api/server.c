@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -12,14 +13,10 @@
 
 #include <microhttpd.h>
 
+#include "access.h"
 #include "api.h"
 #include "util/strbuf.h"
 #include "web.h"
-
-typedef struct Conn {
-        StrBuf body;
-        bool too_large;
-} Conn;
 
 const char *api_query(const Request *req, const char *name)
 {
@@ -137,11 +134,13 @@ static enum MHD_Result reply(struct MHD_Connection *c, const Request *req, Respo
         return ok;
 }
 
-int api_dispatch(Api *api, Request *req, Response *res)
+/* The route, the token and its role: decided as soon as the headers are in, before any body is read. */
+int api_admit(Api *api, Request *req, Response *res, const char **ret_refusal)
 {
         const Route *found = NULL;
         bool path_known = false;
         req->route = -1;
+        *ret_refusal = NULL;
         for (size_t i = 0; i < api_n_routes && !found; i++) {
                 char params[2][128];
                 if (!route_match(api_routes[i].pattern, req->path, params))
@@ -159,18 +158,128 @@ int api_dispatch(Api *api, Request *req, Response *res)
                                   : api_problem(res, 404, "not found", NULL, "no route %s", req->path);
         if (found->role != ROLE_NONE) {
                 /* A missing or unknown token is 401; a read token asking to write, 403. */
-                if (!req->token)
+                if (!req->token) {
+                        *ret_refusal = req->presented_token ? "unknown token" : "no token";
                         return api_problem(res, 401, "unauthorized", NULL,
                                            "a valid bearer token is needed (Authorization: Bearer TOKEN)");
-                if (found->role == ROLE_WRITE && req->token->role != ROLE_WRITE)
+                }
+                if (found->role == ROLE_WRITE && req->token->role != ROLE_WRITE) {
+                        *ret_refusal = "read token asked to write";
                         return api_problem(res, 403, "forbidden", NULL, "token \"%s\" may only read",
                                            req->token->name);
+                }
         }
+        return 0;
+}
+
+int api_dispatch(Api *api, Request *req, Response *res)
+{
+        const char *refusal;
+        int r = api_admit(api, req, res, &refusal);
+        if (r)
+                return r;
         if (req->body_len && strcmp(req->method, "GET") != 0 &&
             (!req->content_type || strncmp(req->content_type, "application/json", 16) != 0))
                 return api_problem(res, 415, "unsupported media type", NULL,
                                    "the body must be application/json");
-        return found->fn(api, req, res);
+        return api_routes[req->route].fn(api, req, res);
+}
+
+/* What one connection's request holds between libmicrohttpd's calls. */
+typedef struct Conn {
+        StrBuf body;
+        size_t reserved; /* of the Guard's body budget */
+        bool too_large, no_room, answered;
+        struct timespec t0;
+        char client[64];
+} Conn;
+
+static void client_address(struct MHD_Connection *c, char *buf, size_t size)
+{
+        const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = i ? i->client_addr : NULL;
+        snprintf(buf, size, "unix");
+        if (sa && sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+        else if (sa && sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+static GuardConn *guard_of(struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        return i ? i->socket_context : NULL;
+}
+
+static void request_of(struct MHD_Connection *c, const char *url, const char *method, const Conn *conn,
+                       const Tokens *tokens, Request *req)
+{
+        *req = (Request){ .route = -1,
+                          .method = method,
+                          .path = url,
+                          .body = strbuf_str(&conn->body),
+                          .body_len = conn->body.len,
+                          .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+                          .if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"),
+                          .conn = c };
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+                req->presented_token = true;
+                req->token = tokens_check(tokens, auth + 7, strlen(auth + 7));
+        }
+}
+
+static double since(const struct timespec *t0)
+{
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Answers and logs a request; the response's bodies are freed. */
+static enum MHD_Result answer(Api *api, struct MHD_Connection *c, Conn *conn, Request *req, Response *res,
+                              const char *note)
+{
+        enum MHD_Result ok = reply(c, req, res);
+        double took = since(&conn->t0);
+        conn->answered = true;
+        metrics_request(&api->metrics, req->route, res->status, took);
+        access_log_request(stderr, &(AccessEntry){ .client = conn->client,
+                                                   .token = req->token ? req->token->name : NULL,
+                                                   .method = req->method,
+                                                   .path = req->path,
+                                                   .status = res->status,
+                                                   .seconds = took,
+                                                   .note = note });
+        cJSON_Delete(res->json);
+        cJSON_Delete(res->extra);
+        free(res->text);
+        return ok;
+}
+
+/* The headers are in: a request that will be refused is answered now, before its body is read, so that
+ * neither an unauthenticated client nor an oversized body costs the server memory. */
+static enum MHD_Result on_headers(Api *api, struct MHD_Connection *c, Conn *conn, const char *url,
+                                  const char *method)
+{
+        Request req;
+        Response res = { .status = 200 };
+        const char *refusal = NULL, *note = NULL;
+        request_of(c, url, method, conn, &api->tokens, &req);
+        if (api_admit(api, &req, &res, &refusal) == 0) {
+                const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+                char *end = NULL;
+                unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+                if (cl && (end == cl || *end || n > API_BODY_MAX)) {
+                        api_problem(&res, 413, "request too large", NULL,
+                                    "the body is larger than %zu bytes", API_BODY_MAX);
+                        note = "body too large";
+                } else
+                        return MHD_YES;
+        }
+        if (refusal)
+                access_log_auth_refused(stderr, conn->client, method, url, refusal);
+        return answer(api, c, conn, &req, &res, note);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -182,43 +291,49 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 if (!(conn = calloc(1, sizeof(Conn))))
                         return MHD_NO;
                 strbuf_init(&conn->body, API_BODY_MAX);
+                clock_gettime(CLOCK_MONOTONIC, &conn->t0);
+                client_address(c, conn->client, sizeof(conn->client));
                 *state = conn;
                 __atomic_add_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
+                return on_headers(api, c, conn, url, method);
+        }
+        if (conn->answered) {
+                *upload_size = 0; /* answered already: the rest is dropped */
                 return MHD_YES;
         }
         if (*upload_size) {
-                /* Past the limit the rest is read and dropped, then answered with 413. */
-                if (!conn->too_large && strbuf_add(&conn->body, upload, *upload_size) < 0)
-                        conn->too_large = true;
+                /* Past a limit the rest is read and dropped, then answered with 413 or 503. */
+                if (!conn->too_large && !conn->no_room) {
+                        if (!guard_body_reserve(&api->guard, *upload_size))
+                                conn->no_room = true;
+                        else {
+                                conn->reserved += *upload_size;
+                                if (strbuf_add(&conn->body, upload, *upload_size) < 0)
+                                        conn->too_large = true;
+                        }
+                }
                 *upload_size = 0;
                 return MHD_YES;
         }
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         Response res = { .status = 200 };
-        Request req = { .route = -1,
-                        .method = method,
-                        .path = url,
-                        .body = strbuf_str(&conn->body),
-                        .body_len = conn->body.len,
-                        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-                        .if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match"),
-                        .conn = c };
-        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-        if (auth && strncmp(auth, "Bearer ", 7) == 0)
-                req.token = tokens_check(&api->tokens, auth + 7, strlen(auth + 7));
-        if (conn->too_large)
+        Request req;
+        const char *note = NULL;
+        request_of(c, url, method, conn, &api->tokens, &req);
+        GuardConn *g = guard_of(c);
+        guard_conn_busy(&api->guard, g, true);
+        if (conn->too_large) {
                 api_problem(&res, 413, "request too large", NULL, "the body is larger than %zu bytes",
                             API_BODY_MAX);
-        else
+                note = "body too large";
+        } else if (conn->no_room) {
+                api_problem(&res, 503, "server busy", NULL,
+                            "too many request bodies are being read at once");
+                note = "body budget exhausted";
+        } else
                 api_dispatch(api, &req, &res);
-        enum MHD_Result ok = reply(c, &req, &res);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        metrics_request(&api->metrics, req.route, res.status,
-                        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-        cJSON_Delete(res.json);
-        cJSON_Delete(res.extra);
-        free(res.text);
+        enum MHD_Result ok = answer(api, c, conn, &req, &res, note);
+        /* The reply is queued: the client's time to read it, and to send the next request, starts now. */
+        guard_conn_busy(&api->guard, g, false);
         return ok;
 }
 
@@ -227,11 +342,26 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_
         Api *api = cls;
         Conn *conn = *state;
         if (conn) {
+                guard_body_release(&api->guard, conn->reserved);
                 strbuf_done(&conn->body);
                 free(conn);
                 __atomic_sub_fetch(&api->in_flight, 1, __ATOMIC_SEQ_CST);
         }
         *state = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+        Api *api = cls;
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *i =
+                        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+                *socket_context = i ? guard_conn_new(&api->guard, i->connect_fd) : NULL;
+        } else {
+                guard_conn_free(&api->guard, *socket_context);
+                *socket_context = NULL;
+        }
 }
 
 void *api_serve(Api *api, const char *listen_on, BerthError *err)
@@ -279,13 +409,34 @@ void *api_serve(Api *api, const char *listen_on, BerthError *err)
                         return NULL;
                 }
         }
+        /* Every connection is a descriptor: take what the hard limit allows, and keep the connection cap
+         * below it, so that a flood is refused by the cap and never by accept() failing. */
+        struct rlimit rl;
+        unsigned total = API_CONNECTIONS_MAX;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &rl);
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)total + 128)
+                        total = rl.rlim_cur > 192 ? (unsigned)rl.rlim_cur - 128 : 64;
+        }
+        int r = guard_init(&api->guard, API_REQUEST_DEADLINE_S, API_BODIES_MAX);
+        if (r < 0) {
+                close(fd);
+                error_set(err, r, NULL, 0, 0, NULL, "cannot start the request guard: %s", strerror(-r));
+                return NULL;
+        }
+        /* ITC: a stop can quiesce the daemon (stop accepting) and let requests in flight finish. */
         struct MHD_Daemon *d = MHD_start_daemon(
-                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                on_request, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
-                MHD_OPTION_NOTIFY_COMPLETED, on_done, api, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_END);
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
+                NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
+                (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_done, api,
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_CONNECTION_TIMEOUT,
+                (unsigned)API_REQUEST_DEADLINE_S, MHD_OPTION_CONNECTION_LIMIT, total,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_PER_CLIENT,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
         if (!d) {
                 close(fd);
+                guard_done(&api->guard);
                 error_set(err, -EIO, NULL, 0, 0, NULL, "cannot start the HTTP server on %s", listen_on);
         }
         return d;
@@ -303,4 +454,5 @@ void api_stop(Api *api, void *daemon)
                 nanosleep(&ts, NULL);
         }
         MHD_stop_daemon(daemon);
+        guard_done(&api->guard);
 }

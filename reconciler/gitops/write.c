@@ -180,8 +180,12 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
                 }
                 git_config_free(cfg);
         }
-        /* An anonymous remote: a named one's lookup leaks too, and its URL is ours anyway. */
-        if (git_remote_create_anonymous(&w->remote, w->git, w->url) < 0) {
+        /* An anonymous remote (its URL is ours), made without applying url.*.insteadOf: that search of
+         * the config runs a regular expression whose match data libgit2 1.5 leaks with PCRE2. */
+        git_remote_create_options ro = GIT_REMOTE_CREATE_OPTIONS_INIT;
+        ro.repository = w->git;
+        ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+        if (git_remote_create_with_opts(&w->remote, w->url, &ro) < 0) {
                 r = fail(w, err, -EINVAL, "invalid origin URL");
                 writer_free(w);
                 return r;
