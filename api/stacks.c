@@ -28,21 +28,15 @@ typedef struct View {
         char **def_names;
         Definition **defs;
         size_t n_defs;
-        StatusList live;
-        bool have_live;
+        LiveSnapshot *live; /* the engine's view, or NULL (why says why) */
+        bool stale;         /* the engine did not answer in time: live is its last answer */
         char why[300];
 } View;
 
 static void view_init(View *v, Api *api, Repo *repo, const char *head)
 {
         *v = (View){ .api = api, .repo = repo, .head = head };
-        _cleanup_engine_ EngineClient *c = live_client(&api->live, v->why, sizeof(v->why));
-        BerthError err = { 0 };
-        LiveSet units = { 0 };
-        if (c && (deployer_live_all(c, &units, NULL, &err) < 0 || status_list_of(&units, &v->live) < 0))
-                snprintf(v->why, sizeof(v->why), "the engine does not answer: %s", err.msg);
-        else
-                v->have_live = c != NULL;
+        v->live = live_snapshot(&api->live, &v->stale, v->why, sizeof(v->why));
 }
 
 static void view_done(View *v)
@@ -53,7 +47,7 @@ static void view_done(View *v)
         }
         free(v->def_names);
         free(v->defs);
-        status_list_done(&v->live);
+        live_snapshot_unref(&v->api->live, v->live);
 }
 
 static const Definition *view_definition(View *v, const char *name)
@@ -115,12 +109,20 @@ static void template_state(View *v, const StackDesc *d, const cJSON *meta, cJSON
 /* The engine's view of the stack, read from its containers' labels as berth status reads it. */
 static void live_state(View *v, const StackDesc *d, cJSON *o)
 {
-        if (!v->have_live) {
+        if (!v->live) {
                 cJSON_AddStringToObject(o, "live_unavailable", v->why);
                 return;
         }
-        const StackStatus *s = status_find(&v->live, d->name);
+        const StackStatus *s = status_find(&v->live->list, d->name);
         cJSON *l = cJSON_AddObjectToObject(o, "live");
+        /* The engine did not answer in time: this is what it said last, and how long ago. */
+        if (v->stale) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                cJSON_AddTrueToObject(l, "stale");
+                cJSON_AddStringToObject(l, "stale_reason", v->why);
+                cJSON_AddNumberToObject(l, "age_seconds", (double)(now.tv_sec - v->live->at.tv_sec));
+        }
         cJSON_AddBoolToObject(l, "deployed", s != NULL);
         if (!s)
                 return;
@@ -268,8 +270,8 @@ static const char *container_health(const char *status)
 static void live_containers(const View *v, const char *name, cJSON *live)
 {
         cJSON *list = live ? cJSON_AddArrayToObject(live, "container_list") : NULL;
-        for (size_t i = 0; list && i < v->live.live.n; i++) {
-                const LiveContainer *lc = &v->live.live.items[i];
+        for (size_t i = 0; list && i < v->live->list.live.n; i++) {
+                const LiveContainer *lc = &v->live->list.live.items[i];
                 const char *project = lc->project;
                 if (!project || strcmp(project, name) != 0)
                         continue;
@@ -301,7 +303,7 @@ int get_stack(Api *api, Request *req, Response *res)
         View v;
         view_init(&v, api, repo, head);
         res->json = stack_json(&v, d);
-        if (v.have_live)
+        if (v.live)
                 live_containers(&v, d->name, cJSON_GetObjectItemCaseSensitive(res->json, "live"));
         view_done(&v);
         cJSON_AddStringToObject(res->json, "commit", head);
@@ -348,7 +350,7 @@ int get_history(Api *api, Request *req, Response *res)
          * it ran on, which may be a later one that left the stack alone). */
         View v;
         view_init(&v, api, repo, head);
-        const StackStatus *s = v.have_live ? status_find(&v.live, req->params[0]) : NULL;
+        const StackStatus *s = v.live ? status_find(&v.live->list, req->params[0]) : NULL;
         if (s && s->commit && repo_has_commit(repo, s->commit) > 0)
                 for (cJSON *e = res->json->child; e; e = e->next) {
                         const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "commit"));

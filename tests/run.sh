@@ -53,7 +53,7 @@ for variant in plain sanitize; do
                 failed=$((failed + 1))
                 continue
         fi
-        LSAN_OPTIONS=suppressions=$top/tests/lsan.supp ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
                 meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 | tail -n 25
         count "$dir"
 done

@@ -319,8 +319,10 @@ int engine_client_new(const EngineConfig *cfg, EngineClient **ret, BerthError *e
         body.max = 1024 * 1024;
         if ((r = client_init(c, cfg, err)) < 0)
                 return r;
-        r = perform(c, "GET", "/_ping", false, NULL, 0, NULL, NULL, 15, &status, &body, &hs, NULL, "connect",
-                    err);
+        /* A caller that set a shorter limit for its calls (berth-api) gets it for the ping too. */
+        long ping_s = cfg->timeout_s > 0 && cfg->timeout_s < 15 ? cfg->timeout_s : 15;
+        r = perform(c, "GET", "/_ping", false, NULL, 0, NULL, NULL, ping_s, &status, &body, &hs, NULL,
+                    "connect", err);
         if (r < 0) {
                 if (status == 400 && strstr(strbuf_str(&body), "HTTPS"))
                         error_hint(err,
