@@ -425,15 +425,17 @@ void *api_serve(Api *api, const char *listen_on, BerthError *err)
                 error_set(err, r, NULL, 0, 0, NULL, "cannot start the request guard: %s", strerror(-r));
                 return NULL;
         }
-        /* ITC: a stop can quiesce the daemon (stop accepting) and let requests in flight finish. */
+        /* ITC: a stop can quiesce the daemon (stop accepting) and let requests in flight finish. No idle
+         * timeout of libmicrohttpd's own: it would also cut a request whose handler waited long for the
+         * git lock, with no reply; the Guard's deadlines leave a handler's time alone. */
         struct MHD_Daemon *d = MHD_start_daemon(
                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
                 NULL, on_request, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
                 (unsigned)API_THREADS, MHD_OPTION_NOTIFY_COMPLETED, on_done, api,
-                MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_CONNECTION_TIMEOUT,
-                (unsigned)API_REQUEST_DEADLINE_S, MHD_OPTION_CONNECTION_LIMIT, total,
-                MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)API_CONNECTIONS_PER_CLIENT,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_END);
+                MHD_OPTION_NOTIFY_CONNECTION, on_connection, api, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
+                MHD_OPTION_CONNECTION_LIMIT, total, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                (unsigned)API_CONNECTIONS_PER_CLIENT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                MHD_OPTION_END);
         if (!d) {
                 close(fd);
                 guard_done(&api->guard);

@@ -220,6 +220,19 @@ static int tree_of(Repo *r, const char *commit, git_tree **ret, BerthError *err)
         _cleanup_(git_commit_freep) git_commit *c = NULL;
         git_oid oid;
         int g;
+        /* No commit yet (a branch about to be made): the empty tree, written on first use. */
+        if (!commit[0]) {
+                git_treebuilder *tb = NULL;
+                if ((g = git_treebuilder_new(&tb, r->repo, NULL)) < 0 ||
+                    (g = git_treebuilder_write(&oid, tb)) < 0) {
+                        git_treebuilder_free(tb);
+                        return git_fail(err, g, "cannot make the empty tree");
+                }
+                git_treebuilder_free(tb);
+                if ((g = git_tree_lookup(ret, r->repo, &oid)) < 0)
+                        return git_fail(err, g, "cannot read the empty tree");
+                return 0;
+        }
         if ((g = git_oid_fromstr(&oid, commit)) < 0 || (g = git_commit_lookup(&c, r->repo, &oid)) < 0)
                 return git_fail(err, g, "cannot read commit");
         if ((g = git_commit_tree(ret, c)) < 0)
@@ -766,6 +779,8 @@ int repo_history(Repo *r, const char *commit, const char *path, size_t max, Repo
         git_oid oid;
         int g;
         size_t found = 0;
+        if (!commit[0])
+                return 0; /* no commit yet: no history */
         if ((g = git_oid_fromstr(&oid, commit)) < 0 || (g = git_commit_lookup(&c, r->repo, &oid)) < 0)
                 return git_fail(err, g, "cannot read commit");
         /* First parents only, as a branch's own history reads; bounded, since a history can be long. */

@@ -47,6 +47,8 @@ char *repo_head_branch(Repo *r);
 const char *repo_identity(Repo *r);
 /* The stacks the commit holds, both layouts, sorted by name. Invalid names are skipped with a warning
  * through warn (they can never be deployed: the name would not be safe). */
+/* Where a function below reads a commit, "" stands for a branch with no commit yet: an empty tree and
+ * no history (berth-api on an empty origin). */
 int repo_stacks(Repo *r, const char *commit, StackList *ret, void (*warn)(void *, const char *), void *ud,
                 BerthError *err);
 void stack_list_done(StackList *l);

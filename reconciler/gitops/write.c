@@ -21,7 +21,7 @@ struct Writer {
         git_remote *remote;
         Repo *repo; /* the same clone, for reading */
         char *url, *branch, *dir, *user, *password;
-        unsigned retries;
+        unsigned retries, deadline_s;
         WriterStats stats; /* under lock */
         pthread_mutex_t lock;
 };
@@ -98,6 +98,21 @@ static int credentials(git_credential **out, const char *url, const char *user_f
         return git_credential_userpass_plaintext_new(out, w->user, w->password ? w->password : "");
 }
 
+/* Whether the last fetch's answer listed the branch. */
+static bool origin_has_branch(Writer *w)
+{
+        const git_remote_head **heads = NULL;
+        size_t n = 0;
+        char ref[300];
+        snprintf(ref, sizeof(ref), "refs/heads/%s", w->branch);
+        if (git_remote_ls(&heads, &n, w->remote) < 0)
+                return true; /* not known: keep what was fetched */
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(heads[i]->name, ref) == 0)
+                        return true;
+        return false;
+}
+
 static int fetch(Writer *w, BerthError *err)
 {
         git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
@@ -110,16 +125,31 @@ static int fetch(Writer *w, BerthError *err)
         fo.callbacks.payload = &cb;
         if (git_remote_fetch(w->remote, &refspecs, &fo, NULL) < 0)
                 return fail(w, err, -EIO, "cannot fetch from the config repo's origin");
+        /* A branch deleted on the origin is gone here too: its last head is no head. */
+        if (!origin_has_branch(w)) {
+                char ref[300];
+                git_reference *gone = NULL;
+                snprintf(ref, sizeof(ref), "refs/remotes/origin/%s", w->branch);
+                if (git_reference_lookup(&gone, w->git, ref) == 0) {
+                        git_reference_delete(gone);
+                        git_reference_free(gone);
+                }
+        }
         return 0;
 }
 
+/* The branch head as last fetched: 1, or 0 when the origin has no such branch yet (an empty origin: the
+ * first commit makes it). */
 static int head_of(Writer *w, git_oid *ret, BerthError *err)
 {
         char ref[300];
         snprintf(ref, sizeof(ref), "refs/remotes/origin/%s", w->branch);
-        if (git_reference_name_to_id(ret, w->git, ref) < 0)
-                return fail(w, err, -ENOENT, "the origin has no such branch");
-        return 0;
+        int g = git_reference_name_to_id(ret, w->git, ref);
+        if (g == GIT_ENOTFOUND)
+                return 0;
+        if (g < 0)
+                return fail(w, err, -EIO, "cannot read the branch head");
+        return 1;
 }
 
 /* An empty directory is where a clone may be made: a container's volume is one before its first start. */
@@ -152,7 +182,8 @@ int writer_open(const WriterOptions *o, Writer **ret, BerthError *err)
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_BLOB, (size_t)64 * 1024);
         git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE, (size_t)1024 * 1024);
         pthread_mutex_init(&w->lock, NULL);
-        w->retries = o->retries ? o->retries : 32;
+        w->retries = o->retries ? o->retries : 1000;
+        w->deadline_s = o->deadline_s ? o->deadline_s : 60;
         w->url = strdup(o->url);
         w->branch = strdup(o->branch ? o->branch : "main");
         w->dir = strdup(o->dir);
@@ -230,8 +261,13 @@ int writer_sync(Writer *w, char ret_head[41], BerthError *err)
         git_oid head;
         pthread_mutex_lock(&w->lock);
         int r = fetch(w, err);
-        if (r >= 0 && (r = head_of(w, &head, err)) >= 0)
-                git_oid_tostr(ret_head, 41, &head);
+        if (r >= 0 && (r = head_of(w, &head, err)) >= 0) {
+                if (r == 1)
+                        git_oid_tostr(ret_head, 41, &head);
+                else
+                        ret_head[0] = '\0';
+                r = 0;
+        }
         pthread_mutex_unlock(&w->lock);
         return r;
 }
@@ -245,13 +281,13 @@ static int build_tree(Writer *w, git_commit *head, const ChangeSet *cs, git_oid 
         int r = 0;
         if (!ups)
                 return -ENOMEM;
-        if (git_commit_tree(&base, head) < 0)
+        if (head && git_commit_tree(&base, head) < 0)
                 r = fail(w, err, -EIO, "cannot read the head's tree");
         for (size_t i = 0; i < cs->n && r >= 0; i++) {
                 const FileChange *f = &cs->items[i];
                 if (!f->data) {
                         _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
-                        if (git_tree_entry_bypath(&e, base, f->path) < 0)
+                        if (!base || git_tree_entry_bypath(&e, base, f->path) < 0)
                                 continue; /* already gone */
                         ups[n++] = (git_tree_update){ .action = GIT_TREE_UPDATE_REMOVE, .path = f->path };
                         continue;
@@ -268,7 +304,7 @@ static int build_tree(Writer *w, git_commit *head, const ChangeSet *cs, git_oid 
         }
         if (r >= 0 && git_tree_create_updated(ret, w->git, base, n, ups) < 0)
                 r = fail(w, err, -EIO, "cannot make the new tree");
-        if (r >= 0 && git_oid_equal(ret, git_tree_id(base)))
+        if (r >= 0 && (base ? git_oid_equal(ret, git_tree_id(base)) : n == 0))
                 r = -ENODATA;
         free(ups);
         return r;
@@ -307,15 +343,17 @@ static int push_local(Writer *w, const git_oid *commit, const git_oid *base, Ber
         if (git_repository_open(&origin, w->url + strlen("file://")) < 0)
                 return fail(w, err, -EIO, "cannot open the config repo's origin");
         snprintf(branch, sizeof(branch), "refs/heads/%s", w->branch);
-        int g = git_reference_create_matching(&moved, origin, branch, commit, 1, base, "berth-api");
+        /* No base: the branch is made, and only if nobody made it meanwhile. */
+        int g = base ? git_reference_create_matching(&moved, origin, branch, commit, 1, base, "berth-api")
+                     : git_reference_create(&moved, origin, branch, commit, 0, "berth-api");
         git_reference *tmp = NULL;
         if (git_reference_lookup(&tmp, origin, incoming) == 0) {
                 git_reference_delete(tmp);
                 git_reference_free(tmp);
         }
         git_repository_free(origin);
-        if (g == GIT_EMODIFIED || g == GIT_ELOCKED)
-                return 0; /* someone else moved it first, or is moving it now */
+        if (g == GIT_EMODIFIED || g == GIT_ELOCKED || g == GIT_EEXISTS)
+                return 0; /* someone else moved (or made) it first, or is moving it now */
         if (g < 0)
                 return fail(w, err, -EIO, "cannot move the origin's branch");
         return 1;
@@ -371,29 +409,50 @@ static bool try_again(Writer *w, int r, unsigned *failed)
         return true;
 }
 
+static double elapsed(const struct timespec *t0)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
                   const char *message, char ret_commit[41], BerthError *err)
 {
         int r = 0;
         unsigned failed = 0;
-        pthread_mutex_lock(&w->lock);
+        struct timespec t0, until;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += w->deadline_s;
+        /* The deadline covers the wait for the other writers of this process too: a request always gets
+         * an answer, a clear "try again" at worst. */
+        if (pthread_mutex_timedlock(&w->lock, &until) != 0)
+                return error_set(err, -EAGAIN, NULL, 0, 0, NULL,
+                                 "other changes held the config repo for %u s: try again", w->deadline_s);
         for (unsigned attempt = 0;; attempt++) {
                 _cleanup_(git_commit_freep) git_commit *head = NULL;
                 _cleanup_(git_tree_freep) git_tree *tree = NULL;
                 _cleanup_(git_signature_freep) git_signature *who = NULL, *committer = NULL;
                 ChangeSet cs = { 0 };
                 git_oid head_id, tree_id, commit_id;
-                char hex[41];
+                char hex[41] = "";
+                /* Each retry redoes the change on the new head, so an error of the last try is no
+                 * longer news: what the caller sees is this try's. */
+                if (err)
+                        *err = (BerthError){ 0 };
                 r = fetch(w, err);
                 if (try_again(w, r, &failed))
                         continue;
                 if (r < 0 || (r = head_of(w, &head_id, err)) < 0)
                         break;
-                if (git_commit_lookup(&head, w->git, &head_id) < 0) {
+                bool have_head = r == 1;
+                if (have_head && git_commit_lookup(&head, w->git, &head_id) < 0) {
                         r = fail(w, err, -EIO, "cannot read the branch head");
                         break;
                 }
-                git_oid_tostr(hex, sizeof(hex), &head_id);
+                if (have_head)
+                        git_oid_tostr(hex, sizeof(hex), &head_id);
                 r = fn(ud, w->repo, hex, &cs, err);
                 if (r >= 0)
                         r = build_tree(w, head, &cs, &tree_id, err);
@@ -403,13 +462,13 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 if (git_tree_lookup(&tree, w->git, &tree_id) < 0 ||
                     git_signature_now(&who, author, email) < 0 ||
                     git_signature_now(&committer, "berth-api", "berth-api@localhost") < 0 ||
-                    git_commit_create(&commit_id, w->git, NULL, who, committer, "UTF-8", message, tree, 1,
-                                      (const git_commit **)&head) < 0) {
+                    git_commit_create(&commit_id, w->git, NULL, who, committer, "UTF-8", message, tree,
+                                      have_head ? 1 : 0, (const git_commit **)&head) < 0) {
                         r = fail(w, err, -EIO, "cannot make the commit");
                         break;
                 }
                 w->stats.pushes++;
-                r = push(w, &commit_id, &head_id, err);
+                r = push(w, &commit_id, have_head ? &head_id : NULL, err);
                 if (try_again(w, r, &failed))
                         continue;
                 if (r < 0)
@@ -424,9 +483,10 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                         r = 0;
                         break;
                 }
-                if (attempt + 1 >= w->retries) {
+                if (attempt + 1 >= w->retries || elapsed(&t0) >= w->deadline_s) {
                         r = error_set(err, -EAGAIN, NULL, 0, 0, NULL,
-                                      "the branch kept moving: %u pushes were rejected", attempt + 1);
+                                      "the branch kept moving: %u pushes were rejected in %.0f s; try again",
+                                      attempt + 1, elapsed(&t0));
                         break;
                 }
                 /* Someone pushed first: back off a little, at random, then redo the change on their head. */

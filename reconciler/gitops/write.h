@@ -4,7 +4,8 @@
  * A change is made by a function that looks at the branch head and says which files to write or
  * remove; the Writer commits that onto the head's tree and pushes it. When the push is rejected
  * because someone else pushed first, it fetches, asks the function again on the new head (which may
- * now refuse, e.g. the stack exists) and pushes again, a bounded number of times with jitter. Nothing
+ * now refuse, e.g. the stack exists) and pushes again, with jitter, until it lands or its deadline passes
+ * (-EAGAIN: a clear "try again", never a request left without an answer). Nothing
  * is pushed half-made: a commit is whole before its push, and a failed one is never left on the
  * branch. Writes are serialised inside a process; several processes share the origin safely. Credentials
  * never appear in an error. */
@@ -24,7 +25,9 @@ typedef struct WriterOptions {
         const char *dir;    /* the clone; made when missing */
         const char *user;   /* basic auth for http(s), or NULL */
         const char *password;
-        unsigned retries; /* pushes tried after a rejection; default 32 */
+        unsigned retries;    /* pushes tried after a rejection; default 1000 */
+        unsigned deadline_s; /* what one commit may take, waiting for this process's other writers
+                                included; default 60 */
 } WriterOptions;
 
 typedef struct FileChange {
@@ -55,7 +58,8 @@ typedef struct WriterStats {
 
 int writer_open(const WriterOptions *o, Writer **ret, BerthError *err);
 Writer *writer_free(Writer *w);
-/* Fetches the branch and returns its head (41 bytes). -EIO when the origin cannot be reached. */
+/* Fetches the branch and returns its head (41 bytes; "" when the origin has no such branch yet: the
+ * first commit makes it). -EIO when the origin cannot be reached. */
 int writer_sync(Writer *w, char ret_head[41], BerthError *err);
 /* The clone, for reading: borrowed, valid while w is. Call writer_sync() first for a fresh head. */
 Repo *writer_repo(Writer *w);

@@ -246,13 +246,17 @@ done
 wait $third
 for i in $(seq 50); do while [ ! -s "$W/c$i.code" ]; do sleep 0.1; done; done
 sleep 0.5
-tap_is "all 50 creates answered 201" "$(cat "$W"/c*.code | sort | uniq -c | sed 's/^ *//')" "50 201" || grep -h -v '"commit"' "$W"/c*.out | sed 's/^/# /'
+tap_is "all 50 creates answered 201" "$(cat "$W"/c*.code | sort | uniq -c | sed 's/^ *//')" "50 201" ||
+        { grep -h -v '"commit"' "$W"/c*.out | sed 's/^/# /'; kill -0 "$api2_pid" 2>/dev/null || { echo "# the second replica died:"; tail -n 30 "$W/api2.log" | sed 's/^/# /'; }; }
 tap_is "the final tree holds all 50 stacks" "$(git -C "$W/origin.git" ls-tree --name-only main:stacks | grep -c '^c[0-9]*$')" "50"
 tap_is "each created by exactly one commit" "$(git -C "$W/origin.git" log --format=%s main | grep -c '^berth-api: create stack c[0-9]* ') $(git -C "$W/origin.git" log --format=%s main | grep '^berth-api: create stack c[0-9]* ' | sort -u | wc -l)" "50 50"
 tap_is "and none of the third writer's commits was lost" "$(git -C "$W/origin.git" ls-tree --name-only main | grep -c '^unrelated-')" "20"
 tap_is "each stack holds its own options" "$(git -C "$W/origin.git" show main:stacks/c37/stack.json | python3 -c 'import json,sys; print(json.load(sys.stdin)["options"]["greeting"])')" "n37"
 kill -TERM "$api2_pid"
 wait "$api2_pid"
+code=$?
+# A replica that crashed reads as a crash: its status and the end of its log.
+tap_is "the second replica stops cleanly on SIGTERM (no crash, no leak)" "$code" "0" || tail -n 30 "$W/api2.log" | sed 's/^/# /'
 out=$(req GET /metrics "$read_token")
 tap_like "GET /metrics counts commits" "$out" 'berth_api_commits_total (3[0-9]|[4-9][0-9])'
 tap_like "and requests by route and status" "$out" 'berth_api_requests_total\{method="POST",route="/stacks",status="422"\} [1-9]'

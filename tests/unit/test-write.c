@@ -143,4 +143,41 @@ TEST(commits_land_on_the_origin)
         free(sh("rm -rf %s", dir));
 }
 
+/* An empty origin (the obvious first repo): the branch has no head, reads see an empty tree, and the
+ * first commit makes the branch, with no parent. */
+TEST(an_empty_origin_gets_its_first_commit)
+{
+        char d[] = "/tmp/berth-test-write-empty-XXXXXX";
+        ASSERT_TRUE(mkdtemp(d) != NULL);
+        snprintf(dir, sizeof(dir), "%s", d);
+        free(sh("cd %s && git init -q --bare -b main origin.git", dir));
+        char url[300], clone[300], head[41] = "x", commit[41] = "";
+        snprintf(url, sizeof(url), "file://%s/origin.git", dir);
+        snprintf(clone, sizeof(clone), "%s/clone", dir);
+        Writer *w = NULL;
+        BerthError err = { 0 };
+        WriterOptions o = { .url = url, .branch = "main", .dir = clone };
+        ASSERT_OK(writer_open(&o, &w, &err));
+        if (!w) {
+                printf("# %s\n", err.msg);
+                return;
+        }
+        ASSERT_OK(writer_sync(w, head, &err));
+        ASSERT_STREQ(head, "");
+        StackList stacks = { 0 };
+        ASSERT_OK(repo_stacks(writer_repo(w), head, &stacks, NULL, NULL, &err));
+        ASSERT_EQ(stacks.n, 0u);
+        stack_list_done(&stacks);
+        Add a = { .path = "stacks/first/compose.yaml", .text = "services: {}\n", .refuse_if_exists = true };
+        ASSERT_OK(writer_commit(w, add_file, &a, "alice", "alice@example.com", "first stack", commit, &err));
+        char *log = sh("git -C %s/origin.git log --format='%%H %%P|%%s' main", dir);
+        ASSERT_TRUE(strncmp(log, commit, 40) == 0);
+        ASSERT_CONTAINS(log, " |first stack");
+        free(log);
+        ASSERT_OK(writer_sync(w, head, &err));
+        ASSERT_STREQ(head, commit);
+        writer_free(w);
+        free(sh("rm -rf %s", dir));
+}
+
 TAP_MAIN()

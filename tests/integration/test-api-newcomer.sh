@@ -1,0 +1,36 @@
+#!/bin/bash
+# test-api-newcomer.sh: berth-api as a new user meets it: an empty bare origin (the obvious first repo),
+# a token made with hash-token, the built-in definitions. The first stack is created in the empty repo
+# (berth-api makes the branch's first commit), checked with the git CLI.
+. "$(dirname "$0")/../lib/tap.sh"
+[ -n "${BERTH_API:-}" ] || tap_bail "BERTH_API (the berth-api binary) is not set"
+W=$(mktemp -d)
+cleanup() {
+        [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
+        rm -rf "$W"
+}
+trap cleanup EXIT
+git init -q --bare -b main "$W/origin.git"
+token=newcomer-token-$RANDOM$RANDOM-0123456789
+printf '%s' "$token" | "$BERTH_API" hash-token me write >"$W/tokens"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
+        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
+api_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+req() { # method path [body] -> "status body"
+        curl -s -o "$W/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $token" \
+                ${3:+-H "Content-Type: application/json" --data-binary "$3"} "http://127.0.0.1:$port$2" >"$W/status"
+        printf '%s %s' "$(cat "$W/status")" "$(cat "$W/body")"
+}
+tap_is "an empty origin serves an empty list of stacks" "$(req GET /stacks)" "200 []"
+tap_like "and the built-in definitions" "$(req GET /stackDefinitions)" '^200 .*"name":"static-site"'
+tap_like "the first stack is created in the empty repo" \
+        "$(req POST /stacks '{"name": "first", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true"}}')" '^201 .*"commit"'
+tap_is "as the branch's first commit, with no parent" "$(git -C "$W/origin.git" log --format='%P|%s' main)" "|berth-api: create stack first from worker 1.0.0"
+tap_is "holding the stack's files" "$(git -C "$W/origin.git" ls-tree -r --name-only main | tr '\n' ' ')" "stacks/first/compose.yaml stacks/first/stack.json "
+tap_like "the list shows it" "$(req GET /stacks)" '^200 \[\{"name":"first"'
+tap_like "a second stack goes on top of the first" \
+        "$(req POST /stacks '{"name": "second", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true"}}')" '^201 '
+tap_is "two commits on the branch" "$(git -C "$W/origin.git" rev-list --count main)" "2"
+tap_done
