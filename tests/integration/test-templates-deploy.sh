@@ -1,0 +1,62 @@
+#!/bin/bash
+# test-templates-deploy.sh: every definition berth ships (templates/) renders a stack that passes its own
+# health gate. Each is created through berth-api in an empty origin with its defaults (only images, which
+# cannot be pulled here, and host ports, which must be free, are given), then `berth reconcile` deploys
+# them all on the rig's engine; the docker CLI checks that every container runs, healthy where it has a
+# healthcheck. A definition added to templates/ without a case here fails the test.
+. "$(dirname "$0")/../lib/tap.sh"
+[ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
+W=$(mktemp -d)
+stacks="t-static t-worker t-job t-webapp"
+cleanup() {
+        [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
+        for s in $stacks; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        rm -rf "$W"
+}
+trap cleanup EXIT
+for s in $stacks; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+
+# Stand-ins for images that would come from a registry: an application that answers HTTP, and a database
+# with what the template's healthcheck calls (pg_isready).
+mkdir -p "$W/app" "$W/db"
+printf 'FROM berth-test/busybox:latest\nRUN mkdir -p /www && echo app >/www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n' >"$W/app/Dockerfile"
+printf 'FROM berth-test/busybox:latest\nRUN printf "#!/bin/sh\\nexit 0\\n" >/bin/pg_isready && chmod +x /bin/pg_isready\nCMD ["sleep", "3600"]\n' >"$W/db/Dockerfile"
+docker build -q -t berth-test/app:latest "$W/app" >/dev/null 2>&1 && docker build -q -t berth-test/postgres:latest "$W/db" >/dev/null 2>&1 ||
+        tap_bail "cannot build the stand-in images"
+
+git init -q --bare -b main "$W/origin.git"
+token=templates-token-$RANDOM$RANDOM-0123456789
+printf '%s' "$token" | "$BERTH_API" hash-token t write >"$W/tokens"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
+        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
+api_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+post() { curl -s -o "$W/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$port/stacks"; }
+free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+declare -A cases=(
+        [static-site]="{\"name\": \"t-static\", \"definition\": \"static-site\", \"options\": {\"image\": \"berth-test/busybox:latest\", \"port\": $(free)}}"
+        [worker]='{"name": "t-worker", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true"}}'
+        [scheduled-job]='{"name": "t-job", "definition": "scheduled-job", "options": {"image": "berth-test/busybox:latest", "command": "echo ran"}}'
+        [webapp-db]="{\"name\": \"t-webapp\", \"definition\": \"webapp-db\", \"options\": {\"image\": \"berth-test/app:latest\", \"db_image\": \"berth-test/postgres:latest\", \"port\": $(free)}}"
+)
+shipped=$(ls -d "$SOURCE_DIR"/templates/*/ | xargs -n1 basename | sort | tr '\n' ' ')
+tap_is "every shipped definition has a case" "$shipped" "$(printf '%s\n' "${!cases[@]}" | sort | tr '\n' ' ')"
+for def in $(printf '%s\n' "${!cases[@]}" | sort); do
+        tap_is "$def: created with its defaults" "$(post "${cases[$def]}")" "201" || sed 's/^/# /' "$W/body"
+done
+
+git clone -q "file://$W/origin.git" "$W/repo" 2>/dev/null
+# The database password is a CI variable in webapp-db, as the template says.
+out=$(cd "$W/repo" && DB_PASSWORD=test-password "$BERTH" reconcile 2>&1)
+tap_is "berth reconcile deploys them all and their health gates pass" "$?" "0" || printf '%s\n' "$out" | tail -n 30 | sed 's/^/# /'
+for s in $stacks; do
+        states=$(docker ps -a --filter "label=com.docker.compose.project=$s" --format '{{.Names}} {{.State}} {{.Status}}')
+        tap_like "$s: every container runs" "$states" "running" || printf '%s\n' "$states" | sed 's/^/# /'
+        tap_is "$s: none that is not running, none unhealthy" "$(printf '%s\n' "$states" | grep -v -e ' running ' -e '^$' | wc -l) $(printf '%s\n' "$states" | grep -c unhealthy)" "0 0" ||
+                printf '%s\n' "$states" | sed 's/^/# /'
+done
+tap_like "the static site's health is checked and healthy" "$(docker ps --filter label=com.docker.compose.project=t-static --format '{{.Status}}')" "\(healthy\)"
+tap_done
