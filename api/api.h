@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "gitops/write.h"
 #include "guard.h"
+#include "validity.h"
 #include "live.h"
 #include "metrics.h"
 #include "policy/policy.h"
@@ -39,6 +40,7 @@ typedef struct Api {
         Live live;          /* the engine, for what runs */
         unsigned in_flight; /* requests begun and not yet answered (atomic) */
         Guard guard;        /* deadlines and the body budget, while serving */
+        Validity validity;  /* which stacks load, by their content */
 } Api;
 
 struct WebAsset;

@@ -185,6 +185,7 @@ int main(int argc, char **argv)
                 return fail(&err, "cannot open the config repo");
         }
         metrics_init(&api.metrics);
+        validity_init(&api.validity);
         EnvMap env;
         envmap_init(&env);
         envmap_from_environ(&env, environ);
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
         tokens_done(&api.tokens);
         policy_free(api.policy);
         metrics_done(&api.metrics);
+        validity_done(&api.validity);
         live_fini(&api.live);
         curl_global_cleanup();
         return rc;

@@ -169,6 +169,10 @@ static cJSON *stack_json(View *v, const StackDesc *d)
         }
         if (!cJSON_HasObjectItem(o, "enabled"))
                 cJSON_AddTrueToObject(o, "enabled");
+        /* A stack that does not load is never deployed: say why, where the numbers would be. */
+        _cleanup_free_ char *problem = validity_problem(&v->api->validity, v->repo, v->head, d);
+        if (problem)
+                cJSON_AddStringToObject(o, "problem", problem);
         if (cJSON_IsObject(meta) && !d->file)
                 template_state(v, d, meta, o);
         live_state(v, d, o);

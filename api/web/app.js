@@ -6,6 +6,7 @@ import { el, show, say } from "/ui/dom.js";
 import { stackScreen } from "/ui/stack.js";
 import { newScreen } from "/ui/new.js";
 import { imagesScreen } from "/ui/images.js";
+import { stackState } from "/ui/state.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -39,8 +40,9 @@ function signIn(message) {
   token.focus();
 }
 
-function cell(text, cls) {
-  return el("td", cls ? { class: cls } : {}, text == null ? "" : String(text));
+// A cell with its column's name, which a phone's screen shows beside it (the table is a list there).
+function cell(text, label) {
+  return el("td", { "data-label": label }, text == null ? "" : String(text));
 }
 
 async function stacksScreen() {
@@ -57,17 +59,14 @@ async function stacksScreen() {
     const q = filter.value.trim().toLowerCase();
     body.replaceChildren(...stacks.filter((s) => s.name.includes(q)).map((s) => {
       const live = s.live || {};
-      const state = [];
-      if (s.enabled === false) state.push("disabled");
-      if (s.template_changed) state.push("template changed");
       return el("tr", { "data-stack": s.name },
-        el("td", {}, el("a", { href: `#/stacks/${encodeURIComponent(s.name)}` }, s.name)),
-        cell(s.definition || "-"),
-        cell(live.commit ? live.commit.slice(0, 12) : "-"),
-        cell(live.deployed ? `${live.running}/${live.desired}` : "-"),
-        cell(live.health || (s.live_unavailable ? "unknown" : "-")),
-        cell(live.drift ? live.drift_detail || "drifted" : live.deployed ? "none" : "-"),
-        cell(state.join(", ") || "-"));
+        el("td", { "data-label": "Stack" }, el("a", { href: `#/stacks/${encodeURIComponent(s.name)}` }, s.name)),
+        cell(s.definition || "-", "Definition"),
+        cell(live.commit ? live.commit.slice(0, 12) : "-", "Deployed"),
+        cell(live.deployed ? `${live.running}/${live.desired}` : "-", "Running"),
+        cell(live.health || (s.live_unavailable ? "unknown" : "-"), "Health"),
+        cell(live.drift ? live.drift_detail || "drifted" : live.deployed ? "none" : "-", "Drift"),
+        el("td", { class: s.problem ? "state bad" : "state", "data-label": "State" }, stackState(s).join("; ") || "ok"));
     }));
   };
   filter.addEventListener("input", draw);
@@ -84,15 +83,20 @@ async function stacksScreen() {
 async function route() {
   clearInterval(refresh);
   if (!hasToken()) return signIn();
-  nav.hidden = false;
   try {
     session = session || (await api("GET", "/session"));
+    nav.hidden = false;
+    // A read token is offered nothing that writes.
+    document.getElementById("nav-new").hidden = session.role !== "write";
     const m = location.hash.match(/^#\/stacks\/([^/]+)$/);
     const edit = location.hash.match(/^#\/stacks\/([^/]+)\/edit$/);
-    if (location.hash === "#/new") await newScreen(main, null);
+    const canWrite = session.role === "write";
+    if ((location.hash === "#/new" || edit) && !canWrite)
+      show(main, el("h1", {}, "New stack"), el("p", { id: "read-only" }, "Signed in with a read token: stacks cannot be made or changed here."));
+    else if (location.hash === "#/new") await newScreen(main, null);
     else if (location.hash === "#/images") await imagesScreen(main);
     else if (edit) await newScreen(main, await api("GET", `/stacks/${edit[1]}`));
-    else if (m) await stackScreen(main, decodeURIComponent(m[1]), session.role === "write", () => { location.hash = "#/"; });
+    else if (m) await stackScreen(main, decodeURIComponent(m[1]), canWrite, () => { location.hash = "#/"; });
     else await stacksScreen();
   } catch (e) {
     if (e.status === 401) {
@@ -107,6 +111,7 @@ async function route() {
 document.getElementById("signout").addEventListener("click", () => {
   clearToken();
   session = null;
+  nav.hidden = true;
   location.hash = "#/";
   route();
 });

@@ -2,14 +2,26 @@
 import { api } from "/ui/client.js";
 import { el, show } from "/ui/dom.js";
 
-function patternCheck(input, pattern) {
+// What a person reads when a value is not in its form: the option's own description, never the regex.
+function formMessage(what) {
+  return what ? `Not in the expected form: ${what}.` : "Not in the expected form.";
+}
+
+// An option's name as a label: "container_port" reads "Container port".
+function labelOf(name, schema) {
+  if (schema.title) return schema.title;
+  const words = name.replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function patternCheck(input, pattern, what) {
   let re;
   try {
     re = new RegExp(pattern, "u");
   } catch {
     return;
   }
-  const check = () => input.setCustomValidity(input.value === "" || re.test(input.value) ? "" : `must match ${pattern}`);
+  const check = () => input.setCustomValidity(input.value === "" || re.test(input.value) ? "" : formMessage(what));
   input.addEventListener("input", check);
   check();
 }
@@ -34,10 +46,10 @@ function field(name, schema, required, value) {
     if (value !== undefined) input.value = value;
     // A schema's pattern is an ECMA-262 "u" expression; the pattern attribute compiles with "v",
     // which refuses some of them, so the check is made here.
-    if (schema.pattern) patternCheck(input, schema.pattern);
+    if (schema.pattern) patternCheck(input, schema.pattern, schema.description);
   }
   return el("div", { class: "field", "data-option": name },
-    el("label", { for: id }, schema.title || name, required ? " (required)" : ""),
+    el("label", { for: id }, labelOf(name, schema), required ? " (required)" : ""),
     input,
     el("p", { class: "hint", id: `${id}-help` }, schema.description || ""),
     el("p", { class: "error", id: `${id}-error`, role: "alert" }));
@@ -58,12 +70,13 @@ function values(form, props) {
   return out;
 }
 
-function showProblem(form, general, e) {
+function showProblem(form, general, e, props) {
   const pointer = e.problem && e.problem.pointer;
   const m = pointer && pointer.match(/^\/options\/([^/]+)/);
   const slot = m && form.querySelector(`#opt-${CSS.escape(m[1])}-error`);
   if (slot) {
-    slot.textContent = e.problem.detail || e.message;
+    const detail = e.problem.detail || e.message;
+    slot.textContent = /does not match the pattern/.test(detail) ? formMessage((props[m[1]] || {}).description) : detail;
     form.elements[m[1]].focus();
   } else general.textContent = e.message;
 }
@@ -106,13 +119,15 @@ export async function newScreen(main, existing) {
     return show(main, el("h1", {}, "New stack"), el("p", { id: "no-definitions" }, "There are no definitions to make a stack from: add one under templates/ in the config repo."));
   const pick = el("select", { id: "definition" }, ...defs.map((d) => el("option", { value: d.name }, `${d.title || d.name} (${d.version})`)));
   const name = el("input", { id: "name", name: "stackname", required: true, maxlength: 63 });
-  patternCheck(name, "^[a-z0-9][a-z0-9_-]{0,62}$");
+  patternCheck(name, "^[a-z0-9][a-z0-9_-]{0,62}$", "lowercase letters, digits, - and _, starting with a letter or digit");
   const fields = el("div", { id: "fields" });
+  const about = el("p", { class: "hint", id: "definition-about" });
   const general = el("p", { class: "error", id: "form-error", role: "alert" });
   const preview = el("div", { id: "preview" });
   const form = el("form", { id: "stack-form", novalidate: false },
-    existing ? el("p", {}, `Options of ${existing.name}`) : el("div", {}, el("label", { for: "name" }, "Stack name"), name),
-    el("label", { for: "definition" }, "Definition"), pick, fields,
+    existing ? el("p", {}, `Options of ${existing.name}`) : el("div", {}, el("label", { for: "name" }, "Stack name"), name,
+      el("p", { class: "hint" }, "Lowercase letters, digits, - and _; it names the stack's containers.")),
+    el("label", { for: "definition" }, "Definition"), pick, about, fields,
     el("div", { class: "actions" },
       el("button", { type: "submit", name: "preview", value: "1" }, "Preview"),
       el("button", { type: "submit", id: "create" }, existing ? "Save" : "Create")),
@@ -120,6 +135,7 @@ export async function newScreen(main, existing) {
   let props = {};
   const draw = () => {
     const def = defs.find((d) => d.name === pick.value) || {};
+    about.textContent = def.description || "";
     const schema = def.options || {};
     props = schema.properties || {};
     const req = new Set(schema.required || []);
@@ -153,7 +169,7 @@ export async function newScreen(main, existing) {
         follow(name.value, r.commit, progress);
       }
     } catch (e) {
-      showProblem(form, general, e);
+      showProblem(form, general, e, props);
     }
   });
   show(main, el("h1", {}, existing ? `Change ${existing.name}` : "New stack"), form);

@@ -1,6 +1,7 @@
 // stack.js: one stack: services, options, files, history as a timeline, and what can be done to it.
 import { api } from "/ui/client.js";
 import { el, show, say } from "/ui/dom.js";
+import { stackState } from "/ui/state.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -13,16 +14,19 @@ function svg(tag, attrs = {}, text) {
 
 // The commits that changed the stack, oldest left, the deployed one marked; each has its own line
 // below with the revert button, so the SVG carries no controls (keyboard users need none in it).
+// At most the 20 newest changes: a timeline of hundreds would be dots without labels on a phone. Room is
+// left at both ends so the first and last labels are never cut.
 function timeline(history) {
-  const n = history.length, w = Math.max(320, n * 60), h = 60;
+  const shown = history.slice(0, 20);
+  const n = shown.length, pad = 40, w = Math.max(320, n * 64 + 2 * pad), h = 72;
   const s = svg("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-labelledby": "timeline-title", id: "timeline", width: "100%" });
-  s.append(svg("title", { id: "timeline-title" }, `${n} changes of this stack, oldest first`));
-  s.append(svg("line", { x1: 20, y1: 30, x2: w - 20, y2: 30, stroke: "#57606a" }));
-  [...history].reverse().forEach((c, i) => {
-    const x = n === 1 ? w / 2 : 20 + (i * (w - 40)) / (n - 1);
-    const dot = svg("circle", { cx: x, cy: 30, r: c.deployed ? 9 : 6, fill: c.deployed ? "#1a7f37" : "#0a58ca", "data-commit": c.commit });
+  s.append(svg("title", { id: "timeline-title" }, `${history.length} changes of this stack${n < history.length ? `, the ${n} newest shown` : ""}, oldest first`));
+  s.append(svg("line", { x1: pad, y1: 28, x2: w - pad, y2: 28, stroke: "#57606a" }));
+  [...shown].reverse().forEach((c, i) => {
+    const x = n === 1 ? w / 2 : pad + (i * (w - 2 * pad)) / (n - 1);
+    const dot = svg("circle", { cx: x, cy: 28, r: c.deployed ? 9 : 6, fill: c.deployed ? "#1a7f37" : "#0a58ca", "data-commit": c.commit });
     dot.append(svg("title", {}, `${c.commit.slice(0, 12)} ${c.subject}${c.deployed ? " (deployed)" : ""}`));
-    s.append(dot, svg("text", { x, y: 55, "text-anchor": "middle", "font-size": 10 }, c.commit.slice(0, 7)));
+    s.append(dot, svg("text", { x, y: 58, "text-anchor": "middle", "font-size": 12 }, c.commit.slice(0, 7)));
   });
   return s;
 }
@@ -30,6 +34,10 @@ function timeline(history) {
 export async function stackScreen(main, name, canWrite, onGone) {
   const [stack, history] = await Promise.all([api("GET", `/stacks/${encodeURIComponent(name)}`), api("GET", `/stacks/${encodeURIComponent(name)}/history`)]);
   const live = stack.live || {};
+  // The change the engine runs, as the history marks it: the engine's own commit may be a later one
+  // that left this stack alone, and one screen shows one id.
+  const deployed = history.find((c) => c.deployed);
+  const deployedId = deployed ? deployed.commit : live.commit;
   const result = el("p", { id: "action-result", role: "status" });
   const act = (label, fn, attrs = {}) => {
     const b = el("button", { type: "button", ...attrs }, label);
@@ -73,9 +81,10 @@ export async function stackScreen(main, name, canWrite, onGone) {
   const options = el("dl", { id: "options" }, ...Object.entries(stack.options || {}).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, JSON.stringify(v))]));
   const files = el("div", { id: "files" }, ...(stack.files || []).map((f) =>
     el("details", {}, el("summary", {}, f.path), el("pre", { tabindex: "0" }, f.binary ? "(binary)" : f.content || ""))));
-  const hist = el("ol", { id: "history" }, ...history.map((c) => el("li", { "data-commit": c.commit },
-    `${c.commit.slice(0, 12)} ${c.subject} — ${c.author}, ${new Date(c.time * 1000).toLocaleString()}${c.deployed ? " (deployed)" : ""} `,
-    canWrite ? act("Revert to this", async () => {
+  // The newest change is what the branch holds now: nothing to revert to there.
+  const hist = el("ol", { id: "history" }, ...history.map((c, i) => el("li", { "data-commit": c.commit },
+    `${c.commit.slice(0, 12)} ${c.subject} — ${c.author}, ${new Date(c.time * 1000).toLocaleString()}${c.deployed ? " (deployed)" : ""}${i === 0 ? " (current)" : ""} `,
+    canWrite && i > 0 ? act("Revert to this", async () => {
       const r = await api("POST", `${path}/revert`, { to: c.commit });
       return `committed ${String(r.commit || "").slice(0, 12)}`;
     }, { "aria-label": `Revert to ${c.commit.slice(0, 12)}` }) : "")));
@@ -92,9 +101,12 @@ export async function stackScreen(main, name, canWrite, onGone) {
 
   show(main,
     el("h1", {}, stack.name),
-    el("p", {}, `definition ${stack.definition || "-"}, deployed ${live.commit ? live.commit.slice(0, 12) : "nowhere"}`,
+    el("p", {}, `definition ${stack.definition || "-"}, deployed `,
+      el("span", { id: "deployed", title: live.commit ? `the engine runs commit ${live.commit.slice(0, 12)} of the branch` : "" },
+        deployedId ? deployedId.slice(0, 12) : "nowhere"),
       stack.enabled === false ? el("span", { class: "tag" }, "disabled") : "",
       stack.template_changed ? el("span", { class: "tag" }, "template changed") : ""),
+    el("p", { id: "stack-state", class: stack.problem ? "state bad" : "state" }, stackState(stack).join("; ") || ""),
     actions, result,
     el("h2", {}, "Services"),
     el("div", { class: "table-wrap" }, el("table", { id: "services" }, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Service"), el("th", { scope: "col" }, "State"), el("th", { scope: "col" }, "Running"))), services)),

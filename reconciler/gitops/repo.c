@@ -743,6 +743,23 @@ static int entry_oid(git_commit *c, const char *path, git_oid *ret)
         return 1;
 }
 
+int repo_path_id(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err)
+{
+        _cleanup_(git_tree_freep) git_tree *t = NULL;
+        _cleanup_(git_tree_entry_freep) git_tree_entry *e = NULL;
+        int rr = tree_of(r, commit, &t, err);
+        if (rr < 0)
+                return rr;
+        if (!*path) {
+                git_oid_tostr(ret, 41, git_tree_id(t));
+                return 0;
+        }
+        if (git_tree_entry_bypath(&e, t, path) < 0)
+                return -ENOENT;
+        git_oid_tostr(ret, 41, git_tree_entry_id(e));
+        return 0;
+}
+
 int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err)
 {
         _cleanup_(git_commit_freep) git_commit *c = NULL;

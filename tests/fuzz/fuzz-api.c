@@ -16,6 +16,7 @@ static void cleanup(void)
 {
         char cmd[128];
         writer_free(api.writer);
+        validity_done(&api.validity);
         tokens_done(&api.tokens);
         policy_free(api.policy);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -58,6 +59,7 @@ static int setup(void)
         snprintf(clone, sizeof(clone), "%s/clone", dir);
         WriterOptions o = { .url = origin, .dir = clone };
         metrics_init(&api.metrics);
+        validity_init(&api.validity);
         api.branch = "main";
         /* No engine: the live parts of replies say why, and fuzzing never waits on a socket. */
         EnvMap env;

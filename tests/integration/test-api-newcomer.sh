@@ -33,4 +33,14 @@ tap_like "the list shows it" "$(req GET /stacks)" '^200 \[\{"name":"first"'
 tap_like "a second stack goes on top of the first" \
         "$(req POST /stacks '{"name": "second", "definition": "worker", "options": {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true"}}')" '^201 '
 tap_is "two commits on the branch" "$(git -C "$W/origin.git" rev-list --count main)" "2"
+# A stack pushed by hand that does not load: the list says why, where its numbers would be.
+git clone -q "file://$W/origin.git" "$W/hand" 2>/dev/null
+mkdir -p "$W/hand/stacks/broken"
+printf 'services:\n  x:\n    image: berth-test/busybox:latest\n    portz: [80]\n' >"$W/hand/stacks/broken/compose.yaml"
+(cd "$W/hand" && git add -A && git -c user.name=t -c user.email=t@e commit -qm broken && git push -q origin main 2>/dev/null)
+out=$(req GET /stacks)
+problem=$(printf '%s' "${out#* }" | /usr/bin/python3 -c 'import json,sys; print([s.get("problem") for s in json.load(sys.stdin) if s["name"] == "broken"][0])')
+tap_like "a stack that does not load says why, with file:line:col" "$problem" '^stacks/broken/compose.yaml:4:5: .*portz'
+tap_is "the valid ones have no problem" "$(printf '%s' "${out#* }" | /usr/bin/python3 -c 'import json,sys; print(sorted(s["name"] for s in json.load(sys.stdin) if "problem" not in s))')" "['first', 'second']"
+tap_like "the stack's own reply says so too" "$(req GET /stacks/broken)" '^200 .*"problem":"stacks/broken/compose.yaml:4:5'
 tap_done

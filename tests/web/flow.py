@@ -125,6 +125,8 @@ try:
     # ---- sign in by keyboard alone ----
     d.get(url)
     w.until(EC.presence_of_element_located((By.ID, "token")))
+    check("signed out, neither the navigation nor Sign out is shown",
+          not d.find_element(By.ID, "nav").is_displayed() and not d.find_element(By.ID, "signout").is_displayed())
     screen("signin")
     d.switch_to.active_element.send_keys(write_token, Keys.ENTER)
     w.until(EC.presence_of_element_located((By.ID, "stacks")))
@@ -136,6 +138,14 @@ try:
     w.until(EC.presence_of_element_located((By.ID, "stack-form")))
     Select(d.find_element(By.ID, "definition")).select_by_value("worker")
     w.until(EC.presence_of_element_located((By.ID, "opt-image")))
+    label = d.find_element(By.CSS_SELECTOR, "label[for=opt-stop_grace_period]").text
+    check("an option's label is words, not its key", label.startswith("Stop grace period"), label)
+    check("the definition's description is shown with the form",
+          "healthy" in d.find_element(By.ID, "definition-about").text, d.find_element(By.ID, "definition-about").text)
+    d.find_element(By.ID, "opt-image").send_keys("NOT A VALID IMAGE")
+    msg = d.execute_script("return document.getElementById('opt-image').validationMessage")
+    check("a value out of its form is explained in words, with no regular expression", "expected form" in msg and "^" not in msg and "[" not in msg, msg)
+    d.find_element(By.ID, "opt-image").clear()
     d.find_element(By.ID, "name").send_keys("w1")
     d.find_element(By.ID, "opt-image").send_keys("berth-test/busybox:latest")
     d.find_element(By.ID, "opt-command").send_keys("sh -c 'echo worker started; exec sleep 3600'")
@@ -258,6 +268,24 @@ try:
     goto("#/stacks/w1")
     w.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#history li[data-commit='{commit}'] button")))
     check("the timeline marks the deployed change", len(d.find_elements(By.CSS_SELECTOR, "#timeline circle")) >= 3)
+    check("the current change offers no revert to itself",
+          not d.find_elements(By.CSS_SELECTOR, "#history li:first-child button") and "(current)" in d.find_element(By.CSS_SELECTOR, "#history li:first-child").text)
+    marked = [li.get_attribute("data-commit") for li in d.find_elements(By.CSS_SELECTOR, "#history li") if "(deployed)" in li.text]
+    check("the screen shows one deployed id: the header's is the history's",
+          len(marked) == 1 and d.find_element(By.ID, "deployed").text == marked[0][:12], (marked, d.find_element(By.ID, "deployed").text))
+    clipped = d.execute_script("""const s = document.getElementById('timeline').getBoundingClientRect();
+        return [...document.querySelectorAll('#timeline text')].filter((t) => { const r = t.getBoundingClientRect();
+          return r.left < s.left || r.right > s.right || r.top < s.top || r.bottom > s.bottom; }).length;""")
+    check("no label of the timeline is cut at its edges", clipped == 0, clipped)
+    touching = d.execute_script("""const kids = [...document.querySelectorAll('.actions > *')].map((e) => e.getBoundingClientRect());
+        let n = 0;
+        for (let i = 0; i < kids.length; i++) for (let j = i + 1; j < kids.length; j++) {
+          const a = kids[i], b = kids[j];
+          const apart = a.right + 4 <= b.left || b.right + 4 <= a.left || a.bottom + 4 <= b.top || b.bottom + 4 <= a.top;
+          if (!apart) n++;
+        }
+        return [n, kids.length];""")
+    check("the action buttons keep at least 4 px apart at 375 px", touching[0] == 0 and touching[1] >= 4, touching)
     click(f"#history li[data-commit='{commit}'] button")
     wait_text("#action-result", "committed")
     check("revert to the first change brings its files back", "CONCURRENCY: 4" in git("show", "main:stacks/w1/compose.yaml"))
@@ -277,8 +305,13 @@ try:
     # ---- a read token ----
     click("#signout")
     w.until(EC.presence_of_element_located((By.ID, "token")))
+    check("after Sign out, the navigation is hidden again", not d.find_element(By.ID, "nav").is_displayed())
     d.switch_to.active_element.send_keys(read_token, Keys.ENTER)
     w.until(EC.presence_of_element_located((By.ID, "stacks")))
+    check("a read token is not offered New stack", not d.find_element(By.ID, "nav-new").is_displayed())
+    goto("#/new")
+    w.until(EC.presence_of_element_located((By.ID, "read-only")))
+    check("and the new-stack screen says why, with no form", not d.find_elements(By.ID, "stack-form"))
     goto("#/stacks/web0")
     w.until(EC.presence_of_element_located((By.ID, "timeline")))
     check("a read token sees the stack but no button that writes",
@@ -294,6 +327,23 @@ try:
           health == docker("inspect", "-f", "{{.State.Health.Status}}", "web0-app-1") == "healthy", health)
     check("and the API refuses its writes anyway", api("POST", "/stacks/web0/restart", read_token) == 403 and
           api("DELETE", "/stacks/web0", read_token) == 403)
+    # A stack that does not load, and one never deployed: each row says why it has no numbers.
+    with tempfile.TemporaryDirectory() as t:
+        subprocess.run(["git", "clone", "-q", "file://" + origin, t], check=True)
+        os.makedirs(f"{t}/stacks/bad0")
+        os.makedirs(f"{t}/stacks/new0")
+        open(f"{t}/stacks/bad0/compose.yaml", "w").write("services:\n  x:\n    image: berth-test/busybox:latest\n    portz: [80]\n")
+        open(f"{t}/stacks/new0/compose.yaml", "w").write("services:\n  x:\n    image: berth-test/busybox:latest\n")
+        subprocess.run("git add -A && git -c user.name=t -c user.email=t@e commit -qm hand && git push -q origin main",
+                       shell=True, cwd=t, check=True, capture_output=True)
+    goto("#/")
+    w.until(lambda _: len(rows("#stacks tr[data-stack]")) >= 3)
+    bad = d.find_element(By.CSS_SELECTOR, "#stacks tr[data-stack=bad0] td:last-child")
+    check("an invalid stack's row says it is invalid, and where", "invalid: stacks/bad0/compose.yaml:4:5" in bad.text, bad.text)
+    check("in the colour of an error", "bad" in bad.get_attribute("class"))
+    new0 = d.find_element(By.CSS_SELECTOR, "#stacks tr[data-stack=new0] td:last-child").text
+    check("a stack never deployed says so", new0 == "not deployed yet", new0)
+    screen("stacks-states")
     goto("#/images")
     w.until(EC.presence_of_element_located((By.TAG_NAME, "h1")))
     screen("images")
