@@ -11,6 +11,8 @@ packages=(
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync time
+        # the age tool, the reference implementation that secrets/age.c is checked against
+        age
         # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
         nginx-light fcgiwrap wrk
         # the two-node swarm: network and UTS namespaces
