@@ -14,24 +14,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import check, done, free_port  # noqa: E402
+
 BERTH_API = os.environ["BERTH_API"]
 ENGINE = os.environ["DOCKER_HOST"].removeprefix("unix://")
 TOKEN = "engine-write-token-0123456789"
-n = 0
-failed = 0
-
-
-def check(what, ok, detail=""):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {what}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
-    sys.stdout.flush()
-
-
 class Proxy(threading.Thread):
     """A unix socket in front of the engine; with hang set, connections are taken and never answered."""
 
@@ -116,10 +104,7 @@ def main():
                                    capture_output=True, check=True).stdout)
         proxy = Proxy(f"{w}/engine.sock")
         proxy.start()
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        port = free_port()
         api = subprocess.Popen([BERTH_API, "--listen", f"127.0.0.1:{port}", "--repo", f"{w}/origin.git",
                                 "--workdir", f"{w}/clone", "--token-file", f"{w}/tokens", "--templates",
                                 os.path.join(os.environ["SOURCE_DIR"], "templates"),
@@ -136,8 +121,7 @@ def main():
             code = api.wait(timeout=90)
             subprocess.run([os.environ["BERTH"], "down", "-p", "eng", "-v", "-t", "0"], capture_output=True)
         check("SIGTERM stops the server cleanly, a hung engine or not", code == 0, open(f"{w}/api.log").read()[-2000:])
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done()
 
 
 def run(port, proxy):

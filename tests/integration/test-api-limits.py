@@ -15,31 +15,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import check, done, free_port  # noqa: E402
+
 BERTH_API = os.environ["BERTH_API"]
 WRITE = "limits-write-token-0123456789"
 READ = "limits-read-token-0123456789"
-n = 0
-failed = 0
-
-
-def check(what, ok, detail=""):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {what}")
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print(f"# {line}")
-    sys.stdout.flush()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def raw(src, port, head, timeout=5.0):
@@ -95,8 +76,7 @@ def main():
         check("SIGTERM stops the server cleanly", code == 0, code)
         check("without libmicrohttpd's complaint about quiescing", "MHD_quiesce_daemon" not in text, text[-2000:])
         logs(text)
-    print(f"1..{n}")
-    return 1 if failed else 0
+    return done()
 
 
 def run(port):

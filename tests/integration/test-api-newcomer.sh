@@ -3,6 +3,7 @@
 # a token made with hash-token, the built-in definitions. The first stack is created in the empty repo
 # (berth-api makes the branch's first commit), checked with the git CLI.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/api.sh"
 [ -n "${BERTH_API:-}" ] || tap_bail "BERTH_API (the berth-api binary) is not set"
 W=$(mktemp -d)
 cleanup() {
@@ -11,18 +12,9 @@ cleanup() {
 }
 trap cleanup EXIT
 git init -q --bare -b main "$W/origin.git"
-token=newcomer-token-$RANDOM$RANDOM-0123456789
-printf '%s' "$token" | "$BERTH_API" hash-token me write >"$W/tokens"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
-        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
-api_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-req() { # method path [body] -> "status body"
-        curl -s -o "$W/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $token" \
-                ${3:+-H "Content-Type: application/json" --data-binary "$3"} "http://127.0.0.1:$port$2" >"$W/status"
-        printf '%s %s' "$(cat "$W/status")" "$(cat "$W/body")"
-}
+token=$(api_token me write)
+api_serve "$W/origin.git" --templates "$SOURCE_DIR/templates"
+req() { api_req "$token" "$@"; }
 tap_is "an empty origin serves an empty list of stacks" "$(req GET /stacks)" "200 []"
 tap_like "and the built-in definitions" "$(req GET /stackDefinitions)" '^200 .*"name":"static-site"'
 tap_like "the first stack is created in the empty repo" \

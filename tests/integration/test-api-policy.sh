@@ -4,6 +4,7 @@
 # override that merges, a .env that interpolates), volumes that mount host storage, option names that are
 # not options, and strings without a length. Each refusal leaves the origin as it was.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/api.sh"
 [ -n "${BERTH_API:-}" ] || tap_bail "BERTH_API (the berth-api binary) is not set"
 W=$(mktemp -d)
 cleanup() {
@@ -30,17 +31,9 @@ printf 'services:\n  r:\n    image: berth-test/busybox:latest\n    privileged: t
 privileged=$(push "root stack, allowed then")
 g rm -rq stacks/root && g commit -qm "remove the privileged stack" && g push -q origin main 2>/dev/null
 
-write_token=write-token-$RANDOM$RANDOM-0123456789
-printf '%s' "$write_token" | "$BERTH_API" hash-token alice write >"$W/tokens"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" 2>"$W/api.log" &
-api_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-req() { # method path [body] -> "status body"
-        curl -s -o "$W/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $write_token" \
-                ${3:+-H "Content-Type: application/json" --data-binary "$3"} "http://127.0.0.1:$port$2" >"$W/status"
-        printf '%s %s' "$(cat "$W/status")" "$(cat "$W/body")"
-}
+write_token=$(api_token alice write)
+api_serve "$W/origin.git"
+req() { api_req "$write_token" "$@"; }
 head_is() { git -C "$W/origin.git" rev-parse main; }
 
 # ---- revert ----

@@ -5,6 +5,7 @@
 # them all on the rig's engine; the docker CLI checks that every container runs, healthy where it has a
 # healthcheck. A definition added to templates/ without a case here fails the test.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/api.sh"
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
 stacks="t-static t-worker t-job t-webapp"
@@ -26,15 +27,10 @@ docker build -q -t berth-test/app:latest "$W/app" >/dev/null 2>&1 && docker buil
         tap_bail "cannot build the stand-in images"
 
 git init -q --bare -b main "$W/origin.git"
-token=templates-token-$RANDOM$RANDOM-0123456789
-printf '%s' "$token" | "$BERTH_API" hash-token t write >"$W/tokens"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BERTH_API" --listen "127.0.0.1:$port" --repo "$W/origin.git" --workdir "$W/clone" --token-file "$W/tokens" \
-        --templates "$SOURCE_DIR/templates" 2>"$W/api.log" &
-api_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-post() { curl -s -o "$W/body" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$port/stacks"; }
-free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+token=$(api_token t write)
+api_serve "$W/origin.git" --templates "$SOURCE_DIR/templates"
+post() { api_req "$token" POST /stacks "$1" | cut -d' ' -f1; }
+free() { api_free_port; }
 
 declare -A cases=(
         [static-site]="{\"name\": \"t-static\", \"definition\": \"static-site\", \"options\": {\"image\": \"berth-test/busybox:latest\", \"port\": $(free)}}"
