@@ -10,7 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         /* The key the corpus was made for (the spec's example), so inputs reach the MAC and payload. */
-        static const char id[] = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
+        static const char id[] =
+                "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
         AgeIdentities ids = { 0 }, parsed = { 0 };
         unsigned char *out = NULL, key[AGE_KEY_LEN];
         size_t out_len = 0;
