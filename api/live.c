@@ -155,14 +155,11 @@ static bool engine_stuck(Live *l, char *why, size_t size)
         return false;
 }
 
-LiveSnapshot *live_snapshot(Live *l, bool *ret_stale, char *why, size_t size)
+/* Asks for a fetch begun after now and waits for it, at most LIVE_WAIT_MS, less when the engine is known
+ * not to answer; with the lock held. Returns the fetch's sequence number, answered when l->done reaches
+ * it. */
+static unsigned long wait_fresh(Live *l)
 {
-        *ret_stale = false;
-        if (!l->configured || !l->running) {
-                snprintf(why, size, "%s", l->why);
-                return NULL;
-        }
-        pthread_mutex_lock(&l->lock);
         unsigned long need = l->started + 1;
         if (l->want < need) {
                 l->want = need;
@@ -177,6 +174,18 @@ LiveSnapshot *live_snapshot(Live *l, bool *ret_stale, char *why, size_t size)
         while (l->done < need && !engine_stuck(l, stuck, sizeof(stuck)))
                 if (pthread_cond_timedwait(&l->fetched, &l->lock, &until) == ETIMEDOUT)
                         break;
+        return need;
+}
+
+LiveSnapshot *live_snapshot(Live *l, bool *ret_stale, char *why, size_t size)
+{
+        *ret_stale = false;
+        if (!l->configured || !l->running) {
+                snprintf(why, size, "%s", l->why);
+                return NULL;
+        }
+        pthread_mutex_lock(&l->lock);
+        unsigned long need = wait_fresh(l);
         LiveSnapshot *s = l->snap;
         if (s && !s->ok) {
                 snprintf(why, size, "%s", s->why);
@@ -199,20 +208,21 @@ EngineClient *live_client(Live *l, char *why, size_t size)
 {
         EngineClient *c = NULL;
         BerthError err = { 0 };
-        if (!l->configured) {
+        if (!l->configured || !l->running) {
                 snprintf(why, size, "%s", l->why);
                 return NULL;
         }
+        /* The engine must have answered a fetch begun after this request came: one that hangs would
+         * otherwise hold this request's thread for as long as its own call may take. */
         pthread_mutex_lock(&l->lock);
-        bool stuck = engine_stuck(l, why, size);
-        int r = !stuck && l->proto ? engine_client_clone(l->proto, &c, &err) : 0;
+        unsigned long need = wait_fresh(l);
+        bool alive = l->done >= need && l->snap_seq == l->done && l->snap && l->snap->ok && l->proto;
+        if (!alive && !engine_stuck(l, why, size))
+                snprintf(why, size, "%s",
+                         l->snap && !l->snap->ok ? l->snap->why : "the engine did not answer within 1.5 s");
+        int r = alive ? engine_client_clone(l->proto, &c, &err) : 0;
         pthread_mutex_unlock(&l->lock);
-        if (stuck)
-                return NULL;
-        /* No prototype yet: a connection of its own, outside the lock (it pings the engine). */
-        if (!c && r >= 0)
-                r = engine_client_new(&l->cfg, &c, &err);
         if (r < 0)
                 snprintf(why, size, "the engine does not answer: %s", err.msg);
-        return r < 0 ? NULL : c;
+        return c;
 }

@@ -92,7 +92,8 @@ function follow(stack, commit, line) {
       if (live.commit === commit) {
         line.textContent = `deployed: ${live.running}/${live.desired} running, ${live.health}`;
         line.className = "ok";
-        if (live.running === live.desired) clearInterval(timer);
+        // Followed until it is settled: all running, and past a healthcheck's start.
+        if (live.running === live.desired && live.health !== "starting") clearInterval(timer);
       } else line.textContent = s.live_unavailable ? `waiting (no engine: ${s.live_unavailable})` : "waiting for the pipeline to deploy it…";
     } catch (e) {
       line.textContent = e.message;

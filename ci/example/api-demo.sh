@@ -68,7 +68,14 @@ if ! $check; then
 fi
 
 # --check: what the page's Create sends, then the pipeline, then the engine asked with the docker CLI.
+# With BERTH_DEMO_PAGE set, the page itself does it, in headless Chromium (tests/web/newcomer.py).
 site_port=$(rig_free_port)
+if [ -n "${BERTH_DEMO_PAGE:-}" ]; then
+        /usr/bin/python3 "$top/tests/web/newcomer.py" "http://127.0.0.1:$port/" "$token" "$site_port" \
+                "${BERTH_WEB_SHOTS:-$demo/shots}" \
+                "rm -rf '$demo/pipeline' && git clone -q 'file://$demo/origin.git' '$demo/pipeline' && cd '$demo/pipeline' && '$berth' reconcile" ||
+                { echo "api-demo: the page's walk-through failed" >&2; exit 1; }
+else
 code=$(curl -s -o "$demo/reply" -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
         -H 'Content-Type: application/json' \
         --data-binary "{\"name\": \"site\", \"definition\": \"static-site\", \"options\": {\"image\": \"berth-test/busybox:latest\", \"port\": $site_port}}" \
@@ -76,6 +83,7 @@ code=$(curl -s -o "$demo/reply" -w '%{http_code}' -X POST -H "Authorization: Bea
 [ "$code" = 201 ] || { echo "api-demo: creating the stack answered $code: $(cat "$demo/reply")" >&2; exit 1; }
 echo "created: $(cat "$demo/reply")"
 pipeline
+fi
 status=$(docker ps --filter label=com.docker.compose.project=site --format '{{.Status}}')
 echo "the engine runs: $status"
 case $status in *"(healthy)"*) echo "api-demo: the stack is deployed and healthy" ;; *) echo "api-demo: the stack is not healthy" >&2; exit 1 ;; esac

@@ -66,6 +66,7 @@ int status_list_of(LiveSet *live, StatusList *ret)
                 s->running += running;
                 s->healthy += lc->status && strstr(lc->status, "(healthy)") != NULL;
                 s->unhealthy += lc->status && strstr(lc->status, "(unhealthy)") != NULL;
+                s->starting += lc->status && strstr(lc->status, "(health: starting)") != NULL;
                 if (!lc->commit != !s->commit ||
                     (lc->commit && s->commit && strcmp(lc->commit, s->commit) != 0))
                         s->several_commits = true;
@@ -105,7 +106,7 @@ const StackStatus *status_find(const StatusList *l, const char *name)
 
 const char *stack_status_health(const StackStatus *s)
 {
-        return s->unhealthy ? "unhealthy" : s->healthy ? "healthy" : "-";
+        return s->unhealthy ? "unhealthy" : s->starting ? "starting" : s->healthy ? "healthy" : "-";
 }
 
 bool stack_status_drift(const StackStatus *s, char *buf, size_t size)

@@ -20,7 +20,7 @@ typedef struct StackStatus {
         const char *repo;
         bool swarm;           /* swarm services: containers and running count services */
         bool several_commits; /* normal after a partial update: untouched containers keep theirs */
-        unsigned containers, running, healthy, unhealthy;
+        unsigned containers, running, healthy, unhealthy, starting;
         unsigned expected; /* containers its newest deploy made (io.berth.containers) */
         ServiceStatus *services;
         size_t n_services;
@@ -39,7 +39,8 @@ int status_list(EngineClient *engine, StatusList *ret, BerthError *err);
 int status_list_of(LiveSet *live, StatusList *ret);
 void status_list_done(StatusList *l);
 const StackStatus *status_find(const StatusList *l, const char *name);
-/* "unhealthy", "healthy", or "-" when no container has a healthcheck. */
+/* "unhealthy", "starting" (a healthcheck has not passed yet), "healthy", or "-" when no container has a
+ * healthcheck. */
 const char *stack_status_health(const StackStatus *s);
 /* Whether the engine differs from the last deploy, and how: "2 missing", "not running". */
 bool stack_status_drift(const StackStatus *s, char *buf, size_t size);
