@@ -38,6 +38,7 @@ int cmd_status(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_secrets(int argc, char **argv);
 
 /* Prints err as one line on stderr (then its hint) and returns EXIT_FAILED. */
 int cli_report_error(const BerthError *err, int r, const char *what);

@@ -16,6 +16,7 @@ static const Command commands[] = {
         { "release", cmd_release,
           "build the images at a release tag and push them with its version's tags" },
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
+        { "secrets", cmd_secrets, "encrypt, decrypt or edit a SOPS file with age keys" },
 };
 
 static void usage(FILE *f)

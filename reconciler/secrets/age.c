@@ -12,6 +12,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "../util/base64.h"
 #include "../util/strbuf.h"
 #include "age.h"
 
@@ -27,59 +28,6 @@
 #define X25519_INFO   "age-encryption.org/v1/X25519"
 #define SECRET_HRP    "age-secret-key-"
 #define RECIPIENT_HRP "age"
-
-/* ---- base64: the unpadded, canonical form of the header; the padded one of the armor ---- */
-
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(char c)
-{
-        const char *p = c ? strchr(B64, c) : NULL;
-        return p ? (int)(p - B64) : -1;
-}
-
-/* Decodes n characters of unpadded base64 into out (room for n * 3 / 4 bytes); -1 unless canonical. */
-static ssize_t b64_decode(const char *s, size_t n, unsigned char *out)
-{
-        size_t o = 0;
-        uint32_t acc = 0;
-        unsigned bits = 0;
-        if (n % 4 == 1)
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                int v = b64_value(s[i]);
-                if (v < 0)
-                        return -1;
-                acc = (acc << 6) | (uint32_t)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        out[o++] = (unsigned char)(acc >> bits);
-                }
-        }
-        /* Canonical: the bits left over are zero. */
-        if (bits && (acc & ((1u << bits) - 1)))
-                return -1;
-        return (ssize_t)o;
-}
-
-static int b64_encode(StrBuf *sb, const unsigned char *in, size_t n, bool pad)
-{
-        int r = 0;
-        for (size_t i = 0; i < n && r >= 0; i += 3) {
-                uint32_t v = (uint32_t)in[i] << 16;
-                if (i + 1 < n)
-                        v |= (uint32_t)in[i + 1] << 8;
-                if (i + 2 < n)
-                        v |= in[i + 2];
-                size_t chars = n - i >= 3 ? 4 : n - i + 1;
-                for (size_t k = 0; k < chars && r >= 0; k++)
-                        r = strbuf_addch(sb, B64[(v >> (18 - 6 * k)) & 63]);
-                for (size_t k = chars; pad && k < 4 && r >= 0; k++)
-                        r = strbuf_addch(sb, '=');
-        }
-        return r;
-}
 
 /* ---- Bech32 (BIP173, without its length limit) ---- */
 
@@ -426,7 +374,7 @@ static int armor_decode(const char *data, size_t len, unsigned char **ret, size_
                 if (pad && !last)
                         return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL,
                                          "armor padding before the last line");
-                ssize_t d = b64_decode(lines[i], n - pad, out + o);
+                ssize_t d = base64_decode(lines[i], n - pad, out + o);
                 if (d < 0 || (size_t)d != (n / 4) * 3 - pad)
                         return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL,
                                          "the armor is not canonical base64");
@@ -440,7 +388,7 @@ static int armor_decode(const char *data, size_t len, unsigned char **ret, size_
 static int armor_encode(const unsigned char *in, size_t n, StrBuf *sb)
 {
         _cleanup_strbuf_ StrBuf b = STRBUF_INIT;
-        int r = b64_encode(&b, in, n, true);
+        int r = base64_encode(&b, in, n, true);
         if (r < 0 || (r = strbuf_addstr(sb, ARMOR_BEGIN "\n")) < 0)
                 return r;
         for (size_t i = 0; i < b.len && r >= 0; i += 64) {
@@ -492,7 +440,7 @@ static int header_parse(const char *d, size_t len, Header *h, BerthError *err)
                         return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL, "the header does not end");
                 if (nl - p >= 3 && memcmp(p, "---", 3) == 0) {
                         unsigned char mac[33];
-                        if (nl - p != 4 + 43 || p[3] != ' ' || b64_decode(p + 4, 43, mac) != 32)
+                        if (nl - p != 4 + 43 || p[3] != ' ' || base64_decode(p + 4, 43, mac) != 32)
                                 return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL,
                                                  "a malformed header MAC line");
                         memcpy(h->mac, mac, 32);
@@ -551,7 +499,7 @@ static int header_parse(const char *d, size_t len, Header *h, BerthError *err)
                                 joined[chars++] = *c;
                 if (!(s->body = malloc(chars * 3 / 4 + 1)))
                         return -ENOMEM;
-                ssize_t bl = b64_decode(joined, chars, s->body);
+                ssize_t bl = base64_decode(joined, chars, s->body);
                 if (bl < 0)
                         return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL,
                                          "a stanza's body is not canonical base64");
@@ -570,7 +518,7 @@ static int unwrap_x25519(const Stanza *s, const AgeIdentities *ids, unsigned cha
                          BerthError *err)
 {
         unsigned char share[33], salt[64], shared[32], key[32];
-        if (s->n_args != 2 || s->arg_len[1] != 43 || b64_decode(s->args[1], 43, share) != 32 ||
+        if (s->n_args != 2 || s->arg_len[1] != 43 || base64_decode(s->args[1], 43, share) != 32 ||
             s->body_len != FILE_KEY_LEN + TAG_LEN)
                 return error_set(err, AGE_E_HEADER, NULL, 0, 0, NULL, "a malformed X25519 stanza");
         int found = 0;
@@ -756,8 +704,8 @@ int age_encrypt(const unsigned char (*recipients)[AGE_KEY_LEN], size_t n, const 
                     (r = chacha(true, key, zero_nonce, file_key, FILE_KEY_LEN, body)) < 0)
                         break;
                 if ((r = strbuf_addstr(&f, "-> X25519 ")) >= 0 &&
-                    (r = b64_encode(&f, share, 32, false)) >= 0 && (r = strbuf_addch(&f, '\n')) >= 0 &&
-                    (r = b64_encode(&f, body, 32, false)) >= 0)
+                    (r = base64_encode(&f, share, 32, false)) >= 0 && (r = strbuf_addch(&f, '\n')) >= 0 &&
+                    (r = base64_encode(&f, body, 32, false)) >= 0)
                         r = strbuf_addch(&f, '\n');
         }
         OPENSSL_cleanse(eph, sizeof(eph));
@@ -768,7 +716,7 @@ int age_encrypt(const unsigned char (*recipients)[AGE_KEY_LEN], size_t n, const 
             (r = hkdf(file_key, FILE_KEY_LEN, "", 0, "header", mac_key)) >= 0 &&
             !HMAC(EVP_sha256(), mac_key, 32, (const unsigned char *)f.buf, f.len, mac, &ml))
                 r = -EIO;
-        if (r >= 0 && (r = strbuf_addch(&f, ' ')) >= 0 && (r = b64_encode(&f, mac, 32, false)) >= 0 &&
+        if (r >= 0 && (r = strbuf_addch(&f, ' ')) >= 0 && (r = base64_encode(&f, mac, 32, false)) >= 0 &&
             (r = strbuf_addch(&f, '\n')) >= 0)
                 r = strbuf_add(&f, nonce16, 16);
         if (r >= 0)

@@ -1,0 +1,310 @@
+/* cmd-secrets.c: `berth secrets encrypt|decrypt|edit`, SOPS files with age keys for people. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "compose/yaml.h"
+#include "secrets/keys.h"
+#include "secrets/sops.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#define SECRET_FILE_MAX ((size_t)16 * 1024 * 1024)
+
+extern char **environ;
+
+static void secrets_help(FILE *f)
+{
+        fprintf(f,
+                "usage: berth secrets encrypt [--age RECIPIENT]... [-i] FILE\n"
+                "       berth secrets decrypt [-o OUT] FILE\n"
+                "       berth secrets edit FILE\n\n"
+                "SOPS files with age keys, as the sops tool reads and writes them; the format follows the\n"
+                "file's extension (.yaml/.yml, .json, .env, .ini; anything else is one binary value).\n\n"
+                "  encrypt   encrypt FILE to the recipients of --age, or else of the first creation_rules\n"
+                "            entry of .sops.yaml (searched from FILE's directory up) whose path_regex\n"
+                "            matches; prints the document, or with -i replaces FILE\n"
+                "  decrypt   print FILE's plain text (or write it to OUT, mode 0600)\n"
+                "  edit      open the plain text in $EDITOR (a 0600 file on tmpfs) and encrypt it again,\n"
+                "            keeping the recipients and the rules of the file\n\n"
+                "Keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, then ~/.config/sops/age/keys.txt; make one with\n"
+                "age-keygen (Debian's age package).\n\n"
+                "exit codes: 0 done, 1 failed, 64 usage error\n");
+}
+
+static int load_keys(AgeIdentities *ids)
+{
+        EnvMap env;
+        BerthError err = { 0 };
+        envmap_init(&env);
+        int r = envmap_from_environ(&env, environ);
+        if (r >= 0)
+                r = secrets_keys_load(&env, ids, &err);
+        envmap_done(&env);
+        return r < 0 ? cli_report_error(&err, r, "berth secrets") : 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len) {
+                ssize_t n = write(fd, data, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -errno;
+                data += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* Writes data to path through a temporary file beside it, renamed over it. */
+static int replace_file(const char *path, const char *data, size_t len, mode_t mode)
+{
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.berth-XXXXXX", path) < 0)
+                return -ENOMEM;
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+                return -errno;
+        int r = fchmod(fd, mode) < 0 ? -errno : write_all(fd, data, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
+/* ---- .sops.yaml ---- */
+
+typedef struct Rule {
+        unsigned char (*recipients)[AGE_KEY_LEN];
+        size_t n;
+        SopsEncryptOptions o;
+        cJSON *doc; /* owns the strings o points to */
+} Rule;
+
+static void rule_done(Rule *r)
+{
+        free(r->recipients);
+        cJSON_Delete(r->doc);
+}
+
+static int add_recipients(Rule *rule, const char *list, BerthError *err)
+{
+        _cleanup_free_ char *copy = strdup(list);
+        if (!copy)
+                return -ENOMEM;
+        for (char *save = NULL, *tok = strtok_r(copy, ", \n\t", &save); tok; tok = strtok_r(NULL, ", \n\t", &save)) {
+                unsigned char (*more)[AGE_KEY_LEN] = realloc(rule->recipients, (rule->n + 1) * AGE_KEY_LEN);
+                if (!more)
+                        return -ENOMEM;
+                rule->recipients = more;
+                int r = age_recipient_parse(tok, rule->recipients[rule->n], err);
+                if (r < 0)
+                        return r;
+                rule->n++;
+        }
+        return 0;
+}
+
+static int rule_from_config(const char *file, Rule *rule, BerthError *err)
+{
+        _cleanup_free_ char *abs = path_absolute(NULL, file), *dir = NULL;
+        if (!abs)
+                return -ENOMEM;
+        dir = path_dirname(abs);
+        for (; dir; ) {
+                _cleanup_free_ char *cfg = path_join(dir, ".sops.yaml");
+                _cleanup_free_ char *buf = NULL;
+                size_t len;
+                if (!cfg)
+                        return -ENOMEM;
+                int r = file_read(cfg, SECRET_FILE_MAX, &buf, &len, err);
+                if (r == -ENOENT) {
+                        if (err)
+                                *err = (BerthError){ 0 };
+                        if (strcmp(dir, "/") == 0)
+                                break;
+                        char *up = path_dirname(dir);
+                        free(dir);
+                        dir = up;
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                _cleanup_(srcmap_freep) SrcMap *map = srcmap_new();
+                if (!map || (r = yaml_load(buf, len, cfg, NULL, map, &rule->doc, err)) < 0)
+                        return map ? r : -ENOMEM;
+                const char *rel = abs + strlen(dir) + (strcmp(dir, "/") != 0);
+                cJSON *rules = cJSON_GetObjectItemCaseSensitive(rule->doc, "creation_rules"), *c;
+                cJSON_ArrayForEach(c, rules)
+                {
+                        const char *re = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "path_regex"));
+                        regex_t rx;
+                        if (re) {
+                                if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+                                        return error_set(err, -EINVAL, cfg, 0, 0, NULL,
+                                                         "path_regex \"%s\" does not compile", re);
+                                bool match = regexec(&rx, rel, 0, NULL, 0) == 0 || regexec(&rx, abs, 0, NULL, 0) == 0;
+                                regfree(&rx);
+                                if (!match)
+                                        continue;
+                        }
+                        cJSON *age = cJSON_GetObjectItemCaseSensitive(c, "age"), *a;
+                        if (cJSON_IsString(age) && (r = add_recipients(rule, age->valuestring, err)) < 0)
+                                return r;
+                        cJSON *list = cJSON_IsArray(age) ? age : NULL;
+                        cJSON_ArrayForEach(a, list)
+                        {
+                                if (cJSON_IsString(a) && (r = add_recipients(rule, a->valuestring, err)) < 0)
+                                        return r;
+                        }
+                        cJSON *g;
+                        cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(c, "key_groups"))
+                        {
+                                cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(g, "age"))
+                                {
+                                        if (cJSON_IsString(a) && (r = add_recipients(rule, a->valuestring, err)) < 0)
+                                                return r;
+                                }
+                        }
+                        rule->o.encrypted_regex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_regex"));
+                        rule->o.unencrypted_regex =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "unencrypted_regex"));
+                        rule->o.encrypted_suffix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_suffix"));
+                        rule->o.unencrypted_suffix =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "unencrypted_suffix"));
+                        rule->o.mac_only_encrypted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "mac_only_encrypted"));
+                        if (rule->n == 0)
+                                return error_set(err, -EINVAL, cfg, 0, 0, NULL,
+                                                 "the creation rule that matches \"%s\" names no age recipient", rel);
+                        free(dir);
+                        return 0;
+                }
+                free(dir);
+                return error_set(err, -ENOENT, cfg, 0, 0, NULL, "no creation rule matches \"%s\"", rel);
+        }
+        free(dir);
+        return error_set(err, -ENOENT, file, 0, 0, NULL, "no recipient: give --age, or add a .sops.yaml with creation_rules");
+}
+
+/* ---- the subcommands ---- */
+
+static int do_encrypt(const char *file, const char *age, bool in_place)
+{
+        _cleanup_(rule_done) Rule rule = { 0 };
+        _cleanup_free_ char *plain = NULL, *doc = NULL;
+        size_t len = 0, doc_len = 0;
+        BerthError err = { 0 };
+        int r;
+
+        r = age ? add_recipients(&rule, age, &err) : rule_from_config(file, &rule, &err);
+        if (r < 0)
+                return cli_report_error(&err, r, "berth secrets encrypt");
+        if ((r = file_read(file, SECRET_FILE_MAX, &plain, &len, &err)) < 0)
+                return cli_report_error(&err, r, "berth secrets encrypt");
+        rule.o.recipients = (const unsigned char(*)[AGE_KEY_LEN])rule.recipients;
+        rule.o.n_recipients = rule.n;
+        r = sops_encrypt(sops_format_of(file), plain, len, file, &rule.o, &doc, &doc_len, &err);
+        OPENSSL_cleanse(plain, len);
+        if (r < 0)
+                return cli_report_error(&err, r, "berth secrets encrypt");
+        if (in_place) {
+                struct stat st;
+                r = replace_file(file, doc, doc_len, stat(file, &st) == 0 ? st.st_mode & 07777 : 0644);
+                return r < 0 ? cli_report_error(NULL, r, file) : EXIT_DONE;
+        }
+        return write_all(STDOUT_FILENO, doc, doc_len) < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+static int open_file(const char *file, const AgeIdentities *ids, SopsPlain *plain, const char *what)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        BerthError err = { 0 };
+        int r = file_read(file, SECRET_FILE_MAX, &buf, &len, &err);
+        if (r >= 0)
+                r = sops_decrypt(sops_format_of(file), buf, len, file, ids, plain, &err);
+        if (r == 0) {
+                error_set(&err, -EINVAL, file, 0, 0, NULL, "this is no SOPS document (it has no sops metadata)");
+                r = -EINVAL;
+        }
+        return r < 0 ? cli_report_error(&err, r, what) : EXIT_DONE;
+}
+
+static int do_decrypt(const char *file, const char *out)
+{
+        _cleanup_(age_identities_done) AgeIdentities ids = { 0 };
+        _cleanup_(sops_plain_done) SopsPlain plain = { 0 };
+        int r;
+
+        if ((r = load_keys(&ids)) != 0 || (r = open_file(file, &ids, &plain, "berth secrets decrypt")) != 0)
+                return r;
+        if (out) {
+                r = replace_file(out, plain.data, plain.len, 0600);
+                return r < 0 ? cli_report_error(NULL, r, out) : EXIT_DONE;
+        }
+        return write_all(STDOUT_FILENO, plain.data, plain.len) < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+int cmd_secrets(int argc, char **argv)
+{
+        static const struct option longopts[] = { { "age", required_argument, NULL, 'a' },
+                                                  { "in-place", no_argument, NULL, 'i' },
+                                                  { "output", required_argument, NULL, 'o' },
+                                                  { "help", no_argument, NULL, 'h' },
+                                                  {} };
+        _cleanup_strbuf_ StrBuf age = STRBUF_INIT;
+        const char *out = NULL;
+        bool in_place = false;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "a:io:h", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'a':
+                        if ((age.len && strbuf_addch(&age, ',') < 0) || strbuf_addstr(&age, optarg) < 0)
+                                return cli_report_error(NULL, -ENOMEM, "berth secrets");
+                        break;
+                case 'i':
+                        in_place = true;
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'h':
+                        secrets_help(stdout);
+                        return EXIT_DONE;
+                default:
+                        secrets_help(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        /* getopt_long() moved the verb and the file behind the options. */
+        if (optind + 2 != argc) {
+                secrets_help(stderr);
+                return EXIT_USAGE;
+        }
+        const char *verb = argv[optind++];
+        const char *file = argv[optind];
+        if (strcmp(verb, "encrypt") == 0)
+                return do_encrypt(file, age.len ? strbuf_str(&age) : NULL, in_place);
+        if (strcmp(verb, "decrypt") == 0)
+                return do_decrypt(file, out);
+        fprintf(stderr, "berth secrets: unknown verb \"%s\": use encrypt, decrypt or edit\n", verb);
+        return EXIT_USAGE;
+}
