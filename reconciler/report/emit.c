@@ -28,6 +28,9 @@ static bool plain_would_change_type(const char *s)
         for (size_t i = 0; i < ELEMENTSOF(words); i++)
                 if (strcmp(s, words[i]) == 0)
                         return true;
+        /* YAML 1.1 reads 2024-03-25 (and with a time after it) as a timestamp. */
+        if (strlen(s) >= 8 && strspn(s, "0123456789") == 4 && s[4] == '-' && s[5] >= '0' && s[5] <= '9')
+                return true;
         /* YAML 1.1 reads "80:80" as a base-60 integer. */
         if (strchr(s, ':') && strspn(s, "0123456789:.") == strlen(s))
                 return true;
@@ -41,10 +44,12 @@ static bool plain_would_change_type(const char *s)
                ((*p >= '0' && *p <= '9') || *p == '.');
 }
 
-static int emit_scalar(yaml_emitter_t *e, const char *value, bool force_quote)
+static int emit_scalar(yaml_emitter_t *e, const char *value, bool force_quote, unsigned flags)
 {
         yaml_event_t ev;
         yaml_scalar_style_t style = force_quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE;
+        if ((flags & EMIT_LITERAL_BLOCKS) && strchr(value, '\n'))
+                style = YAML_LITERAL_SCALAR_STYLE;
         if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)value, (int)strlen(value),
                                           !force_quote, 1, style))
                 return -ENOMEM;
@@ -83,7 +88,7 @@ static cJSON *escaped_copy(const cJSON *node)
         return c;
 }
 
-static int emit_node(yaml_emitter_t *e, const cJSON *n)
+static int emit_node(yaml_emitter_t *e, const cJSON *n, unsigned flags)
 {
         yaml_event_t ev;
         char buf[64];
@@ -96,7 +101,7 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n)
                 for (const cJSON *c = n->child; c; c = c->next) {
                         /* A plain "<<" key is a merge key; a "<<" that was quoted stays a string. */
                         bool quote = plain_would_change_type(c->string) || strcmp(c->string, "<<") == 0;
-                        if ((r = emit_scalar(e, c->string, quote)) < 0 || (r = emit_node(e, c)) < 0)
+                        if ((r = emit_scalar(e, c->string, quote, flags)) < 0 || (r = emit_node(e, c, flags)) < 0)
                                 return r;
                 }
                 if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev))
@@ -108,23 +113,23 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n)
                     !yaml_emitter_emit(e, &ev))
                         return -EIO;
                 for (const cJSON *c = n->child; c; c = c->next)
-                        if ((r = emit_node(e, c)) < 0)
+                        if ((r = emit_node(e, c, flags)) < 0)
                                 return r;
                 if (!yaml_sequence_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev))
                         return -EIO;
                 return 0;
         }
         if (cJSON_IsString(n))
-                return emit_scalar(e, n->valuestring, plain_would_change_type(n->valuestring));
+                return emit_scalar(e, n->valuestring, plain_would_change_type(n->valuestring), flags);
         if (cJSON_IsNumber(n)) {
                 if (n->valuestring)
-                        return emit_scalar(e, n->valuestring, false);
+                        return emit_scalar(e, n->valuestring, false, flags);
                 snprintf(buf, sizeof(buf), "%.17g", n->valuedouble);
-                return emit_scalar(e, buf, false);
+                return emit_scalar(e, buf, false, flags);
         }
         if (cJSON_IsBool(n))
-                return emit_scalar(e, cJSON_IsTrue(n) ? "true" : "false", false);
-        return emit_scalar(e, "null", false);
+                return emit_scalar(e, cJSON_IsTrue(n) ? "true" : "false", false, flags);
+        return emit_scalar(e, "null", false, flags);
 }
 
 int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out)
@@ -149,7 +154,7 @@ int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out)
                 goto out;
         if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) || !yaml_emitter_emit(&e, &ev))
                 goto out;
-        if ((r = emit_node(&e, node)) < 0)
+        if ((r = emit_node(&e, node, flags)) < 0)
                 goto out;
         r = -EIO;
         if (!yaml_document_end_event_initialize(&ev, 1) || !yaml_emitter_emit(&e, &ev))

@@ -7,6 +7,8 @@
 enum {
         /* Write "$" in values as "$$", so the output loads again as a compose file with the same values. */
         EMIT_ESCAPE_DOLLAR = 1 << 0,
+        /* Write strings of several lines as literal blocks ("|"), as sops writes the age envelopes. */
+        EMIT_LITERAL_BLOCKS = 1 << 1,
 };
 
 int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out);

@@ -501,7 +501,7 @@ int sops_store_emit(SopsFormat f, const cJSON *tree, const cJSON *meta, StrBuf *
                 if (!(all = cJSON_Duplicate(tree, 1)))
                         return -ENOMEM;
                 cJSON_AddItemToObject(all, META_KEY, cJSON_Duplicate(meta, 1));
-                return f == SOPS_YAML ? emit_yaml(all, 0, out) : emit_json(all, 0, out);
+                return f == SOPS_YAML ? emit_yaml(all, EMIT_LITERAL_BLOCKS, out) : emit_json(all, 0, out);
         case SOPS_DOTENV:
                 for (const cJSON *m = tree->child; m; m = m->next)
                         if ((r = dotenv_emit_item(out, m->string, m)) < 0)
