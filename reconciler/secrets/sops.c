@@ -787,8 +787,10 @@ static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *fil
                 StrBuf rc = STRBUF_INIT;
                 int nr = recipients_list(groups, &rc);
                 if (inner.set && n == 0) {
-                        *err = inner;
-                        r = inner.set ? -EKEYREJECTED : -ENOKEY;
+                        /* A stanza addressed to a key given, that did not open: say why. */
+                        if (err && !err->set)
+                                *err = inner;
+                        r = -EKEYREJECTED;
                 } else if (nr == 0)
                         r = error_set(err, -ENOKEY, file, 0, 0, NULL,
                                       "the file's data key is encrypted to no age recipient (only PGP or a "
@@ -875,7 +877,8 @@ int sops_decrypt(SopsFormat f, const char *data, size_t len, const char *file, c
                 /* Plain text that only looks like SOPS is plain text; a broken SOPS file is an error. */
                 if (!memmem(data, len, ENC_PREFIX, 15))
                         return 0;
-                *err = perr;
+                if (err && !err->set)
+                        *err = perr;
                 return r;
         }
         if (!(meta = sops_store_take_metadata(f, tree)))

@@ -11,7 +11,7 @@ top=$(pwd)
 runs=${1:-10000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(yaml interp dotenv json compose ignore source render release api age)
+[ ${#targets[@]} -gt 0 ] || targets=(yaml interp dotenv json compose ignore source render release api age sops)
 bash tests/install-deps.sh || exit 1
 CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null 2>&1 ||
         CC=clang meson setup --reconfigure build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
