@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "secrets/keys.h"
 #include "statedir/statedir.h"
 #include "util/fileio.h"
 
@@ -75,6 +76,13 @@ int cli_compose_option(ComposeArgs *a, int opt, const char *arg)
         return r < 0 ? r : 1;
 }
 
+int cli_load_keys(const EnvMap *env, AgeIdentities *keys)
+{
+        BerthError err = { 0 };
+        int r = secrets_keys_load(env, keys, &err);
+        return r < 0 ? cli_report_error(&err, r, "berth") : EXIT_DONE;
+}
+
 int cli_compose_load(ComposeArgs *a, Project **ret)
 {
         BerthError err = { 0 };
@@ -87,6 +95,9 @@ int cli_compose_load(ComposeArgs *a, Project **ret)
         a->o.env_files = a->env_files;
         a->o.profiles = a->profiles;
         a->o.os_env = &a->env;
+        if ((r = cli_load_keys(&a->env, &a->keys)) != EXIT_DONE)
+                return r;
+        a->o.age_keys = &a->keys;
         r = project_load(&a->o, ret, &err);
         if (r < 0)
                 return cli_report_error(&err, r, "berth");
@@ -101,6 +112,7 @@ void cli_compose_done(ComposeArgs *a)
         free(a->env_files);
         free(a->profiles);
         envmap_done(&a->env);
+        age_identities_done(&a->keys);
 }
 
 int cli_engine_connect(const char *host, EngineClient **ret)
@@ -238,6 +250,9 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
                 return EXIT_USAGE;
         }
         a->o.env = &a->env;
+        if (cli_load_keys(&a->env, &a->keys) != EXIT_DONE)
+                return EXIT_FAILED;
+        a->o.age_keys = &a->keys;
         BerthError err = { 0 };
         const char *ttl = envmap_get(&a->env, "BERTH_LOCK_TTL");
         a->lock_ttl_s = 1800;
@@ -343,4 +358,5 @@ void cli_reconcile_done(ReconcileArgs *a)
         target_list_done(&a->targets);
         repo_free(a->repo);
         envmap_done(&a->env);
+        age_identities_done(&a->keys);
 }

@@ -51,6 +51,7 @@ typedef struct ComposeArgs {
         ComposeOptions o;
         char **files, **env_files, **profiles;
         EnvMap env; /* the process environment */
+        AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ComposeArgs;
 
 enum {
@@ -74,6 +75,10 @@ enum {
         "      --project-directory D  where relative paths and .env resolve from\n"                         \
         "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"             \
         "      --profile P            enable services of profile P\n"
+
+/* Loads the age keys that open SOPS files from env, as the sops tool finds them; prints an error and
+ * returns EXIT_FAILED when a key file named there cannot be read. */
+int cli_load_keys(const EnvMap *env, AgeIdentities *keys);
 
 /* Takes one parsed option; returns 1 if it was a compose option, 0 if not, <0 on OOM. */
 int cli_compose_option(ComposeArgs *a, int opt, const char *arg);
@@ -103,6 +108,7 @@ typedef struct ReconcileArgs {
         size_t n_runs;
         const ReconcilePlan **plans;
         char *state_buf; /* the state dir when made here */
+        AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ReconcileArgs;
 
 /* Parses the shared options; returns EXIT_DONE to go on, or the exit code to stop with. */

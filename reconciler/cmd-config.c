@@ -14,12 +14,14 @@ static void config_help(FILE *f)
 {
         fprintf(f,
                 "usage: berth config [-f FILE]... [-p NAME] [--project-directory DIR] [--env-file FILE]...\n"
-                "                    [--profile P]... [--format yaml|json] [--hash] [--services] [-q]\n\n"
+                "                    [--profile P]... [--format yaml|json] [--hash] [--services]\n"
+                "                    [--show-secrets] [-q]\n\n"
                 "Prints the resolved compose model: interpolated, merged, extended, normalised to the long\n"
                 "syntax and validated against the compose-spec schema.\n\n" CLI_COMPOSE_HELP
                 "      --format yaml|json     output format (default yaml)\n"
                 "      --hash                 print each service's content hash instead\n"
                 "      --services             print the service names instead\n"
+                "      --show-secrets         print values read from SOPS files (else **redacted**)\n"
                 "  -q, --quiet                only validate\n\n"
                 "exit codes: 0 valid, 1 invalid, 64 usage error\n");
 }
@@ -28,6 +30,7 @@ enum {
         OPT_FORMAT = OPT_FIRST_COMMAND_OPTION,
         OPT_HASH,
         OPT_SERVICES,
+        OPT_SHOW_SECRETS,
 };
 
 int cmd_config(int argc, char **argv)
@@ -36,12 +39,13 @@ int cmd_config(int argc, char **argv)
                                                   { "format", required_argument, NULL, OPT_FORMAT },
                                                   { "hash", no_argument, NULL, OPT_HASH },
                                                   { "services", no_argument, NULL, OPT_SERVICES },
+                                                  { "show-secrets", no_argument, NULL, OPT_SHOW_SECRETS },
                                                   { "quiet", no_argument, NULL, 'q' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
         _cleanup_(cli_compose_done) ComposeArgs args = { 0 };
         const char *format = "yaml";
-        bool hash = false, services = false, quiet = false;
+        bool hash = false, services = false, quiet = false, show_secrets = false;
         _cleanup_project_ Project *p = NULL;
         _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
         int c, r;
@@ -67,6 +71,9 @@ int cmd_config(int argc, char **argv)
                         break;
                 case OPT_SERVICES:
                         services = true;
+                        break;
+                case OPT_SHOW_SECRETS:
+                        show_secrets = true;
                         break;
                 case 'q':
                         quiet = true;
@@ -101,6 +108,8 @@ int cmd_config(int argc, char **argv)
                         strbuf_addf(&out, "%s %s\n", s->string, hex);
                 }
         } else {
+                if (!show_secrets && (r = project_redact(p, p->model, REDACT_TEXT)) < 0)
+                        return cli_report_error(NULL, r, "berth config");
                 r = strcmp(format, "json") == 0 ? emit_json(p->model, EMIT_ESCAPE_DOLLAR, &out)
                                                 : emit_yaml(p->model, EMIT_ESCAPE_DOLLAR, &out);
                 if (r < 0)

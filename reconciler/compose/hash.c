@@ -56,6 +56,9 @@ int project_service_hash(const Project *p, const char *service, const char *imag
                 cJSON_DeleteItemFromObjectCaseSensitive(copy, skip[i]);
         cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "deploy"),
                                                 "replicas");
+        /* A secret value changes the hash, keyed: the label shows nothing that could be guessed back. */
+        if ((r = project_redact(p, copy, REDACT_HASH)) < 0)
+                return r;
         _cleanup_free_ char *raw = cJSON_PrintUnformatted(copy);
         if (!raw || !(text = rooted(raw, p->root)))
                 return -ENOMEM;

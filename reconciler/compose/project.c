@@ -7,7 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "../schema/schema.h"
+#include "../secrets/sops.h"
 #include "../util/digest.h"
 #include "../util/fileio.h"
 #include "dotenv.h"
@@ -286,6 +291,90 @@ static int read_source(Loader *l, const char *path, size_t max, const cJSON *nod
         return r;
 }
 
+static int add_secret(Project *p, const char *value)
+{
+        if (!value || !*value || project_is_secret(p, value))
+                return 0;
+        char **v = realloc(p->secrets, (p->n_secrets + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        p->secrets = v;
+        if (!(p->secrets[p->n_secrets] = strdup(value)))
+                return -ENOMEM;
+        p->secrets[++p->n_secrets] = NULL;
+        return 0;
+}
+
+/* Reads path as read_source() does; a SOPS document is decrypted, its plain text returned instead, and
+ * *ret_plain (when not NULL) says so, with the key its hashes are keyed with in hash_key. */
+static int read_plain(Loader *l, const char *path, size_t max, const cJSON *node, const char *keypath,
+                      const char *what, char **ret, size_t *ret_len, bool *ret_secret,
+                      unsigned char hash_key[32])
+{
+        static const AgeIdentities none;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = read_source(l, path, max, node, keypath, what, &buf, &len);
+        if (r < 0)
+                return r;
+        if (ret_secret)
+                *ret_secret = false;
+        SopsFormat f = sops_format_of(path);
+        if (!sops_maybe(f, buf, len)) {
+                *ret = TAKE_PTR(buf);
+                *ret_len = len;
+                return 0;
+        }
+        SopsPlain plain = { 0 };
+        BerthError e = { 0 };
+        r = sops_decrypt(f, buf, len, path, l->o->age_keys ? l->o->age_keys : &none, &plain, &e);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        return r;
+                /* The SOPS error names the file (and the value's path in it); placed where the model
+                 * names the file, when it does. */
+                if (node)
+                        compose_fail(&l->c, r, node, false, keypath, "%s \"%s\": %s%s%s", what, path,
+                                     e.path[0] ? e.path : "", e.path[0] ? ": " : "", e.msg);
+                else
+                        error_set(l->c.err, r, path, 0, 0, NULL, "%s%s%s", e.path[0] ? e.path : "",
+                                  e.path[0] ? ": " : "", e.msg);
+                if (e.hint[0])
+                        error_hint(l->c.err, "%s", e.hint);
+                return r;
+        }
+        if (r == 0) {
+                *ret = TAKE_PTR(buf);
+                *ret_len = len;
+                return 0;
+        }
+        if (!(*ret = malloc(plain.len + 1))) {
+                sops_plain_done(&plain);
+                return -ENOMEM;
+        }
+        memcpy(*ret, plain.data, plain.len + 1);
+        *ret_len = plain.len;
+        if (ret_secret)
+                *ret_secret = true;
+        if (hash_key)
+                memcpy(hash_key, plain.hash_key, 32);
+        /* The first SOPS file's key keys the project's hashes; a host has one key for a repo, usually. */
+        bool keyed = false;
+        for (size_t i = 0; i < sizeof(l->p->secret_key) && !keyed; i++)
+                keyed = l->p->secret_key[i] != 0;
+        if (!keyed)
+                memcpy(l->p->secret_key, plain.hash_key, 32);
+        sops_plain_done(&plain);
+        return 1;
+}
+
+static void free_plain(char *buf, size_t len)
+{
+        if (buf)
+                OPENSSL_cleanse(buf, len);
+        free(buf);
+}
+
 /* Records the digest of a file a service depends on (null when it is missing) in p->contents. */
 static int note_contents(Loader *l, const char *path, const cJSON *node, const char *keypath)
 {
@@ -297,15 +386,34 @@ static int note_contents(Loader *l, const char *path, const cJSON *node, const c
         /* compose leaves a missing config file to the engine; the hash notes that it is missing. */
         if (k == SRC_MISSING)
                 return cJSON_AddNullToObject(l->p->contents, path) ? 0 : -ENOMEM;
-        _cleanup_free_ char *buf = NULL;
+        char *buf = NULL;
         size_t len = 0;
-        int r = read_source(l, path, HASH_FILE_MAX, node, keypath, "file", &buf, &len);
+        bool secret = false;
+        unsigned char key[32];
+        int r = read_plain(l, path, HASH_FILE_MAX, node, keypath, "file", &buf, &len, &secret, key);
         if (r < 0)
                 return r;
-        _cleanup_(digest_freep) Digest *d = digest_new();
         char hex[DIGEST_HEX_LEN + 1];
-        if (!d || digest_update(d, buf, len) < 0 || digest_final_hex(d, hex) < 0)
-                return -ENOMEM;
+        if (secret) {
+                /* Plain text, so that re-encrypting the same value changes nothing; keyed, so that the
+                 * hash tells nothing about a short password to one who cannot decrypt. */
+                unsigned char mac[32];
+                char out[16 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
+                r = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)buf, len, mac, NULL) ? 0 : -EIO;
+                for (size_t i = 0; r >= 0 && i < sizeof(mac); i++)
+                        snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
+                OPENSSL_cleanse(key, sizeof(key));
+                free_plain(buf, len);
+                if (r < 0)
+                        return r;
+                return cJSON_AddStringToObject(l->p->contents, path, out) ? 0 : -ENOMEM;
+        }
+        Digest *d = digest_new();
+        r = !d || digest_update(d, buf, len) < 0 || digest_final_hex(d, hex) < 0 ? -ENOMEM : 0;
+        digest_free(d);
+        free(buf);
+        if (r < 0)
+                return r;
         return cJSON_AddStringToObject(l->p->contents, path, hex) ? 0 : -ENOMEM;
 }
 
@@ -465,17 +573,26 @@ out:
 
 static int read_dotenv(Loader *l, const char *path, bool required)
 {
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
+        char *buf = NULL;
+        size_t len = 0;
         EnvLookup os = { .maps = { l->o->os_env }, .n = l->o->os_env ? 1 : 0 };
+        EnvMap vars;
+        bool secret = false;
         int r;
 
         if (!required && source_kind(l->src, path) == SRC_MISSING)
                 return 0;
-        r = read_source(l, path, ENV_FILE_MAX, NULL, NULL, "env file", &buf, &len);
+        r = read_plain(l, path, ENV_FILE_MAX, NULL, NULL, "env file", &buf, &len, &secret, NULL);
         if (r < 0)
                 return r;
-        return dotenv_parse(buf, len, path, &os, &l->p->dotenv, l->c.err);
+        envmap_init(&vars);
+        r = dotenv_parse(buf, len, path, &os, &vars, l->c.err);
+        free_plain(buf, len);
+        for (size_t i = 0; r >= 0 && i < vars.n; i++)
+                if ((r = envmap_set(&l->p->dotenv, vars.keys[i], vars.values[i])) >= 0 && secret)
+                        r = add_secret(l->p, vars.values[i]);
+        envmap_done(&vars);
+        return r;
 }
 
 static const char *env_get(Loader *l, const char *key)
@@ -671,19 +788,24 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                 for (cJSON *f = env_files->child; f; f = f->next) {
                         const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "path"));
                         bool required = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(f, "required"));
-                        _cleanup_free_ char *buf = NULL;
-                        size_t len;
+                        char *buf = NULL;
+                        size_t len = 0;
+                        bool secret = false;
                         if (!file)
                                 continue;
                         if (!required && source_kind(l->src, file) == SRC_MISSING)
                                 continue;
-                        r = read_source(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len);
+                        r = read_plain(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len, &secret, NULL);
                         if (r >= 0) {
                                 BerthError ferr = { 0 };
                                 r = dotenv_parse(buf, len, file, &l->env, &from_files, &ferr);
                                 if (r < 0 && l->c.err)
                                         *l->c.err = ferr;
+                                /* Every value of the file, as dotenv_parse() resolved it. */
+                                for (size_t i = 0; r >= 0 && secret && i < from_files.n; i++)
+                                        r = add_secret(l->p, from_files.values[i]);
                         }
+                        free_plain(buf, len);
                         if (r >= 0)
                                 r = note_contents(l, file, f, path);
                         if (r < 0) {
@@ -992,6 +1114,51 @@ static int open_source(Loader *l, const ComposeOptions *o, const char *cwd)
         return 0;
 }
 
+/* Labels are readable by anyone who may list containers, networks or volumes: no value from a SOPS file
+ * may go there. */
+static int check_labels(Loader *l, const cJSON *labels, const char *path)
+{
+        char where[512];
+        for (const cJSON *v = labels ? labels->child : NULL; v; v = v->next)
+                if (cJSON_IsString(v) && project_is_secret(l->p, v->valuestring)) {
+                        snprintf(where, sizeof(where), "%s.%s", path, v->string);
+                        compose_fail(&l->c, -EPERM, v, false, where,
+                                     "this label holds a value read from a SOPS file; labels show to anyone who "
+                                     "can list what runs, so a secret cannot go there");
+                        error_hint(l->c.err, "pass it in environment, or as a secret");
+                        return -EPERM;
+                }
+        return 0;
+}
+
+static int check_secret_labels(Loader *l)
+{
+        char path[512];
+        int r;
+        if (!l->p->n_secrets)
+                return 0;
+        cJSON *services = cJSON_GetObjectItemCaseSensitive(l->p->model, "services");
+        for (cJSON *s = services ? services->child : NULL; s; s = s->next) {
+                snprintf(path, sizeof(path), "services.%s.labels", s->string);
+                if ((r = check_labels(l, cJSON_GetObjectItemCaseSensitive(s, "labels"), path)) < 0)
+                        return r;
+                snprintf(path, sizeof(path), "services.%s.deploy.labels", s->string);
+                cJSON *deploy = cJSON_GetObjectItemCaseSensitive(s, "deploy");
+                if ((r = check_labels(l, cJSON_GetObjectItemCaseSensitive(deploy, "labels"), path)) < 0)
+                        return r;
+        }
+        static const char *const tops[] = { "networks", "volumes", "secrets", "configs" };
+        for (size_t i = 0; i < ELEMENTSOF(tops); i++) {
+                cJSON *top = cJSON_GetObjectItemCaseSensitive(l->p->model, tops[i]);
+                for (cJSON *o = top ? top->child : NULL; o; o = o->next) {
+                        snprintf(path, sizeof(path), "%s.%s.labels", tops[i], o->string);
+                        if ((r = check_labels(l, cJSON_GetObjectItemCaseSensitive(o, "labels"), path)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 static int load(Loader *l, const ComposeOptions *o)
 {
         _cleanup_free_ char *cwd = o->cwd ? strdup(o->cwd) : getcwd(NULL, 0);
@@ -1079,6 +1246,8 @@ static int load(Loader *l, const ComposeOptions *o)
                         return r;
         if (!services && !cJSON_AddObjectToObject(p->model, "services"))
                 return -ENOMEM;
+        if ((r = check_secret_labels(l)) < 0)
+                return r;
         compose_sort(p->model);
         order_top_level(p->model);
         return 0;
@@ -1130,6 +1299,10 @@ Project *project_free(Project *p)
         cJSON_Delete(p->refs);
         srcmap_free(p->src);
         envmap_done(&p->dotenv);
+        for (size_t i = 0; i < p->n_secrets; i++)
+                OPENSSL_cleanse(p->secrets[i], strlen(p->secrets[i]));
+        strv_free(p->secrets);
+        OPENSSL_cleanse(p->secret_key, sizeof(p->secret_key));
         free(p);
         return NULL;
 }

@@ -10,8 +10,10 @@
  * options it was loaded with. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "../secrets/age.h"
 #include "../source/source.h"
 #include "../util/envmap.h"
 #include "../util/names.h"
@@ -30,6 +32,9 @@ typedef struct ComposeOptions {
         const EnvMap *os_env; /* the process environment; it wins over .env */
         const char *cwd;      /* NULL: the current directory */
         Source *source;       /* borrowed; NULL: the project's directory (see above) */
+        /* The keys that open SOPS files (secrets/sops.h): a .env or env_file that is one is decrypted
+         * in memory. NULL: none; such a file is an error that names the keys it needs. */
+        const AgeIdentities *age_keys;
 } ComposeOptions;
 
 typedef struct Project {
@@ -43,6 +48,12 @@ typedef struct Project {
         SrcMap *src;     /* positions of the model's nodes */
         EnvMap dotenv;   /* what the .env files said */
         char **warnings; /* NULL-terminated */
+        /* The values read from SOPS files. Wherever one of them is part of a string of the model, that
+         * string shows nowhere: outputs print it redacted, hashes take it keyed with secret_key (derived
+         * from the age key that opened the file: unknown to anyone who holds only the repo). */
+        char **secrets; /* NULL-terminated */
+        size_t n_secrets;
+        unsigned char secret_key[32];
 } Project;
 
 int project_load(const ComposeOptions *opts, Project **ret, BerthError *err);
@@ -51,6 +62,16 @@ Project *project_free(Project *p);
 /* A service's content hash (DESIGN.md): its canonical config without build, pull_policy, replicas,
  * depends_on and profiles, the contents of every file it references, and image_digest when known. */
 int project_service_hash(const Project *p, const char *service, const char *image_digest, char ret[65]);
+
+typedef enum RedactMode {
+        REDACT_TEXT, /* "**redacted**" */
+        REDACT_HASH, /* "hmac-sha256:" and the string's HMAC under secret_key */
+} RedactMode;
+
+/* Whether s holds one of the project's secret values. */
+bool project_is_secret(const Project *p, const char *s);
+/* Replaces, in place, every string under node that holds a secret value (see Project.secrets). */
+int project_redact(const Project *p, cJSON *node, RedactMode mode);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(Project *, project_free)
 #define _cleanup_project_ _cleanup_(project_freep)

@@ -85,6 +85,7 @@ typedef struct ReconcileOptions {
         long health_timeout_s; /* the health gate */
         unsigned parallel; /* engine operations in flight for all stacks together; 0: stack_parallelism() */
         const EnvMap *env; /* the process environment, for interpolation */
+        const AgeIdentities *age_keys; /* the keys that open SOPS files; NULL: none */
         /* Where deployed stacks' files live while they run (bind mounts and configs point there):
          * BERTH_STATE_DIR, else /var/lib/berth for root, else ~/.local/state/berth. */
         const char *state_dir;

@@ -75,6 +75,7 @@ int stackplan_load(Repo *repo, const char *commit, const ReconcileOptions *o, St
                               .project_name = s->name,
                               .project_directory = project_dir,
                               .os_env = o->env,
+                              .age_keys = o->age_keys,
                               .cwd = project_dir,
                               .source = src };
         r = project_load(&co, &s->project, err);

@@ -1,0 +1,40 @@
+/* redact.c: a project's secret values (read from SOPS files) kept out of outputs and unkeyed hashes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "project.h"
+
+bool project_is_secret(const Project *p, const char *s)
+{
+        for (size_t i = 0; s && i < p->n_secrets; i++)
+                if (strstr(s, p->secrets[i]))
+                        return true;
+        return false;
+}
+
+int project_redact(const Project *p, cJSON *node, RedactMode mode)
+{
+        if (!p->n_secrets || !node)
+                return 0;
+        for (cJSON *c = node->child; c; c = c->next) {
+                int r = project_redact(p, c, mode);
+                if (r < 0)
+                        return r;
+        }
+        if (!cJSON_IsString(node) || !project_is_secret(p, node->valuestring))
+                return 0;
+        if (mode == REDACT_TEXT)
+                return cJSON_SetValuestring(node, "**redacted**") ? 0 : -ENOMEM;
+        unsigned char mac[32];
+        char hex[12 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
+        if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)node->valuestring,
+                  strlen(node->valuestring), mac, NULL))
+                return -EIO;
+        for (size_t i = 0; i < sizeof(mac); i++)
+                snprintf(hex + 12 + 2 * i, 3, "%02x", mac[i]);
+        return cJSON_SetValuestring(node, hex) ? 0 : -ENOMEM;
+}
