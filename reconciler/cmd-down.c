@@ -47,6 +47,7 @@ int cmd_down(int argc, char **argv)
         _cleanup_project_ Project *p = NULL;
         _cleanup_engine_ EngineClient *engine = NULL;
         DownOptions o = { .parallel = 8, .timeout_s = -1, .progress = on_progress };
+        o.env = &args.env;
         char *end;
         const char *host = NULL, *name;
         bool swarm = false;

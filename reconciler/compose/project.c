@@ -376,7 +376,30 @@ static void free_plain(char *buf, size_t len)
 }
 
 /* Records the digest of a file a service depends on (null when it is missing) in p->contents. */
-static int note_contents(Loader *l, const char *path, const cJSON *node, const char *keypath)
+static int keep_plain(Project *p, const char *path, const char *data, size_t len)
+{
+        if (project_plain_file(p, path))
+                return 0;
+        PlainFile *v = realloc(p->plain_files, (p->n_plain_files + 1) * sizeof(PlainFile));
+        if (!v)
+                return -ENOMEM;
+        p->plain_files = v;
+        PlainFile *f = &v[p->n_plain_files];
+        *f = (PlainFile){ .path = strdup(path), .data = malloc(len + 1), .len = len };
+        if (!f->path || !f->data) {
+                free(f->path);
+                free(f->data);
+                return -ENOMEM;
+        }
+        memcpy(f->data, data, len);
+        f->data[len] = '\0';
+        p->n_plain_files++;
+        return 0;
+}
+
+/* mounted: the file is mounted into containers (a secret, config or bind mount), so a decrypted SOPS
+ * document is kept for the deploy to write where the engine can mount it. */
+static int note_contents(Loader *l, const char *path, const cJSON *node, const char *keypath, bool mounted)
 {
         if (cJSON_HasObjectItem(l->p->contents, path))
                 return 0;
@@ -403,6 +426,8 @@ static int note_contents(Loader *l, const char *path, const cJSON *node, const c
                 for (size_t i = 0; r >= 0 && i < sizeof(mac); i++)
                         snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
                 OPENSSL_cleanse(key, sizeof(key));
+                if (r >= 0 && mounted)
+                        r = keep_plain(l->p, path, buf, len);
                 free_plain(buf, len);
                 if (r < 0)
                         return r;
@@ -807,7 +832,7 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                         }
                         free_plain(buf, len);
                         if (r >= 0)
-                                r = note_contents(l, file, f, path);
+                                r = note_contents(l, file, f, path, false);
                         if (r < 0) {
                                 envmap_done(&from_files);
                                 return r;
@@ -874,7 +899,7 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, cJSON *refs, cons
                 const char *file = cJSON_GetStringValue(fnode);
                 int r;
                 snprintf(path, sizeof(path), "%s.%s.file", key, ref);
-                if (file && ((r = note_contents(l, file, fnode, path)) < 0 || (r = add_ref(refs, file)) < 0))
+                if (file && ((r = note_contents(l, file, fnode, path, true)) < 0 || (r = add_ref(refs, file)) < 0))
                         return r;
         }
         return 0;
@@ -938,7 +963,7 @@ static int finalize_service(Loader *l, cJSON *services, cJSON *svc)
                 _cleanup_free_ char *rel = NULL;
                 if (type && src && strcmp(type, "bind") == 0 && source_relative(l->src, src, &rel) >= 0 &&
                     source_kind(l->src, src) == SRC_FILE &&
-                    ((r = note_contents(l, src, v, NULL)) < 0 || (r = add_ref(refs, src)) < 0))
+                    ((r = note_contents(l, src, v, NULL, true)) < 0 || (r = add_ref(refs, src)) < 0))
                         return r;
         }
 
@@ -1303,6 +1328,12 @@ Project *project_free(Project *p)
                 OPENSSL_cleanse(p->secrets[i], strlen(p->secrets[i]));
         strv_free(p->secrets);
         OPENSSL_cleanse(p->secret_key, sizeof(p->secret_key));
+        for (size_t i = 0; i < p->n_plain_files; i++) {
+                OPENSSL_cleanse(p->plain_files[i].data, p->plain_files[i].len);
+                free(p->plain_files[i].data);
+                free(p->plain_files[i].path);
+        }
+        free(p->plain_files);
         free(p);
         return NULL;
 }

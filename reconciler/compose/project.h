@@ -37,6 +37,13 @@ typedef struct ComposeOptions {
         const AgeIdentities *age_keys;
 } ComposeOptions;
 
+/* A file of the project that is a SOPS document, decrypted: what a container mounts instead of it. */
+typedef struct PlainFile {
+        char *path; /* as the model names it */
+        char *data; /* wiped when the project is freed */
+        size_t len;
+} PlainFile;
+
 typedef struct Project {
         char *name;
         char *dir;       /* absolute project directory */
@@ -54,6 +61,9 @@ typedef struct Project {
         char **secrets; /* NULL-terminated */
         size_t n_secrets;
         unsigned char secret_key[32];
+        /* Mounted files (secrets, configs, bind mounts) that are SOPS documents, decrypted. */
+        PlainFile *plain_files;
+        size_t n_plain_files;
 } Project;
 
 int project_load(const ComposeOptions *opts, Project **ret, BerthError *err);
@@ -67,6 +77,9 @@ typedef enum RedactMode {
         REDACT_TEXT, /* "**redacted**" */
         REDACT_HASH, /* "hmac-sha256:" and the string's HMAC under secret_key */
 } RedactMode;
+
+/* The decrypted content of a mounted SOPS file of the model; NULL when path is no such file. */
+const PlainFile *project_plain_file(const Project *p, const char *path);
 
 /* Whether s holds one of the project's secret values. */
 bool project_is_secret(const Project *p, const char *s);

@@ -8,6 +8,14 @@
 
 #include "project.h"
 
+const PlainFile *project_plain_file(const Project *p, const char *path)
+{
+        for (size_t i = 0; path && i < p->n_plain_files; i++)
+                if (strcmp(p->plain_files[i].path, path) == 0)
+                        return &p->plain_files[i];
+        return NULL;
+}
+
 bool project_is_secret(const Project *p, const char *s)
 {
         for (size_t i = 0; s && i < p->n_secrets; i++)

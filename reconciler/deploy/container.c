@@ -7,6 +7,7 @@
 #include "../util/strbuf.h"
 #include "../util/units.h"
 #include "container.h"
+#include "runtime.h"
 
 void container_spec_done(ContainerSpec *s)
 {
@@ -246,8 +247,17 @@ static int add_bind(cJSON *binds, const char *src, const char *dst, bool ro, con
 }
 
 /* Secrets and configs from files are bind-mounted read-only, as compose does on a standalone engine. */
-static int build_file_refs(const Project *p, cJSON *binds, const cJSON *svc, const char *key,
-                           const char *dir)
+/* The host path a file of the project is mounted from: its decrypted copy on tmpfs, if it is a SOPS
+ * document; else where it is. */
+static char *mount_source(const Project *p, const DeployIdentity *id, const char *file)
+{
+        if (id && id->runtime_dir && project_plain_file(p, file))
+                return runtime_path(id->runtime_dir, p, file);
+        return strdup(file);
+}
+
+static int build_file_refs(const Project *p, const DeployIdentity *id, cJSON *binds, const cJSON *svc,
+                           const char *key, const char *dir)
 {
         cJSON *top = cJSON_GetObjectItemCaseSensitive(p->model, key);
         for (cJSON *s = cJSON_GetObjectItemCaseSensitive(svc, key)
@@ -265,15 +275,18 @@ static int build_file_refs(const Project *p, cJSON *binds, const cJSON *svc, con
                         snprintf(path, sizeof(path), "%s", target);
                 else
                         snprintf(path, sizeof(path), "%s/%s", dir, target ? target : src);
-                int r = add_bind(binds, file, path, true, NULL);
+                _cleanup_free_ char *from = mount_source(p, id, file);
+                if (!from)
+                        return -ENOMEM;
+                int r = add_bind(binds, from, path, true, NULL);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int build_mounts(const Project *p, cJSON *host, const cJSON *svc, const char *svcpath,
-                        BerthError *err)
+static int build_mounts(const Project *p, const DeployIdentity *id, cJSON *host, const cJSON *svc,
+                        const char *svcpath, BerthError *err)
 {
         cJSON *binds = cJSON_AddArrayToObject(host, "Binds");
         cJSON *mounts = cJSON_AddArrayToObject(host, "Mounts");
@@ -292,6 +305,12 @@ static int build_mounts(const Project *p, cJSON *host, const cJSON *svc, const c
                 cJSON *bind = cJSON_GetObjectItemCaseSensitive(v, "bind");
                 if (!type || !dst)
                         continue;
+                _cleanup_free_ char *plain = NULL;
+                if (strcmp(type, "bind") == 0 && src && id && id->runtime_dir && project_plain_file(p, src)) {
+                        if (!(plain = mount_source(p, id, src)))
+                                return -ENOMEM;
+                        src = plain;
+                }
                 if (strcmp(type, "bind") == 0 &&
                     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bind, "create_host_path"))) {
                         /* Binds create a missing host path, as the short syntax promises; Mounts would refuse. */
@@ -346,8 +365,8 @@ static int build_mounts(const Project *p, cJSON *host, const cJSON *svc, const c
                         }
                 }
         }
-        if ((r = build_file_refs(p, binds, svc, "secrets", "/run/secrets")) < 0 ||
-            (r = build_file_refs(p, binds, svc, "configs", "")) < 0)
+        if ((r = build_file_refs(p, id, binds, svc, "secrets", "/run/secrets")) < 0 ||
+            (r = build_file_refs(p, id, binds, svc, "configs", "")) < 0)
                 return r;
         cJSON *tmpfs = cJSON_GetObjectItemCaseSensitive(svc, "tmpfs");
         if (cJSON_IsArray(tmpfs)) {
@@ -681,7 +700,7 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
         }
         if ((r = container_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
                                        err)) < 0 ||
-            (r = build_ports(body, host, svc)) < 0 || (r = build_mounts(p, host, svc, svcpath, err)) < 0 ||
+            (r = build_ports(body, host, svc)) < 0 || (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
             (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
             (r = build_devices(host, svc, svcpath, err)) < 0 ||
             (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||

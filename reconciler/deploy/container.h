@@ -31,6 +31,8 @@ typedef struct DeployIdentity {
         /* io.berth.containers: how many the stack has at this commit, so that a deploy cut short (the
          * engine died) is noticed from the labels alone; 0: not written */
         unsigned containers;
+        /* Where the stack's decrypted SOPS files are (runtime.h); NULL: it has none. */
+        const char *runtime_dir;
 } DeployIdentity;
 
 typedef struct ContainerSpec {

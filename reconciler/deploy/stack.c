@@ -8,6 +8,7 @@
 
 #include "../image/auth.h"
 #include "ops.h"
+#include "runtime.h"
 #include "stack.h"
 
 void stack_result_done(StackResult *r)
@@ -452,12 +453,20 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                 o->on_plan(o->ud, p, &ret->plan);
         if (o->dry_run)
                 return 0;
+        /* The decrypted files the containers mount, written again on every deploy: tmpfs is empty after a
+         * reboot, and a container that restarts then needs them. */
+        _cleanup_free_ char *runtime = NULL;
+        if (p->n_plain_files &&
+            ((r = runtime_stack_dir(o->env, o->id.repo, p->name, &runtime, err)) < 0 ||
+             (r = runtime_write(runtime, p, err)) < 0))
+                return r;
         /* Nothing to change: no threads, no engine sizing; only --wait still has work. */
         if (plan_changes(&ret->plan) == 0)
                 return o->wait ? wait_all(c, p, o->timeout_s, err) : 0;
         if ((r = ensure_resources(c, p, o, nets, vols, false, err)) < 0)
                 return r;
         DeployIdentity id = o->id;
+        id.runtime_dir = runtime;
         if (id.commit)
                 for (cJSON *s = services_of(p)->child; s; s = s->next)
                         id.containers += plan_replicas(s);
@@ -654,6 +663,13 @@ int stack_down(EngineClient *c, const char *project, const DownOptions *o, Berth
         if (r >= 0 && o->volumes)
                 r = remove_labelled(c, "volumes", project, o, err);
 out:
+        /* The decrypted files go with the last container that mounted them. */
+        if (r >= 0)
+                for (size_t i = 0; i < live.n; i++)
+                        if (live.items[i].repo && runtime_remove(o->env, live.items[i].repo, project) < 0)
+                                break;
+        if (r >= 0 && live.n == 0)
+                runtime_remove(o->env, "local", project);
         free(gone);
         free(tasks);
         free(threads);

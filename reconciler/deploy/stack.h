@@ -54,6 +54,8 @@ typedef struct DownOptions {
         unsigned parallel;
         void (*progress)(void *ud, const char *what, const char *name, const char *error);
         void *ud;
+        /* For BERTH_RUNTIME_DIR: the stack's decrypted files (runtime.h) go with its containers. */
+        const EnvMap *env;
 } DownOptions;
 
 int stack_down(EngineClient *c, const char *project, const DownOptions *o, BerthError *err);

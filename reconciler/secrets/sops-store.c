@@ -285,6 +285,8 @@ static bool put(cJSON *cur, const Token *t, cJSON *value)
 {
         cJSON *old = step(cur, t);
         if (old) {
+                free(value->string);
+                value->string = NULL;
                 if (old->string && !(value->string = strdup(old->string)))
                         return false;
                 return cJSON_ReplaceItemViaPointer(cur, old, value);

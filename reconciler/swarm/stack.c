@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "../deploy/ops.h"
 #include "../image/auth.h"
@@ -97,6 +98,15 @@ static int object_content(const Project *p, Source *src, const EnvMap *env, cons
         const char *file = cJSON_GetStringValue(get(decl, "file"));
         const char *content = cJSON_GetStringValue(get(decl, "content"));
         const char *var = cJSON_GetStringValue(get(decl, "environment"));
+        const PlainFile *plain = file ? project_plain_file(p, file) : NULL;
+        if (plain) {
+                /* A SOPS file: the decrypted bytes, sent over the API and written nowhere. */
+                if (!(*ret = malloc(plain->len + 1)))
+                        return -ENOMEM;
+                memcpy(*ret, plain->data, plain->len + 1);
+                *ret_len = plain->len;
+                return 0;
+        }
         if (file)
                 return source_read(src, file, OBJECT_DATA_MAX, ret, ret_len, err);
         const char *v = content ? content : var && env ? envmap_get(env, var) : NULL;
@@ -106,6 +116,31 @@ static int object_content(const Project *p, Source *src, const EnvMap *env, cons
                                      : "it has no file, content or environment");
         *ret_len = strlen(v);
         return (*ret = strdup(v)) ? 0 : -ENOMEM;
+}
+
+/* The content's digest for the object's name: keyed (as the content hash keys them) when the content is,
+ * or holds, a secret from a SOPS file, since names show to anyone who may list the swarm's objects. */
+static int object_digest(const Project *p, const char *file, const char *data, size_t len,
+                         char hex[DIGEST_HEX_LEN + 1])
+{
+        const char *keyed = file && project_plain_file(p, file)
+                                    ? cJSON_GetStringValue(get(p->contents, file))
+                                    : NULL;
+        if (keyed && strncmp(keyed, "hmac-sha256:", 12) == 0 && strlen(keyed + 12) == DIGEST_HEX_LEN) {
+                memcpy(hex, keyed + 12, DIGEST_HEX_LEN + 1);
+                return 0;
+        }
+        if (p->n_secrets && project_is_secret(p, data)) {
+                unsigned char mac[32];
+                if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)data, len, mac,
+                          NULL))
+                        return -EIO;
+                for (size_t i = 0; i < sizeof(mac); i++)
+                        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+                return 0;
+        }
+        _cleanup_(digest_freep) Digest *d = digest_new();
+        return !d || digest_update(d, data, len) < 0 || digest_final_hex(d, hex) < 0 ? -ENOMEM : 0;
 }
 
 static char *base64(const char *data, size_t len)
@@ -146,13 +181,12 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
                                         snprintf(name, sizeof(name), "%s", n ? n : key);
                                 } else {
                                         char hex[DIGEST_HEX_LEN + 1];
-                                        _cleanup_(digest_freep) Digest *d = digest_new();
                                         if ((r = object_content(p, src, o->env, kinds[k][0], key, &data,
                                                                 &len, err)) < 0)
                                                 return r;
-                                        if (!d || digest_update(d, data, len) < 0 ||
-                                            digest_final_hex(d, hex) < 0)
-                                                return -ENOMEM;
+                                        if ((r = object_digest(p, cJSON_GetStringValue(get(decl, "file")), data,
+                                                               len, hex)) < 0)
+                                                return r;
                                         if ((r = swarm_object_name(p, kinds[k][0], key, hex, name,
                                                                    sizeof(name))) < 0)
                                                 return error_set(err, r, NULL, 0, 0, NULL,

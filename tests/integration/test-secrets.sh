@@ -5,14 +5,16 @@
 # them shows in any output, report, label, the state directory or the repo. Re-encrypting the same
 # values recreates nothing; a changed value recreates exactly its users; a tampered file, or no key,
 # fails that stack alone with a clear error and leaves its running container as it was, while the other
-# stacks go on; a label that would carry a secret is refused.
+# stacks go on; a label that would carry a secret is refused. SOPS files that containers mount (a compose
+# secret, a config, a bind-mounted file) are decrypted onto tmpfs (0700 directories), never to disk, and
+# go with the stack.
 . "$(dirname "$0")/../lib/tap.sh"
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
 STACKS="vault plain"
 cleanup() {
         for s in $STACKS; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
-        rm -rf "$W"
+        rm -rf "$W" "$BERTH_RUNTIME_DIR"
 }
 trap cleanup EXIT
 for s in $STACKS; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
@@ -30,6 +32,8 @@ envof() { docker exec "$1" sh -c "echo \"\$$2\""; }
 age-keygen -o "$W/key.txt" 2>/dev/null || tap_bail "age-keygen (Debian's age) is missing"
 KEY=$(grep '^AGE-SECRET-KEY-' "$W/key.txt")
 RCPT=$(sed -n 's/^# public key: //p' "$W/key.txt")
+# The decrypted files that containers mount live on tmpfs, here the test's own directory under /dev/shm.
+export BERTH_RUNTIME_DIR=/dev/shm/berth-test-$$
 rec() { (cd "$W/repo" && SOPS_AGE_KEY="$KEY" "$BERTH" reconcile --report "$W/report.json" "$@" 2>&1); }
 # The distinctive plain texts that must show nowhere but inside the containers.
 TOKEN=tok-5f3a9c-$RANDOM-secret
@@ -39,8 +43,12 @@ mkdir -p stacks/vault stacks/plain
 printf 'creation_rules:\n  - path_regex: stacks/.*\n    age: %s\n' "$RCPT" >.sops.yaml
 printf 'API_TOKEN=%s\n' "$TOKEN" >stacks/vault/app.env
 printf 'DB_PASSWORD=%s\nLOG_LEVEL=info\n' "$PASSWORD" >stacks/vault/.env
-"$BERTH" secrets encrypt -i stacks/vault/app.env && "$BERTH" secrets encrypt -i stacks/vault/.env ||
-        tap_bail "berth secrets encrypt failed"
+printf '%s' "$PASSWORD" >stacks/vault/db_password.txt
+printf 'api:\n  token: %s\n  port: 8080\n' "$TOKEN" >stacks/vault/settings.yaml
+printf 'KEY-%s\n' "$TOKEN" >stacks/vault/tls.key
+for f in app.env .env db_password.txt settings.yaml tls.key; do
+        "$BERTH" secrets encrypt -i "stacks/vault/$f" || tap_bail "berth secrets encrypt $f failed"
+done
 cat >stacks/vault/compose.yaml <<'YAML'
 services:
   app:
@@ -50,6 +58,9 @@ services:
     environment:
       DB_PASSWORD: ${DB_PASSWORD}
       DSN: postgres://app:${DB_PASSWORD}@db/app
+    secrets: [db_password]
+    configs: [{source: settings, target: /etc/app/settings.yaml}]
+    volumes: ["./tls.key:/etc/tls.key:ro"]
     stop_signal: SIGKILL
   side:
     image: berth-test/busybox:latest
@@ -57,6 +68,10 @@ services:
     environment:
       LOG_LEVEL: ${LOG_LEVEL}
     stop_signal: SIGKILL
+secrets:
+  db_password: {file: db_password.txt}
+configs:
+  settings: {file: settings.yaml}
 YAML
 printf 'services:\n  p:\n    image: berth-test/busybox:latest\n    command: ["sleep", "3600"]\n    environment: [V=1]\n    stop_signal: SIGKILL\n' >stacks/plain/compose.yaml
 commit "stacks with SOPS files"
@@ -68,6 +83,14 @@ all_out=$out
 tap_is "the container sees the env_file's value" "$(envof vault-app-1 API_TOKEN)" "$TOKEN"
 tap_is "and the .env's value, interpolated" "$(envof vault-app-1 DSN)" "postgres://app:$PASSWORD@db/app"
 tap_is "a service without secrets sees a plain value of the SOPS .env" "$(envof vault-side-1 LOG_LEVEL)" "info"
+tap_is "the container reads the SOPS compose secret" "$(docker exec vault-app-1 cat /run/secrets/db_password)" "$PASSWORD"
+tap_is "the SOPS config, decrypted" "$(docker exec vault-app-1 cat /etc/app/settings.yaml)" "$(printf 'api:\n  token: %s\n  port: 8080' "$TOKEN")"
+tap_is "and the bind-mounted SOPS file" "$(docker exec vault-app-1 cat /etc/tls.key)" "KEY-$TOKEN"
+rt=$(find "$BERTH_RUNTIME_DIR" -name db_password.txt)
+tap_is "those files are on tmpfs, in the runtime directory" "$(stat -f -c %T "$rt")" "tmpfs"
+tap_is "in directories only their owner may enter" "$(stat -c %a "$(dirname "$rt")" "$BERTH_RUNTIME_DIR")" "700
+700"
+tap_is "mounted from there" "$(docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' vault-app-1 | grep -o "$BERTH_RUNTIME_DIR" | wc -l)" "3"
 app=$(cid vault-app-1) side=$(cid vault-side-1) plain=$(cid plain-p-1)
 
 # Everywhere but inside the containers: the outputs, the report, labels, the state dir, the repo.
@@ -144,4 +167,27 @@ tap_is "a label that would hold a secret is refused" "$?" "1"
 tap_like "with the label's path" "$out" "labels.leak.*SOPS"
 tap_is "the refusal shows no secret" "$(printf '%s' "$out" | grep -c -e "$PASSWORD")" "0"
 tap_is "and the stack was left as it was" "$(cid vault-app-1)" "$app"
+# A changed mounted secret: the new bytes, through a new container.
+printf '%s' "$PASSWORD-2" >stacks/vault/db_password.txt
+"$BERTH" secrets encrypt -i stacks/vault/db_password.txt
+sed -i '/labels: {leak/d' stacks/vault/compose.yaml
+commit "new db password"
+out=$(rec)
+tap_is "a changed SOPS secret file reconciles" "$?" "0"
+tap_is "the container reads the new secret" "$(docker exec vault-app-1 cat /run/secrets/db_password)" "$PASSWORD-2"
+tap_is "the state directory still holds no plain text" "$(grep -rl -e "$TOKEN" -e "$PASSWORD" "$W/state" | wc -l)" "0"
+
+# A runtime directory that is not on tmpfs is refused: plain text never goes to disk.
+out=$(cd "$W/repo" && BERTH_RUNTIME_DIR=$W/disk SOPS_AGE_KEY="$KEY" "$BERTH" up -p vault2 -f stacks/vault/compose.yaml 2>&1)
+tap_is "a runtime directory on disk is refused" "$?" "1"
+tap_like "saying why" "$out" "not on tmpfs"
+tap_is "and nothing was written there" "$(find "$W/disk" -type f 2>/dev/null | wc -l)" "0"
+"$BERTH" down -p vault2 -t 0 >/dev/null 2>&1
+
+# The stack deleted from git: its decrypted files go with it.
+g rm -rq stacks/vault
+commit "vault removed"
+out=$(rec)
+tap_is "the stack is pruned" "$?" "0"
+tap_is "and its decrypted files are gone" "$(find "$BERTH_RUNTIME_DIR" -type f | wc -l)" "0"
 tap_done
