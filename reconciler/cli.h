@@ -50,7 +50,7 @@ void cli_warn_once(const char *msg);
 typedef struct ComposeArgs {
         ComposeOptions o;
         char **files, **env_files, **profiles;
-        EnvMap env; /* the process environment */
+        EnvMap env;         /* the process environment */
         AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ComposeArgs;
 
@@ -107,7 +107,7 @@ typedef struct ReconcileArgs {
         TargetRun *runs;
         size_t n_runs;
         const ReconcilePlan **plans;
-        char *state_buf; /* the state dir when made here */
+        char *state_buf;    /* the state dir when made here */
         AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ReconcileArgs;
 

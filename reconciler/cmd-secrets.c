@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,8 +110,9 @@ static int add_recipients(Rule *rule, const char *list, BerthError *err)
         _cleanup_free_ char *copy = strdup(list);
         if (!copy)
                 return -ENOMEM;
-        for (char *save = NULL, *tok = strtok_r(copy, ", \n\t", &save); tok; tok = strtok_r(NULL, ", \n\t", &save)) {
-                unsigned char (*more)[AGE_KEY_LEN] = realloc(rule->recipients, (rule->n + 1) * AGE_KEY_LEN);
+        for (char *save = NULL, *tok = strtok_r(copy, ", \n\t", &save); tok;
+             tok = strtok_r(NULL, ", \n\t", &save)) {
+                unsigned char(*more)[AGE_KEY_LEN] = realloc(rule->recipients, (rule->n + 1) * AGE_KEY_LEN);
                 if (!more)
                         return -ENOMEM;
                 rule->recipients = more;
@@ -127,7 +130,7 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
         if (!abs)
                 return -ENOMEM;
         dir = path_dirname(abs);
-        for (; dir; ) {
+        for (; dir;) {
                 _cleanup_free_ char *cfg = path_join(dir, ".sops.yaml");
                 _cleanup_free_ char *buf = NULL;
                 size_t len;
@@ -153,13 +156,15 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
                 cJSON *rules = cJSON_GetObjectItemCaseSensitive(rule->doc, "creation_rules"), *c;
                 cJSON_ArrayForEach(c, rules)
                 {
-                        const char *re = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "path_regex"));
+                        const char *re =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "path_regex"));
                         regex_t rx;
                         if (re) {
                                 if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
                                         return error_set(err, -EINVAL, cfg, 0, 0, NULL,
                                                          "path_regex \"%s\" does not compile", re);
-                                bool match = regexec(&rx, rel, 0, NULL, 0) == 0 || regexec(&rx, abs, 0, NULL, 0) == 0;
+                                bool match = regexec(&rx, rel, 0, NULL, 0) == 0 ||
+                                             regexec(&rx, abs, 0, NULL, 0) == 0;
                                 regfree(&rx);
                                 if (!match)
                                         continue;
@@ -178,25 +183,31 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
                         {
                                 cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(g, "age"))
                                 {
-                                        if (cJSON_IsString(a) && (r = add_recipients(rule, a->valuestring, err)) < 0)
+                                        if (cJSON_IsString(a) &&
+                                            (r = add_recipients(rule, a->valuestring, err)) < 0)
                                                 return r;
                                 }
                         }
-                        rule->o.encrypted_regex = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_regex"));
-                        rule->o.unencrypted_regex =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "unencrypted_regex"));
-                        rule->o.encrypted_suffix = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_suffix"));
-                        rule->o.unencrypted_suffix =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "unencrypted_suffix"));
-                        rule->o.mac_only_encrypted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "mac_only_encrypted"));
+                        rule->o.encrypted_regex =
+                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_regex"));
+                        rule->o.unencrypted_regex = cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(c, "unencrypted_regex"));
+                        rule->o.encrypted_suffix = cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(c, "encrypted_suffix"));
+                        rule->o.unencrypted_suffix = cJSON_GetStringValue(
+                                cJSON_GetObjectItemCaseSensitive(c, "unencrypted_suffix"));
+                        rule->o.mac_only_encrypted =
+                                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "mac_only_encrypted"));
                         if (rule->n == 0)
-                                return error_set(err, -EINVAL, cfg, 0, 0, NULL,
-                                                 "the creation rule that matches \"%s\" names no age recipient", rel);
+                                return error_set(
+                                        err, -EINVAL, cfg, 0, 0, NULL,
+                                        "the creation rule that matches \"%s\" names no age recipient", rel);
                         return 0;
                 }
                 return error_set(err, -ENOENT, cfg, 0, 0, NULL, "no creation rule matches \"%s\"", rel);
         }
-        return error_set(err, -ENOENT, file, 0, 0, NULL, "no recipient: give --age, or add a .sops.yaml with creation_rules");
+        return error_set(err, -ENOENT, file, 0, 0, NULL,
+                         "no recipient: give --age, or add a .sops.yaml with creation_rules");
 }
 
 /* ---- the subcommands ---- */
@@ -237,7 +248,8 @@ static int open_file(const char *file, const AgeIdentities *ids, SopsPlain *plai
         if (r >= 0)
                 r = sops_decrypt(sops_format_of(file), buf, len, file, ids, plain, &err);
         if (r == 0) {
-                error_set(&err, -EINVAL, file, 0, 0, NULL, "this is no SOPS document (it has no sops metadata)");
+                error_set(&err, -EINVAL, file, 0, 0, NULL,
+                          "this is no SOPS document (it has no sops metadata)");
                 r = -EINVAL;
         }
         return r < 0 ? cli_report_error(&err, r, what) : EXIT_DONE;
@@ -256,6 +268,103 @@ static int do_decrypt(const char *file, const char *out)
                 return r < 0 ? cli_report_error(NULL, r, out) : EXIT_DONE;
         }
         return write_all(STDOUT_FILENO, plain.data, plain.len) < 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+static bool on_tmpfs(const char *dir)
+{
+        struct statfs fs;
+        return statfs(dir, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC);
+}
+
+/* Runs $EDITOR (else vi) on path, as sops runs it: the variable may hold arguments. */
+static int run_editor(const char *path)
+{
+        const char *editor = getenv("EDITOR");
+        pid_t pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", "exec ${EDITOR:-vi} \"$1\"", "sh", path, (char *)NULL);
+                _exit(127);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "berth secrets edit: %s exited with an error; the file is unchanged\n",
+                        editor && *editor ? editor : "vi");
+                return -ECANCELED;
+        }
+        return 0;
+}
+
+static int do_edit(const char *file)
+{
+        _cleanup_(age_identities_done) AgeIdentities ids = { 0 };
+        _cleanup_(sops_plain_done) SopsPlain plain = { 0 };
+        _cleanup_free_ char *old = NULL, *edited = NULL, *doc = NULL, *dir = NULL, *path = NULL;
+        size_t old_len = 0, edited_len = 0, doc_len = 0;
+        BerthError err = { 0 };
+        struct stat st;
+        int r;
+
+        if ((r = load_keys(&ids)) != 0 || (r = open_file(file, &ids, &plain, "berth secrets edit")) != 0)
+                return r;
+        if ((r = file_read(file, SECRET_FILE_MAX, &old, &old_len, &err)) < 0 || stat(file, &st) < 0)
+                return cli_report_error(&err, r < 0 ? r : -errno, "berth secrets edit");
+        /* The plain text goes to tmpfs only, in a directory of its own, 0600, gone when the editor is. */
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        const char *base = xdg && *xdg && on_tmpfs(xdg) ? xdg : "/dev/shm";
+        if (!on_tmpfs(base)) {
+                fprintf(stderr,
+                        "berth secrets edit: no tmpfs to edit on (%s); berth writes no plain text to disk\n",
+                        base);
+                return EXIT_FAILED;
+        }
+        const char *name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+        if (asprintf(&dir, "%s/berth-edit-XXXXXX", base) < 0 || !mkdtemp(dir) ||
+            asprintf(&path, "%s/%s", dir, name) < 0)
+                return cli_report_error(NULL, -errno, "berth secrets edit");
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        r = fd < 0 ? -errno : write_all(fd, plain.data, plain.len);
+        if (fd >= 0)
+                close(fd);
+        if (r >= 0)
+                r = run_editor(path);
+        if (r >= 0)
+                r = file_read(path, SECRET_FILE_MAX, &edited, &edited_len, &err);
+        /* Wipe before unlinking: tmpfs pages may be reused. */
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+                struct stat es;
+                if (fstat(fd, &es) == 0 && es.st_size > 0) {
+                        char zero[4096] = { 0 };
+                        for (off_t left = es.st_size; left > 0; left -= (off_t)sizeof(zero))
+                                if (write(fd, zero,
+                                          left < (off_t)sizeof(zero) ? (size_t)left : sizeof(zero)) < 0)
+                                        break;
+                }
+                close(fd);
+        }
+        unlink(path);
+        rmdir(dir);
+        if (r == -ECANCELED)
+                return EXIT_FAILED;
+        if (r < 0)
+                return cli_report_error(&err, r, "berth secrets edit");
+        if (edited_len == plain.len && CRYPTO_memcmp(edited, plain.data, plain.len) == 0) {
+                OPENSSL_cleanse(edited, edited_len);
+                fprintf(stderr, "berth secrets edit: %s is unchanged\n", file);
+                return EXIT_DONE;
+        }
+        r = sops_edit(sops_format_of(file), old, old_len, edited, edited_len, file, &ids, &doc, &doc_len,
+                      &err);
+        OPENSSL_cleanse(edited, edited_len);
+        if (r < 0)
+                return cli_report_error(&err, r, "berth secrets edit");
+        r = replace_file(file, doc, doc_len, st.st_mode & 07777);
+        return r < 0 ? cli_report_error(NULL, r, file) : EXIT_DONE;
 }
 
 int cmd_secrets(int argc, char **argv)
@@ -302,6 +411,8 @@ int cmd_secrets(int argc, char **argv)
                 return do_encrypt(file, age.len ? strbuf_str(&age) : NULL, in_place);
         if (strcmp(verb, "decrypt") == 0)
                 return do_decrypt(file, out);
+        if (strcmp(verb, "edit") == 0)
+                return do_edit(file);
         fprintf(stderr, "berth secrets: unknown verb \"%s\": use encrypt, decrypt or edit\n", verb);
         return EXIT_USAGE;
 }

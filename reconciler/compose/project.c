@@ -422,7 +422,8 @@ static int note_contents(Loader *l, const char *path, const cJSON *node, const c
                  * hash tells nothing about a short password to one who cannot decrypt. */
                 unsigned char mac[32];
                 char out[16 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
-                r = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)buf, len, mac, NULL) ? 0 : -EIO;
+                r = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)buf, len, mac, NULL) ? 0
+                                                                                                     : -EIO;
                 for (size_t i = 0; r >= 0 && i < sizeof(mac); i++)
                         snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
                 OPENSSL_cleanse(key, sizeof(key));
@@ -820,7 +821,8 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                                 continue;
                         if (!required && source_kind(l->src, file) == SRC_MISSING)
                                 continue;
-                        r = read_plain(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len, &secret, NULL);
+                        r = read_plain(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len, &secret,
+                                       NULL);
                         if (r >= 0) {
                                 BerthError ferr = { 0 };
                                 r = dotenv_parse(buf, len, file, &l->env, &from_files, &ferr);
@@ -899,7 +901,8 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, cJSON *refs, cons
                 const char *file = cJSON_GetStringValue(fnode);
                 int r;
                 snprintf(path, sizeof(path), "%s.%s.file", key, ref);
-                if (file && ((r = note_contents(l, file, fnode, path, true)) < 0 || (r = add_ref(refs, file)) < 0))
+                if (file &&
+                    ((r = note_contents(l, file, fnode, path, true)) < 0 || (r = add_ref(refs, file)) < 0))
                         return r;
         }
         return 0;
@@ -1147,9 +1150,10 @@ static int check_labels(Loader *l, const cJSON *labels, const char *path)
         for (const cJSON *v = labels ? labels->child : NULL; v; v = v->next)
                 if (cJSON_IsString(v) && project_is_secret(l->p, v->valuestring)) {
                         snprintf(where, sizeof(where), "%s.%s", path, v->string);
-                        compose_fail(&l->c, -EPERM, v, false, where,
-                                     "this label holds a value read from a SOPS file; labels show to anyone who "
-                                     "can list what runs, so a secret cannot go there");
+                        compose_fail(
+                                &l->c, -EPERM, v, false, where,
+                                "this label holds a value read from a SOPS file; labels show to anyone who "
+                                "can list what runs, so a secret cannot go there");
                         error_hint(l->c.err, "pass it in environment, or as a secret");
                         return -EPERM;
                 }

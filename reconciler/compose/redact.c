@@ -39,8 +39,8 @@ int project_redact(const Project *p, cJSON *node, RedactMode mode)
                 return cJSON_SetValuestring(node, "**redacted**") ? 0 : -ENOMEM;
         unsigned char mac[32];
         char hex[12 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
-        if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)node->valuestring,
-                  strlen(node->valuestring), mac, NULL))
+        if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key),
+                  (const unsigned char *)node->valuestring, strlen(node->valuestring), mac, NULL))
                 return -EIO;
         for (size_t i = 0; i < sizeof(mac); i++)
                 snprintf(hex + 12 + 2 * i, 3, "%02x", mac[i]);

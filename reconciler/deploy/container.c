@@ -306,7 +306,8 @@ static int build_mounts(const Project *p, const DeployIdentity *id, cJSON *host,
                 if (!type || !dst)
                         continue;
                 _cleanup_free_ char *plain = NULL;
-                if (strcmp(type, "bind") == 0 && src && id && id->runtime_dir && project_plain_file(p, src)) {
+                if (strcmp(type, "bind") == 0 && src && id && id->runtime_dir &&
+                    project_plain_file(p, src)) {
                         if (!(plain = mount_source(p, id, src)))
                                 return -ENOMEM;
                         src = plain;
@@ -700,7 +701,8 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
         }
         if ((r = container_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
                                        err)) < 0 ||
-            (r = build_ports(body, host, svc)) < 0 || (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
+            (r = build_ports(body, host, svc)) < 0 ||
+            (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
             (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
             (r = build_devices(host, svc, svcpath, err)) < 0 ||
             (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||

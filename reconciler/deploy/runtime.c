@@ -36,7 +36,8 @@ int runtime_stack_dir(const EnvMap *env, const char *repo, const char *stack, ch
         _cleanup_free_ char *root = NULL;
         _cleanup_(digest_freep) Digest *d = digest_new();
         char hex[DIGEST_HEX_LEN + 1];
-        if (!d || runtime_root(env, &root) < 0 || digest_update(d, repo ? repo : "local", strlen(repo ? repo : "local")) < 0 ||
+        if (!d || runtime_root(env, &root) < 0 ||
+            digest_update(d, repo ? repo : "local", strlen(repo ? repo : "local")) < 0 ||
             digest_final_hex(d, hex) < 0)
                 return -ENOMEM;
         hex[16] = '\0';
@@ -62,7 +63,8 @@ static int mkdirs(const char *path, BerthError *err)
                         continue;
                 *p = '\0';
                 if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-                        return error_set(err, -errno, copy, 0, 0, NULL, "cannot make the runtime directory: %m");
+                        return error_set(err, -errno, copy, 0, 0, NULL,
+                                         "cannot make the runtime directory: %m");
                 *p = '/';
         }
         if (mkdir(copy, 0700) < 0 && errno != EEXIST)
@@ -96,7 +98,8 @@ static int write_file(const char *path, const PlainFile *f, BerthError *err)
                         int e = -errno;
                         close(fd);
                         unlink(tmp);
-                        return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s", strerror(-e));
+                        return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s",
+                                         strerror(-e));
                 }
                 p += n;
                 left -= (size_t)n;
@@ -105,7 +108,8 @@ static int write_file(const char *path, const PlainFile *f, BerthError *err)
         if (rename(tmp, path) < 0) {
                 int e = -errno;
                 unlink(tmp);
-                return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s", strerror(-e));
+                return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s",
+                                 strerror(-e));
         }
         return 0;
 }
@@ -133,7 +137,8 @@ static int drop_stale(const char *path, const struct stat *st, int flag, struct 
         if (flag != FTW_F && flag != FTW_SL)
                 return 0;
         for (size_t i = 0; i < keep_project->n_plain_files; i++) {
-                _cleanup_free_ char *want = runtime_path(keep_dir, keep_project, keep_project->plain_files[i].path);
+                _cleanup_free_ char *want =
+                        runtime_path(keep_dir, keep_project, keep_project->plain_files[i].path);
                 if (want && strcmp(want, path) == 0)
                         return 0;
         }
@@ -151,9 +156,11 @@ int runtime_write(const char *dir, const Project *p, BerthError *err)
         if (statfs(dir, &fs) < 0)
                 return error_set(err, -errno, dir, 0, 0, NULL, "cannot inspect the runtime directory: %m");
         if (fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC) {
-                error_set(err, -EPERM, dir, 0, 0, NULL,
-                          "the runtime directory is not on tmpfs, and berth writes no decrypted file to disk");
-                error_hint(err, "set BERTH_RUNTIME_DIR to a directory on tmpfs (such as under /run or /dev/shm)");
+                error_set(
+                        err, -EPERM, dir, 0, 0, NULL,
+                        "the runtime directory is not on tmpfs, and berth writes no decrypted file to disk");
+                error_hint(err,
+                           "set BERTH_RUNTIME_DIR to a directory on tmpfs (such as under /run or /dev/shm)");
                 return -EPERM;
         }
         for (size_t i = 0; i < p->n_plain_files; i++) {

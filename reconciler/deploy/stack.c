@@ -456,9 +456,8 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
         /* The decrypted files the containers mount, written again on every deploy: tmpfs is empty after a
          * reboot, and a container that restarts then needs them. */
         _cleanup_free_ char *runtime = NULL;
-        if (p->n_plain_files &&
-            ((r = runtime_stack_dir(o->env, o->id.repo, p->name, &runtime, err)) < 0 ||
-             (r = runtime_write(runtime, p, err)) < 0))
+        if (p->n_plain_files && ((r = runtime_stack_dir(o->env, o->id.repo, p->name, &runtime, err)) < 0 ||
+                                 (r = runtime_write(runtime, p, err)) < 0))
                 return r;
         /* Nothing to change: no threads, no engine sizing; only --wait still has work. */
         if (plan_changes(&ret->plan) == 0)

@@ -138,7 +138,9 @@ static int remove_other_mode(EngineClient *c, StackPlan *s, bool volumes, OpBudg
 static int remove_stack(Run *run, EngineClient *c, StackPlan *s)
 {
         bool everything = run->o->prune_volumes && !s->keep_data;
-        DownOptions d = { .volumes = everything, .budget = run->budget, .timeout_s = -1, .env = run->o->env };
+        DownOptions d = {
+                .volumes = everything, .budget = run->budget, .timeout_s = -1, .env = run->o->env
+        };
         StateKept kept = { 0 };
         int r = deployer_of(s->mode)->down(c, s->name, &d, &s->error);
         if (r >= 0 && s->mode_switch)

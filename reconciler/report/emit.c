@@ -101,7 +101,8 @@ static int emit_node(yaml_emitter_t *e, const cJSON *n, unsigned flags)
                 for (const cJSON *c = n->child; c; c = c->next) {
                         /* A plain "<<" key is a merge key; a "<<" that was quoted stays a string. */
                         bool quote = plain_would_change_type(c->string) || strcmp(c->string, "<<") == 0;
-                        if ((r = emit_scalar(e, c->string, quote, flags)) < 0 || (r = emit_node(e, c, flags)) < 0)
+                        if ((r = emit_scalar(e, c->string, quote, flags)) < 0 ||
+                            (r = emit_node(e, c, flags)) < 0)
                                 return r;
                 }
                 if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(e, &ev))

@@ -46,7 +46,9 @@ int secrets_keys_load(const EnvMap *env, AgeIdentities *ids, BerthError *err)
                 return r;
         const char *xdg = env_get(env, "XDG_CONFIG_HOME");
         const char *home = env_get(env, "HOME");
-        _cleanup_free_ char *base = xdg && *xdg ? strdup(xdg) : home && *home ? path_join(home, ".config") : NULL;
+        _cleanup_free_ char *base = xdg && *xdg     ? strdup(xdg)
+                                    : home && *home ? path_join(home, ".config")
+                                                    : NULL;
         if (!base)
                 return 0;
         _cleanup_free_ char *path = path_join(base, "sops/age/keys.txt");

@@ -59,7 +59,7 @@ static int dotenv_load(const char *data, size_t len, const char *file, cJSON **r
                         StrBuf v = STRBUF_INIT;
                         for (const char *q = eq + 1; q < e; q++) {
                                 int r = (q + 1 < e && q[0] == '\\' && q[1] == 'n') ? strbuf_addch(&v, '\n')
-                                                                                  : strbuf_addch(&v, *q);
+                                                                                   : strbuf_addch(&v, *q);
                                 if (r < 0) {
                                         strbuf_done(&v);
                                         return r;
@@ -174,8 +174,9 @@ static int ini_load(const char *data, size_t len, const char *file, cJSON **ret,
                 while (d < e && *d != '=' && *d != ':')
                         d++;
                 if (d == e)
-                        return error_set(err, -EINVAL, file, line, 1, NULL,
-                                         "a line of this INI file is neither a section, a key nor a comment");
+                        return error_set(
+                                err, -EINVAL, file, line, 1, NULL,
+                                "a line of this INI file is neither a section, a key nor a comment");
                 const char *ke, *ve;
                 const char *ks = trim(s, d, &ke);
                 const char *vs = trim(d + 1, e, &ve);
@@ -423,7 +424,8 @@ static int json_load(const char *data, size_t len, const char *file, cJSON **ret
         return 0;
 }
 
-int sops_store_load(SopsFormat f, const char *data, size_t len, const char *file, cJSON **ret, BerthError *err)
+int sops_store_load(SopsFormat f, const char *data, size_t len, const char *file, cJSON **ret,
+                    BerthError *err)
 {
         switch (f) {
         case SOPS_YAML: {

@@ -25,7 +25,8 @@ static inline bool sops_is_comment(const cJSON *n)
 }
 
 /* Reads data as format f. Binary is read as its encrypted form, the JSON sops writes for it. */
-int sops_store_load(SopsFormat f, const char *data, size_t len, const char *file, cJSON **ret, BerthError *err);
+int sops_store_load(SopsFormat f, const char *data, size_t len, const char *file, cJSON **ret,
+                    BerthError *err);
 /* Detaches the metadata from tree; NULL when there is none (the file is no SOPS document). */
 cJSON *sops_store_take_metadata(SopsFormat f, cJSON *tree);
 /* Writes tree as format f; meta (when not NULL) is placed as the format keeps it. Binary: the tree's

@@ -81,7 +81,8 @@ bool sops_maybe(SopsFormat f, const char *data, size_t len)
         if (!memmem(data, len, "mac", 3) || !memmem(data, len, "lastmodified", 12))
                 return false;
         if (f == SOPS_DOTENV)
-                return (len >= 9 && memcmp(data, "sops_mac=", 9) == 0) || memmem(data, len, "\nsops_mac=", 10);
+                return (len >= 9 && memcmp(data, "sops_mac=", 9) == 0) ||
+                       memmem(data, len, "\nsops_mac=", 10);
         if (f == SOPS_INI)
                 return memmem(data, len, "[sops]", 6) != NULL;
         return memmem(data, len, "sops", 4) != NULL;
@@ -128,7 +129,7 @@ static void go_float(double v, char *out, size_t size)
                 if (*p != '.' && n < sizeof(digits) - 1)
                         digits[n++] = *p;
         digits[n] = '\0';
-        exp = *p == 'e' ? atoi(p + 1) : 0;
+        exp = *p == 'e' ? (int)strtol(p + 1, NULL, 10) : 0;
         StrBuf sb;
         strbuf_init(&sb, size - 1);
         if (neg)
@@ -185,7 +186,8 @@ static const char *leaf_text(const cJSON *n, char *buf, size_t size)
 /* ---- AES-256-GCM values: ENC[AES256_GCM,data:…,iv:…,tag:…,type:…] ---- */
 
 static int gcm(bool seal, const unsigned char key[DATA_KEY_LEN], const unsigned char *iv, size_t iv_len,
-               const char *aad, const unsigned char *in, size_t n, unsigned char *out, unsigned char tag[TAG_LEN])
+               const char *aad, const unsigned char *in, size_t n, unsigned char *out,
+               unsigned char tag[TAG_LEN])
 {
         EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
         int len = 0, ok;
@@ -208,6 +210,8 @@ typedef struct Value {
         unsigned char *plain; /* NUL-terminated; wiped when freed */
         size_t len;
         char type[16];
+        unsigned char iv[IV_LEN]; /* as the value had it, when it was of sops's length */
+        bool has_iv;
 } Value;
 
 static void value_done(Value *v)
@@ -239,7 +243,8 @@ static const char *field(const char *p, const char *name, const char **ret, size
 }
 
 /* -EINVAL: not of the form; -EBADMSG: does not decrypt (changed, or another key). */
-static int value_decrypt(const char *text, const unsigned char key[DATA_KEY_LEN], const char *aad, Value *ret)
+static int value_decrypt(const char *text, const unsigned char key[DATA_KEY_LEN], const char *aad,
+                         Value *ret)
 {
         const char *d, *iv, *tag, *p = text;
         size_t dl, ivl, tagl;
@@ -248,7 +253,8 @@ static int value_decrypt(const char *text, const unsigned char key[DATA_KEY_LEN]
         if (strncmp(p, ENC_PREFIX, 15) != 0)
                 return -EINVAL;
         if (!(p = field(p + 15, "data:", &d, &dl)) || *p != ',' || !(p = field(p + 1, "iv:", &iv, &ivl)) ||
-            *p != ',' || !(p = field(p + 1, "tag:", &tag, &tagl)) || *p != ',' || strncmp(p + 1, "type:", 5) != 0)
+            *p != ',' || !(p = field(p + 1, "tag:", &tag, &tagl)) || *p != ',' ||
+            strncmp(p + 1, "type:", 5) != 0)
                 return -EINVAL;
         p += 6;
         const char *close = strchr(p, ']');
@@ -271,14 +277,21 @@ static int value_decrypt(const char *text, const unsigned char key[DATA_KEY_LEN]
         if (!(ret->plain = OPENSSL_zalloc((size_t)nct + 1)))
                 return -ENOMEM;
         ret->len = (size_t)nct;
+        if (niv == IV_LEN) {
+                memcpy(ret->iv, ivb, IV_LEN);
+                ret->has_iv = true;
+        }
         int r = gcm(false, key, ivb, (size_t)niv, aad, ct, (size_t)nct, ret->plain, tagb);
         if (r < 0)
                 value_done(ret);
         return r;
 }
 
-static int value_encrypt(const void *plain, size_t n, const char *type, const unsigned char key[DATA_KEY_LEN],
-                         const char *aad, StrBuf *out)
+/* reuse_iv: the IV the same value had at the same path (an edit keeps unchanged values' ciphertext, as
+ * sops edit does); NULL: a fresh one. */
+static int value_encrypt(const void *plain, size_t n, const char *type,
+                         const unsigned char key[DATA_KEY_LEN], const char *aad,
+                         const unsigned char *reuse_iv, StrBuf *out)
 {
         unsigned char iv[IV_LEN], tag[TAG_LEN];
         _cleanup_free_ unsigned char *ct = malloc(n + 1);
@@ -286,7 +299,9 @@ static int value_encrypt(const void *plain, size_t n, const char *type, const un
 
         if (!ct)
                 return -ENOMEM;
-        if (RAND_bytes(iv, sizeof(iv)) != 1)
+        if (reuse_iv)
+                memcpy(iv, reuse_iv, IV_LEN);
+        else if (RAND_bytes(iv, sizeof(iv)) != 1)
                 return -EIO;
         if ((r = gcm(true, key, iv, sizeof(iv), aad, plain, n, ct, tag)) < 0)
                 return r;
@@ -360,8 +375,8 @@ static int rules_init(Rules *r, const char *enc_re, const char *unenc_re, const 
                 r->unenc_suffix = DEFAULT_SUFFIX;
         if (enc_re && *enc_re) {
                 if (regcomp(&r->enc_re, enc_re, REG_EXTENDED | REG_NOSUB) != 0)
-                        return error_set(err, -EINVAL, file, 0, 0, NULL, "encrypted_regex \"%s\" does not compile",
-                                         enc_re);
+                        return error_set(err, -EINVAL, file, 0, 0, NULL,
+                                         "encrypted_regex \"%s\" does not compile", enc_re);
                 r->has_enc_re = true;
         }
         if (unenc_re && *unenc_re) {
@@ -394,9 +409,25 @@ typedef struct Walk {
         bool binary;
         unsigned char *raw;
         size_t raw_len;
+        /* {digest of path, type and plain text: IV}: what an edit keeps (NULL: nothing kept). */
+        cJSON *stash;
         const char *file;
         BerthError *err;
 } Walk;
+
+/* The stash's key for a value: a digest, so that no plain text is held twice. */
+static int stash_key(const char *aad, const char *type, const void *plain, size_t len, char hex[65])
+{
+        unsigned char md[32];
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+                 EVP_DigestUpdate(c, aad, strlen(aad) + 1) && EVP_DigestUpdate(c, type, strlen(type) + 1) &&
+                 EVP_DigestUpdate(c, plain, len) && EVP_DigestFinal_ex(c, md, NULL);
+        EVP_MD_CTX_free(c);
+        for (size_t i = 0; ok && i < sizeof(md); i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        return ok ? 0 : -ENOMEM;
+}
 
 static char *path_of(const Walk *w, const char *sep, const char *end)
 {
@@ -484,7 +515,8 @@ static int leaf_open(Walk *w, cJSON *parent, cJSON *n)
                 if (!cJSON_IsString(n)) {
                         _cleanup_free_ char *path = path_of(w, ".", NULL);
                         return error_set(w->err, -EINVAL, w->file, 0, 0, path,
-                                         "this value should be encrypted but is not; the file was edited without sops");
+                                         "this value should be encrypted but is not; the file was edited "
+                                         "without sops");
                 }
                 _cleanup_free_ char *aad = path_of(w, ":", ":");
                 Value v = { 0 };
@@ -499,12 +531,26 @@ static int leaf_open(Walk *w, cJSON *parent, cJSON *n)
                         if (r == -ENOMEM)
                                 return r;
                         error_set(w->err, r, w->file, 0, 0, path,
-                                  r == -EINVAL ? "this value is not of the form ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]"
-                                               : "this value does not decrypt with the file's data key: it was "
-                                                 "changed, or moved, without sops");
+                                  r == -EINVAL
+                                          ? "this value is not of the form "
+                                            "ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]"
+                                          : "this value does not decrypt with the file's data key: it was "
+                                            "changed, or moved, without sops");
                         error_hint(w->err, "restore it from git, or set it again with `sops edit` or "
                                            "`berth secrets edit`");
                         return r;
+                }
+                if (w->stash && v.has_iv) {
+                        char k[65];
+                        StrBuf ivs = STRBUF_INIT;
+                        if (stash_key(aad, v.type, v.plain, v.len, k) < 0 ||
+                            base64_encode(&ivs, v.iv, IV_LEN, true) < 0 ||
+                            !cJSON_AddStringToObject(w->stash, k, strbuf_str(&ivs))) {
+                                strbuf_done(&ivs);
+                                value_done(&v);
+                                return -ENOMEM;
+                        }
+                        strbuf_done(&ivs);
                 }
                 if (is_binary_data(w) && !comment) {
                         w->raw = v.plain;
@@ -546,8 +592,11 @@ static int leaf_seal(Walk *w, cJSON *parent, cJSON *n)
         }
         if (!enc)
                 return 0;
-        const char *type = comment ? "comment" : cJSON_IsString(n) ? "str" : cJSON_IsBool(n) ? "bool"
-                                            : cJSON_IsNumber(n) && number_is_int(n) ? "int" : "float";
+        const char *type = comment                                 ? "comment"
+                           : cJSON_IsString(n)                     ? "str"
+                           : cJSON_IsBool(n)                       ? "bool"
+                           : cJSON_IsNumber(n) && number_is_int(n) ? "int"
+                                                                   : "float";
         const char *text = is_binary_data(w) ? (const char *)w->raw : leaf_text(n, buf, sizeof(buf));
         size_t len = is_binary_data(w) ? w->raw_len : text ? strlen(text) : 0;
         if (!text || len == 0)
@@ -556,7 +605,16 @@ static int leaf_seal(Walk *w, cJSON *parent, cJSON *n)
         StrBuf sb = STRBUF_INIT;
         if (!aad)
                 return -ENOMEM;
-        if ((r = value_encrypt(text, len, type, w->key, aad, &sb)) < 0) {
+        unsigned char iv[IV_LEN + 3], *reuse = NULL;
+        if (w->stash) {
+                char k[65];
+                if (stash_key(aad, type, text, len, k) < 0)
+                        return -ENOMEM;
+                const char *b = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w->stash, k));
+                if (b && base64_decode_padded(b, strlen(b), iv) == IV_LEN)
+                        reuse = iv;
+        }
+        if ((r = value_encrypt(text, len, type, w->key, aad, reuse, &sb)) < 0) {
                 strbuf_done(&sb);
                 return r;
         }
@@ -577,7 +635,8 @@ static int walk(Walk *w, cJSON *node)
                 bool member = cJSON_IsObject(node) && !sops_is_comment(c);
                 if (member) {
                         if (w->depth >= DEPTH_MAX)
-                                return error_set(w->err, -E2BIG, w->file, 0, 0, NULL, "the document nests too deep");
+                                return error_set(w->err, -E2BIG, w->file, 0, 0, NULL,
+                                                 "the document nests too deep");
                         w->parts[w->depth++] = c->string;
                 }
                 int r = 0;
@@ -609,7 +668,8 @@ static bool meta_bool(const cJSON *meta, const char *key)
 {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
         const char *s = cJSON_GetStringValue(v);
-        return cJSON_IsTrue(v) || (s && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "1") == 0));
+        return cJSON_IsTrue(v) ||
+               (s && (strcmp(s, "true") == 0 || strcmp(s, "True") == 0 || strcmp(s, "1") == 0));
 }
 
 /* RFC 3339 as Go formats it back: no fractional seconds, "Z" for a zero offset. This is the MAC's
@@ -628,7 +688,8 @@ static int canonical_time(const char *s, char *out, size_t size)
                         p++;
         }
         const char *zone;
-        if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0 || strcmp(p, "+00:00") == 0 || strcmp(p, "-00:00") == 0)
+        if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0 || strcmp(p, "+00:00") == 0 ||
+            strcmp(p, "-00:00") == 0)
                 zone = "Z";
         else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':')
                 zone = p;
@@ -740,8 +801,8 @@ static int open_group(const cJSON *group, const AgeIdentities *ids, unsigned cha
         return -ENOKEY;
 }
 
-static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *file, unsigned char key[DATA_KEY_LEN],
-                    size_t *ret_id, BerthError *err)
+static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *file,
+                    unsigned char key[DATA_KEY_LEN], size_t *ret_id, BerthError *err)
 {
         _cleanup_cjson_ cJSON *single = NULL;
         const cJSON *groups = cJSON_GetObjectItemCaseSensitive(meta, "key_groups");
@@ -797,12 +858,14 @@ static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *fil
                                       "cloud KMS); berth decrypts with age keys");
                 else if (n == 0)
                         r = error_set(err, -ENOKEY, file, 0, 0, NULL,
-                                      "no age key given opens this file; it is encrypted to %s", strbuf_str(&rc));
+                                      "no age key given opens this file; it is encrypted to %s",
+                                      strbuf_str(&rc));
                 else
-                        r = error_set(err, -ENOKEY, file, 0, 0, NULL,
-                                      "the keys given open %zu of the file's key groups, and %ld are needed; its "
-                                      "recipients are %s",
-                                      n, threshold, strbuf_str(&rc));
+                        r = error_set(
+                                err, -ENOKEY, file, 0, 0, NULL,
+                                "the keys given open %zu of the file's key groups, and %ld are needed; its "
+                                "recipients are %s",
+                                n, threshold, strbuf_str(&rc));
                 strbuf_done(&rc);
                 if (n == 0 || nr == 0)
                         error_hint(err, "set SOPS_AGE_KEY (or SOPS_AGE_KEY_FILE) to the key of one of the "
@@ -812,7 +875,8 @@ static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *fil
         if (n_groups > 1) {
                 for (size_t i = 1; i < n; i++)
                         if (lens[i] != lens[0]) {
-                                r = error_set(err, -EINVAL, file, 0, 0, NULL, "the key groups' parts differ in length");
+                                r = error_set(err, -EINVAL, file, 0, 0, NULL,
+                                              "the key groups' parts differ in length");
                                 goto out;
                         }
                 if (lens[0] != DATA_KEY_LEN + 1 || shamir_combine(parts, n, lens[0], key) < 0) {
@@ -822,8 +886,8 @@ static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *fil
                 }
         } else {
                 if (lens[0] != DATA_KEY_LEN) {
-                        r = error_set(err, -EINVAL, file, 0, 0, NULL, "the data key has %zu bytes, not %d", lens[0],
-                                      DATA_KEY_LEN);
+                        r = error_set(err, -EINVAL, file, 0, 0, NULL, "the data key has %zu bytes, not %d",
+                                      lens[0], DATA_KEY_LEN);
                         goto out;
                 }
                 memcpy(key, parts[0], DATA_KEY_LEN);
@@ -847,30 +911,69 @@ static int check_version(const cJSON *meta, const char *file, BerthError *err)
                 return error_set(err, -EPROTONOSUPPORT, file, 0, 0, NULL,
                                  "the file was written by sops %s; berth reads the format of sops 3", v);
         if (meta_string(meta, "encrypted_comment_regex") || meta_string(meta, "unencrypted_comment_regex"))
-                return error_set(err, -EPROTONOSUPPORT, file, 0, 0, NULL,
-                                 "the file uses encrypted_comment_regex or unencrypted_comment_regex, which berth "
-                                 "does not read; encrypt it with encrypted_regex or a suffix instead");
+                return error_set(
+                        err, -EPROTONOSUPPORT, file, 0, 0, NULL,
+                        "the file uses encrypted_comment_regex or unencrypted_comment_regex, which berth "
+                        "does not read; encrypt it with encrypted_regex or a suffix instead");
         return 0;
 }
 
-int sops_decrypt(SopsFormat f, const char *data, size_t len, const char *file, const AgeIdentities *ids,
-                 SopsPlain *ret, BerthError *err)
+/* A document opened: its plain tree, its metadata and data key, its rules. */
+typedef struct Opened {
+        cJSON *tree;
+        cJSON *meta;
+        unsigned char key[DATA_KEY_LEN];
+        size_t id; /* the identity that opened it */
+        Rules rules;
+        unsigned char *raw; /* the binary format's value */
+        size_t raw_len;
+} Opened;
+
+static void opened_done(Opened *o)
 {
-        _cleanup_(tree_wipep) cJSON *tree = NULL;
-        _cleanup_cjson_ cJSON *meta = NULL;
+        tree_wipe(o->tree);
+        cJSON_Delete(o->tree);
+        cJSON_Delete(o->meta);
+        rules_done(&o->rules);
+        if (o->raw)
+                OPENSSL_clear_free(o->raw, o->raw_len + 1);
+        OPENSSL_cleanse(o, sizeof(*o));
+}
+
+static int mac_hex(EVP_MD_CTX *mac, char hex[129])
+{
+        unsigned char digest[64];
+        if (EVP_DigestFinal_ex(mac, digest, NULL) != 1)
+                return -EIO;
+        for (size_t i = 0; i < 64; i++)
+                snprintf(hex + 2 * i, 3, "%02X", digest[i]);
+        return 0;
+}
+
+static EVP_MD_CTX *mac_new(const Rules *rules)
+{
+        EVP_MD_CTX *mac = EVP_MD_CTX_new();
+        if (mac && (EVP_DigestInit_ex(mac, EVP_sha512(), NULL) != 1 ||
+                    (rules->mac_only && EVP_DigestUpdate(mac, MAC_ONLY_INIT, sizeof(MAC_ONLY_INIT)) != 1))) {
+                EVP_MD_CTX_free(mac);
+                return NULL;
+        }
+        return mac;
+}
+
+/* 0: no SOPS document; 1: opened, MAC verified (stash, when given, gets each value's IV). */
+static int open_doc(SopsFormat f, const char *data, size_t len, const char *file, const AgeIdentities *ids,
+                    cJSON *stash, Opened *o, BerthError *err)
+{
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mac = NULL;
-        unsigned char key[DATA_KEY_LEN], digest[64];
         char hex[129], when[40];
-        size_t id = 0;
-        Rules rules = { 0 };
-        Walk w = { 0 };
-        StrBuf out = STRBUF_INIT;
         int r;
 
+        *o = (Opened){ 0 };
         if (!sops_maybe(f, data, len))
                 return 0;
         BerthError perr = { 0 };
-        r = sops_store_load(f, data, len, file, &tree, &perr);
+        r = sops_store_load(f, data, len, file, &o->tree, &perr);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -881,116 +984,189 @@ int sops_decrypt(SopsFormat f, const char *data, size_t len, const char *file, c
                         *err = perr;
                 return r;
         }
-        if (!(meta = sops_store_take_metadata(f, tree)))
+        if (!(o->meta = sops_store_take_metadata(f, o->tree)))
                 return 0;
-        if ((r = check_version(meta, file, err)) < 0)
+        if ((r = check_version(o->meta, file, err)) < 0)
                 return r;
-        const char *stored_mac = meta_string(meta, "mac");
-        const char *lastmod = meta_string(meta, "lastmodified");
+        const char *stored_mac = meta_string(o->meta, "mac");
+        const char *lastmod = meta_string(o->meta, "lastmodified");
         if (!stored_mac || !lastmod || canonical_time(lastmod, when, sizeof(when)) < 0)
                 return error_set(err, -EINVAL, file, 0, 0, NULL,
                                  "the file's sops metadata lacks a MAC or a valid lastmodified time");
-        if ((r = data_key(meta, ids, file, key, &id, err)) < 0)
+        if ((r = data_key(o->meta, ids, file, o->key, &o->id, err)) < 0)
                 return r;
-        if ((r = rules_init(&rules, meta_string(meta, "encrypted_regex"), meta_string(meta, "unencrypted_regex"),
-                            meta_string(meta, "encrypted_suffix"), meta_string(meta, "unencrypted_suffix"),
-                            meta_bool(meta, "mac_only_encrypted"), file, err)) < 0)
-                goto out;
-        r = -ENOMEM;
-        if (!(mac = EVP_MD_CTX_new()) || EVP_DigestInit_ex(mac, EVP_sha512(), NULL) != 1)
-                goto out;
-        if (rules.mac_only)
-                EVP_DigestUpdate(mac, MAC_ONLY_INIT, sizeof(MAC_ONLY_INIT));
-        w = (Walk){ .seal = false, .rules = &rules, .key = key, .mac = mac, .binary = f == SOPS_BINARY,
-                    .file = file, .err = err };
-        if ((r = walk(&w, tree)) < 0)
-                goto out;
-        if (EVP_DigestFinal_ex(mac, digest, NULL) != 1) {
-                r = -EIO;
-                goto out;
-        }
-        for (size_t i = 0; i < 64; i++)
-                snprintf(hex + 2 * i, 3, "%02X", digest[i]);
+        if ((r = rules_init(&o->rules, meta_string(o->meta, "encrypted_regex"),
+                            meta_string(o->meta, "unencrypted_regex"),
+                            meta_string(o->meta, "encrypted_suffix"),
+                            meta_string(o->meta, "unencrypted_suffix"),
+                            meta_bool(o->meta, "mac_only_encrypted"), file, err)) < 0)
+                return r;
+        if (!(mac = mac_new(&o->rules)))
+                return -ENOMEM;
+        Walk w = { .seal = false,
+                   .rules = &o->rules,
+                   .key = o->key,
+                   .mac = mac,
+                   .binary = f == SOPS_BINARY,
+                   .stash = stash,
+                   .file = file,
+                   .err = err };
+        r = walk(&w, o->tree);
+        o->raw = w.raw;
+        o->raw_len = w.raw_len;
+        if (r < 0 || (r = mac_hex(mac, hex)) < 0)
+                return r;
         Value v = { 0 };
-        r = value_decrypt(stored_mac, key, when, &v);
+        r = value_decrypt(stored_mac, o->key, when, &v);
         bool same = r >= 0 && v.len == 128 && CRYPTO_memcmp(v.plain, hex, 128) == 0;
         value_done(&v);
         if (r == -ENOMEM)
-                goto out;
+                return r;
         if (!same) {
-                r = error_set(err, -EBADMSG, file, 0, 0, NULL,
-                              "MAC mismatch: the file's values were changed, added, removed or reordered without sops");
-                error_hint(err, "restore the file from git, or make the change with `sops edit` or `berth secrets "
-                                "edit`, which keep the MAC right");
-                goto out;
+                error_set(err, -EBADMSG, file, 0, 0, NULL,
+                          "MAC mismatch: the file's values were changed, added, removed or reordered "
+                          "without sops");
+                error_hint(
+                        err,
+                        "restore the file from git, or make the change with `sops edit` or `berth secrets "
+                        "edit`, which keep the MAC right");
+                return -EBADMSG;
         }
+        if (f == SOPS_BINARY && !o->raw) {
+                const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->tree, "data"));
+                if (!d || *d)
+                        return error_set(err, -EINVAL, file, 0, 0, NULL,
+                                         "the binary document has no encrypted \"data\" value");
+                if (!(o->raw = OPENSSL_zalloc(1)))
+                        return -ENOMEM;
+        }
+        return 1;
+}
+
+int sops_decrypt(SopsFormat f, const char *data, size_t len, const char *file, const AgeIdentities *ids,
+                 SopsPlain *ret, BerthError *err)
+{
+        _cleanup_(opened_done) Opened o = { 0 };
+        StrBuf out;
+        int r = open_doc(f, data, len, file, ids, NULL, &o, err);
+        if (r <= 0)
+                return r;
         if (f == SOPS_BINARY) {
-                const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tree, "data"));
-                if (!w.raw && d && !*d && !(w.raw = OPENSSL_zalloc(1))) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                if (!w.raw) {
-                        r = error_set(err, -EINVAL, file, 0, 0, NULL,
-                                      "the binary document has no encrypted \"data\" value");
-                        goto out;
-                }
-                ret->data = (char *)TAKE_PTR(w.raw);
-                ret->len = w.raw_len;
+                ret->data = (char *)TAKE_PTR(o.raw);
+                ret->len = o.raw_len;
         } else {
                 strbuf_init(&out, STRBUF_MAX_DEFAULT);
-                if ((r = sops_store_emit(f, tree, NULL, &out)) < 0)
-                        goto out;
-                ret->len = out.len;
-                ret->data = strbuf_detach(&out);
-                if (!ret->data) {
-                        r = -ENOMEM;
-                        goto out;
+                r = sops_store_emit(f, o.tree, NULL, &out);
+                if (r < 0) {
+                        if (out.buf)
+                                OPENSSL_cleanse(out.buf, out.alloc);
+                        strbuf_done(&out);
+                        return r;
                 }
+                ret->len = out.len;
+                if (!(ret->data = strbuf_detach(&out)))
+                        return -ENOMEM;
         }
-        if (!HMAC(EVP_sha256(), ids->items[id].secret, AGE_KEY_LEN, (const unsigned char *)HASH_KEY_INFO,
+        if (!HMAC(EVP_sha256(), ids->items[o.id].secret, AGE_KEY_LEN, (const unsigned char *)HASH_KEY_INFO,
                   strlen(HASH_KEY_INFO), ret->hash_key, NULL)) {
                 sops_plain_done(ret);
-                r = -EIO;
-                goto out;
+                return -EIO;
         }
-        r = 1;
-out:
-        if (w.raw)
-                OPENSSL_clear_free(w.raw, w.raw_len + 1);
-        /* The plain tree is wiped and freed with the cleanup. */
-        if (out.buf)
-                OPENSSL_cleanse(out.buf, out.alloc);
-        strbuf_done(&out);
-        rules_done(&rules);
-        OPENSSL_cleanse(key, sizeof(key));
-        return r;
+        return 1;
 }
 
 /* ---- encrypting one ---- */
+
+/* Encrypts plain (already read into tree, or the binary format's bytes) in place, and its MAC. */
+static int seal_tree(SopsFormat f, cJSON *tree, const char *plain, size_t len, const Rules *rules,
+                     const unsigned char key[DATA_KEY_LEN], cJSON *stash, char hex[129], const char *file,
+                     BerthError *err)
+{
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mac = mac_new(rules);
+        if (!mac)
+                return -ENOMEM;
+        Walk w = { .seal = true,
+                   .rules = rules,
+                   .key = key,
+                   .mac = mac,
+                   .binary = f == SOPS_BINARY,
+                   .raw = (unsigned char *)plain,
+                   .raw_len = len,
+                   .stash = stash,
+                   .file = file,
+                   .err = err };
+        int r = walk(&w, tree);
+        return r < 0 ? r : mac_hex(mac, hex);
+}
+
+/* Sets meta's lastmodified (now) and its MAC, in their places. */
+static int seal_meta(cJSON *meta, const unsigned char key[DATA_KEY_LEN], const char *hex)
+{
+        char when[40];
+        time_t now = time(NULL);
+        struct tm tm;
+        StrBuf m = STRBUF_INIT;
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int r = value_encrypt(hex, 128, "str", key, when, NULL, &m);
+        const char *vals[][2] = { { "lastmodified", when }, { "mac", strbuf_str(&m) } };
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(vals); i++) {
+                cJSON *old = cJSON_GetObjectItemCaseSensitive(meta, vals[i][0]);
+                cJSON *v = cJSON_CreateString(vals[i][1]);
+                if (!v)
+                        r = -ENOMEM;
+                else if (old)
+                        replace_node(meta, old, v);
+                else
+                        cJSON_AddItemToObject(meta, vals[i][0], v);
+        }
+        strbuf_done(&m);
+        return r;
+}
+
+static int load_plain(SopsFormat f, const char *plain, size_t len, const char *file, cJSON **tree,
+                      BerthError *err)
+{
+        int r;
+        if (f == SOPS_BINARY)
+                return (*tree = cJSON_CreateObject()) && cJSON_AddStringToObject(*tree, "data", "")
+                               ? 0
+                               : -ENOMEM;
+        if ((r = sops_store_load(f, plain, len, file, tree, err)) < 0)
+                return r;
+        _cleanup_cjson_ cJSON *meta = NULL;
+        if (cJSON_GetObjectItemCaseSensitive(*tree, "sops") ||
+            (f == SOPS_DOTENV && (meta = sops_store_take_metadata(f, *tree))))
+                return error_set(err, -EEXIST, file, 0, 0, NULL, "the file is already a SOPS document");
+        return 0;
+}
+
+static int emit_doc(SopsFormat f, const cJSON *tree, const cJSON *meta, char **ret, size_t *ret_len)
+{
+        StrBuf out = STRBUF_INIT;
+        int r = sops_store_emit(f == SOPS_BINARY ? SOPS_JSON : f, tree, meta, &out);
+        if (r >= 0) {
+                *ret_len = out.len;
+                r = (*ret = strbuf_detach(&out)) ? 0 : -ENOMEM;
+        }
+        strbuf_done(&out);
+        return r;
+}
 
 int sops_encrypt(SopsFormat f, const char *plain, size_t len, const char *file, const SopsEncryptOptions *o,
                  char **ret, size_t *ret_len, BerthError *err)
 {
         _cleanup_(tree_wipep) cJSON *tree = NULL;
         _cleanup_cjson_ cJSON *meta = NULL;
-        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *mac = NULL;
-        unsigned char key[DATA_KEY_LEN], digest[64];
-        char hex[129], when[40];
+        unsigned char key[DATA_KEY_LEN];
+        char hex[129];
         Rules rules = { 0 };
-        StrBuf out = STRBUF_INIT;
         int r;
 
         if (o->n_recipients == 0)
                 return error_set(err, -EINVAL, file, 0, 0, NULL, "no age recipient to encrypt to");
-        if (f == SOPS_BINARY) {
-                if (!(tree = cJSON_CreateObject()) || !cJSON_AddStringToObject(tree, "data", ""))
-                        return -ENOMEM;
-        } else if ((r = sops_store_load(f, plain, len, file, &tree, err)) < 0)
+        if ((r = load_plain(f, plain, len, file, &tree, err)) < 0)
                 return r;
-        if (cJSON_GetObjectItemCaseSensitive(tree, "sops") ||
-            (f == SOPS_DOTENV && (meta = sops_store_take_metadata(f, tree))))
-                return error_set(err, -EEXIST, file, 0, 0, NULL, "the file is already a SOPS document");
         if ((r = rules_init(&rules, o->encrypted_regex, o->unencrypted_regex, o->encrypted_suffix,
                             o->unencrypted_suffix, o->mac_only_encrypted, file, err)) < 0)
                 return r;
@@ -998,25 +1174,8 @@ int sops_encrypt(SopsFormat f, const char *plain, size_t len, const char *file, 
                 r = -EIO;
                 goto out;
         }
-        r = -ENOMEM;
-        if (!(mac = EVP_MD_CTX_new()) || EVP_DigestInit_ex(mac, EVP_sha512(), NULL) != 1)
+        if ((r = seal_tree(f, tree, plain, len, &rules, key, NULL, hex, file, err)) < 0)
                 goto out;
-        if (rules.mac_only)
-                EVP_DigestUpdate(mac, MAC_ONLY_INIT, sizeof(MAC_ONLY_INIT));
-        Walk w = { .seal = true, .rules = &rules, .key = key, .mac = mac, .binary = f == SOPS_BINARY,
-                   .raw = (unsigned char *)plain, .raw_len = len, .file = file, .err = err };
-        if ((r = walk(&w, tree)) < 0)
-                goto out;
-        if (EVP_DigestFinal_ex(mac, digest, NULL) != 1) {
-                r = -EIO;
-                goto out;
-        }
-        for (size_t i = 0; i < 64; i++)
-                snprintf(hex + 2 * i, 3, "%02X", digest[i]);
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
         /* The metadata, its keys sorted as sops writes them. */
         r = -ENOMEM;
@@ -1031,7 +1190,8 @@ int sops_encrypt(SopsFormat f, const char *plain, size_t len, const char *file, 
                         goto out;
                 age_recipient_format(o->recipients[i], rcpt, sizeof(rcpt));
                 cJSON *k = cJSON_CreateObject();
-                if (!k || !cJSON_AddStringToObject(k, "enc", enc) || !cJSON_AddStringToObject(k, "recipient", rcpt)) {
+                if (!k || !cJSON_AddStringToObject(k, "enc", enc) ||
+                    !cJSON_AddStringToObject(k, "recipient", rcpt)) {
                         cJSON_Delete(k);
                         r = -ENOMEM;
                         goto out;
@@ -1042,34 +1202,40 @@ int sops_encrypt(SopsFormat f, const char *plain, size_t len, const char *file, 
                 cJSON_AddStringToObject(meta, "encrypted_regex", o->encrypted_regex);
         if (o->encrypted_suffix && *o->encrypted_suffix)
                 cJSON_AddStringToObject(meta, "encrypted_suffix", o->encrypted_suffix);
-        cJSON_AddStringToObject(meta, "lastmodified", when);
-        StrBuf m = STRBUF_INIT;
-        if ((r = value_encrypt(hex, 128, "str", key, when, &m)) < 0) {
-                strbuf_done(&m);
-                goto out;
-        }
-        cJSON_AddStringToObject(meta, "mac", strbuf_str(&m));
-        strbuf_done(&m);
+        cJSON_AddStringToObject(meta, "lastmodified", "");
+        cJSON_AddStringToObject(meta, "mac", "");
         if (o->mac_only_encrypted)
                 cJSON_AddTrueToObject(meta, "mac_only_encrypted");
         if (o->unencrypted_regex && *o->unencrypted_regex)
                 cJSON_AddStringToObject(meta, "unencrypted_regex", o->unencrypted_regex);
         if (rules.unenc_suffix && *rules.unenc_suffix)
                 cJSON_AddStringToObject(meta, "unencrypted_suffix", rules.unenc_suffix);
-        if (!cJSON_AddStringToObject(meta, "version", WRITTEN_VERSION)) {
-                r = -ENOMEM;
+        if (!cJSON_AddStringToObject(meta, "version", WRITTEN_VERSION))
                 goto out;
-        }
-        if ((r = sops_store_emit(f == SOPS_BINARY ? SOPS_JSON : f, tree, meta, &out)) < 0)
-                goto out;
-        *ret_len = out.len;
-        if (!(*ret = strbuf_detach(&out)))
-                r = -ENOMEM;
-        else
-                r = 0;
+        if ((r = seal_meta(meta, key, hex)) >= 0)
+                r = emit_doc(f, tree, meta, ret, ret_len);
 out:
-        strbuf_done(&out);
         rules_done(&rules);
         OPENSSL_cleanse(key, sizeof(key));
         return r;
+}
+
+int sops_edit(SopsFormat f, const char *old, size_t old_len, const char *plain, size_t len, const char *file,
+              const AgeIdentities *ids, char **ret, size_t *ret_len, BerthError *err)
+{
+        _cleanup_(opened_done) Opened o = { 0 };
+        _cleanup_cjson_ cJSON *stash = cJSON_CreateObject();
+        _cleanup_(tree_wipep) cJSON *tree = NULL;
+        char hex[129];
+        int r;
+
+        if (!stash)
+                return -ENOMEM;
+        if ((r = open_doc(f, old, old_len, file, ids, stash, &o, err)) <= 0)
+                return r < 0 ? r : error_set(err, -EINVAL, file, 0, 0, NULL, "this is no SOPS document");
+        if ((r = load_plain(f, plain, len, file, &tree, err)) < 0 ||
+            (r = seal_tree(f, tree, plain, len, &o.rules, o.key, stash, hex, file, err)) < 0 ||
+            (r = seal_meta(o.meta, o.key, hex)) < 0)
+                return r;
+        return emit_doc(f, tree, o.meta, ret, ret_len);
 }

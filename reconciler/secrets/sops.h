@@ -63,3 +63,9 @@ typedef struct SopsEncryptOptions {
 /* Encrypts plain (a document of format f) to the recipients; the result is what sops writes. */
 int sops_encrypt(SopsFormat f, const char *plain, size_t len, const char *file, const SopsEncryptOptions *o,
                  char **ret, size_t *ret_len, BerthError *err);
+
+/* old (a SOPS document) re-encrypted with plain as its new content, as `sops edit` does it: the same
+ * data key, recipients and rules, and the same ciphertext for every value that did not change, so that
+ * a review's diff shows only what changed. ids must open old. */
+int sops_edit(SopsFormat f, const char *old, size_t old_len, const char *plain, size_t len, const char *file,
+              const AgeIdentities *ids, char **ret, size_t *ret_len, BerthError *err);

@@ -123,17 +123,16 @@ static int object_content(const Project *p, Source *src, const EnvMap *env, cons
 static int object_digest(const Project *p, const char *file, const char *data, size_t len,
                          char hex[DIGEST_HEX_LEN + 1])
 {
-        const char *keyed = file && project_plain_file(p, file)
-                                    ? cJSON_GetStringValue(get(p->contents, file))
-                                    : NULL;
+        const char *keyed =
+                file && project_plain_file(p, file) ? cJSON_GetStringValue(get(p->contents, file)) : NULL;
         if (keyed && strncmp(keyed, "hmac-sha256:", 12) == 0 && strlen(keyed + 12) == DIGEST_HEX_LEN) {
                 memcpy(hex, keyed + 12, DIGEST_HEX_LEN + 1);
                 return 0;
         }
         if (p->n_secrets && project_is_secret(p, data)) {
                 unsigned char mac[32];
-                if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)data, len, mac,
-                          NULL))
+                if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)data,
+                          len, mac, NULL))
                         return -EIO;
                 for (size_t i = 0; i < sizeof(mac); i++)
                         snprintf(hex + 2 * i, 3, "%02x", mac[i]);
@@ -184,8 +183,8 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
                                         if ((r = object_content(p, src, o->env, kinds[k][0], key, &data,
                                                                 &len, err)) < 0)
                                                 return r;
-                                        if ((r = object_digest(p, cJSON_GetStringValue(get(decl, "file")), data,
-                                                               len, hex)) < 0)
+                                        if ((r = object_digest(p, cJSON_GetStringValue(get(decl, "file")),
+                                                               data, len, hex)) < 0)
                                                 return r;
                                         if ((r = swarm_object_name(p, kinds[k][0], key, hex, name,
                                                                    sizeof(name))) < 0)

@@ -27,9 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 /* What decrypts encrypts again, and that decrypts to the same plain text. */
                 char *again = NULL;
                 size_t again_len = 0;
-                SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])&ids.items[0].public_key,
+                SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN]) &
+                                                       ids.items[0].public_key,
                                          .n_recipients = 1 };
-                if (f != SOPS_BINARY && sops_encrypt(f, plain.data, plain.len, "fuzz", &o, &again, &again_len, NULL) == 0) {
+                if (f != SOPS_BINARY &&
+                    sops_encrypt(f, plain.data, plain.len, "fuzz", &o, &again, &again_len, NULL) == 0) {
                         SopsPlain back = { 0 };
                         if (sops_decrypt(f, again, again_len, "fuzz", &ids, &back, NULL) != 1)
                                 abort();

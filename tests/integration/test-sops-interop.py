@@ -150,6 +150,40 @@ def main():
     check("a file no rule matches is refused, naming .sops.yaml", p.returncode == 1 and
           b".sops.yaml: no creation rule matches" in p.stderr, p.stderr.decode())
 
+    # ---- berth secrets edit ----
+    ed = os.path.join(d, "edit.yaml")
+    open(ed, "w").write(f"user: app\npassword: {SECRET}\ntoken: keep-me\n")
+    os.chmod(ed, 0o640)
+    berth("secrets", "encrypt", "-i", "--age", f"{r1},{r2}", ed)
+    before = open(ed).read()
+    log = os.path.join(d, "editor.log")
+    editor = os.path.join(d, "editor.sh")
+    open(editor, "w").write(f"#!/bin/sh\nstat -f -c %T \"$1\" >{log}; stat -c %a \"$1\" >>{log}; echo \"$1\" >>{log}\n"
+                            "sed -i 's/^password: .*/password: changed-pw/' \"$1\"\n")
+    os.chmod(editor, 0o755)
+    env = {"PATH": os.environ["PATH"], "HOME": d, "SOPS_AGE_KEY_FILE": k1, "EDITOR": editor}
+    p = subprocess.run([BERTH, "secrets", "edit", ed], env=env, capture_output=True)
+    after = open(ed).read()
+    fs, mode, tmp = open(log).read().split("\n")[:3]
+    check("secrets edit opens the plain text on tmpfs, 0600", p.returncode == 0 and fs == "tmpfs" and mode == "600",
+          p.stderr.decode() + fs + mode)
+    check("and removes it afterwards", not os.path.exists(tmp) and not os.path.exists(os.path.dirname(tmp)), tmp)
+    line = lambda text, key: [x for x in text.splitlines() if x.startswith(key)]
+    check("an unchanged value keeps its ciphertext, a changed one does not",
+          line(before, "token:") == line(after, "token:") and line(before, "password:") != line(after, "password:"))
+    check("the data key and recipients are kept", [x for x in before.splitlines() if x.startswith("        ")] ==
+          [x for x in after.splitlines() if x.startswith("        ")])
+    try:
+        got = sops_ref.decrypt("yaml", after, k2)
+    except Exception as e:  # noqa: BLE001
+        got = repr(e)
+    check("the edited file holds the new value, its MAC right", got == {"user": "app", "password": "changed-pw",
+                                                                     "token": "keep-me"}, got)
+    check("and keeps the file's mode", oct(os.stat(ed).st_mode & 0o777) == "0o640", oct(os.stat(ed).st_mode))
+    p = subprocess.run([BERTH, "secrets", "edit", ed], env={**env, "EDITOR": "false"}, capture_output=True)
+    check("an editor that fails leaves the file as it was", p.returncode == 1 and open(ed).read() == after,
+          p.stderr.decode())
+
     # ---- refusals ----
     enc = os.path.join(d, "enc.yaml")
     text = open(enc).read()

@@ -219,4 +219,41 @@ tap_is "the target's compose stack runs on the worker as a container (docker CLI
         "$(wk ps --filter label=com.docker.compose.project=edgeapp --format '{{.Names}} {{.State}}')" "edgeapp-e-1 running"
 tap_is "and the manager's stacks are untouched" "$(sw service ls --filter label=com.docker.stack.namespace=good --format '{{.Replicas}}') $(label good_y io.berth.commit)" "1/1 $c7"
 wk rm -f edgeapp-e-1 >/dev/null
+# SOPS files on the swarm: a secret created from the decrypted bytes over the API (named by a keyed
+# digest), an env_file's value in the service's environment; no plain text in output or names.
+age-keygen -o "$W/key.txt" 2>/dev/null || tap_bail "age-keygen (Debian's age) is missing"
+KEY=$(grep '^AGE-SECRET-KEY-' "$W/key.txt")
+RCPT=$(sed -n 's/^# public key: //p' "$W/key.txt")
+SECRET=sw-pw-$RANDOM-41c7e9
+mkdir -p stacks/vault
+printf '%s' "$SECRET" >stacks/vault/db_password.txt
+printf 'TOKEN=%s-token\n' "$SECRET" >stacks/vault/app.env
+"$BERTH" secrets encrypt -i --age "$RCPT" stacks/vault/db_password.txt &&
+        "$BERTH" secrets encrypt -i --age "$RCPT" stacks/vault/app.env || tap_bail "berth secrets encrypt failed"
+cat >stacks/vault/compose.yaml <<'YAML'
+services:
+  app:
+    image: berth-test/busybox:latest
+    command: sleep 3600
+    stop_grace_period: 1s
+    env_file: app.env
+    secrets: [db_password]
+    deploy: {placement: {constraints: [node.role == manager]}}
+secrets:
+  db_password: {file: db_password.txt}
+YAML
+sed -i 's/stacks: \[good, plain\]/stacks: [good, plain, vault]/' berth.yaml
+git rm -rq stacks/edgeswarm
+c10=$(commit "a stack with SOPS files")
+out=$(SOPS_AGE_KEY="$KEY" DOCKER_HOST=$BERTH_TEST_SWARM_HOST "$BERTH" reconcile 2>&1)
+tap_is "a swarm stack with SOPS files deploys with SOPS_AGE_KEY" "$?" "0"
+for _ in $(seq 60); do c=$(sw ps -q --filter label=com.docker.swarm.service.name=vault_app | head -1); [ -n "$c" ] && break; sleep 1; done
+tap_is "its task reads the secret, decrypted" "$(sw exec "$c" cat /run/secrets/db_password)" "$SECRET"
+tap_is "and the env_file's value" "$(sw exec "$c" sh -c 'echo $TOKEN')" "$SECRET-token"
+plain_sha=$(printf '%s' "$SECRET" | sha256sum | cut -c1-12)
+name=$(sw secret ls --filter label=com.docker.stack.namespace=vault --format '{{.Name}}')
+tap_like "the secret is named by a digest" "$name" "^vault_db_password_[0-9a-f]{12}$"
+tap_is "that is keyed: not the plain text's sha256" "$(printf '%s' "$name" | grep -c "$plain_sha")" "0"
+tap_is "no output names the plain text" "$(printf '%s' "$out" | grep -c "$SECRET")" "0"
+tap_is "no service label holds it" "$(sw service inspect -f '{{json .Spec.Labels}}' vault_app | grep -c "$SECRET")" "0"
 tap_done

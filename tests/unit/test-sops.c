@@ -29,7 +29,8 @@ static void keys_init(Keys *k)
         memset(k, 0, sizeof(*k));
         for (int i = 0; i < 3; i++) {
                 BerthError err = { 0 };
-                if (age_identities_add(&k->ids[i], src[i], strlen(src[i]), "test", &err) < 0 || k->ids[i].n != 1)
+                if (age_identities_add(&k->ids[i], src[i], strlen(src[i]), "test", &err) < 0 ||
+                    k->ids[i].n != 1)
                         TAP_FAIL("key %d: %s", i, err.msg);
                 else
                         memcpy(k->rcpt[i], k->ids[i].items[0].public_key, AGE_KEY_LEN);
@@ -82,15 +83,18 @@ TEST(round_trip_every_format)
 {
         Keys k;
         keys_init(&k);
-        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt, .n_recipients = 1 };
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 1 };
         static const struct {
                 SopsFormat f;
                 const char *plain, *want;
         } cases[] = {
-                { SOPS_YAML, "db:\n  password: s3cr3t\n  port: 5432\n  ratio: 1.5\n  tls: true\nlist:\n- a\n- 2\n",
+                { SOPS_YAML,
+                  "db:\n  password: s3cr3t\n  port: 5432\n  ratio: 1.5\n  tls: true\nlist:\n- a\n- 2\n",
                   NULL },
                 { SOPS_JSON, "{\"a\": {\"b\": \"c\", \"n\": 3}, \"arr\": [1, \"x\", false]}",
-                  "{\n  \"a\": {\n    \"b\": \"c\",\n    \"n\": 3\n  },\n  \"arr\": [1, \"x\", false]\n}\n" },
+                  "{\n  \"a\": {\n    \"b\": \"c\",\n    \"n\": 3\n  },\n  \"arr\": [1, \"x\", "
+                  "false]\n}\n" },
                 { SOPS_DOTENV, "DB_PASSWORD=hunter2\nMULTI=a\\nb\n# a note\nTOKEN=x=y\n", NULL },
                 { SOPS_INI, "top = 1\n\n[db]\npassword = pw\n; a comment\nuser = me\n", NULL },
                 { SOPS_BINARY, "any\x01 bytes\nat all\xff", NULL },
@@ -100,7 +104,8 @@ TEST(round_trip_every_format)
                 BerthError err = { 0 };
                 ASSERT_TRUE(doc && strstr(doc, "ENC[AES256_GCM,data:"));
                 /* No plain value is left in the document: the secrets are gone from it. */
-                ASSERT_TRUE(doc && !strstr(doc, "hunter2") && !strstr(doc, "s3cr3t") && !strstr(doc, "bytes"));
+                ASSERT_TRUE(doc && !strstr(doc, "hunter2") && !strstr(doc, "s3cr3t") &&
+                            !strstr(doc, "bytes"));
                 ASSERT_EQ(dec(cases[i].f, doc, &k.ids[0], &plain, &err), 1);
                 ASSERT_STREQ(plain ? plain : "", cases[i].want ? cases[i].want : cases[i].plain);
         }
@@ -111,8 +116,8 @@ TEST(plain_files_are_not_documents)
 {
         Keys k;
         keys_init(&k);
-        const char *plain[] = { "A=1\nB=2\n", "services:\n  web:\n    image: x\n", "{\"mac\": 1, \"sops\": 2}",
-                                "mac lastmodified sops but no document" };
+        const char *plain[] = { "A=1\nB=2\n", "services:\n  web:\n    image: x\n",
+                                "{\"mac\": 1, \"sops\": 2}", "mac lastmodified sops but no document" };
         SopsFormat fs[] = { SOPS_DOTENV, SOPS_YAML, SOPS_JSON, SOPS_BINARY };
         for (size_t i = 0; i < 4; i++) {
                 BerthError err = { 0 };
@@ -131,12 +136,14 @@ TEST(mac_refuses_changes)
 {
         Keys k;
         keys_init(&k);
-        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt, .n_recipients = 1 };
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 1 };
         _cleanup_free_ char *doc = enc(SOPS_YAML, "a: one\nb: two\nuser_unencrypted: app\n", &o);
         BerthError err = { 0 };
 
         /* Reordered values: each still decrypts, the MAC does not. */
-        char *a = strstr(doc, "a: ENC"), *b = strstr(doc, "b: ENC"), *nl_a = strchr(a, '\n'), *nl_b = strchr(b, '\n');
+        char *a = strstr(doc, "a: ENC"), *b = strstr(doc, "b: ENC"), *nl_a = strchr(a, '\n'),
+             *nl_b = strchr(b, '\n');
         _cleanup_free_ char *swapped = calloc(1, strlen(doc) + 1);
         strncat(swapped, doc, (size_t)(a - doc));
         strncat(swapped, b, (size_t)(nl_b - b + 1));
@@ -199,7 +206,9 @@ TEST(rules_pick_the_encrypted_values)
         ASSERT_STREQ(back ? back : "", plain);
 
         /* encrypted_suffix: only keys that end so. */
-        SopsEncryptOptions s = { .recipients = o.recipients, .n_recipients = 1, .encrypted_suffix = "_secret" };
+        SopsEncryptOptions s = { .recipients = o.recipients,
+                                 .n_recipients = 1,
+                                 .encrypted_suffix = "_secret" };
         _cleanup_free_ char *doc2 = enc(SOPS_DOTENV, "USER=app\nPASS_secret=pw\n", &s), *back2 = NULL;
         ASSERT_TRUE(doc2 && strstr(doc2, "USER=app\n") && strstr(doc2, "PASS_secret=ENC["));
         ASSERT_EQ(dec(SOPS_DOTENV, doc2, &k.ids[0], &back2, &err), 1);
@@ -239,7 +248,8 @@ TEST(recipients_and_wrong_keys)
 {
         Keys k;
         keys_init(&k);
-        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt, .n_recipients = 2 };
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 2 };
         _cleanup_free_ char *doc = enc(SOPS_DOTENV, "A=secret\n", &o);
         BerthError err = { 0 };
         ASSERT_EQ(dec(SOPS_DOTENV, doc, &k.ids[0], NULL, &err), 1);
@@ -299,7 +309,8 @@ TEST(key_groups_with_shamir)
 {
         Keys k;
         keys_init(&k);
-        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt, .n_recipients = 1 };
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 1 };
         _cleanup_free_ char *doc = enc(SOPS_JSON, "{\"password\": \"pw\"}", &o);
         ASSERT_TRUE(doc != NULL);
         if (!doc)
@@ -362,14 +373,16 @@ TEST(metadata_errors)
 {
         Keys k;
         keys_init(&k);
-        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt, .n_recipients = 1 };
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 1 };
         _cleanup_free_ char *doc = enc(SOPS_YAML, "a: b\n", &o);
         BerthError err = { 0 };
         _cleanup_free_ char *v2 = replace(doc, "version: \"3.9.4\"", "version: 2.0.0");
         ASSERT_EQ(dec(SOPS_YAML, v2, &k.ids[0], NULL, &err), -EPROTONOSUPPORT);
         ASSERT_TRUE(strstr(err.msg, "sops 2.0.0") != NULL);
         err = (BerthError){ 0 };
-        _cleanup_free_ char *cre = replace(doc, "version: \"3.9.4\"", "version: \"3.9.4\"\n  encrypted_comment_regex: x");
+        _cleanup_free_ char *cre =
+                replace(doc, "version: \"3.9.4\"", "version: \"3.9.4\"\n  encrypted_comment_regex: x");
         ASSERT_EQ(dec(SOPS_YAML, cre, &k.ids[0], NULL, &err), -EPROTONOSUPPORT);
         err = (BerthError){ 0 };
         _cleanup_free_ char *clear = replace(doc, "a: ENC[", "a: x\nq: ENC[");
