@@ -96,6 +96,7 @@ int stack_check(const Policy *pol, Repo *repo, const char *head, const char *nam
                              .project_directory = project_dir,
                              .cwd = project_dir,
                              .os_env = &env,
+                             .secrets_unread = true,
                              .source = src };
         r = project_load(&o, &p, &c->err);
         envmap_done(&env);

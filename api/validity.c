@@ -122,6 +122,7 @@ static char *load_problem(Repo *repo, const char *head, const StackDesc *d, bool
                              .project_directory = dir,
                              .cwd = dir,
                              .os_env = &env,
+                             .secrets_unread = true,
                              .source = src };
         if (r >= 0)
                 r = project_load(&o, &p, &err);

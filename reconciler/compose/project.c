@@ -325,6 +325,30 @@ static int read_plain(Loader *l, const char *path, size_t max, const cJSON *node
                 *ret_len = len;
                 return 0;
         }
+        if (l->o->secrets_unread && f == SOPS_DOTENV) {
+                /* The names only: enough to check the stack, nothing of the values. */
+                StrBuf names = STRBUF_INIT;
+                for (const char *q = buf, *end = buf + len; q < end && r >= 0;) {
+                        const char *nl = memchr(q, '\n', (size_t)(end - q)), *e = nl ? nl : end;
+                        const char *eq = memchr(q, '=', (size_t)(e - q));
+                        if (eq && *q != '#' && strncmp(q, "sops_", 5) != 0)
+                                r = strbuf_add(&names, q, (size_t)(eq - q + 1)) < 0
+                                            ? -ENOMEM
+                                            : strbuf_addch(&names, '\n');
+                        q = nl ? nl + 1 : end;
+                }
+                *ret_len = names.len;
+                if (r < 0 || !(*ret = strbuf_detach(&names))) {
+                        strbuf_done(&names);
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        if (l->o->secrets_unread) {
+                *ret = TAKE_PTR(buf);
+                *ret_len = len;
+                return 0;
+        }
         SopsPlain plain = { 0 };
         BerthError e = { 0 };
         r = sops_decrypt(f, buf, len, path, l->o->age_keys ? l->o->age_keys : &none, &plain, &e);

@@ -35,6 +35,9 @@ typedef struct ComposeOptions {
         /* The keys that open SOPS files (secrets/sops.h): a .env or env_file that is one is decrypted
          * in memory. NULL: none; such a file is an error that names the keys it needs. */
         const AgeIdentities *age_keys;
+        /* Leave SOPS files closed (berth-api, which holds no key): a SOPS dotenv file gives its names
+         * with empty values, other files count as they are. */
+        bool secrets_unread;
 } ComposeOptions;
 
 /* A file of the project that is a SOPS document, decrypted: what a container mounts instead of it. */

@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 
+#include "compose/project.h"
 #include "secrets/age.h"
 #include "secrets/sops.h"
 #include "tap.h"
@@ -388,6 +389,67 @@ TEST(metadata_errors)
         _cleanup_free_ char *clear = replace(doc, "a: ENC[", "a: x\nq: ENC[");
         ASSERT_TRUE(dec(SOPS_YAML, clear, &k.ids[0], NULL, &err) < 0);
         ASSERT_TRUE(strstr(err.file, "test.file") != NULL);
+        keys_done(&k);
+}
+
+/* A stack whose .env and env_file are SOPS documents, loaded from memory as berth-api and the
+ * reconciler load it: with the key, values arrive and are redacted; without one, an error that names
+ * the file; berth-api's way (secrets_unread), the names with empty values and nothing decrypted. */
+TEST(project_with_sops_files)
+{
+        Keys k;
+        keys_init(&k);
+        SopsEncryptOptions o = { .recipients = (const unsigned char(*)[AGE_KEY_LEN])k.rcpt,
+                                 .n_recipients = 1 };
+        _cleanup_free_ char *dotenv = enc(SOPS_DOTENV, "PW=pw-distinct-1\n", &o);
+        _cleanup_free_ char *appenv = enc(SOPS_DOTENV, "TOKEN=tok-distinct-2\n", &o);
+        const char *compose = "services:\n  app:\n    image: x\n    env_file: app.env\n"
+                              "    environment: {PW: \"${PW}\"}\n";
+        for (int mode = 0; mode < 3; mode++) {
+                Source *src = NULL;
+                Project *p = NULL;
+                BerthError err = { 0 };
+                EnvMap env;
+                envmap_init(&env);
+                ASSERT_OK(source_memory_new("/srv/s", "memory", &src));
+                source_memory_add(src, "compose.yaml", compose, strlen(compose));
+                source_memory_add(src, ".env", dotenv, strlen(dotenv));
+                source_memory_add(src, "app.env", appenv, strlen(appenv));
+                ComposeOptions co = { .os_env = &env,
+                                      .cwd = "/srv/s",
+                                      .project_name = "s",
+                                      .source = src,
+                                      .age_keys = mode == 0 ? &k.ids[0] : NULL,
+                                      .secrets_unread = mode == 2 };
+                int r = project_load(&co, &p, &err);
+                if (mode == 1) {
+                        ASSERT_EQ(r, -ENOKEY);
+                        ASSERT_TRUE(strstr(err.file, ".env") && strstr(err.msg, "no age key"));
+                } else {
+                        ASSERT_OK(r);
+                        cJSON *e = p ? cJSON_GetObjectItem(
+                                               cJSON_GetObjectItem(
+                                                       cJSON_GetObjectItem(
+                                                               cJSON_GetObjectItem(p->model, "services"),
+                                                               "app"),
+                                                       "environment"),
+                                               "TOKEN")
+                                     : NULL;
+                        ASSERT_STREQ(cJSON_GetStringValue(e) ? cJSON_GetStringValue(e) : "?",
+                                     mode == 0 ? "tok-distinct-2" : "");
+                        ASSERT_EQ(p ? p->n_secrets : 99, mode == 0 ? 2u : 0u);
+                        if (p && mode == 0) {
+                                ASSERT_OK(project_redact(p, p->model, REDACT_TEXT));
+                                char *text = cJSON_PrintUnformatted(p->model);
+                                ASSERT_TRUE(text && !strstr(text, "distinct") &&
+                                            strstr(text, "**redacted**"));
+                                free(text);
+                        }
+                }
+                project_free(p);
+                source_unref(src);
+                envmap_done(&env);
+        }
         keys_done(&k);
 }
 
