@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,8 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
-#include "compose/yaml.h"
 #include "secrets/keys.h"
+#include "secrets/rules.h"
 #include "secrets/sops.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -92,45 +91,14 @@ static int replace_file(const char *path, const char *data, size_t len, mode_t m
 
 /* ---- .sops.yaml ---- */
 
-typedef struct Rule {
-        unsigned char (*recipients)[AGE_KEY_LEN];
-        size_t n;
-        SopsEncryptOptions o;
-        cJSON *doc; /* owns the strings o points to */
-} Rule;
-
-static void rule_done(Rule *r)
-{
-        free(r->recipients);
-        cJSON_Delete(r->doc);
-}
-
-static int add_recipients(Rule *rule, const char *list, BerthError *err)
-{
-        _cleanup_free_ char *copy = strdup(list);
-        if (!copy)
-                return -ENOMEM;
-        for (char *save = NULL, *tok = strtok_r(copy, ", \n\t", &save); tok;
-             tok = strtok_r(NULL, ", \n\t", &save)) {
-                unsigned char(*more)[AGE_KEY_LEN] = realloc(rule->recipients, (rule->n + 1) * AGE_KEY_LEN);
-                if (!more)
-                        return -ENOMEM;
-                rule->recipients = more;
-                int r = age_recipient_parse(tok, rule->recipients[rule->n], err);
-                if (r < 0)
-                        return r;
-                rule->n++;
-        }
-        return 0;
-}
-
-static int rule_from_config(const char *file, Rule *rule, BerthError *err)
+/* The creation rule for file: from the first .sops.yaml found from its directory up, as sops finds it. */
+static int rule_from_config(const char *file, SopsRule *rule, BerthError *err)
 {
         _cleanup_free_ char *abs = path_absolute(NULL, file), *dir = NULL;
         if (!abs)
                 return -ENOMEM;
         dir = path_dirname(abs);
-        for (; dir;) {
+        while (dir) {
                 _cleanup_free_ char *cfg = path_join(dir, ".sops.yaml");
                 _cleanup_free_ char *buf = NULL;
                 size_t len;
@@ -149,62 +117,8 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
                 }
                 if (r < 0)
                         return r;
-                _cleanup_(srcmap_freep) SrcMap *map = srcmap_new();
-                if (!map || (r = yaml_load(buf, len, cfg, NULL, map, &rule->doc, err)) < 0)
-                        return map ? r : -ENOMEM;
                 const char *rel = abs + strlen(dir) + (strcmp(dir, "/") != 0);
-                cJSON *rules = cJSON_GetObjectItemCaseSensitive(rule->doc, "creation_rules"), *c;
-                cJSON_ArrayForEach(c, rules)
-                {
-                        const char *re =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "path_regex"));
-                        regex_t rx;
-                        if (re) {
-                                if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-                                        return error_set(err, -EINVAL, cfg, 0, 0, NULL,
-                                                         "path_regex \"%s\" does not compile", re);
-                                bool match = regexec(&rx, rel, 0, NULL, 0) == 0 ||
-                                             regexec(&rx, abs, 0, NULL, 0) == 0;
-                                regfree(&rx);
-                                if (!match)
-                                        continue;
-                        }
-                        cJSON *age = cJSON_GetObjectItemCaseSensitive(c, "age"), *a;
-                        if (cJSON_IsString(age) && (r = add_recipients(rule, age->valuestring, err)) < 0)
-                                return r;
-                        cJSON *list = cJSON_IsArray(age) ? age : NULL;
-                        cJSON_ArrayForEach(a, list)
-                        {
-                                if (cJSON_IsString(a) && (r = add_recipients(rule, a->valuestring, err)) < 0)
-                                        return r;
-                        }
-                        cJSON *g;
-                        cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(c, "key_groups"))
-                        {
-                                cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(g, "age"))
-                                {
-                                        if (cJSON_IsString(a) &&
-                                            (r = add_recipients(rule, a->valuestring, err)) < 0)
-                                                return r;
-                                }
-                        }
-                        rule->o.encrypted_regex =
-                                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "encrypted_regex"));
-                        rule->o.unencrypted_regex = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(c, "unencrypted_regex"));
-                        rule->o.encrypted_suffix = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(c, "encrypted_suffix"));
-                        rule->o.unencrypted_suffix = cJSON_GetStringValue(
-                                cJSON_GetObjectItemCaseSensitive(c, "unencrypted_suffix"));
-                        rule->o.mac_only_encrypted =
-                                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "mac_only_encrypted"));
-                        if (rule->n == 0)
-                                return error_set(
-                                        err, -EINVAL, cfg, 0, 0, NULL,
-                                        "the creation rule that matches \"%s\" names no age recipient", rel);
-                        return 0;
-                }
-                return error_set(err, -ENOENT, cfg, 0, 0, NULL, "no creation rule matches \"%s\"", rel);
+                return sops_rule_find(buf, len, cfg, rel, abs, rule, err);
         }
         return error_set(err, -ENOENT, file, 0, 0, NULL,
                          "no recipient: give --age, or add a .sops.yaml with creation_rules");
@@ -214,19 +128,17 @@ static int rule_from_config(const char *file, Rule *rule, BerthError *err)
 
 static int do_encrypt(const char *file, const char *age, bool in_place)
 {
-        _cleanup_(rule_done) Rule rule = { 0 };
+        _cleanup_(sops_rule_done) SopsRule rule = { 0 };
         _cleanup_free_ char *plain = NULL, *doc = NULL;
         size_t len = 0, doc_len = 0;
         BerthError err = { 0 };
         int r;
 
-        r = age ? add_recipients(&rule, age, &err) : rule_from_config(file, &rule, &err);
+        r = age ? sops_rule_add_recipients(&rule, age, &err) : rule_from_config(file, &rule, &err);
         if (r < 0)
                 return cli_report_error(&err, r, "berth secrets encrypt");
         if ((r = file_read(file, SECRET_FILE_MAX, &plain, &len, &err)) < 0)
                 return cli_report_error(&err, r, "berth secrets encrypt");
-        rule.o.recipients = (const unsigned char(*)[AGE_KEY_LEN])rule.recipients;
-        rule.o.n_recipients = rule.n;
         r = sops_encrypt(sops_format_of(file), plain, len, file, &rule.o, &doc, &doc_len, &err);
         OPENSSL_cleanse(plain, len);
         if (r < 0)
