@@ -18,12 +18,8 @@ cleanup() {
 trap cleanup EXIT
 for s in $STACKS; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
 export BERTH_STATE_DIR=$W/state
-export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
-git init -q --bare -b main "$W/origin.git"
-git clone -q "file://$W/origin.git" "$W/repo" 2>/dev/null
-cd "$W/repo" || exit 1
-g() { git -C "$W/repo" "$@"; }
-commit() { g add -A && g commit -qm "$1" && g push -q origin main 2>/dev/null; }
+. "$(dirname "$0")/../lib/repo.sh"
+repo_start
 rec() { (cd "$W/repo" && "$BERTH" reconcile "$@" 2>&1); }
 cid() { docker inspect -f '{{.Id}}' "$1" 2>/dev/null; }
 

@@ -96,6 +96,12 @@ class Rules:
             self.unenc_suffix = "_unencrypted"
         self.mac_only = meta.get("mac_only_encrypted") in (True, "true")
 
+    def new_mac(self):
+        mac = hashlib.sha512()
+        if self.mac_only:
+            mac.update(MAC_ONLY_INIT)
+        return mac
+
     def encrypted(self, path):
         enc = True
         if self.unenc_suffix and any(p.endswith(self.unenc_suffix) for p in path):
@@ -273,9 +279,7 @@ def encrypt(fmt, plain, recipients, **rules_meta):
         tree, _ = load(fmt, plain)
     meta = {k: v for k, v in rules_meta.items() if v}
     rules = Rules(meta)
-    mac = hashlib.sha512()
-    if rules.mac_only:
-        mac.update(MAC_ONLY_INIT)
+    mac = rules.new_mac()
 
     def leaf(v, path, comment):
         enc = rules.encrypted(path)
@@ -312,9 +316,7 @@ def decrypt(fmt, text, identity_file):
     if not key:
         raise ValueError("no key opens the file")
     rules = Rules(meta)
-    mac = hashlib.sha512()
-    if rules.mac_only:
-        mac.update(MAC_ONLY_INIT)
+    mac = rules.new_mac()
 
     def leaf(v, path, comment):
         enc = rules.encrypted(path)
