@@ -12,6 +12,7 @@
 #include "check.h"
 #include "handlers.h"
 #include "policy/policy.h"
+#include "sealed.h"
 #include "source/source.h"
 #include "template/render.h"
 #include "util/digest.h"
@@ -22,6 +23,7 @@
 typedef struct Create {
         const char *name;
         char *compose, *meta;
+        const Sealed *sealed; /* the stack's new .env, if any */
         const Policy *policy;
         StackCheck check; /* why the directory, changed, was refused */
 } Create;
@@ -33,6 +35,16 @@ bool stack_exists(Repo *repo, const char *head, const char *name)
                 repo_stacks(repo, head, &stacks, NULL, NULL, NULL) >= 0 && stack_list_find(&stacks, name);
         stack_list_done(&stacks);
         return found;
+}
+
+/* The stack's new .env, when the request gave write-only values. */
+static int add_sealed(const Create *c, ChangeSet *cs)
+{
+        char path[300];
+        if (!c->sealed || !c->sealed->env)
+                return 0;
+        snprintf(path, sizeof(path), "stacks/%s/.env", c->name);
+        return change_set_add(cs, path, c->sealed->env, c->sealed->env_len);
 }
 
 static void create_done(Create *c)
@@ -75,7 +87,9 @@ static int create_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         snprintf(path, sizeof(path), "stacks/%s/compose.yaml", c->name);
         int r = change_set_add(cs, path, c->compose, strlen(c->compose));
         snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
-        return r < 0 ? r : change_set_add(cs, path, c->meta, strlen(c->meta));
+        if (r >= 0)
+                r = change_set_add(cs, path, c->meta, strlen(c->meta));
+        return r < 0 ? r : add_sealed(c, cs);
 }
 
 /* A 422 naming every refusal: the service, the key, the rule, and where in the rendered file. */
@@ -119,6 +133,7 @@ typedef struct Rendered {
         cJSON *options;
         Project *project; /* the rendered file as berth loads it, for a dry run's plan */
         Source *source;   /* what it was loaded from (swarm makes configs of its files) */
+        Sealed sealed;    /* the write-only options, apart from options */
         int mode;         /* the DeployMode its stack.json names (the request's or the stack's), or -1 */
         char *compose, *meta;
         char options_hash[DIGEST_HEX_LEN + 1];
@@ -130,6 +145,7 @@ static void rendered_done(Rendered *x)
         cJSON_Delete(x->options);
         project_free(x->project);
         source_unref(x->source);
+        sealed_done(&x->sealed);
         free(x->compose);
         free(x->meta);
 }
@@ -149,6 +165,9 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
                                    error_format(&err, line, sizeof(line)));
         if (definition_options(x->def, options, &x->options, &err) < 0)
                 return api_problem(res, 422, "invalid options", err.path, "%s", err.msg);
+        if (sealed_take(x->def, x->options, &x->sealed, res) ||
+            sealed_seal(repo, head, name, x->def, &x->sealed, res))
+                return res->status;
         if (definition_render(x->def, x->options, &x->compose, &err) < 0)
                 return api_problem(res, 422, "the rendered stack is not valid", NULL, "%s",
                                    error_format(&err, line, sizeof(line)));
@@ -157,7 +176,8 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
         _cleanup_(stack_check_done) StackCheck chk = { 0 };
         char path[300];
         snprintf(path, sizeof(path), "stacks/%s/compose.yaml", name);
-        if (change_set_add(&cs, path, x->compose, strlen(x->compose)) < 0)
+        Create sc = { .name = name, .sealed = &x->sealed };
+        if (change_set_add(&cs, path, x->compose, strlen(x->compose)) < 0 || add_sealed(&sc, &cs) < 0)
                 return api_problem(res, 500, "out of memory", NULL, "cannot check the stack");
         r = stack_check(api->policy, repo, head, name, &cs, &chk, &x->project, &x->source);
         if (r < 0)
@@ -216,11 +236,16 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
         _cleanup_strbuf_ StrBuf msg = STRBUF_INIT;
         BerthError err = { 0 };
         /* Provenance in the commit itself: who asked, from which template, with which options. */
+        char sealed[512];
         strbuf_addf(&msg,
                     "berth-api: %s stack %s from %s %s\n\nBerth-Template: %s\nBerth-Template-Version: %s\n"
                     "Berth-Options-Hash: sha256:%s\n",
                     verb, name, x->def->name, x->def->version, x->def->name, x->def->version,
                     x->options_hash);
+        /* The names of the write-only values set, never the values (nor a hash of one). */
+        sealed_given_names(&x->sealed, sealed, sizeof(sealed));
+        if (sealed[0])
+                strbuf_addf(&msg, "Berth-Write-Only: %s\n", sealed);
         int r = commit_by(api, req, res, name, strbuf_str(&msg), fn, c, &err);
         if (r == -EEXIST)
                 return api_problem(res, 409, "stack exists", "/name", "there is a stack \"%s\"", name);
@@ -229,6 +254,8 @@ static int commit_stack(Api *api, Request *req, Response *res, const char *verb,
         if (r == -ENODATA)
                 return api_problem(res, 409, "nothing to change", NULL,
                                    "stack \"%s\" is already rendered so", name);
+        if (r == -ESTALE)
+                return api_problem(res, 409, "changed meanwhile", NULL, "%s", err.msg);
         if (r == -EPERM || r == -EINVAL)
                 return check_refusal(res, r, &c->check);
         return r < 0 ? commit_failed(res, r, &err) : 0;
@@ -325,6 +352,12 @@ static int preview(Api *api, Response *res, Repo *repo, const char *head, const 
         cJSON_AddStringToObject(files, path, x->compose);
         snprintf(path, sizeof(path), "stacks/%s/stack.json", name);
         cJSON_AddStringToObject(files, path, x->meta);
+        if (x->sealed.env) {
+                /* Ciphertext, as git will hold it. */
+                _cleanup_free_ char *env = strndup(x->sealed.env, x->sealed.env_len);
+                snprintf(path, sizeof(path), "stacks/%s/.env", name);
+                cJSON_AddStringToObject(files, path, env ? env : "");
+        }
         cJSON_AddItemToObject(res->json, "plan", preview_plan(api, x, preview_mode(repo, head, x)));
         return res->status = 200;
 }
@@ -363,7 +396,8 @@ int post_stacks(Api *api, Request *req, Response *res)
                                            name);
                 return preview(api, res, repo, head, name, &x);
         }
-        _cleanup_(create_done) Create c = { .name = name, .compose = x.compose, .meta = x.meta };
+        _cleanup_(create_done)
+                Create c = { .name = name, .compose = x.compose, .meta = x.meta, .sealed = &x.sealed };
         if (commit_stack(api, req, res, "create", name, &x, create_change, &c))
                 return res->status;
         return res->status = 201;
@@ -396,6 +430,12 @@ static int update_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         snprintf(path, sizeof(path), "stacks/%s/stack.json", c->name);
         if (r >= 0)
                 r = change_set_add(cs, path, c->meta, strlen(c->meta));
+        /* The .env replaced is the one the request saw, or the values someone set meanwhile would go. */
+        if (r >= 0 && c->sealed && c->sealed->env && !sealed_current(c->sealed, repo, head, c->name))
+                return error_set(err, -ESTALE, NULL, 0, 0, NULL,
+                                 "stacks/%s/.env changed since the request was read: ask again", c->name);
+        if (r >= 0)
+                r = add_sealed(c, cs);
         return r < 0 ? r : checked_change(c, repo, head, cs, err);
 }
 
@@ -432,8 +472,11 @@ int put_stack(Api *api, Request *req, Response *res)
                 return res->status;
         if (dry_run(req))
                 return preview(api, res, repo, head, name, &x);
-        _cleanup_(create_done)
-                Create c = { .name = name, .compose = x.compose, .meta = x.meta, .policy = api->policy };
+        _cleanup_(create_done) Create c = { .name = name,
+                                            .compose = x.compose,
+                                            .meta = x.meta,
+                                            .sealed = &x.sealed,
+                                            .policy = api->policy };
         if (commit_stack(api, req, res, "update", name, &x, update_change, &c))
                 return res->status;
         return 200;

@@ -8,6 +8,7 @@
 #include "deploy/container.h"
 #include "deployer/deployer.h"
 #include "handlers.h"
+#include "sealed.h"
 #include "util/fileio.h"
 
 int sync_head(Api *api, Response *res, char head[41])
@@ -169,6 +170,10 @@ static cJSON *stack_json(View *v, const StackDesc *d)
         }
         if (!cJSON_HasObjectItem(o, "enabled"))
                 cJSON_AddTrueToObject(o, "enabled");
+        /* Which write-only values the stack has: their names, all berth-api can know of them. */
+        cJSON *sealed = d->file ? NULL : sealed_names(v->repo, v->head, d->dir);
+        if (sealed)
+                cJSON_AddItemToObject(o, "write_only_set", sealed);
         /* A stack that does not load is never deployed: say why, where the numbers would be. */
         _cleanup_free_ char *problem = validity_problem(&v->api->validity, v->repo, v->head, d);
         if (problem)

@@ -27,7 +27,9 @@ function patternCheck(input, pattern, what) {
 }
 
 // One input per option, with its label, description and an error slot the server's pointer can find.
-function field(name, schema, required, value) {
+// A write-only option (a password) is never shown, not even its stored value: stored says the stack
+// has one, which an empty field keeps.
+function field(name, schema, required, value, stored) {
   const id = `opt-${name}`;
   const attrs = { id, name, "aria-describedby": `${id}-help ${id}-error` };
   if (required) attrs.required = true;
@@ -41,6 +43,11 @@ function field(name, schema, required, value) {
   } else if (schema.type === "integer" || schema.type === "number") {
     input = el("input", { ...attrs, type: "number", step: schema.type === "integer" ? 1 : "any", min: schema.minimum, max: schema.maximum });
     if (value !== undefined) input.value = value;
+  } else if (schema.writeOnly) {
+    if (stored) delete attrs.required;
+    input = el("input", { ...attrs, type: "password", autocomplete: "new-password", minlength: schema.minLength, maxlength: schema.maxLength,
+      placeholder: stored ? "stored encrypted — leave empty to keep" : "" });
+    if (schema.pattern) patternCheck(input, schema.pattern, schema.description);
   } else {
     input = el("input", { ...attrs, type: "text", minlength: schema.minLength, maxlength: schema.maxLength });
     if (value !== undefined) input.value = value;
@@ -48,10 +55,13 @@ function field(name, schema, required, value) {
     // which refuses some of them, so the check is made here.
     if (schema.pattern) patternCheck(input, schema.pattern, schema.description);
   }
+  const hint = schema.writeOnly
+    ? `${schema.description || ""} Write-only: committed encrypted, never shown again.${stored ? " A new value here needs every write-only value given again." : ""}`.trim()
+    : schema.description || "";
   return el("div", { class: "field", "data-option": name },
-    el("label", { for: id }, labelOf(name, schema), required ? " (required)" : ""),
+    el("label", { for: id }, labelOf(name, schema), required && !(schema.writeOnly && stored) ? " (required)" : ""),
     input,
-    el("p", { class: "hint", id: `${id}-help` }, schema.description || ""),
+    el("p", { class: "hint", id: `${id}-help` }, hint),
     el("p", { class: "error", id: `${id}-error`, role: "alert" }));
 }
 
@@ -140,8 +150,9 @@ export async function newScreen(main, existing) {
     const schema = def.options || {};
     props = schema.properties || {};
     const req = new Set(schema.required || []);
+    const stored = new Set((existing && existing.definition === def.name && existing.write_only_set) || []);
     fields.replaceChildren(...Object.entries(props).map(([k, s]) =>
-      field(k, s, req.has(k), existing && existing.options && k in existing.options ? existing.options[k] : s.default)));
+      field(k, s, req.has(k), existing && existing.options && k in existing.options ? existing.options[k] : s.default, stored.has(k))));
   };
   if (existing && existing.definition) pick.value = existing.definition;
   pick.addEventListener("change", draw);

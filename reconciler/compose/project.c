@@ -328,15 +328,7 @@ static int read_plain(Loader *l, const char *path, size_t max, const cJSON *node
         if (l->o->secrets_unread && f == SOPS_DOTENV) {
                 /* The names only: enough to check the stack, nothing of the values. */
                 StrBuf names = STRBUF_INIT;
-                for (const char *q = buf, *end = buf + len; q < end && r >= 0;) {
-                        const char *nl = memchr(q, '\n', (size_t)(end - q)), *e = nl ? nl : end;
-                        const char *eq = memchr(q, '=', (size_t)(e - q));
-                        if (eq && *q != '#' && strncmp(q, "sops_", 5) != 0)
-                                r = strbuf_add(&names, q, (size_t)(eq - q + 1)) < 0
-                                            ? -ENOMEM
-                                            : strbuf_addch(&names, '\n');
-                        q = nl ? nl + 1 : end;
-                }
+                r = sops_dotenv_names(buf, len, &names);
                 *ret_len = names.len;
                 if (r < 0 || !(*ret = strbuf_detach(&names))) {
                         strbuf_done(&names);

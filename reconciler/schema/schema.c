@@ -516,7 +516,8 @@ typedef struct Keywords {
                 *additional_properties, *required, *min_properties, *max_properties, *property_names,
                 *dependencies, *items, *additional_items, *min_items, *max_items, *unique_items, *contains,
                 *min_length, *max_length, *pattern, *minimum, *maximum, *exclusive_minimum,
-                *exclusive_maximum, *multiple_of, *all_of, *any_of, *one_of, *not_, *if_, *then_, *else_;
+                *exclusive_maximum, *multiple_of, *all_of, *any_of, *one_of, *not_, *if_, *then_, *else_,
+                *write_only;
 } Keywords;
 
 static void keywords_collect(const cJSON *sch, Keywords *k)
@@ -560,6 +561,7 @@ static void keywords_collect(const cJSON *sch, Keywords *k)
                 KW("if", if_),
                 KW("then", then_),
                 KW("else", else_),
+                KW("writeOnly", write_only),
 #undef KW
         };
         memset(k, 0, sizeof(*k));
@@ -761,8 +763,14 @@ static bool validate_scalar(Ctx *c, const cJSON *inst, const Keywords *kw, StrBu
                 }
                 if ((k = ((cJSON *)kw->pattern)) && cJSON_IsString(k) &&
                     regex_match(c->s, k->valuestring, inst->valuestring) == 0) {
-                        verr(e, d, inst, false, strbuf_str(path), "\"%s\" does not match the pattern \"%s\"",
-                             inst->valuestring, k->valuestring);
+                        /* A writeOnly value (a password) is never repeated back, in an error or anywhere. */
+                        if (cJSON_IsTrue((const cJSON *)kw->write_only))
+                                verr(e, d, inst, false, strbuf_str(path),
+                                     "the value does not match the pattern \"%s\"", k->valuestring);
+                        else
+                                verr(e, d, inst, false, strbuf_str(path),
+                                     "\"%s\" does not match the pattern \"%s\"", inst->valuestring,
+                                     k->valuestring);
                         return false;
                 }
         }

@@ -88,6 +88,20 @@ bool sops_maybe(SopsFormat f, const char *data, size_t len)
         return memmem(data, len, "sops", 4) != NULL;
 }
 
+int sops_dotenv_names(const char *data, size_t len, StrBuf *out)
+{
+        for (const char *q = data, *end = data + len; q < end;) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q)), *e = nl ? nl : end;
+                const char *eq = memchr(q, '=', (size_t)(e - q));
+                /* Comments ("#ENC[...]") and the metadata ("sops_*") are no names. */
+                if (eq && *q != '#' && strncmp(q, "sops_", 5) != 0 &&
+                    (strbuf_add(out, q, (size_t)(eq - q + 1)) < 0 || strbuf_addch(out, '\n') < 0))
+                        return -ENOMEM;
+                q = nl ? nl + 1 : end;
+        }
+        return 0;
+}
+
 void sops_plain_done(SopsPlain *p)
 {
         if (p->data)

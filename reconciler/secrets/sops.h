@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "../util/error.h"
+#include "../util/strbuf.h"
 #include "age.h"
 
 typedef enum SopsFormat {
@@ -32,6 +33,10 @@ const char *sops_format_name(SopsFormat f);
 /* Cheap: whether data may be a SOPS document of format f (a plain file is almost always ruled out
  * without parsing it). */
 bool sops_maybe(SopsFormat f, const char *data, size_t len);
+
+/* The names a SOPS dotenv file sets, as "NAME=" lines with no value, appended to out: what a stack
+ * needs to be checked by someone without the key (berth-api), and nothing of the values. */
+int sops_dotenv_names(const char *data, size_t len, StrBuf *out);
 
 typedef struct SopsPlain {
         char *data; /* the plain text, as `sops --decrypt` writes it; wiped by sops_plain_done() */

@@ -30,7 +30,18 @@ Definition *definition_free(Definition *d)
         free(d->version);
         cJSON_Delete(d->options);
         free(d->compose);
+        for (size_t i = 0; i < d->n_write_only; i++)
+                free(d->write_only[i].name);
+        free(d->write_only);
         free(d);
+        return NULL;
+}
+
+const WriteOnly *definition_write_only(const Definition *d, const char *name)
+{
+        for (size_t i = 0; name && i < d->n_write_only; i++)
+                if (strcmp(d->write_only[i].name, name) == 0)
+                        return &d->write_only[i];
         return NULL;
 }
 
@@ -93,6 +104,98 @@ static int options_normalise(cJSON *sch, unsigned depth)
         return 0;
 }
 
+static size_t name_len(const char *s);
+
+/* The write-only options of the (normalised) schema: strings without a default. */
+static int write_only_collect(Definition *d, const cJSON *doc, const SrcMap *map, const char *file,
+                              BerthError *err)
+{
+        const cJSON *props = cJSON_GetObjectItemCaseSensitive(d->options, "properties");
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(d->options, "required");
+        for (const cJSON *p = props ? props->child : NULL; p; p = p->next) {
+                const cJSON *wo = cJSON_GetObjectItemCaseSensitive(p, "writeOnly");
+                if (!wo || cJSON_IsFalse(wo))
+                        continue;
+                /* The place to name is the definition's own member, not the normalised copy. */
+                const cJSON *at = cJSON_GetObjectItemCaseSensitive(
+                        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "options"),
+                                                         "properties"),
+                        p->string);
+                const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "type");
+                if (!cJSON_IsTrue(wo))
+                        return srcmap_fail(err, map, at, file, p->string, "writeOnly must be true or false");
+                if (!cJSON_IsString(type) || strcmp(type->valuestring, "string") != 0)
+                        return srcmap_fail(err, map, at, file, p->string,
+                                           "a writeOnly option must have \"type\": \"string\"");
+                if (cJSON_GetObjectItemCaseSensitive(p, "default"))
+                        return srcmap_fail(err, map, at, file, p->string,
+                                           "a writeOnly option has no default: it would be a secret in git");
+                WriteOnly *v = realloc(d->write_only, (d->n_write_only + 1) * sizeof(WriteOnly));
+                if (!v)
+                        return -ENOMEM;
+                d->write_only = v;
+                v[d->n_write_only] = (WriteOnly){ .name = strdup(p->string) };
+                if (!v[d->n_write_only].name)
+                        return -ENOMEM;
+                for (const cJSON *r = req ? req->child : NULL; r; r = r->next)
+                        if (cJSON_IsString(r) && strcmp(r->valuestring, p->string) == 0)
+                                v[d->n_write_only].required = true;
+                d->n_write_only++;
+        }
+        return 0;
+}
+
+/* The first write-only option that s names in a placeholder ("$pw", "${pw}", "${x:-${pw}}"), or NULL. */
+static const WriteOnly *names_write_only(const Definition *d, const char *s)
+{
+        char key[128];
+        for (; (s = strchr(s, '$')); s++) {
+                if (s[1] == '$') {
+                        s++;
+                        continue;
+                }
+                const char *n = s[1] == '{' ? s + 2 : s + 1;
+                size_t nl = name_len(n);
+                if (!nl || nl >= sizeof(key))
+                        continue;
+                snprintf(key, sizeof(key), "%.*s", (int)nl, n);
+                const WriteOnly *w = definition_write_only(d, key);
+                if (w)
+                        return w;
+        }
+        return NULL;
+}
+
+/* A write-only option may be used only as (part of) a service's environment value: anywhere else its
+ * value, which berth-api never sees, could change what the policy checked (an image, a port, a mount,
+ * "privileged"). keys[] holds the member names from the top down to node. */
+static int write_only_places(const Definition *d, const cJSON *node, const SrcMap *map, const char *file,
+                             const char *keys[4], unsigned depth, BerthError *err)
+{
+        if (depth > RENDER_DEPTH)
+                return 0;
+        if (cJSON_IsString(node)) {
+                const WriteOnly *w = names_write_only(d, node->valuestring);
+                bool env = depth == 4 && keys[0] && strcmp(keys[0], "services") == 0 && keys[2] &&
+                           strcmp(keys[2], "environment") == 0;
+                if (w && !env)
+                        return srcmap_fail(err, map, node, file, w->name,
+                                           "write-only option \"%s\" may be used only in a service's "
+                                           "environment: berth-api never sees its value, so it cannot check "
+                                           "it anywhere else",
+                                           w->name);
+                return 0;
+        }
+        for (const cJSON *c = node->child; c; c = c->next) {
+                if (depth < 4)
+                        keys[depth] = cJSON_IsObject(node) ? c->string : NULL;
+                int r = write_only_places(d, c, map, file, keys, depth + 1, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int definition_load(const char *name, const char *compose, size_t compose_len, const char *json,
                     size_t json_len, Definition **ret, BerthError *err)
 {
@@ -140,6 +243,14 @@ int definition_load(const char *name, const char *compose, size_t compose_len, c
                 return d->options
                                ? error_set(err, -EINVAL, file, 0, 0, "options", "not a usable JSON Schema")
                                : -ENOMEM;
+        if ((r = write_only_collect(d, doc, map, file, err)) < 0)
+                return r;
+        if (d->n_write_only) {
+                const char *keys[4] = { 0 };
+                snprintf(file, sizeof(file), "templates/%s/compose.yaml", name);
+                if ((r = write_only_places(d, tmpl, map, file, keys, 0, err)) < 0)
+                        return r;
+        }
         if (!(d->compose = malloc(compose_len + 1)))
                 return -ENOMEM;
         memcpy(d->compose, compose, compose_len);
@@ -202,7 +313,15 @@ int definition_options(const Definition *d, const cJSON *options, cJSON **ret, B
         char where[512] = "/options";
         if ((r = strings_valid(o, where, sizeof(where), err)) < 0)
                 return r;
-        if ((r = schema_new_from_tree(cJSON_Duplicate(d->options, 1), &s)) < 0)
+        /* A required write-only option may be kept from before; the caller knows. */
+        cJSON *sch = cJSON_Duplicate(d->options, 1);
+        cJSON *req = cJSON_GetObjectItemCaseSensitive(sch, "required");
+        for (cJSON *c = req ? req->child : NULL, *next; c; c = next) {
+                next = c->next;
+                if (definition_write_only(d, cJSON_GetStringValue(c)))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(req, c));
+        }
+        if ((r = schema_new_from_tree(sch, &s)) < 0)
                 return r;
         BerthError e = { 0 };
         if ((r = schema_validate(s, o, NULL, &e)) < 0) {
@@ -422,7 +541,13 @@ int definition_render(const Definition *d, const cJSON *options, char **ret, Ber
                 return r;
         if (!cJSON_IsObject(doc))
                 return error_set(err, -EINVAL, file, 0, 0, NULL, "the template must be a mapping");
-        if ((r = render_tree(doc, options, map, "", err)) < 0)
+        /* Write-only values stay out: their placeholders are left for the reconciler. */
+        _cleanup_cjson_ cJSON *shown = cJSON_Duplicate(options, 1);
+        if (!shown)
+                return -ENOMEM;
+        for (size_t i = 0; i < d->n_write_only; i++)
+                cJSON_DeleteItemFromObjectCaseSensitive(shown, d->write_only[i].name);
+        if ((r = render_tree(doc, shown, map, "", err)) < 0)
                 return r;
         if ((r = emit_yaml(doc, 0, &out)) < 0)
                 return r;

@@ -2,6 +2,7 @@
  * (every hostile option value stays one string, and no "$" of it can reach the CI's variables). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compose/project.h"
 #include "compose/yaml.h"
@@ -285,6 +286,116 @@ TEST(broken_definitions_are_refused_with_their_place)
         json = "{\"title\": \"x\", \"version\": \"1\"}";
         ASSERT_EQ(definition_load("t", "services: [\n", 12, json, strlen(json), &d, &err), -EINVAL);
         ASSERT_STREQ(err.file, "templates/t/compose.yaml");
+        ASSERT_TRUE(d == NULL);
+}
+
+/* A write-only option: never rendered, validated without being repeated, and usable only in a
+ * service's environment. */
+static const char *const WO_TEMPLATE = "services:\n"
+                                       "  app:\n"
+                                       "    image: busybox\n"
+                                       "    environment:\n"
+                                       "      PASSWORD: ${pw}\n";
+
+static int wo_load(const char *tmpl, const char *props, Definition **d, BerthError *err)
+{
+        char json[1024];
+        snprintf(json, sizeof(json),
+                 "{\"title\": \"x\", \"version\": \"1\", \"options\": {\"type\": \"object\", "
+                 "\"required\": [\"pw\"], \"properties\": {%s}}}",
+                 props);
+        return definition_load("t", tmpl, strlen(tmpl), json, strlen(json), d, err);
+}
+
+TEST(write_only_options_are_never_rendered_nor_shown)
+{
+        static const char *const tmpl = "services:\n"
+                                        "  app:\n"
+                                        "    image: busybox:${tag}\n"
+                                        "    environment:\n"
+                                        "      PASSWORD: ${pw}\n"
+                                        "      DSN: postgres://${user}:${pw}@db/app\n"
+                                        "  list:\n"
+                                        "    image: busybox\n"
+                                        "    environment: [\"PW=${pw:-none}\"]\n";
+        Definition *d = NULL;
+        BerthError err = { 0 };
+        int r = wo_load(
+                tmpl,
+                "\"tag\": {\"type\": \"string\", \"default\": \"1\"}, \"user\": {\"type\": \"string\", "
+                "\"default\": \"app\"}, \"pw\": {\"type\": \"string\", \"writeOnly\": true, "
+                "\"pattern\": \"^[a-z-]{8,}$\"}",
+                &d, &err);
+        ASSERT_EQ(r, 0);
+        if (r < 0)
+                return;
+        ASSERT_EQ(d->n_write_only, 1u);
+        ASSERT_TRUE(definition_write_only(d, "pw") && definition_write_only(d, "pw")->required);
+        ASSERT_TRUE(definition_write_only(d, "tag") == NULL);
+        /* Required, yet absent is fine here: the stack may have it from before. */
+        cJSON *opts = NULL;
+        ASSERT_EQ(definition_options(d, NULL, &opts, &err), 0);
+        cJSON_Delete(opts);
+        opts = NULL;
+        /* A value that fails its pattern is refused without being repeated. */
+        cJSON *in = cJSON_Parse("{\"pw\": \"Hunter2-SECRET\"}");
+        err = (BerthError){ 0 };
+        ASSERT_EQ(definition_options(d, in, &opts, &err), -EINVAL);
+        ASSERT_STREQ(err.path, "/options/pw");
+        ASSERT_CONTAINS(err.msg, "does not match the pattern");
+        ASSERT_TRUE(strstr(err.msg, "Hunter2") == NULL);
+        cJSON_Delete(in);
+        /* Given, it is still not rendered: every placeholder of it stays for the reconciler. */
+        in = cJSON_Parse("{\"pw\": \"a-good-secret\"}");
+        char *text = NULL;
+        ASSERT_EQ(definition_options(d, in, &opts, &err), 0);
+        ASSERT_EQ(definition_render(d, opts, &text, &err), 0);
+        ASSERT_TRUE(text && !strstr(text, "a-good-secret"));
+        ASSERT_CONTAINS(text, "PASSWORD: ${pw}");
+        ASSERT_CONTAINS(text, "postgres://app:${pw}@db/app");
+        ASSERT_CONTAINS(text, "PW=${pw:-none}");
+        ASSERT_CONTAINS(text, "busybox:1");
+        free(text);
+        cJSON_Delete(in);
+        cJSON_Delete(opts);
+        definition_free(d);
+}
+
+TEST(write_only_options_are_refused_where_they_could_escape)
+{
+        Definition *d = NULL;
+        BerthError err = { 0 };
+        static const char *const pw = "\"pw\": {\"type\": \"string\", \"writeOnly\": true}";
+        /* Outside an environment, the policy could not check what berth-api never sees. */
+        static const char *const in_image = "services:\n  app:\n    image: busybox:${pw}\n";
+        ASSERT_EQ(wo_load(in_image, pw, &d, &err), -EINVAL);
+        ASSERT_STREQ(err.file, "templates/t/compose.yaml");
+        ASSERT_EQ(err.line, 3u);
+        ASSERT_EQ(err.col, 12u);
+        ASSERT_CONTAINS(err.msg, "may be used only in a service's environment");
+        static const char *const in_labels =
+                "services:\n  app:\n    image: busybox\n    labels:\n      x: \"a$${pw} ${pw}\"\n";
+        err = (BerthError){ 0 };
+        ASSERT_EQ(wo_load(in_labels, pw, &d, &err), -EINVAL);
+        ASSERT_EQ(err.line, 5u);
+        /* An escaped "$$pw" alone is no placeholder. */
+        static const char *const escaped = "services:\n  app:\n    image: busybox\n    command: echo $$pw\n";
+        err = (BerthError){ 0 };
+        ASSERT_EQ(wo_load(escaped, pw, &d, &err), 0);
+        d = definition_free(d);
+        /* A default would be a password in git; a number is no password field. */
+        err = (BerthError){ 0 };
+        ASSERT_EQ(wo_load(WO_TEMPLATE,
+                          "\"pw\": {\"type\": \"string\", \"writeOnly\": true, \"default\": \"changeme\"}",
+                          &d, &err),
+                  -EINVAL);
+        ASSERT_STREQ(err.file, "templates/t/definition.json");
+        ASSERT_CONTAINS(err.msg, "no default");
+        ASSERT_TRUE(strstr(err.msg, "changeme") == NULL);
+        err = (BerthError){ 0 };
+        ASSERT_EQ(wo_load(WO_TEMPLATE, "\"pw\": {\"type\": \"integer\", \"writeOnly\": true}", &d, &err),
+                  -EINVAL);
+        ASSERT_CONTAINS(err.msg, "\"type\": \"string\"");
         ASSERT_TRUE(d == NULL);
 }
 

@@ -2,6 +2,7 @@
  * requires) into a compose file that loads, as berth-api will check before it commits one. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compose/project.h"
 #include "policy/policy.h"
@@ -32,7 +33,8 @@ static Project *render_dir(const char *name, const char *options_json, char **re
         source_memory_add(src, "stacks/s/compose.yaml", text, strlen(text));
         EnvMap env;
         envmap_init(&env);
-        envmap_set(&env, "DB_PASSWORD", "from-ci");
+        /* What the reconciler takes from the stack's SOPS .env. */
+        envmap_set(&env, "db_password", "from-the-env");
         char *files[] = { "/srv/s/stacks/s/compose.yaml", NULL };
         ComposeOptions o = { .files = files,
                              .n_files = 1,
@@ -82,12 +84,22 @@ static cJSON *service(const Project *p, const char *name)
 
 TEST(webapp_db)
 {
-        Project *p = render_dir("webapp-db", "{\"image\": \"registry.example.com/shop:1.4\"}", NULL);
+        char *text = NULL;
+        Project *p = render_dir("webapp-db",
+                                "{\"image\": \"registry.example.com/shop:1.4\", \"db_password\": "
+                                "\"given-never-rendered\"}",
+                                &text);
         ASSERT_TRUE(p);
+        /* The write-only password is left as a placeholder, filled from the environment at load. */
+        ASSERT_TRUE(text && !strstr(text, "given-never-rendered") && strstr(text, "${db_password}"));
+        free(text);
         if (!p)
                 return;
         cJSON *env = cJSON_GetObjectItem(service(p, "db"), "environment");
-        ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "POSTGRES_PASSWORD")), "from-ci");
+        ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(env, "POSTGRES_PASSWORD")), "from-the-env");
+        ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(
+                             cJSON_GetObjectItem(service(p, "app"), "environment"), "DATABASE_PASSWORD")),
+                     "from-the-env");
         ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(service(p, "app"), "image")),
                      "registry.example.com/shop:1.4");
         ASSERT_TRUE(cJSON_GetObjectItem(cJSON_GetObjectItem(p->model, "volumes"), "data") != NULL);

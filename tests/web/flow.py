@@ -302,6 +302,54 @@ try:
     WebDriverWait(d, 20).until(lambda _: git("ls-tree", "--name-only", "main", "stacks/w1/") == "")
     check("typing the name deletes the stack from git", True)
 
+    # ---- a write-only option: a password field, committed encrypted, kept when left empty ----
+    with tempfile.TemporaryDirectory() as t:
+        key = subprocess.run(["age-keygen"], capture_output=True, text=True, check=True).stdout
+        recipient = [l.split(": ")[1] for l in key.splitlines() if l.startswith("# public key: ")][0]
+        subprocess.run(["git", "clone", "-q", "file://" + origin, t], check=True)
+        open(f"{t}/.sops.yaml", "w").write(f"creation_rules:\n  - path_regex: ^stacks/.*/\\.env$\n    age: {recipient}\n")
+        subprocess.run("git add -A && git -c user.name=t -c user.email=t@e commit -qm sops && git push -q origin main",
+                       shell=True, cwd=t, check=True, capture_output=True)
+    password = "page-typed-secret-" + str(os.getpid())
+    goto("#/new")
+    w.until(EC.presence_of_element_located((By.ID, "stack-form")))
+    Select(d.find_element(By.ID, "definition")).select_by_value("webapp-db")
+    w.until(EC.presence_of_element_located((By.ID, "opt-db_password")))
+    pw = d.find_element(By.ID, "opt-db_password")
+    check("a write-only option is a password field the browser does not fill from its memory",
+          pw.get_attribute("type") == "password" and pw.get_attribute("autocomplete") == "new-password" and
+          pw.get_attribute("required") is not None, (pw.get_attribute("type"), pw.get_attribute("autocomplete")))
+    d.find_element(By.ID, "name").send_keys("s1")
+    d.find_element(By.ID, "opt-image").send_keys("berth-test/busybox:latest")
+    pw.send_keys(password)
+    click("button[name=preview]")
+    w.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#preview pre")))
+    check("its preview shows the .env as git will hold it, encrypted, never the password",
+          "db_password=ENC[AES256_GCM" in d.find_element(By.ID, "preview").text and password not in d.page_source,
+          d.find_element(By.ID, "preview").text[-600:])
+    click("#create")
+    w.until(EC.presence_of_element_located((By.ID, "committed")))
+    env = git("show", "main:stacks/s1/.env")
+    check("create commits the password encrypted into the stack's .env", env.startswith("db_password=ENC[AES256_GCM") and "sops_age__list_0__map_recipient=" + recipient in env, env[:300])
+    check("and the password is nowhere in git's history", password not in git("log", "-p", "--all"))
+    goto("#/stacks/s1/edit")
+    w.until(EC.presence_of_element_located((By.ID, "opt-db_password")))
+    pw = d.find_element(By.ID, "opt-db_password")
+    check("changing the stack, its stored password is neither shown nor required again",
+          pw.get_attribute("value") == "" and pw.get_attribute("required") is None and "leave empty" in pw.get_attribute("placeholder"),
+          (pw.get_attribute("value"), pw.get_attribute("required"), pw.get_attribute("placeholder")))
+    screen("write-only")
+    before = git("rev-parse", "main:stacks/s1/.env")
+    port = d.find_element(By.ID, "opt-port")
+    port.clear()
+    port.send_keys("18081")
+    click("#create")
+    w.until(EC.presence_of_element_located((By.ID, "committed")))
+    check("saving with the password left empty keeps the encrypted .env as it was",
+          "18081" in git("show", "main:stacks/s1/compose.yaml") and git("rev-parse", "main:stacks/s1/.env") == before)
+    check("and the stack's delete takes the .env with it", api("DELETE", "/stacks/s1", write_token) == 200 and
+          git("ls-tree", "--name-only", "main", "stacks/s1/") == "")
+
     # ---- a read token ----
     click("#signout")
     w.until(EC.presence_of_element_located((By.ID, "token")))
