@@ -9,7 +9,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "../schema/schema.h"
 #include "../secrets/sops.h"
@@ -48,6 +47,7 @@ typedef struct Loader {
         size_t n_cache;
         char **chain; /* extends chain, for cycle errors */
         size_t n_chain;
+        bool keyed; /* p->secret_key is set (by the first SOPS file read) */
 } Loader;
 
 static Schema *compose_schema_instance;
@@ -375,11 +375,9 @@ static int read_plain(Loader *l, const char *path, size_t max, const cJSON *node
         if (hash_key)
                 memcpy(hash_key, plain.hash_key, 32);
         /* The first SOPS file's key keys the project's hashes; a host has one key for a repo, usually. */
-        bool keyed = false;
-        for (size_t i = 0; i < sizeof(l->p->secret_key) && !keyed; i++)
-                keyed = l->p->secret_key[i] != 0;
-        if (!keyed)
+        if (!l->keyed)
                 memcpy(l->p->secret_key, plain.hash_key, 32);
+        l->keyed = true;
         sops_plain_done(&plain);
         return 1;
 }
@@ -413,8 +411,31 @@ static int keep_plain(Project *p, const char *path, const char *data, size_t len
         return 0;
 }
 
-/* mounted: the file is mounted into containers (a secret, config or bind mount), so a decrypted SOPS
- * document is kept for the deploy to write where the engine can mount it. */
+/* Records the digest of a file's contents (as read_plain() gave them, with secret and key) in
+ * p->contents. mounted: the file is mounted into containers (a secret, config or bind mount), so a
+ * decrypted SOPS document is kept for the deploy to write where the engine can mount it. */
+static int note_read(Loader *l, const char *path, const char *buf, size_t len, bool secret,
+                     const unsigned char key[32], bool mounted)
+{
+        char out[12 + DIGEST_HEX_LEN + 1] = "hmac-sha256:";
+        int r;
+        if (cJSON_HasObjectItem(l->p->contents, path))
+                return 0;
+        if (secret) {
+                /* Plain text, so that re-encrypting the same value changes nothing; keyed, so that the
+                 * hash tells nothing about a short password to one who cannot decrypt. */
+                r = digest_hmac_hex(key, 32, buf, len, out + 12);
+                if (r >= 0 && mounted)
+                        r = keep_plain(l->p, path, buf, len);
+        } else {
+                _cleanup_(digest_freep) Digest *d = digest_new();
+                r = !d || digest_update(d, buf, len) < 0 || digest_final_hex(d, out + 12) < 0 ? -ENOMEM : 0;
+        }
+        if (r < 0)
+                return r;
+        return cJSON_AddStringToObject(l->p->contents, path, secret ? out : out + 12) ? 0 : -ENOMEM;
+}
+
 static int note_contents(Loader *l, const char *path, const cJSON *node, const char *keypath, bool mounted)
 {
         if (cJSON_HasObjectItem(l->p->contents, path))
@@ -432,31 +453,10 @@ static int note_contents(Loader *l, const char *path, const cJSON *node, const c
         int r = read_plain(l, path, HASH_FILE_MAX, node, keypath, "file", &buf, &len, &secret, key);
         if (r < 0)
                 return r;
-        char hex[DIGEST_HEX_LEN + 1];
-        if (secret) {
-                /* Plain text, so that re-encrypting the same value changes nothing; keyed, so that the
-                 * hash tells nothing about a short password to one who cannot decrypt. */
-                unsigned char mac[32];
-                char out[16 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
-                r = HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)buf, len, mac, NULL) ? 0
-                                                                                                     : -EIO;
-                for (size_t i = 0; r >= 0 && i < sizeof(mac); i++)
-                        snprintf(out + 12 + 2 * i, 3, "%02x", mac[i]);
-                OPENSSL_cleanse(key, sizeof(key));
-                if (r >= 0 && mounted)
-                        r = keep_plain(l->p, path, buf, len);
-                free_plain(buf, len);
-                if (r < 0)
-                        return r;
-                return cJSON_AddStringToObject(l->p->contents, path, out) ? 0 : -ENOMEM;
-        }
-        Digest *d = digest_new();
-        r = !d || digest_update(d, buf, len) < 0 || digest_final_hex(d, hex) < 0 ? -ENOMEM : 0;
-        digest_free(d);
-        free(buf);
-        if (r < 0)
-                return r;
-        return cJSON_AddStringToObject(l->p->contents, path, hex) ? 0 : -ENOMEM;
+        r = note_read(l, path, buf, len, secret, key, mounted);
+        OPENSSL_cleanse(key, sizeof(key));
+        free_plain(buf, len);
+        return r;
 }
 
 /* ---- one file ---- */
@@ -833,12 +833,12 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                         char *buf = NULL;
                         size_t len = 0;
                         bool secret = false;
+                        unsigned char key[32];
                         if (!file)
                                 continue;
                         if (!required && source_kind(l->src, file) == SRC_MISSING)
                                 continue;
-                        r = read_plain(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len, &secret,
-                                       NULL);
+                        r = read_plain(l, file, ENV_FILE_MAX, f, path, "env file", &buf, &len, &secret, key);
                         if (r >= 0) {
                                 BerthError ferr = { 0 };
                                 r = dotenv_parse(buf, len, file, &l->env, &from_files, &ferr);
@@ -847,10 +847,12 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                                 /* Every value of the file, as dotenv_parse() resolved it. */
                                 for (size_t i = 0; r >= 0 && secret && i < from_files.n; i++)
                                         r = add_secret(l->p, from_files.values[i]);
+                                /* Hashed from what was read: a SOPS file is decrypted once. */
+                                if (r >= 0)
+                                        r = note_read(l, file, buf, len, secret, key, false);
                         }
+                        OPENSSL_cleanse(key, sizeof(key));
                         free_plain(buf, len);
-                        if (r >= 0)
-                                r = note_contents(l, file, f, path, false);
                         if (r < 0) {
                                 envmap_done(&from_files);
                                 return r;

@@ -3,9 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "../util/digest.h"
 #include "project.h"
 
 const PlainFile *project_plain_file(const Project *p, const char *path)
@@ -37,12 +35,9 @@ int project_redact(const Project *p, cJSON *node, RedactMode mode)
                 return 0;
         if (mode == REDACT_TEXT)
                 return cJSON_SetValuestring(node, "**redacted**") ? 0 : -ENOMEM;
-        unsigned char mac[32];
-        char hex[12 + 2 * sizeof(mac) + 1] = "hmac-sha256:";
-        if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key),
-                  (const unsigned char *)node->valuestring, strlen(node->valuestring), mac, NULL))
+        char hex[12 + DIGEST_HEX_LEN + 1] = "hmac-sha256:";
+        if (digest_hmac_hex(p->secret_key, sizeof(p->secret_key), node->valuestring,
+                            strlen(node->valuestring), hex + 12) < 0)
                 return -EIO;
-        for (size_t i = 0; i < sizeof(mac); i++)
-                snprintf(hex + 12 + 2 * i, 3, "%02x", mac[i]);
         return cJSON_SetValuestring(node, hex) ? 0 : -ENOMEM;
 }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "../util/base64.h"
 #include "../util/cleanup.h"
 #include "../util/fileio.h"
 #include "../util/strbuf.h"
@@ -20,19 +21,6 @@ char *registry_of(const char *ref)
         if (!memchr(ref, '.', n) && !memchr(ref, ':', n) && !(n == 9 && memcmp(ref, "localhost", 9) == 0))
                 return NULL;
         return strndup(ref, n);
-}
-
-/* base64url, which the engine decodes these headers with. */
-static char *b64url(const char *s)
-{
-        size_t len = strlen(s);
-        char *out = malloc(4 * ((len + 2) / 3) + 1);
-        if (!out)
-                return NULL;
-        EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-        for (char *p = out; *p; p++)
-                *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-        return out;
 }
 
 static cJSON *config_json(const EnvMap *env)
@@ -148,7 +136,7 @@ int registry_auth_header(const EnvMap *env, const char *registry, char **ret, bo
         }
         if (r >= 0) {
                 char *json = auth_json(user, pass, server);
-                char *enc = json ? b64url(json) : NULL;
+                char *enc = json ? base64_string(json, strlen(json), true) : NULL;
                 StrBuf h = STRBUF_INIT;
                 if (!enc || strbuf_addf(&h, "X-Registry-Auth: %s", enc) < 0)
                         r = -ENOMEM;
@@ -186,7 +174,7 @@ int registry_config_header(const EnvMap *env, char **ret)
         if (!out->child)
                 return 0;
         char *json = cJSON_PrintUnformatted(out);
-        char *enc = json ? b64url(json) : NULL;
+        char *enc = json ? base64_string(json, strlen(json), true) : NULL;
         StrBuf h = STRBUF_INIT;
         int r = !enc || strbuf_addf(&h, "X-Registry-Config: %s", enc) < 0 ? -ENOMEM : 0;
         if (r == 0)

@@ -7,11 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "../deploy/ops.h"
 #include "../image/auth.h"
+#include "../util/base64.h"
 #include "../util/digest.h"
 #include "../util/strbuf.h"
 #include "drift.h"
@@ -129,25 +127,10 @@ static int object_digest(const Project *p, const char *file, const char *data, s
                 memcpy(hex, keyed + 12, DIGEST_HEX_LEN + 1);
                 return 0;
         }
-        if (p->n_secrets && project_is_secret(p, data)) {
-                unsigned char mac[32];
-                if (!HMAC(EVP_sha256(), p->secret_key, sizeof(p->secret_key), (const unsigned char *)data,
-                          len, mac, NULL))
-                        return -EIO;
-                for (size_t i = 0; i < sizeof(mac); i++)
-                        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-                return 0;
-        }
+        if (p->n_secrets && project_is_secret(p, data))
+                return digest_hmac_hex(p->secret_key, sizeof(p->secret_key), data, len, hex);
         _cleanup_(digest_freep) Digest *d = digest_new();
         return !d || digest_update(d, data, len) < 0 || digest_final_hex(d, hex) < 0 ? -ENOMEM : 0;
-}
-
-static char *base64(const char *data, size_t len)
-{
-        char *out = malloc(4 * ((len + 2) / 3) + 1);
-        if (out)
-                EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-        return out;
 }
 
 /* Makes sure every config and secret the services use exists, named by its content: {kind: {key:
@@ -226,7 +209,7 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
                                 }
                                 _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
                                 _cleanup_cjson_ cJSON *created = NULL;
-                                _cleanup_free_ char *b64 = base64(data, len);
+                                _cleanup_free_ char *b64 = base64_string(data, len, false);
                                 if (!body || !b64)
                                         return -ENOMEM;
                                 cJSON_AddStringToObject(body, "Name", name);

@@ -54,6 +54,19 @@ int base64_encode(StrBuf *sb, const unsigned char *in, size_t n, bool pad)
         return r;
 }
 
+char *base64_string(const void *in, size_t n, bool url)
+{
+        StrBuf sb = STRBUF_INIT;
+        if (base64_encode(&sb, in, n, true) < 0) {
+                strbuf_done(&sb);
+                return NULL;
+        }
+        char *s = strbuf_detach(&sb);
+        for (char *p = s; url && p && *p; p++)
+                *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+        return s;
+}
+
 ssize_t base64_decode_padded(const char *s, size_t n, unsigned char *out)
 {
         size_t pad = 0;

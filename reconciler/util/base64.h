@@ -13,3 +13,6 @@ ssize_t base64_decode(const char *s, size_t n, unsigned char *out);
 /* The padded form: n a multiple of 4, "=" only as the padding its length calls for. */
 ssize_t base64_decode_padded(const char *s, size_t n, unsigned char *out);
 int base64_encode(StrBuf *sb, const unsigned char *in, size_t n, bool pad);
+/* The padded encoding as a new string; url: the URL-safe alphabet ("-" and "_"), as the engine reads
+ * its X-Registry-Auth header. NULL when out of memory. */
+char *base64_string(const void *in, size_t n, bool url);

@@ -1,11 +1,18 @@
 /* digest.c: SHA-256 hashing with OpenSSL. */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "digest.h"
+
+static void to_hex(const unsigned char *md, size_t n, char *hex)
+{
+        for (size_t i = 0; i < n; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
 
 struct Digest {
         EVP_MD_CTX *ctx;
@@ -43,8 +50,18 @@ int digest_final_hex(Digest *d, char hex[DIGEST_HEX_LEN + 1])
 
         if (EVP_DigestFinal_ex(d->ctx, md, &n) != 1 || n != 32)
                 return -EIO;
-        for (unsigned i = 0; i < n; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        to_hex(md, n, hex);
+        return 0;
+}
+
+int digest_hmac_hex(const unsigned char *key, size_t key_len, const void *data, size_t len,
+                    char hex[DIGEST_HEX_LEN + 1])
+{
+        unsigned char mac[32];
+        unsigned int n = 0;
+        if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &n) || n != sizeof(mac))
+                return -EIO;
+        to_hex(mac, sizeof(mac), hex);
         return 0;
 }
 
@@ -53,7 +70,6 @@ int random_hex(char *hex, size_t n)
         unsigned char buf[64];
         if (n > sizeof(buf) || RAND_bytes(buf, (int)n) != 1)
                 return -EIO;
-        for (size_t i = 0; i < n; i++)
-                snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+        to_hex(buf, n, hex);
         return 0;
 }
