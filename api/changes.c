@@ -11,6 +11,7 @@
 #include "reconcile/settings.h"
 #include "check.h"
 #include "handlers.h"
+#include "head.h"
 #include "policy/policy.h"
 #include "sealed.h"
 #include "source/source.h"
@@ -292,14 +293,12 @@ static int request_mode(const cJSON *body, const cJSON *meta, Rendered *x, Respo
 /* How reconcile would deploy the stack: its stack.json's mode, else berth.yaml's at head. */
 static DeployMode preview_mode(Repo *repo, const char *head, const Rendered *x)
 {
-        DeployMode m = DEPLOY_COMPOSE;
         if (x->mode >= 0)
                 return (DeployMode)x->mode;
-        ReconcileOptions o = { 0 };
-        BerthError err = { 0 };
-        if (reconcile_settings(repo, head, NULL, &o, NULL, &err) >= 0)
-                m = o.mode;
-        strv_free(o.allowed_host_paths);
+        Settings s = SETTINGS_INIT;
+        DeployMode m = settings_load(repo, head, &s, NULL) >= 0 && s.mode >= 0 ? (DeployMode)s.mode
+                                                                               : DEPLOY_COMPOSE;
+        settings_done(&s);
         return m;
 }
 

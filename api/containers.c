@@ -8,6 +8,7 @@
 #include "deploy/ops.h"
 #include "deploy/stack.h"
 #include "handlers.h"
+#include "head.h"
 
 #define LOG_TAIL_DEFAULT 100
 #define LOG_TAIL_MAX     5000

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "head.h"
 #include "template/render.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"

@@ -8,10 +8,6 @@
 /* The definition name, the repo's own (templates/ at head) before a built-in one; -ENOENT if none. */
 int definition_find(Api *api, Repo *repo, const char *head, const char *name, Definition **ret,
                     BerthError *err);
-/* Fetches the branch and returns its head; on failure fills res with a 503 and returns its status. */
-int sync_head(Api *api, Response *res, char head[41]);
-/* The branch head, fetched, and its stacks; NULL with res filled when the origin cannot be read. */
-Repo *head_stacks(Api *api, Response *res, char head[41], StackList *stacks);
 bool stack_exists(Repo *repo, const char *head, const char *name);
 
 int get_definitions(Api *api, Request *req, Response *res);

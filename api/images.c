@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "head.h"
 #include "reconcile/settings.h"
 
 /* The images berth built on this engine, newest first; NULL with why filled when there is no engine. */
@@ -48,7 +49,10 @@ int get_images(Api *api, Request *req, Response *res)
         BerthError err = { 0 };
         if (sync_head(api, res, head))
                 return res->status;
-        if (settings_images(writer_repo(api->writer), head, &images, &err) < 0)
+        _cleanup_(settings_done) Settings settings = SETTINGS_INIT;
+        Repo *repo = writer_repo(api->writer);
+        if (settings_load(repo, head, &settings, &err) < 0 ||
+            settings_images(&settings, repo, &images, &err) < 0)
                 return api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
         _cleanup_cjson_ cJSON *built = built_images(api, why, sizeof(why));
         res->json = cJSON_CreateArray();

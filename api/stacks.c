@@ -8,16 +8,9 @@
 #include "deploy/container.h"
 #include "deployer/deployer.h"
 #include "handlers.h"
+#include "head.h"
 #include "sealed.h"
 #include "util/fileio.h"
-
-int sync_head(Api *api, Response *res, char head[41])
-{
-        BerthError err = { 0 };
-        if (writer_sync(api->writer, head, &err) < 0)
-                return api_problem(res, 503, "config repo unreachable", NULL, "%s", err.msg);
-        return 0;
-}
 
 /* ---- stacks ---- */
 
@@ -182,20 +175,6 @@ static cJSON *stack_json(View *v, const StackDesc *d)
                 template_state(v, d, meta, o);
         live_state(v, d, o);
         return o;
-}
-
-/* The branch head, fetched, and its stacks; NULL with res filled when the origin cannot be read. */
-Repo *head_stacks(Api *api, Response *res, char head[41], StackList *stacks)
-{
-        BerthError err = { 0 };
-        if (sync_head(api, res, head))
-                return NULL;
-        Repo *repo = writer_repo(api->writer);
-        if (repo_stacks(repo, head, stacks, NULL, NULL, &err) < 0) {
-                api_problem(res, 503, "cannot read the config repo", NULL, "%s", err.msg);
-                return NULL;
-        }
-        return repo;
 }
 
 int get_stacks(Api *api, Request *req, Response *res)

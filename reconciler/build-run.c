@@ -9,7 +9,7 @@
 #include "image/auth.h"
 #include "image/image.h"
 #include "report/ci.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 
 extern char **environ;
 
@@ -282,6 +282,7 @@ int build_run(const BuildRun *run)
         _cleanup_engine_ EngineClient *engine = NULL;
         _cleanup_free_ char *registry = NULL, *registry_config = NULL;
         _cleanup_envmap_ EnvMap env, image_env;
+        _cleanup_(settings_done) Settings settings = SETTINGS_INIT;
         ImageList images = { 0 };
         Job *jobs = NULL;
         BerthError err = { 0 };
@@ -295,9 +296,10 @@ int build_run(const BuildRun *run)
                 return cli_report_error(NULL, -ENOMEM, run->command);
         if ((r = repo_open(run->repo_path, &repo, &err)) < 0 ||
             (r = repo_resolve(repo, run->rev, head, &err)) < 0 ||
-            (r = settings_registry(repo, head, &env, &registry, &err)) < 0 ||
-            (r = settings_image_env(repo, head, &env, &image_env, &err)) < 0 ||
-            (r = settings_images(repo, head, &images, &err)) < 0)
+            (r = settings_load(repo, head, &settings, &err)) < 0 ||
+            (r = settings_registry(&settings, &env, &registry, &err)) < 0 ||
+            (r = settings_image_env(&settings, &env, &image_env)) < 0 ||
+            (r = settings_images(&settings, repo, &images, &err)) < 0)
                 return cli_report_error(&err, r, run->command);
         for (char *const *n = run->names; n && *n; n++)
                 if (!image_list_find(&images, *n)) {
@@ -314,16 +316,11 @@ int build_run(const BuildRun *run)
         }
         bool branch_latest = false;
         if (run->branch_latest) {
-                ReleaseSettings rs = { 0 };
-                if ((r = settings_release(repo, head, &rs, &err)) < 0) {
-                        r = cli_report_error(&err, r, run->command);
-                        goto out;
-                }
+                const ReleaseSettings *rs = &settings.release;
                 /* An older commit of the branch (--rev) never takes latest back from its head. */
                 char at_head[41];
-                branch_latest = !(rs.present && rs.latest) && on_default_branch(repo, &env) &&
+                branch_latest = !(rs->present && rs->latest) && on_default_branch(repo, &env) &&
                                 repo_resolve(repo, "HEAD", at_head, NULL) >= 0 && strcmp(at_head, head) == 0;
-                release_settings_done(&rs);
         }
         char short_id[9];
         snprintf(short_id, sizeof(short_id), "%.8s", head);

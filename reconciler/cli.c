@@ -281,7 +281,11 @@ int cli_reconcile_open(ReconcileArgs *a)
         if ((r = repo_open(a->repo_path, &a->repo, &err)) < 0)
                 return cli_report_error(&err, r, "berth");
         if ((r = repo_resolve(a->repo, a->o.rev ? a->o.rev : "HEAD", head, &err)) < 0 ||
-            (r = reconcile_settings(a->repo, head, &a->env, &a->o, &a->targets, &err)) < 0)
+            (r = settings_load(a->repo, head, &a->settings, &err)) < 0)
+                return cli_report_error(&err, r, "berth");
+        settings_apply(&a->settings, &a->o);
+        a->o.settings = &a->settings;
+        if ((r = settings_targets(&a->settings, &a->env, &a->targets, &err)) < 0)
                 return cli_report_error(&err, r, "berth");
         if (a->target_name && !target_list_find(&a->targets, a->target_name)) {
                 error_set(&err, -EINVAL, "berth.yaml", 0, 0, NULL, "there is no target \"%s\"%s",
@@ -354,7 +358,7 @@ void cli_reconcile_done(ReconcileArgs *a)
         runs_free(a->runs, a->n_runs);
         free(a->plans);
         free(a->state_buf);
-        strv_free(a->o.allowed_host_paths);
+        settings_done(&a->settings);
         target_list_done(&a->targets);
         repo_free(a->repo);
         envmap_done(&a->env);

@@ -103,6 +103,7 @@ typedef struct ReconcileArgs {
         long lock_ttl_s; /* BERTH_LOCK_TTL, default 1800: how long a lock lives unless renewed */
         EnvMap env;
         Repo *repo;
+        Settings settings; /* berth.yaml at the commit */
         TargetList targets;
         TargetRun *runs;
         size_t n_runs;

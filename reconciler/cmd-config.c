@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "compose/project.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 #include "util/strbuf.h"
 
 static void config_help(FILE *f)

@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "report/ci.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 
 static void plan_help(FILE *f)
 {

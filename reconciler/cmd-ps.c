@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "deploy/live.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 
 static void ps_help(FILE *f)
 {

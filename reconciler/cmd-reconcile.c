@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "report/ci.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 #include "report/sections.h"
 
 static void reconcile_help(FILE *f)

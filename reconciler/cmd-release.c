@@ -98,7 +98,7 @@ int cmd_release(int argc, char **argv)
         }
 
         _cleanup_repo_ Repo *repo = NULL;
-        _cleanup_(release_settings_done) ReleaseSettings rs = { 0 };
+        _cleanup_(settings_done) Settings settings = SETTINGS_INIT;
         _cleanup_strv_free_ char **git_tags = NULL;
         _cleanup_free_ char *ref = NULL;
         BerthError err = { 0 };
@@ -115,9 +115,10 @@ int cmd_release(int argc, char **argv)
                         git_tag);
                 return EXIT_USAGE;
         }
-        if ((r = settings_release(repo, commit, &rs, &err)) < 0 ||
+        if ((r = settings_load(repo, commit, &settings, &err)) < 0 ||
             (r = repo_tag_names(repo, &git_tags, &err)) < 0)
                 return cli_report_error(&err, r, run.command);
+        const ReleaseSettings rs = settings.release;
         const char *const *patterns =
                 rs.patterns ? (const char *const *)rs.patterns : release_default_patterns;
         if (!release_match(patterns, git_tag, &t)) {
@@ -136,7 +137,7 @@ int cmd_release(int argc, char **argv)
         char *one[2] = { t.image, NULL };
         /* latest, per image: a release of every image may be the highest of one and not of another,
          * which has a higher release of its own. */
-        if ((r = settings_images(repo, commit, &images, &err)) < 0)
+        if ((r = settings_images(&settings, repo, &images, &err)) < 0)
                 return cli_report_error(&err, r, run.command);
         char **latest = calloc(images.n + 1, sizeof(char *));
         size_t n_latest = 0;

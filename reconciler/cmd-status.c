@@ -9,7 +9,7 @@
 #include "deploy/container.h"
 #include "deploy/status.h"
 #include "deployer/deployer.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 
 static void status_help(FILE *f)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "report/emit.h"
+#include "yaml/emit.h"
 #include "swarm/stack.h"
 
 static void on_warn(void *ud, const char *msg)

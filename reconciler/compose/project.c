@@ -19,7 +19,7 @@
 #include "merge.h"
 #include "normalize.h"
 #include "project.h"
-#include "yaml.h"
+#include "../yaml/yaml.h"
 
 #define COMPOSE_FILE_MAX ((size_t)8 * 1024 * 1024)
 #define ENV_FILE_MAX     ((size_t)1024 * 1024)

@@ -10,7 +10,7 @@
 
 #include "../util/units.h"
 #include "../compose/interp.h"
-#include "../compose/yaml.h"
+#include "../yaml/yaml.h"
 #include "auth.h"
 #include "image.h"
 

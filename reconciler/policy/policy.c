@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compose/yaml.h"
+#include "../yaml/yaml.h"
 #include "../util/fileio.h"
 #include "policy.h"
 

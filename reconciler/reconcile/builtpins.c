@@ -53,8 +53,9 @@ BuiltImages *built_images_free(BuiltImages *b)
         return NULL;
 }
 
-BuiltImages *built_images_new(Repo *repo, const char *commit, const EnvMap *env)
+BuiltImages *built_images_new(Repo *repo, const Settings *s, const EnvMap *env)
 {
+        const char *commit = s->commit;
         _cleanup_free_ char *registry = NULL;
         _cleanup_envmap_ EnvMap image_env;
         ImageList images = { 0 };
@@ -65,10 +66,9 @@ BuiltImages *built_images_new(Repo *repo, const char *commit, const EnvMap *env)
 
         envmap_init(&image_env);
         snprintf(short_id, sizeof(short_id), "%.8s", commit);
-        if (settings_images(repo, commit, &images, &err) < 0 || images.n == 0 ||
-            settings_registry(repo, commit, env, &registry, &err) < 0 ||
-            settings_image_env(repo, commit, env, &image_env, &err) < 0 || !(b = calloc(1, sizeof(*b))) ||
-            !(b->specs = calloc(images.n, sizeof(ImageSpec))) ||
+        if (settings_images(s, repo, &images, &err) < 0 || images.n == 0 ||
+            settings_registry(s, env, &registry, &err) < 0 || settings_image_env(s, env, &image_env) < 0 ||
+            !(b = calloc(1, sizeof(*b))) || !(b->specs = calloc(images.n, sizeof(ImageSpec))) ||
             !(b->built = calloc(images.n, sizeof(BuiltImage))) ||
             !(b->looked_up = calloc(images.n, sizeof(bool)))) {
                 image_list_done(&images);

@@ -10,13 +10,15 @@
 #include "../compose/project.h"
 #include "../engine/engine.h"
 #include "../gitops/repo.h"
+#include "settings.h"
 
 /* The commit's descriptors, loaded once for every stack of a plan; each one's build is looked up on
  * the engine when a service first names it. */
 typedef struct BuiltImages BuiltImages;
 
-/* NULL when the commit has no descriptors (or they cannot be read: no pins then, not an error). */
-BuiltImages *built_images_new(Repo *repo, const char *commit, const EnvMap *env);
+/* The descriptors at berth.yaml's commit (s); NULL when it has none (or they cannot be read: no pins
+ * then, not an error). */
+BuiltImages *built_images_new(Repo *repo, const Settings *s, const EnvMap *env);
 BuiltImages *built_images_free(BuiltImages *b);
 /* Fills *ret with {service: "repo@sha256:..." or an image id} for the services to pin; NULL when there
  * are none. A service that cannot be matched simply runs its tag. */

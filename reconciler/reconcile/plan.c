@@ -434,6 +434,18 @@ static void plan_stack_services(EngineClient *c, BuiltImages *built, const Recon
         }
 }
 
+/* The built images of the commit planned, from berth.yaml as the run read it when it is that commit's. */
+static BuiltImages *built_images_of(Repo *repo, const char *head, const ReconcileOptions *o)
+{
+        if (o->settings && strcmp(o->settings->commit, head) == 0)
+                return built_images_new(repo, o->settings, o->env);
+        Settings s = SETTINGS_INIT;
+        BuiltImages *b =
+                settings_load(repo, head, &s, NULL) >= 0 ? built_images_new(repo, &s, o->env) : NULL;
+        settings_done(&s);
+        return b;
+}
+
 int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
                    BerthError *err)
 {
@@ -638,7 +650,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID) {
                         /* Read once, and only when a stack is planned at all (not on a no-op run). */
                         if (!built_read) {
-                                built = built_images_new(repo, plan.head, o->env);
+                                built = built_images_of(repo, plan.head, o);
                                 built_read = true;
                         }
                         plan_stack_services(c, built, &plan, &plan.stacks[i], sd, o, provided);

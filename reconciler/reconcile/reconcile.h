@@ -89,6 +89,9 @@ typedef struct ReconcileOptions {
         /* Where deployed stacks' files live while they run (bind mounts and configs point there):
          * BERTH_STATE_DIR, else /var/lib/berth for root, else ~/.local/state/berth. */
         const char *state_dir;
+        /* berth.yaml as read for the run (settings.h), when it was read before the plan; a plan of
+         * another commit reads its own. */
+        const struct Settings *settings;
         /* Host paths outside the repo that stacks may read (berth.yaml: allow_host_paths). */
         char **allowed_host_paths;
         size_t n_allowed_host_paths;

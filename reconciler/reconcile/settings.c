@@ -7,7 +7,7 @@
 
 #include "../compose/interp.h"
 #include "../compose/project.h"
-#include "../compose/yaml.h"
+#include "../yaml/yaml.h"
 #include "../util/fileio.h"
 #include "../util/units.h"
 #include "settings.h"
@@ -17,13 +17,16 @@
 #define fail_at(err, map, node, ...) srcmap_fail(err, map, node, FILE_NAME, __VA_ARGS__)
 
 /* A host or path with ${VAR} from the CI's variables, strictly: an empty host or certificate path
- * would silently point somewhere else. */
+ * would silently point somewhere else. Without env (the file's shape checked at load) the text is
+ * taken as it is. */
 static int expand(const cJSON *v, const EnvMap *env, const SrcMap *map, const char *path, char **ret,
                   BerthError *err)
 {
         BerthError e = { 0 };
         if (!cJSON_IsString(v))
                 return fail_at(err, map, v, path, "must be a string");
+        if (!env)
+                return (*ret = strdup(v->valuestring)) ? 0 : -ENOMEM;
         int r = interp_strict(v->valuestring, env, ret, &e);
         return r == -EINVAL ? fail_at(err, map, v, path, "%s", e.msg) : r;
 }
@@ -58,7 +61,9 @@ static int parse_target(const cJSON *n, const EnvMap *env, const SrcMap *map, Ta
                 if (strcmp(v->string, "host") == 0) {
                         if ((r = expand(v, env, map, path, &t->host, err)) < 0)
                                 return r;
-                        if (strncmp(t->host, "unix://", 7) != 0 && strncmp(t->host, "tcp://", 6) != 0)
+                        /* A host that is all variable is checked once it is interpolated. */
+                        if ((env || t->host[0] != '$') && strncmp(t->host, "unix://", 7) != 0 &&
+                            strncmp(t->host, "tcp://", 6) != 0)
                                 return fail_at(
                                         err, map, v, path,
                                         "unsupported host \"%s\": use unix:///path or tcp://host:port",
@@ -129,21 +134,17 @@ static int parse_targets(const cJSON *doc, const EnvMap *env, const SrcMap *map,
 
 /* allow_host_paths: absolute host paths (files or directories) that stacks may read although they are
  * outside the repo: what a compose file names there is read from the runner's host. */
-static int parse_host_paths(const cJSON *v, SrcMap *map, ReconcileOptions *o, BerthError *err)
+static int parse_host_paths(const cJSON *v, const SrcMap *map, Settings *s, BerthError *err)
 {
         if (!cJSON_IsArray(v))
                 return fail_at(err, map, v, "allow_host_paths", "must be a list of absolute paths");
         size_t n = (size_t)cJSON_GetArraySize(v);
-        char **list = calloc(n + 1, sizeof(char *));
-        if (!list)
+        if (!(s->allow_host_paths = calloc(n + 1, sizeof(char *))))
                 return -ENOMEM;
-        strv_free(o->allowed_host_paths);
-        o->allowed_host_paths = list;
-        o->n_allowed_host_paths = 0;
         for (const cJSON *p = v->child; p; p = p->next) {
                 if (!cJSON_IsString(p) || p->valuestring[0] != '/')
                         return fail_at(err, map, p, "allow_host_paths", "must be an absolute path");
-                if (!(list[o->n_allowed_host_paths++] = path_absolute("/", p->valuestring)))
+                if (!(s->allow_host_paths[s->n_allow_host_paths++] = path_absolute("/", p->valuestring)))
                         return -ENOMEM;
         }
         return 0;
@@ -169,25 +170,21 @@ static int load_doc(Repo *repo, const char *commit, SrcMap *map, cJSON **ret_doc
         return 0;
 }
 
-int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
-                       TargetList *targets, BerthError *err)
+/* prune, prune_volumes, parallel, health_timeout, mode, allow_host_paths. */
+static int parse_policy(const cJSON *doc, const SrcMap *map, Settings *s, BerthError *err)
 {
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        int r = load_doc(repo, commit, map, &doc, err);
-        if (r < 0 || !cJSON_IsObject(doc))
-                return r;
         cJSON *v;
+        int r;
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune")) && cJSON_IsBool(v))
-                o->prune = cJSON_IsTrue(v);
+                s->prune = cJSON_IsTrue(v);
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "prune_volumes")) && cJSON_IsBool(v))
-                o->prune_volumes = cJSON_IsTrue(v);
+                s->prune_volumes = cJSON_IsTrue(v);
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "parallel"))) {
                 if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > PARALLEL_MAX ||
                     v->valuedouble != (double)(int)v->valuedouble)
                         return fail_at(err, map, v, "parallel", "must be a whole number from 1 to %d",
                                        PARALLEL_MAX);
-                o->parallel = (unsigned)v->valuedouble;
+                s->parallel = (unsigned)v->valuedouble;
         }
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "health_timeout"))) {
                 int64_t ns = -1;
@@ -198,37 +195,52 @@ int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, Reconc
                 if (ns < 1000000000 || ns / 1000000000 > HEALTH_TIMEOUT_MAX)
                         return fail_at(err, map, v, "health_timeout",
                                        "must be a duration from 1s to 24h, like \"60s\"");
-                o->health_timeout_s = (long)(ns / 1000000000);
+                s->health_timeout_s = (long)(ns / 1000000000);
         }
-        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "mode")) &&
-            (r = parse_mode(v, map, "mode", &o->mode, err)) < 0)
-                return r;
+        if ((v = cJSON_GetObjectItemCaseSensitive(doc, "mode"))) {
+                DeployMode m;
+                if ((r = parse_mode(v, map, "mode", &m, err)) < 0)
+                        return r;
+                s->mode = (int)m;
+        }
         if ((v = cJSON_GetObjectItemCaseSensitive(doc, "allow_host_paths")) &&
-            (r = parse_host_paths(v, map, o, err)) < 0)
+            (r = parse_host_paths(v, map, s, err)) < 0)
                 return r;
-        if (targets && (r = parse_targets(doc, env, map, targets, err)) < 0) {
-                target_list_done(targets);
-                return r;
-        }
         return 0;
 }
 
-int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **ret, BerthError *err)
+void settings_apply(const Settings *s, ReconcileOptions *o)
 {
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        *ret = NULL;
-        int r = load_doc(repo, commit, map, &doc, err);
-        if (r < 0)
-                return r;
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "registry");
-        return v && !cJSON_IsNull(v) ? expand(v, env, map, "registry", ret, err) : 0;
+        if (s->prune >= 0)
+                o->prune = s->prune;
+        if (s->prune_volumes >= 0)
+                o->prune_volumes = s->prune_volumes;
+        if (s->mode >= 0)
+                o->mode = (DeployMode)s->mode;
+        if (s->parallel)
+                o->parallel = s->parallel;
+        if (s->health_timeout_s)
+                o->health_timeout_s = s->health_timeout_s;
+        if (s->allow_host_paths) {
+                o->allowed_host_paths = s->allow_host_paths;
+                o->n_allowed_host_paths = s->n_allow_host_paths;
+        }
 }
 
-void release_settings_done(ReleaseSettings *s)
+int settings_targets(const Settings *s, const EnvMap *env, TargetList *ret, BerthError *err)
 {
-        strv_free(s->patterns);
-        *s = (ReleaseSettings){ 0 };
+        *ret = (TargetList){ 0 };
+        int r = s->doc ? parse_targets(s->doc, env, s->map, ret, err) : 0;
+        if (r < 0)
+                target_list_done(ret);
+        return r;
+}
+
+int settings_registry(const Settings *s, const EnvMap *env, char **ret, BerthError *err)
+{
+        *ret = NULL;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->doc, "registry");
+        return v && !cJSON_IsNull(v) ? expand(v, env, s->map, "registry", ret, err) : 0;
 }
 
 static int add_pattern(ReleaseSettings *s, size_t *n, const cJSON *v, const SrcMap *map, BerthError *err)
@@ -246,14 +258,9 @@ static int add_pattern(ReleaseSettings *s, size_t *n, const cJSON *v, const SrcM
         return 0;
 }
 
-int settings_release(Repo *repo, const char *commit, ReleaseSettings *ret, BerthError *err)
+static int parse_release(const cJSON *doc, const SrcMap *map, ReleaseSettings *ret, BerthError *err)
 {
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        *ret = (ReleaseSettings){ .latest = true };
-        int r = load_doc(repo, commit, map, &doc, err);
-        if (r < 0)
-                return r;
+        int r = 0;
         const cJSON *rel = cJSON_GetObjectItemCaseSensitive(doc, "release");
         if (!rel || cJSON_IsNull(rel))
                 return 0;
@@ -276,8 +283,6 @@ int settings_release(Repo *repo, const char *commit, ReleaseSettings *ret, Berth
                         r = fail_at(err, map, SRCMAP_KEY(v), v->string,
                                     "unknown key \"%s\" (release has tag_pattern, latest)", v->string);
         }
-        if (r < 0)
-                release_settings_done(ret);
         return r;
 }
 
@@ -294,27 +299,29 @@ static int copy_var(const EnvMap *env, EnvMap *ret, const char *name)
         return v ? envmap_set(ret, name, v) : 0;
 }
 
-int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err)
+static int check_image_variables(const cJSON *doc, const SrcMap *map, BerthError *err)
 {
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        int r = load_doc(repo, commit, map, &doc, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(image_variables_default); i++)
-                if ((r = copy_var(env, ret, image_variables_default[i])) < 0)
-                        return r;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "image_variables");
         if (!v)
                 return 0;
         if (!cJSON_IsArray(v))
                 return fail_at(err, map, v, "image_variables", "must be a list of variable names");
-        for (const cJSON *n = v->child; n; n = n->next) {
+        for (const cJSON *n = v->child; n; n = n->next)
                 if (!cJSON_IsString(n) || !*n->valuestring)
                         return fail_at(err, map, n, "image_variables", "must be a variable name");
+        return 0;
+}
+
+int settings_image_env(const Settings *s, const EnvMap *env, EnvMap *ret)
+{
+        int r;
+        for (size_t i = 0; i < ELEMENTSOF(image_variables_default); i++)
+                if ((r = copy_var(env, ret, image_variables_default[i])) < 0)
+                        return r;
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(s->doc, "image_variables");
+        for (const cJSON *n = v ? v->child : NULL; n; n = n->next)
                 if ((r = copy_var(env, ret, n->valuestring)) < 0)
                         return r;
-        }
         return 0;
 }
 
@@ -383,31 +390,66 @@ static bool image_dir_valid(const char *d)
         return true;
 }
 
-int settings_images(Repo *repo, const char *commit, ImageList *ret, BerthError *err)
+static int parse_image_dirs(const cJSON *doc, const SrcMap *map, Settings *s, BerthError *err)
 {
-        _cleanup_cjson_ cJSON *doc = NULL;
-        _cleanup_srcmap_ SrcMap *map = srcmap_new();
-        _cleanup_strv_free_ char **dirs = NULL;
-        *ret = (ImageList){ 0 };
-        int r = load_doc(repo, commit, map, &doc, err);
-        if (r < 0)
-                return r;
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "image_dirs");
-        if (v && !cJSON_IsNull(v)) {
-                if (!cJSON_IsArray(v) || !v->child)
-                        return fail_at(err, map, v, "image_dirs",
-                                       "must be a list of directories of the repo, like [images, docker]");
-                size_t n = 0;
-                if (!(dirs = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *))))
+        if (!v || cJSON_IsNull(v))
+                return 0;
+        if (!cJSON_IsArray(v) || !v->child)
+                return fail_at(err, map, v, "image_dirs",
+                               "must be a list of directories of the repo, like [images, docker]");
+        size_t n = 0;
+        if (!(s->image_dirs = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *))))
+                return -ENOMEM;
+        for (const cJSON *d = v->child; d; d = d->next) {
+                if (!cJSON_IsString(d) || !image_dir_valid(d->valuestring))
+                        return fail_at(err, map, d, "image_dirs",
+                                       "must be a directory of the repo, relative to its top (not stacks/, "
+                                       "no \"..\")");
+                if (!(s->image_dirs[n++] = strdup(d->valuestring)))
                         return -ENOMEM;
-                for (const cJSON *d = v->child; d; d = d->next) {
-                        if (!cJSON_IsString(d) || !image_dir_valid(d->valuestring))
-                                return fail_at(err, map, d, "image_dirs",
-                                               "must be a directory of the repo, relative to its top "
-                                               "(not stacks/, no \"..\")");
-                        if (!(dirs[n++] = strdup(d->valuestring)))
-                                return -ENOMEM;
-                }
         }
-        return repo_images(repo, commit, (const char *const *)dirs, ret, NULL, NULL, err);
+        return 0;
+}
+
+int settings_images(const Settings *s, Repo *repo, ImageList *ret, BerthError *err)
+{
+        *ret = (ImageList){ 0 };
+        return repo_images(repo, s->commit, (const char *const *)s->image_dirs, ret, NULL, NULL, err);
+}
+
+void settings_done(Settings *s)
+{
+        cJSON_Delete(s->doc);
+        srcmap_free(s->map);
+        strv_free(s->allow_host_paths);
+        strv_free(s->image_dirs);
+        strv_free(s->release.patterns);
+        *s = (Settings)SETTINGS_INIT;
+}
+
+int settings_load(Repo *repo, const char *commit, Settings *ret, BerthError *err)
+{
+        Settings s = SETTINGS_INIT;
+        TargetList shape = { 0 };
+        snprintf(s.commit, sizeof(s.commit), "%s", commit);
+        s.map = srcmap_new();
+        int r = load_doc(repo, commit, s.map, &s.doc, err);
+        /* Every section, so that a mistake in one fails every command that reads the file. */
+        if (r >= 0 && cJSON_IsObject(s.doc) && (r = parse_policy(s.doc, s.map, &s, err)) >= 0 &&
+            (r = parse_targets(s.doc, NULL, s.map, &shape, err)) >= 0 &&
+            (r = parse_release(s.doc, s.map, &s.release, err)) >= 0 &&
+            (r = check_image_variables(s.doc, s.map, err)) >= 0 &&
+            (r = parse_image_dirs(s.doc, s.map, &s, err)) >= 0) {
+                const cJSON *reg = cJSON_GetObjectItemCaseSensitive(s.doc, "registry");
+                if (reg && !cJSON_IsNull(reg) && !cJSON_IsString(reg))
+                        r = fail_at(err, s.map, reg, "registry", "must be a string");
+        }
+        target_list_done(&shape);
+        if (r < 0) {
+                settings_done(&s);
+                return r;
+        }
+        *ret = s;
+        return 0;
 }

@@ -7,6 +7,7 @@
  * them and nothing secret needs to be in the repo. */
 #pragma once
 
+#include "../yaml/yaml.h"
 #include "../engine/engine.h"
 #include "reconcile.h"
 
@@ -25,27 +26,52 @@ typedef struct TargetList {
         size_t n;
 } TargetList;
 
-/* Settings from berth.yaml at the commit, over o's defaults; targets (if not NULL) gets its targets. */
-int reconcile_settings(Repo *repo, const char *commit, const EnvMap *env, ReconcileOptions *o,
-                       TargetList *targets, BerthError *err);
-/* berth.yaml's registry: the default prefix of image references ("registry.example.com/team"); *ret
- * NULL when it names none. */
-int settings_registry(Repo *repo, const char *commit, const EnvMap *env, char **ret, BerthError *err);
-/* The environment an image.json is interpolated from: only the variables berth.yaml lists under
- * image_variables, and the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...), so that
- * no repo file can carry a CI secret into a build argument of a pushed image. ret is initialised. */
-int settings_image_env(Repo *repo, const char *commit, const EnvMap *env, EnvMap *ret, BerthError *err);
-/* The image descriptors at the commit, in the directories berth.yaml lists under image_dirs
- * (default: [images]; each holds <name>/Dockerfile), and the flat layout's Dockerfile-<name>. */
-int settings_images(Repo *repo, const char *commit, ImageList *ret, BerthError *err);
 /* berth.yaml's release: {tag_pattern: "image_v{version}" or a list of them, latest: true}. */
 typedef struct ReleaseSettings {
         bool present;    /* the repo has a release section: its releases own `latest` */
         char **patterns; /* NULL-terminated; NULL: release_default_patterns */
         bool latest;     /* a release that is the highest version moves `latest` (default true) */
 } ReleaseSettings;
-int settings_release(Repo *repo, const char *commit, ReleaseSettings *ret, BerthError *err);
-void release_settings_done(ReleaseSettings *s);
+
+/* berth.yaml at one commit, read and checked once: every section's shape is checked at load, so a
+ * mistake anywhere in the file is reported by whichever command reads it first. What depends on the
+ * environment (a target's host, the registry, image variables) is interpolated when asked for, since
+ * the jobs that read one file differ in the variables they have. */
+typedef struct Settings {
+        char commit[41];
+        cJSON *doc; /* NULL: the commit has no berth.yaml */
+        SrcMap *map;
+        /* The reconcile policy; -1 (0 for parallel and health_timeout_s) where berth.yaml is silent. */
+        int prune, prune_volumes, mode;
+        unsigned parallel;
+        long health_timeout_s;
+        char **allow_host_paths; /* NULL-terminated; NULL: berth.yaml lists none */
+        size_t n_allow_host_paths;
+        char **image_dirs; /* NULL-terminated; NULL: [images] */
+        ReleaseSettings release;
+} Settings;
+
+#define SETTINGS_INIT                                                                                       \
+        {                                                                                                   \
+                .prune = -1, .prune_volumes = -1, .mode = -1, .release = {.latest = true }                  \
+        }
+
+int settings_load(Repo *repo, const char *commit, Settings *ret, BerthError *err);
+void settings_done(Settings *s);
+/* The reconcile policy over o's defaults. o then borrows s's allow_host_paths: s outlives it. */
+void settings_apply(const Settings *s, ReconcileOptions *o);
+/* The targets, their hosts and certificate paths interpolated from env. */
+int settings_targets(const Settings *s, const EnvMap *env, TargetList *ret, BerthError *err);
+/* The registry: the default prefix of image references ("registry.example.com/team"); *ret NULL when it
+ * names none. */
+int settings_registry(const Settings *s, const EnvMap *env, char **ret, BerthError *err);
+/* The environment an image.json is interpolated from: only the variables berth.yaml lists under
+ * image_variables, and the CI's commit variables (CI_COMMIT_TAG, GITHUB_REF_NAME, ...), so that
+ * no repo file can carry a CI secret into a build argument of a pushed image. ret is initialised. */
+int settings_image_env(const Settings *s, const EnvMap *env, EnvMap *ret);
+/* The image descriptors at the commit, in the directories berth.yaml lists under image_dirs
+ * (default: [images]; each holds <name>/Dockerfile), and the flat layout's Dockerfile-<name>. */
+int settings_images(const Settings *s, Repo *repo, ImageList *ret, BerthError *err);
 void target_list_done(TargetList *t);
 const Target *target_list_find(const TargetList *t, const char *name);
 bool target_has_stack(const Target *t, const char *stack);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compose/yaml.h"
+#include "../yaml/yaml.h"
 #include "../util/cleanup.h"
 #include "rules.h"
 

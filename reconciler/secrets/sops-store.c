@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compose/yaml.h"
-#include "../report/emit.h"
+#include "../yaml/yaml.h"
+#include "../yaml/emit.h"
 #include "../util/cleanup.h"
 #include "sops-store.h"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../compose/yaml.h"
-#include "../report/emit.h"
+#include "../yaml/yaml.h"
+#include "../yaml/emit.h"
 #include "../schema/schema.h"
 #include "../util/fileio.h"
 #include "../util/srcmap.h"

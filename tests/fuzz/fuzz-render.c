@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compose/yaml.h"
+#include "yaml/yaml.h"
 #include "template/render.h"
 
 static const char DEFINITION[] =

@@ -6,32 +6,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "gitrepo.h"
 #include "image/context.h"
 #include "tap.h"
 
 static char dir[256];
 
-/* Runs a shell command in the test's repo; returns its output. */
-static __attribute__((format(printf, 1, 2))) char *sh(const char *fmt, ...)
-{
-        char cmd[2048], full[2400], *out = calloc(1, 8192);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        snprintf(full, sizeof(full), "cd %s && (%s)", dir, cmd);
-        FILE *f = popen(full, "r");
-        size_t n = f ? fread(out, 1, 8191, f) : 0;
-        if (f)
-                pclose(f);
-        while (n > 0 && out[n - 1] == '\n')
-                out[--n] = '\0';
-        return out;
-}
+#define sh(...) repo_sh(dir, __VA_ARGS__)
 
 static void commit(const char *what)
 {
-        free(sh("git add -A && git -c user.name=t -c user.email=t@t commit -qm '%s' --allow-empty", what));
+        repo_commit(dir, what);
 }
 
 static void hash_at(const char *rev, const char *target, cJSON *args, char ret[65])

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "compose/project.h"
-#include "compose/yaml.h"
+#include "yaml/yaml.h"
 #include "source/source.h"
 #include "template/render.h"
 #include "tap.h"

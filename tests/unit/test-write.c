@@ -8,26 +8,13 @@
 #include <unistd.h>
 
 #include "gitops/write.h"
+#include "gitrepo.h"
 #include "tap.h"
 
 static char dir[256];
 
-/* Runs a shell command; every "%s" in fmt is the test's directory. */
-static __attribute__((format(printf, 1, 2))) char *sh(const char *fmt, ...)
-{
-        char cmd[2048], *out = calloc(1, 4096);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(cmd, sizeof(cmd), fmt, ap);
-        va_end(ap);
-        FILE *f = popen(cmd, "r");
-        size_t n = f ? fread(out, 1, 4095, f) : 0;
-        if (f)
-                pclose(f);
-        while (n > 0 && out[n - 1] == '\n')
-                out[--n] = '\0';
-        return out;
-}
+/* Commands name the test's directory themselves (every "%s" in them is dir). */
+#define sh(...) repo_sh("/", __VA_ARGS__)
 
 typedef struct Add {
         const char *path, *text;

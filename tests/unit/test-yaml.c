@@ -1,7 +1,7 @@
 /* test-yaml.c: YAML loading: types, positions, anchors and merge keys, tags, and the limits. */
 #include <errno.h>
 
-#include "compose/yaml.h"
+#include "yaml/yaml.h"
 #include "util/strbuf.h"
 #include "tap.h"
 
