@@ -6,7 +6,7 @@
 
 #include "build-run.h"
 #include "cli.h"
-#include "image/auth.h"
+#include "registry/auth.h"
 #include "image/image.h"
 #include "report/ci.h"
 #include "yaml/emit.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../image/auth.h"
+#include "../registry/digest.h"
 #include "ops.h"
 
 static int call(EngineClient *c, const char *method, const char *path, const cJSON *body, const char *what,
@@ -185,16 +185,6 @@ int ops_wait(EngineClient *c, const char *id, const char *name, WaitFor what, lo
         }
 }
 
-size_t ops_repository_len(const char *image)
-{
-        const char *at = strchr(image, '@');
-        size_t n = at ? (size_t)(at - image) : strlen(image);
-        const char *slash = memrchr(image, '/', n);
-        const char *from = slash ? slash : image;
-        const char *colon = memrchr(from, ':', n - (size_t)(from - image));
-        return colon ? (size_t)(colon - image) : n;
-}
-
 int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_id, char **ret_digest,
               BerthError *err)
 {
@@ -206,7 +196,7 @@ int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_i
         if (r < 0)
                 return r;
         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Id"));
-        size_t rl = repo ? strlen(repo) : ops_repository_len(image);
+        size_t rl = repo ? strlen(repo) : registry_repository_len(image);
         const char *name = repo ? repo : image;
         cJSON *d;
         *ret_digest = NULL;
@@ -221,39 +211,4 @@ int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_i
         }
         *ret_id = id ? strdup(id) : NULL;
         return *ret_id ? 0 : -ENOMEM;
-}
-
-/* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json; NULL
- * without env or credentials (an anonymous pull). */
-char *ops_registry_auth(const EnvMap *env, const char *image)
-{
-        _cleanup_free_ char *registry = registry_of(image);
-        char *header = NULL;
-        bool found = false;
-        if (!env || registry_auth_header(env, registry, &header, &found) < 0 || !found) {
-                free(header);
-                return NULL;
-        }
-        return header;
-}
-
-/* What the registry says the tag names now ("sha256:..."), without pulling it. */
-int ops_registry_digest(EngineClient *c, const char *image, const char *auth, char **ret, BerthError *err)
-{
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, what = STRBUF_INIT, out = STRBUF_INIT;
-        out.max = ENGINE_RESPONSE_MAX;
-        strbuf_addstr(&path, "/distribution/");
-        strbuf_addstr(&path, image);
-        strbuf_addstr(&path, "/json");
-        strbuf_addf(&what, "ask the registry about \"%s\"", image);
-        int r = engine_call_raw(c, "GET", path.buf, NULL, 0, NULL, auth, what.buf, 60, NULL, &out, err);
-        if (r < 0)
-                return r;
-        _cleanup_cjson_ cJSON *j = cJSON_ParseWithLength(out.buf, out.len);
-        const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest"));
-        if (!d)
-                return error_set(err, -EPROTO, NULL, 0, 0, NULL, "%s: no digest in the reply", what.buf);
-        *ret = strdup(d);
-        return *ret ? 0 : -ENOMEM;
 }

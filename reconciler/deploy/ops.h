@@ -15,19 +15,11 @@ int ops_stop(EngineClient *c, const char *id, const char *name, long timeout_s, 
 int ops_restart(EngineClient *c, const char *id, const char *name, BerthError *err);
 /* Removes a (stopped) container and its anonymous volumes only if volumes is true. */
 int ops_remove(EngineClient *c, const char *id, const char *name, bool volumes, BerthError *err);
-/* The length of an image reference's repository: without its tag or digest ("reg:5000/app:1" is
- * "reg:5000/app"). */
-size_t ops_repository_len(const char *image);
 /* An image's id, and its registry digest for a repository ("repo@sha256:..."): what a registry gave
  * when it was pulled or pushed, NULL when it has none (built here, never pushed). image is a reference
  * or an id; repo NULL: image's own repository. */
 int ops_image(EngineClient *c, const char *image, const char *repo, char **ret_id, char **ret_digest,
               BerthError *err);
-/* The X-Registry-Auth header for the image's registry, from the CI's variables or config.json (image/
- * auth.h); NULL without env or credentials (an anonymous pull). */
-char *ops_registry_auth(const EnvMap *env, const char *image);
-/* What the registry says the tag names now ("sha256:..."), without pulling it; auth may be NULL. */
-int ops_registry_digest(EngineClient *c, const char *image, const char *auth, char **ret, BerthError *err);
 /* Inspects; *ret_json owned by the caller. */
 int ops_inspect(EngineClient *c, const char *id, cJSON **ret_json, BerthError *err);
 /* The last lines of a container's output, as text (the engine's stream framing removed). */

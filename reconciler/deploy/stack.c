@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../image/auth.h"
+#include "../registry/digest.h"
+#include "../registry/auth.h"
 #include "ops.h"
 #include "runtime.h"
 #include "stack.h"
@@ -35,11 +36,11 @@ static cJSON *services_of(const Project *p)
 static void check_tag(EngineClient *c, const cJSON *s, const char *image, const char *local,
                       const StackOptions *o)
 {
-        _cleanup_free_ char *auth = ops_registry_auth(o->env, image), *now = NULL;
+        _cleanup_free_ char *auth = registry_auth_for(o->env, image), *now = NULL;
         BerthError e = { 0 };
         char line[700];
         const char *at = local ? strchr(local, '@') : NULL;
-        if (ops_registry_digest(c, image, auth, &now, &e) < 0)
+        if (registry_digest(c, image, auth, &now, &e) < 0)
                 snprintf(line, sizeof(line),
                          "service \"%s\": cannot ask the registry where \"%s\" points: %s", s->string, image,
                          e.msg);
@@ -120,7 +121,7 @@ static int resolve_images(EngineClient *c, const Project *p, const StackOptions 
                 }
                 if (r == -ENOENT && !(policy && strcmp(policy, "never") == 0)) {
                         BerthError pe = { 0 };
-                        _cleanup_free_ char *auth = ops_registry_auth(o->env, image);
+                        _cleanup_free_ char *auth = registry_auth_for(o->env, image);
                         r = image_pull(c, image, auth, &pe);
                         if (r < 0)
                                 return error_set(err, r, NULL, 0, 0, NULL,

@@ -22,7 +22,7 @@ typedef struct StackOptions {
         /* {service: "repo@sha256:..."}: the exact images to run instead of what the model's tags name
          * now (a rollback to a deploy that recorded them); NULL: none. */
         const cJSON *pins;
-        /* Registry credentials (image/auth.h) for pulls and tag checks; NULL: none sent. */
+        /* Registry credentials (registry/auth.h) for pulls and tag checks; NULL: none sent. */
         const EnvMap *env;
         /* Ask the registry what each tag names now, and warn where it moved ("image tag moved"): what
          * plan --all shows. The move is applied only when pull_policy says always. */

@@ -11,7 +11,7 @@
 #include "../util/units.h"
 #include "../compose/interp.h"
 #include "../yaml/yaml.h"
-#include "auth.h"
+#include "../registry/auth.h"
 #include "image.h"
 
 void image_spec_done(ImageSpec *s)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../registry/digest.h"
 #include "../deploy/ops.h"
 #include "../image/image.h"
 #include "builtpins.h"
@@ -14,7 +15,7 @@ static bool split_ref(const char *image, char *ref, size_t ref_size, const char 
 {
         if (strchr(image, '@'))
                 return false;
-        size_t n = ops_repository_len(image);
+        size_t n = registry_repository_len(image);
         if (n >= ref_size)
                 return false;
         memcpy(ref, image, n);

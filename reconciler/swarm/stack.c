@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../deploy/ops.h"
-#include "../image/auth.h"
+#include "../registry/digest.h"
+#include "../registry/auth.h"
 #include "../util/base64.h"
 #include "../util/digest.h"
 #include "../util/strbuf.h"
@@ -343,7 +343,7 @@ static void ask_registry(EngineClient *c, const char *image, const char *auth, c
         BerthError e = { 0 };
         if (get(seen, image))
                 return;
-        if (ops_registry_digest(c, image, auth, &d, &e) < 0)
+        if (registry_digest(c, image, auth, &d, &e) < 0)
                 cJSON_AddStringToObject(cJSON_AddObjectToObject(seen, image), "error", e.msg);
         else
                 cJSON_AddStringToObject(seen, image, d);
@@ -357,7 +357,7 @@ static const char *auth_for(const EnvMap *env, const char *image, cJSON *auths)
         const char *key = registry ? registry : "";
         const cJSON *known = get(auths, key);
         if (!known) {
-                _cleanup_free_ char *auth = ops_registry_auth(env, image);
+                _cleanup_free_ char *auth = registry_auth_for(env, image);
                 known = auth ? cJSON_AddStringToObject(auths, key, auth) : cJSON_AddNullToObject(auths, key);
         }
         return cJSON_GetStringValue(known);
@@ -444,7 +444,7 @@ static void resolve_image(EngineClient *c, const char *service, const char *imag
         }
         StrBuf p = STRBUF_INIT, g = STRBUF_INIT;
         strbuf_addf(&p, "%s@%s", image, d);
-        strbuf_addf(&g, "%.*s@%s", (int)ops_repository_len(image), image, d);
+        strbuf_addf(&g, "%.*s@%s", (int)registry_repository_len(image), image, d);
         *pinned = strbuf_detach(&p);
         *digest = strbuf_detach(&g);
 }
