@@ -7,7 +7,7 @@
 
 #include "compose/project.h"
 #include "deploy/stack.h"
-#include "deployer/deployer.h"
+#include "modes/modes.h"
 #include "reconcile/settings.h"
 #include "check.h"
 #include "handlers.h"

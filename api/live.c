@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deployer/deployer.h"
+#include "modes/modes.h"
 #include "live.h"
 
 static long ms_since(const struct timespec *t)

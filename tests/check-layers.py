@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """check-layers.py: the modules of reconciler/ and api/ (one per directory) include each other without
-a loop, so data flows one way and each module can be read, tested and replaced from below. Prints TAP:
-one check for loops, naming the includes that close each one."""
+a loop, so data flows one way and each module can be read, tested and replaced from below; and the two
+deploy modes stand side by side on their interface, neither reaching the other. Prints TAP: one check
+for loops, naming the includes that close each one, and one per wall that must hold."""
 import collections
 import os
 import re
@@ -56,7 +57,34 @@ def visit(v):
 for v in sorted(graph):
     if v not in index:
         visit(v)
-print("1..1")
+# Walls: no chain of includes may lead from the first module to the second.
+WALLS = [
+    ("reconciler/deploy", "reconciler/swarm", "the compose deployer does not use swarm's"),
+    ("reconciler/swarm", "reconciler/deploy", "the swarm deployer does not use compose's"),
+    ("reconciler/deployer", "reconciler/deploy", "the deploy interface stands on no implementation"),
+    ("reconciler/deployer", "reconciler/swarm", "the deploy interface stands on no implementation"),
+]
+
+
+def path(a, b):
+    """The modules from a to b along includes, or None."""
+    prev, todo = {a: None}, [a]
+    while todo:
+        v = todo.pop()
+        for w in sorted(graph.get(v, ())):
+            if w not in prev:
+                prev[w] = v
+                todo.append(w)
+    if b not in prev:
+        return None
+    chain = [b]
+    while prev[chain[-1]]:
+        chain.append(prev[chain[-1]])
+    return chain[::-1]
+
+
+print(f"1..{1 + len(WALLS)}")
+failed = False
 if loops:
     print(f"not ok 1 - the modules include each other in {len(loops)} loop(s)")
     for comp in loops:
@@ -65,5 +93,16 @@ if loops:
             for b in sorted(graph[a]):
                 if b in comp:
                     print(f"#     {a} -> {b}: {why[(a, b)][0]}")
-    sys.exit(1)
-print(f"ok 1 - {len(graph)} modules, no include loop")
+    failed = True
+else:
+    print(f"ok 1 - {len(graph)} modules, no include loop")
+for i, (a, b, what) in enumerate(WALLS, 2):
+    chain = path(a, b)
+    if chain:
+        print(f"not ok {i} - {what}: {a} reaches {b}")
+        for x, y in zip(chain, chain[1:]):
+            print(f"#     {x} -> {y}: {why[(x, y)][0]}")
+        failed = True
+    else:
+        print(f"ok {i} - {what}: {a} does not reach {b}")
+sys.exit(1 if failed else 0)

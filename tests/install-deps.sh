@@ -11,6 +11,8 @@ packages=(
         # the real components the tests start, and the clients that check them
         docker.io iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync time
+        # the shells the completion scripts are checked in (tests/unit/test-cli.sh)
+        zsh bash-completion
         # the age tool, the reference implementation that secrets/age.c is checked against, and the AES-GCM
         # of a second SOPS implementation in Python (tests/lib/sops_ref.py)
         age python3-cryptography

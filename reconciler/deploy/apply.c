@@ -39,20 +39,6 @@ typedef struct Task {
         Node *node;
 } Task;
 
-const char *service_result_name(ServiceResult r)
-{
-        static const char *const names[] = { "unchanged", "changed", "failed", "skipped" };
-        return r <= RESULT_SKIPPED ? names[r] : "?";
-}
-
-void apply_report_done(ApplyReport *r)
-{
-        for (size_t i = 0; i < r->n; i++)
-                free(r->services[i].service);
-        free(r->services);
-        *r = (ApplyReport){ 0 };
-}
-
 static Node *node_of(Graph *g, const char *service)
 {
         for (size_t i = 0; i < g->n; i++)

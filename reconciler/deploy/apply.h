@@ -6,29 +6,10 @@
 #pragma once
 
 #include "../engine/engine.h"
-#include "budget.h"
+#include "../deployer/budget.h"
+#include "../deployer/result.h"
 #include "container.h"
 #include "plan.h"
-
-typedef enum ServiceResult {
-        RESULT_UNCHANGED,
-        RESULT_CHANGED,
-        RESULT_FAILED,
-        RESULT_SKIPPED, /* a dependency failed */
-} ServiceResult;
-
-typedef struct ServiceReport {
-        char *service;
-        ServiceResult result;
-        char message[1024];
-        double seconds;
-} ServiceReport;
-
-typedef struct ApplyReport {
-        ServiceReport *services;
-        size_t n;
-        size_t failed;
-} ApplyReport;
 
 typedef struct ApplyOptions {
         OpBudget *budget; /* NULL: one of opts->parallel slots for this apply alone */
@@ -41,5 +22,3 @@ typedef struct ApplyOptions {
 
 int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const ServiceHash *hashes,
                size_t n_hashes, const ApplyOptions *opts, ApplyReport *ret, BerthError *err);
-void apply_report_done(ApplyReport *r);
-const char *service_result_name(ServiceResult r);

@@ -112,85 +112,6 @@ int container_check_service(const Project *p, const char *service, void (*warn)(
         return 0;
 }
 
-int container_string_list(cJSON *to, const char *key, const cJSON *from)
-{
-        if (!cJSON_IsArray(from))
-                return 0;
-        cJSON *a = cJSON_AddArrayToObject(to, key);
-        if (!a)
-                return -ENOMEM;
-        for (cJSON *it = from->child; it; it = it->next) {
-                _cleanup_free_ char *s =
-                        cJSON_IsString(it) ? strdup(it->valuestring) : cJSON_PrintUnformatted(it);
-                if (!s || !cJSON_AddItemToArray(a, cJSON_CreateString(s)))
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-int container_duration(cJSON *to, const char *key, const cJSON *from, const char *path, BerthError *err)
-{
-        int64_t ns;
-        if (!cJSON_IsString(from))
-                return 0;
-        if (units_parse_duration(from->valuestring, &ns) < 0)
-                return error_set(err, -EINVAL, NULL, 0, 0, path, "invalid duration \"%s\"",
-                                 from->valuestring);
-        return cJSON_AddNumberToObject(to, key, (double)ns) ? 0 : -ENOMEM;
-}
-
-int container_bytes(const cJSON *v, const char *path, int64_t *ret, BerthError *err)
-{
-        if (cJSON_IsNumber(v)) {
-                *ret = (int64_t)v->valuedouble;
-                return 0;
-        }
-        if (cJSON_IsString(v) && units_parse_bytes(v->valuestring, ret) == 0)
-                return 0;
-        return error_set(err, -EINVAL, NULL, 0, 0, path, "invalid byte size");
-}
-
-void container_copy_strings(cJSON *to, const cJSON *svc, const char *const map[][2], size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, map[i][0]));
-                if (v)
-                        cJSON_AddStringToObject(to, map[i][1], v);
-        }
-}
-
-int container_healthcheck(cJSON *body, const cJSON *hc, const char *svcpath, BerthError *err)
-{
-        char path[300];
-        int r;
-        if (!hc)
-                return 0;
-        cJSON *h = cJSON_AddObjectToObject(body, "Healthcheck");
-        if (!h)
-                return -ENOMEM;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "disable"))) {
-                cJSON *t = cJSON_AddArrayToObject(h, "Test");
-                cJSON_AddItemToArray(t, cJSON_CreateString("NONE"));
-                return 0;
-        }
-        if ((r = container_string_list(h, "Test", cJSON_GetObjectItemCaseSensitive(hc, "test"))) < 0)
-                return r;
-        static const char *const durs[][2] = { { "interval", "Interval" },
-                                               { "timeout", "Timeout" },
-                                               { "start_period", "StartPeriod" },
-                                               { "start_interval", "StartInterval" } };
-        for (size_t i = 0; i < ELEMENTSOF(durs); i++) {
-                snprintf(path, sizeof(path), "%s.healthcheck.%s", svcpath, durs[i][0]);
-                if ((r = container_duration(h, durs[i][1], cJSON_GetObjectItemCaseSensitive(hc, durs[i][0]),
-                                            path, err)) < 0)
-                        return r;
-        }
-        cJSON *retries = cJSON_GetObjectItemCaseSensitive(hc, "retries");
-        if (cJSON_IsNumber(retries))
-                cJSON_AddNumberToObject(h, "Retries", retries->valuedouble);
-        return 0;
-}
-
 static int build_ports(cJSON *body, cJSON *host, const cJSON *svc)
 {
         cJSON *exposed = cJSON_AddObjectToObject(body, "ExposedPorts");
@@ -359,7 +280,7 @@ static int build_mounts(const Project *p, const DeployIdentity *id, cJSON *host,
                         if (size) {
                                 char path[300];
                                 snprintf(path, sizeof(path), "%s.volumes.tmpfs.size", svcpath);
-                                if ((r = container_bytes(size, path, &bytes, err)) < 0)
+                                if ((r = spec_bytes(size, path, &bytes, err)) < 0)
                                         return r;
                                 cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "TmpfsOptions"),
                                                         "SizeBytes", (double)bytes);
@@ -408,14 +329,14 @@ static int build_resources(cJSON *host, const cJSON *svc, const char *svcpath, B
                 pids = cJSON_GetObjectItemCaseSensitive(limits, "pids");
         if (mem) {
                 snprintf(path, sizeof(path), "%s.mem_limit", svcpath);
-                if ((r = container_bytes(mem, path, &bytes, err)) < 0)
+                if ((r = spec_bytes(mem, path, &bytes, err)) < 0)
                         return r;
                 cJSON_AddNumberToObject(host, "Memory", (double)bytes);
         }
         cJSON *res = cJSON_GetObjectItemCaseSensitive(svc, "mem_reservation");
         if (res) {
                 snprintf(path, sizeof(path), "%s.mem_reservation", svcpath);
-                if ((r = container_bytes(res, path, &bytes, err)) < 0)
+                if ((r = spec_bytes(res, path, &bytes, err)) < 0)
                         return r;
                 cJSON_AddNumberToObject(host, "MemoryReservation", (double)bytes);
         }
@@ -434,7 +355,7 @@ static int build_resources(cJSON *host, const cJSON *svc, const char *svcpath, B
         cJSON *shm = cJSON_GetObjectItemCaseSensitive(svc, "shm_size");
         if (shm) {
                 snprintf(path, sizeof(path), "%s.shm_size", svcpath);
-                if ((r = container_bytes(shm, path, &bytes, err)) < 0)
+                if ((r = spec_bytes(shm, path, &bytes, err)) < 0)
                         return r;
                 cJSON_AddNumberToObject(host, "ShmSize", (double)bytes);
         }
@@ -661,9 +582,9 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                 return error_set(err, -EINVAL, NULL, 0, 0, svcpath, "service \"%s\" has no image to run",
                                  service);
         cJSON_AddStringToObject(body, "Image", run_image ? run_image : image);
-        if ((r = container_string_list(body, "Cmd", cJSON_GetObjectItemCaseSensitive(svc, "command"))) < 0 ||
-            (r = container_string_list(body, "Entrypoint",
-                                       cJSON_GetObjectItemCaseSensitive(svc, "entrypoint"))) < 0)
+        if ((r = spec_string_list(body, "Cmd", cJSON_GetObjectItemCaseSensitive(svc, "command"))) < 0 ||
+            (r = spec_string_list(body, "Entrypoint", cJSON_GetObjectItemCaseSensitive(svc, "entrypoint"))) <
+                    0)
                 return r;
 
         cJSON *env = cJSON_AddArrayToObject(body, "Env");
@@ -685,7 +606,7 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                                                   { "domainname", "Domainname" },
                                                   { "stop_signal", "StopSignal" },
                                                   { "mac_address", "MacAddress" } };
-        container_copy_strings(body, svc, strings, ELEMENTSOF(strings));
+        spec_copy_strings(body, svc, strings, ELEMENTSOF(strings));
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc, "tty")))
                 cJSON_AddTrueToObject(body, "Tty");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc, "stdin_open")))
@@ -699,8 +620,8 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                 /* The engine takes whole seconds; round up so a grace period is never cut short. */
                 cJSON_AddNumberToObject(body, "StopTimeout", (double)((ns + 999999999) / 1000000000));
         }
-        if ((r = container_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
-                                       err)) < 0 ||
+        if ((r = spec_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
+                                  err)) < 0 ||
             (r = build_ports(body, host, svc)) < 0 ||
             (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
             (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
@@ -720,8 +641,8 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                                                 { "security_opt", "SecurityOpt" },
                                                 { "group_add", "GroupAdd" } };
         for (size_t i = 0; i < ELEMENTSOF(lists); i++)
-                if ((r = container_string_list(host, lists[i][1],
-                                               cJSON_GetObjectItemCaseSensitive(svc, lists[i][0]))) < 0)
+                if ((r = spec_string_list(host, lists[i][1],
+                                          cJSON_GetObjectItemCaseSensitive(svc, lists[i][0]))) < 0)
                         return r;
         static const char *const flags[][2] = { { "init", "Init" },
                                                 { "read_only", "ReadonlyRootfs" },

@@ -3,27 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/strbuf.h"
 #include "container.h"
 #include "live.h"
-
-void live_done(LiveSet *s)
-{
-        for (size_t i = 0; i < s->n; i++) {
-                LiveContainer *c = &s->items[i];
-                free(c->id);
-                free(c->name);
-                free(c->project);
-                free(c->service);
-                free(c->hash);
-                free(c->state);
-                free(c->status);
-                free(c->commit);
-                free(c->repo);
-                cJSON_Delete(c->raw);
-        }
-        free(s->items);
-        *s = (LiveSet){ 0 };
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -94,26 +76,63 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
         return 0;
 }
 
-int live_append(LiveSet *into, LiveSet *from)
+/* The container's published and exposed ports, as docker ps shows them. */
+static void ports_text(const cJSON *raw, StrBuf *out)
 {
-        if (!from->n)
-                return 0;
-        LiveContainer *v = realloc(into->items, (into->n + from->n) * sizeof(LiveContainer));
-        if (!v)
-                return -ENOMEM;
-        memcpy(v + into->n, from->items, from->n * sizeof(LiveContainer));
-        into->items = v;
-        into->n += from->n;
-        free(from->items);
-        *from = (LiveSet){ 0 };
-        return 0;
+        for (cJSON *p = cJSON_GetObjectItemCaseSensitive(raw, "Ports")
+                                ? cJSON_GetObjectItemCaseSensitive(raw, "Ports")->child
+                                : NULL;
+             p; p = p->next) {
+                const char *ip = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "IP"));
+                cJSON *pub = cJSON_GetObjectItemCaseSensitive(p, "PublicPort");
+                const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "Type"));
+                int priv = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "PrivatePort"));
+                if (out->len)
+                        strbuf_addstr(out, ", ");
+                if (pub)
+                        strbuf_addf(out, "%s:%d->%d/%s", ip ? ip : "", (int)pub->valuedouble, priv,
+                                    type ? type : "tcp");
+                else
+                        strbuf_addf(out, "%d/%s", priv, type ? type : "tcp");
+        }
 }
 
-LiveContainer *live_find(LiveSet *s, const char *service, unsigned number)
+static int add_string(cJSON *o, const char *key, const char *v)
 {
-        for (size_t i = 0; i < s->n; i++)
-                if (!s->items[i].oneoff && s->items[i].service &&
-                    strcmp(s->items[i].service, service) == 0 && s->items[i].number == number)
-                        return &s->items[i];
-        return NULL;
+        return cJSON_AddStringToObject(o, key, v ? v : "") ? 0 : -ENOMEM;
+}
+
+int live_rows(EngineClient *c, const char *project, cJSON **ret, BerthError *err)
+{
+        _cleanup_cjson_ cJSON *list = cJSON_CreateArray();
+        LiveSet live = { 0 };
+        int r = list ? live_list(c, project, &live, err) : -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < live.n; i++) {
+                LiveContainer *lc = &live.items[i];
+                _cleanup_strbuf_ StrBuf ports = STRBUF_INIT;
+                cJSON *o = cJSON_CreateObject();
+                if (!o || !cJSON_AddItemToArray(list, o)) {
+                        cJSON_Delete(o);
+                        r = -ENOMEM;
+                        break;
+                }
+                ports_text(lc->raw, &ports);
+                if ((r = add_string(o, "ID", lc->id)) < 0 || (r = add_string(o, "Name", lc->name)) < 0 ||
+                    (r = add_string(o, "Project", lc->project)) < 0 ||
+                    (r = add_string(o, "Service", lc->service)) < 0 ||
+                    !cJSON_AddNumberToObject(o, "Number", lc->number) ||
+                    (r = add_string(o, "State", lc->state)) < 0 ||
+                    (r = add_string(o, "Status", lc->status)) < 0 ||
+                    (r = add_string(o, "Image",
+                                    cJSON_GetStringValue(
+                                            cJSON_GetObjectItemCaseSensitive(lc->raw, "Image")))) < 0 ||
+                    (r = add_string(o, "Ports", strbuf_str(&ports))) < 0 ||
+                    (r = add_string(o, "ContentHash", lc->hash)) < 0 ||
+                    (lc->commit && (r = add_string(o, "Commit", lc->commit)) < 0))
+                        r = r < 0 ? r : -ENOMEM;
+        }
+        live_done(&live);
+        if (r >= 0)
+                *ret = TAKE_PTR(list);
+        return r;
 }

@@ -7,37 +7,11 @@
 #include "container.h"
 #include "plan.h"
 
-const char *action_kind_name(ActionKind k)
-{
-        static const char *const names[] = { "noop",    "create", "recreate", "start",
-                                             "restart", "remove", "orphan",   "update" };
-        return k < ELEMENTSOF(names) ? names[k] : "?";
-}
-
-void plan_done(Plan *plan)
-{
-        for (size_t i = 0; i < plan->n; i++) {
-                free(plan->actions[i].service);
-                free(plan->actions[i].container_id);
-                free(plan->actions[i].container_name);
-        }
-        free(plan->actions);
-        *plan = (Plan){ 0 };
-}
-
 unsigned plan_replicas(const cJSON *service)
 {
         cJSON *r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(service, "deploy"),
                                                     "replicas");
         return cJSON_IsNumber(r) && r->valuedouble >= 0 ? (unsigned)r->valuedouble : 1;
-}
-
-size_t plan_changes(const Plan *plan)
-{
-        size_t n = 0;
-        for (size_t i = 0; i < plan->n; i++)
-                n += plan->actions[i].kind != ACTION_NOOP && plan->actions[i].kind != ACTION_ORPHAN;
-        return n;
 }
 
 static Action *add(Plan *plan, size_t *alloc, ActionKind kind, const char *service, unsigned number,

@@ -12,19 +12,6 @@
 #include "runtime.h"
 #include "stack.h"
 
-void stack_result_done(StackResult *r)
-{
-        plan_done(&r->plan);
-        apply_report_done(&r->report);
-        for (size_t i = 0; i < r->n_hashes; i++) {
-                free((char *)r->hashes[i].hash);
-                free((char *)r->hashes[i].image);
-                free((char *)r->hashes[i].digest);
-        }
-        free(r->hashes);
-        *r = (StackResult){ 0 };
-}
-
 static cJSON *services_of(const Project *p)
 {
         return cJSON_GetObjectItemCaseSensitive(p->model, "services");

@@ -6,57 +6,16 @@
  * stack_down() removes containers in reverse dependency order, then networks; volumes only when asked. */
 #pragma once
 
+#include "../deployer/deployer.h"
 #include "apply.h"
 
-typedef struct StackOptions {
-        OpBudget *budget;  /* engine operations in flight, shared with other stacks; NULL: parallel */
-        unsigned parallel; /* 0: stack_parallelism() */
-        long timeout_s;    /* depends_on conditions and --wait */
-        bool wait;         /* --wait */
-        bool remove_orphans;
-        bool dry_run; /* plan only */
-        /* Networks and volumes that other stacks of a run create before this one is applied, by name:
-         * {"networks": {name: stack}, "volumes": {...}}. An external one of these that does not exist
-         * yet passes a dry run; the apply still checks that it exists. */
-        const cJSON *provided;
-        /* {service: "repo@sha256:..."}: the exact images to run instead of what the model's tags name
-         * now (a rollback to a deploy that recorded them); NULL: none. */
-        const cJSON *pins;
-        /* Registry credentials (registry/auth.h) for pulls and tag checks; NULL: none sent. */
-        const EnvMap *env;
-        /* Ask the registry what each tag names now, and warn where it moved ("image tag moved"): what
-         * plan --all shows. The move is applied only when pull_policy says always. */
-        bool check_tags;
-        DeployIdentity id;
-        void (*warn)(void *ud, const char *msg);
-        void (*progress)(void *ud, const Action *a, const char *phase, const char *error);
-        void (*on_plan)(void *ud, const Project *p, const Plan *plan); /* before anything changes */
-        void *ud;
-} StackOptions;
-
-typedef struct StackResult {
-        Plan plan;
-        ApplyReport report;
-        ServiceHash *hashes;
-        size_t n_hashes;
-} StackResult;
+/* The compose deployer: stack_up, stack_down and live_list behind the deploy interface. */
+extern const Deployer compose_deployer;
 
 /* How many engine operations to run at once by default: twice the engine's CPUs, from 4 to 32. */
 unsigned stack_parallelism(EngineClient *c);
 
 int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResult *ret, BerthError *err);
-void stack_result_done(StackResult *r);
-
-typedef struct DownOptions {
-        bool volumes;
-        long timeout_s;   /* grace period for every container; < 0: each container's own */
-        OpBudget *budget; /* as in StackOptions */
-        unsigned parallel;
-        void (*progress)(void *ud, const char *what, const char *name, const char *error);
-        void *ud;
-        /* For BERTH_RUNTIME_DIR: the stack's decrypted files (runtime.h) go with its containers. */
-        const EnvMap *env;
-} DownOptions;
 
 int stack_down(EngineClient *c, const char *project, const DownOptions *o, BerthError *err);
 

@@ -14,7 +14,7 @@
 #pragma once
 
 #include "../deploy/stack.h"
-#include "../deployer/deployer.h"
+#include "../modes/modes.h"
 #include "../gitops/repo.h"
 
 typedef enum StackVerdict {

@@ -191,7 +191,7 @@ static int build_mounts(const Project *p, cJSON *cs, const cJSON *svc, const cha
                         int64_t bytes;
                         char path[300];
                         snprintf(path, sizeof(path), "%s.volumes.tmpfs.size", svcpath);
-                        if ((r = container_bytes(size, path, &bytes, err)) < 0)
+                        if ((r = spec_bytes(size, path, &bytes, err)) < 0)
                                 return r;
                         cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "TmpfsOptions"), "SizeBytes",
                                                 (double)bytes);
@@ -296,7 +296,7 @@ static int build_resources(cJSON *task, const cJSON *res, const char *svcpath, B
                 }
                 if (mem) {
                         snprintf(path, sizeof(path), "%s.deploy.resources.%s.memory", svcpath, kinds[i][0]);
-                        if ((r = container_bytes(mem, path, &bytes, err)) < 0)
+                        if ((r = spec_bytes(mem, path, &bytes, err)) < 0)
                                 return r;
                         cJSON_AddNumberToObject(o, "MemoryBytes", (double)bytes);
                 }
@@ -320,8 +320,8 @@ static int build_restart(cJSON *task, const cJSON *svc, const char *svcpath, Ber
                 if (cond)
                         cJSON_AddStringToObject(o, "Condition", cond);
                 snprintf(path, sizeof(path), "%s.deploy.restart_policy", svcpath);
-                if ((r = container_duration(o, "Delay", get(rp, "delay"), path, err)) < 0 ||
-                    (r = container_duration(o, "Window", get(rp, "window"), path, err)) < 0)
+                if ((r = spec_duration(o, "Delay", get(rp, "delay"), path, err)) < 0 ||
+                    (r = spec_duration(o, "Window", get(rp, "window"), path, err)) < 0)
                         return r;
                 if (cJSON_IsNumber(get(rp, "max_attempts")))
                         cJSON_AddNumberToObject(o, "MaxAttempts", get(rp, "max_attempts")->valuedouble);
@@ -349,8 +349,8 @@ static int build_update(cJSON *spec, const char *key, const cJSON *uc, const cha
         cJSON *o = cJSON_AddObjectToObject(spec, key);
         const cJSON *par = get(uc, "parallelism");
         cJSON_AddNumberToObject(o, "Parallelism", cJSON_IsNumber(par) ? par->valuedouble : 1);
-        if ((r = container_duration(o, "Delay", get(uc, "delay"), path, err)) < 0 ||
-            (r = container_duration(o, "Monitor", get(uc, "monitor"), path, err)) < 0)
+        if ((r = spec_duration(o, "Delay", get(uc, "delay"), path, err)) < 0 ||
+            (r = spec_duration(o, "Monitor", get(uc, "monitor"), path, err)) < 0)
                 return r;
         const char *fa = cJSON_GetStringValue(get(uc, "failure_action"));
         const char *order = cJSON_GetStringValue(get(uc, "order"));
@@ -395,7 +395,7 @@ static int build_placement(cJSON *task, const cJSON *pl)
         int r;
         if (!o)
                 return -ENOMEM;
-        if ((r = container_string_list(o, "Constraints", get(pl, "constraints"))) < 0)
+        if ((r = spec_string_list(o, "Constraints", get(pl, "constraints"))) < 0)
                 return r;
         const cJSON *prefs = get(pl, "preferences");
         if (cJSON_GetArraySize(prefs) > 0) {
@@ -512,9 +512,9 @@ static int build_container_extras(cJSON *cs, const cJSON *svc, const char *svcpa
         }
         if (get(svc, "dns") || get(svc, "dns_search") || get(svc, "dns_opt")) {
                 cJSON *d = cJSON_AddObjectToObject(cs, "DNSConfig");
-                if ((r = container_string_list(d, "Nameservers", get(svc, "dns"))) < 0 ||
-                    (r = container_string_list(d, "Search", get(svc, "dns_search"))) < 0 ||
-                    (r = container_string_list(d, "Options", get(svc, "dns_opt"))) < 0)
+                if ((r = spec_string_list(d, "Nameservers", get(svc, "dns"))) < 0 ||
+                    (r = spec_string_list(d, "Search", get(svc, "dns_search"))) < 0 ||
+                    (r = spec_string_list(d, "Options", get(svc, "dns_opt"))) < 0)
                         return r;
         }
         const cJSON *ul = get(svc, "ulimits");
@@ -539,11 +539,11 @@ static int build_container_extras(cJSON *cs, const cJSON *svc, const char *svcpa
             (r = copy_labels(cJSON_AddObjectToObject(cs, "Sysctls"), sysctls)) < 0)
                 return r;
         const cJSON *grace = get(svc, "stop_grace_period");
-        if ((r = container_duration(cs, "StopGracePeriod", grace, svcpath, err)) < 0 ||
-            (r = container_healthcheck(cs, get(svc, "healthcheck"), svcpath, err)) < 0 ||
+        if ((r = spec_duration(cs, "StopGracePeriod", grace, svcpath, err)) < 0 ||
+            (r = spec_healthcheck(cs, get(svc, "healthcheck"), svcpath, err)) < 0 ||
             (r = capabilities(cs, "CapabilityAdd", get(svc, "cap_add"))) < 0 ||
             (r = capabilities(cs, "CapabilityDrop", get(svc, "cap_drop"))) < 0 ||
-            (r = container_string_list(cs, "Groups", get(svc, "group_add"))) < 0)
+            (r = spec_string_list(cs, "Groups", get(svc, "group_add"))) < 0)
                 return r;
         return 0;
 }
@@ -585,8 +585,8 @@ int swarm_service_spec(const Project *p, const char *service, const char *hash, 
         if ((r = copy_labels(clabels, get(svc, "labels"))) < 0)
                 return r;
         cJSON_AddStringToObject(clabels, LABEL_STACK_NAMESPACE, p->name);
-        if ((r = container_string_list(cs, "Command", get(svc, "entrypoint"))) < 0 ||
-            (r = container_string_list(cs, "Args", get(svc, "command"))) < 0 ||
+        if ((r = spec_string_list(cs, "Command", get(svc, "entrypoint"))) < 0 ||
+            (r = spec_string_list(cs, "Args", get(svc, "command"))) < 0 ||
             (r = build_env(cs, get(svc, "environment"))) < 0)
                 return r;
         static const char *const strings[][2] = { { "hostname", "Hostname" },
@@ -594,7 +594,7 @@ int swarm_service_spec(const Project *p, const char *service, const char *hash, 
                                                   { "user", "User" },
                                                   { "stop_signal", "StopSignal" },
                                                   { "isolation", "Isolation" } };
-        container_copy_strings(cs, svc, strings, ELEMENTSOF(strings));
+        spec_copy_strings(cs, svc, strings, ELEMENTSOF(strings));
         static const char *const flags[][2] = { { "tty", "TTY" },
                                                 { "stdin_open", "OpenStdin" },
                                                 { "read_only", "ReadOnly" },

@@ -10,7 +10,8 @@
 #pragma once
 
 #include "../compose/project.h"
-#include "../deploy/container.h"
+#include "../spec/fields.h"
+#include "../spec/labels.h"
 
 #define LABEL_STACK_NAMESPACE "com.docker.stack.namespace"
 #define LABEL_STACK_IMAGE     "com.docker.stack.image"

@@ -29,6 +29,9 @@ void swarm_result_done(SwarmResult *r)
         for (size_t i = 0; i < r->n; i++) {
                 free(r->actions[i].service);
                 free(r->actions[i].digest);
+                free(r->actions[i].path);
+                free(r->actions[i].auth);
+                cJSON_Delete(r->actions[i].spec);
         }
         free(r->actions);
         *r = (SwarmResult){ 0 };
@@ -455,8 +458,90 @@ static double replicas_of(const cJSON *spec)
         return cJSON_IsNumber(r) ? r->valuedouble : -1;
 }
 
-int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
-                   BerthError *err)
+/* What to do with one service: the spec berth would write against what runs (cur; NULL: nothing), and
+ * why, in reason. */
+static SwarmActionKind service_verdict(const cJSON *spec, const cJSON *cur, const char *hash,
+                                       const char *digest, char *reason, size_t size)
+{
+        char where[200];
+        if (!cur) {
+                snprintf(reason, size, "not running");
+                return SWARM_CREATE;
+        }
+        const cJSON *labels = get(get(cur, "Spec"), "Labels");
+        const char *had = cJSON_GetStringValue(get(labels, LABEL_CONTENT_HASH));
+        const char *was = cJSON_GetStringValue(get(labels, LABEL_IMAGE_DIGEST));
+        const char *wat = was ? strchr(was, '@') : NULL, *dat = digest ? strchr(digest, '@') : NULL;
+        double want = replicas_of(spec), have = replicas_of(get(cur, "Spec"));
+        if (wat && dat && strcmp(wat, dat) != 0)
+                snprintf(reason, size, "image tag moved: %.19s -> %.19s", wat + 1, dat + 1);
+        else if (!had || strcmp(had, hash) != 0)
+                snprintf(reason, size, "content hash %.12s -> %.12s", had ? had : "(none)", hash);
+        else if (want != have)
+                snprintf(reason, size, "replicas %.0f -> %.0f", have, want);
+        else if (!swarm_spec_covers(spec, get(cur, "Spec"), where, sizeof(where)))
+                snprintf(reason, size, "changed on the engine: %s differs", where);
+        else {
+                snprintf(reason, size, "up to date");
+                return SWARM_NOOP;
+        }
+        return SWARM_UPDATE;
+}
+
+static const cJSON *live_service(const cJSON *live, const char *name)
+{
+        for (const cJSON *l = live ? live->child : NULL; l; l = l->next) {
+                const char *n = cJSON_GetStringValue(get(get(l, "Spec"), "Name"));
+                if (n && strcmp(n, name) == 0)
+                        return l;
+        }
+        return NULL;
+}
+
+/* The service's action, with what apply writes: the spec, where it goes and the registry
+ * credentials the nodes pull with. */
+static int plan_service(EngineClient *c, const Project *p, const SwarmOptions *o, const cJSON *s,
+                        const cJSON *live, const cJSON *refs, cJSON *images, cJSON *auths,
+                        const DeployIdentity *id, SwarmResult *ret, BerthError *err)
+{
+        const char *image = cJSON_GetStringValue(get(s, "image"));
+        char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "", path[400];
+        _cleanup_cjson_ cJSON *spec = NULL;
+        _cleanup_free_ char *pinned = NULL, *digest = NULL;
+        int r;
+        if (!image)
+                return error_set(err, -EINVAL, NULL, 0, 0, NULL, "services.%s: no image to run", s->string);
+        const char *auth = auth_for(o->env, image, auths);
+        resolve_image(c, s->string, image, auth, o, images, &pinned, &digest);
+        if ((r = service_hash(p, s->string, refs, pinned ? pinned : image, hash)) < 0 ||
+            (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, id, o->warn,
+                                    o->ud, &spec, err)) < 0)
+                return r;
+        snprintf(name, sizeof(name), "%s_%s", p->name, s->string);
+        const cJSON *cur = live_service(live, name);
+        SwarmActionKind kind = service_verdict(spec, cur, hash, digest, reason, sizeof(reason));
+        if ((r = add_action(ret, kind, s->string, reason)) < 0)
+                return r;
+        SwarmAction *a = &ret->actions[ret->n - 1];
+        a->digest = TAKE_PTR(digest);
+        if (kind == SWARM_NOOP)
+                return 0;
+        /* An update writes the full spec at the version read: a concurrent change makes the engine
+         * refuse. */
+        if (kind == SWARM_CREATE)
+                snprintf(path, sizeof(path), "/services/create");
+        else
+                snprintf(path, sizeof(path), "/services/%s/update?version=%.0f",
+                         cJSON_GetStringValue(get(cur, "ID")),
+                         cJSON_GetNumberValue(get(get(cur, "Version"), "Index")));
+        a->spec = TAKE_PTR(spec);
+        if (!(a->path = strdup(path)) || (auth && !(a->auth = strdup(auth))))
+                return -ENOMEM;
+        return 0;
+}
+
+int swarm_stack_plan(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
+                     BerthError *err)
 {
         _cleanup_cjson_ cJSON *refs = cJSON_CreateObject(), *images = cJSON_CreateObject();
         _cleanup_cjson_ cJSON *live = NULL, *auths = cJSON_CreateObject();
@@ -486,85 +571,14 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                 return r;
         prefetch_join(&prefetch);
 
-        for (const cJSON *s = services ? services->child : NULL; s; s = s->next) {
-                const char *image = cJSON_GetStringValue(get(s, "image"));
-                char hash[DIGEST_HEX_LEN + 1], name[300], reason[256] = "", where[200];
-                _cleanup_cjson_ cJSON *spec = NULL;
-                _cleanup_free_ char *pinned = NULL, *digest = NULL;
-                const cJSON *cur = NULL;
-                if (!image)
-                        return error_set(err, -EINVAL, NULL, 0, 0, NULL, "services.%s: no image to run",
-                                         s->string);
-                const char *auth = auth_for(o->env, image, auths);
-                resolve_image(c, s->string, image, auth, o, images, &pinned, &digest);
-                if ((r = service_hash(p, s->string, refs, pinned ? pinned : image, hash)) < 0 ||
-                    (r = swarm_service_spec(p, s->string, hash, pinned, digest, &(SwarmRefs){ refs }, &id,
-                                            o->warn, o->ud, &spec, err)) < 0)
+        for (const cJSON *s = services ? services->child : NULL; s; s = s->next)
+                if ((r = plan_service(c, p, o, s, live, refs, images, auths, &id, ret, err)) < 0)
                         return r;
-                snprintf(name, sizeof(name), "%s_%s", p->name, s->string);
-                for (const cJSON *l = live ? live->child : NULL; l && !cur; l = l->next)
-                        if (strcmp(cJSON_GetStringValue(get(get(l, "Spec"), "Name"))
-                                           ? cJSON_GetStringValue(get(get(l, "Spec"), "Name"))
-                                           : "",
-                                   name) == 0)
-                                cur = l;
-                SwarmActionKind kind = SWARM_NOOP;
-                if (!cur) {
-                        kind = SWARM_CREATE;
-                        snprintf(reason, sizeof(reason), "not running");
-                } else {
-                        const char *had = cJSON_GetStringValue(
-                                get(get(get(cur, "Spec"), "Labels"), LABEL_CONTENT_HASH));
-                        double want = replicas_of(spec), have = replicas_of(get(cur, "Spec"));
-                        const char *was = cJSON_GetStringValue(
-                                get(get(get(cur, "Spec"), "Labels"), LABEL_IMAGE_DIGEST));
-                        const char *wat = was ? strchr(was, '@') : NULL,
-                                   *dat = digest ? strchr(digest, '@') : NULL;
-                        if (wat && dat && strcmp(wat, dat) != 0) {
-                                kind = SWARM_UPDATE;
-                                snprintf(reason, sizeof(reason), "image tag moved: %.19s -> %.19s", wat + 1,
-                                         dat + 1);
-                        } else if (!had || strcmp(had, hash) != 0) {
-                                kind = SWARM_UPDATE;
-                                snprintf(reason, sizeof(reason), "content hash %.12s -> %.12s",
-                                         had ? had : "(none)", hash);
-                        } else if (want != have) {
-                                kind = SWARM_UPDATE;
-                                snprintf(reason, sizeof(reason), "replicas %.0f -> %.0f", have, want);
-                        } else if (!swarm_spec_covers(spec, get(cur, "Spec"), where, sizeof(where))) {
-                                kind = SWARM_UPDATE;
-                                snprintf(reason, sizeof(reason), "changed on the engine: %s differs", where);
-                        } else
-                                snprintf(reason, sizeof(reason), "up to date");
-                }
-                if ((r = add_action(ret, kind, s->string, reason)) < 0)
-                        return r;
-                SwarmAction *a = &ret->actions[ret->n - 1];
-                if (digest && !(a->digest = strdup(digest)))
-                        return -ENOMEM;
-                report(o, a, NULL);
-                if (o->dry_run || kind == SWARM_NOOP)
-                        continue;
-                char path[400], what[400];
-                if (kind == SWARM_CREATE) {
-                        snprintf(what, sizeof(what), "create service %s", name);
-                        r = service_write(c, "/services/create", spec, auth, what, err);
-                } else {
-                        /* The full spec at the version read: a concurrent change makes the engine refuse. */
-                        snprintf(path, sizeof(path), "/services/%s/update?version=%.0f",
-                                 cJSON_GetStringValue(get(cur, "ID")),
-                                 cJSON_GetNumberValue(get(get(cur, "Version"), "Index")));
-                        snprintf(what, sizeof(what), "update service %s", name);
-                        r = service_write(c, path, spec, auth, what, err);
-                }
-                report(o, a, r < 0 ? err->msg : "");
-                if (r < 0)
-                        return r;
-        }
         /* Services of the stack that the model no longer has. */
         for (const cJSON *l = live ? live->child : NULL; l; l = l->next) {
                 const char *name = cJSON_GetStringValue(get(get(l, "Spec"), "Name"));
                 size_t n = strlen(p->name);
+                char path[400];
                 if (!name || strncmp(name, p->name, n) != 0 || name[n] != '_' || get(services, name + n + 1))
                         continue;
                 if ((r = add_action(ret, o->remove_orphans ? SWARM_REMOVE : SWARM_NOOP, name,
@@ -572,23 +586,48 @@ int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, Swa
                                                       : "not in the model (kept: --remove-orphans "
                                                         "removes it)")) < 0)
                         return r;
-                SwarmAction *a = &ret->actions[ret->n - 1];
-                report(o, a, NULL);
-                if (!o->remove_orphans || o->dry_run)
-                        continue;
-                char path[400], what[400];
                 snprintf(path, sizeof(path), "/services/%s", cJSON_GetStringValue(get(l, "ID")));
-                snprintf(what, sizeof(what), "remove service %s", name);
-                r = engine_call(c, "DELETE", path, NULL, what, 0, NULL, NULL, err);
+                SwarmAction *a = &ret->actions[ret->n - 1];
+                if (o->remove_orphans && !(a->path = strdup(path)))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int swarm_stack_apply(EngineClient *c, const Project *p, const SwarmOptions *o, const SwarmResult *res,
+                      BerthError *err)
+{
+        bool wrote = false;
+        int r;
+        for (size_t i = 0; i < res->n; i++) {
+                const SwarmAction *a = &res->actions[i];
+                char what[400];
+                /* Networks were made with the plan, which they are part of: services refer to them. */
+                wrote |= a->kind != SWARM_NOOP;
+                if (!a->path)
+                        continue;
+                report(o, a, NULL);
+                if (a->kind == SWARM_REMOVE) {
+                        snprintf(what, sizeof(what), "remove service %s", a->service);
+                        r = engine_call(c, "DELETE", a->path, NULL, what, 0, NULL, NULL, err);
+                } else {
+                        snprintf(what, sizeof(what), "%s service %s_%s",
+                                 a->kind == SWARM_CREATE ? "create" : "update", p->name, a->service);
+                        r = service_write(c, a->path, a->spec, a->auth, what, err);
+                }
                 report(o, a, r < 0 ? err->msg : "");
                 if (r < 0)
                         return r;
         }
         /* A deploy that wrote nothing made nothing unused. */
-        bool wrote = false;
-        for (size_t i = 0; i < ret->n; i++)
-                wrote |= ret->actions[i].kind != SWARM_NOOP;
-        return o->dry_run || !wrote ? 0 : prune_objects(c, p->name, o, err);
+        return wrote ? prune_objects(c, p->name, o, err) : 0;
+}
+
+int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
+                   BerthError *err)
+{
+        int r = swarm_stack_plan(c, p, o, ret, err);
+        return r < 0 || o->dry_run ? r : swarm_stack_apply(c, p, o, ret, err);
 }
 
 /* ---- configs and secrets no longer used ---- */
@@ -862,25 +901,35 @@ int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthErro
                 for (const cJSON *nd = nodes ? nodes->child : NULL; nd && nid; nd = nd->next)
                         if (strcmp(cJSON_GetStringValue(get(nd, "ID")), nid) == 0)
                                 node = cJSON_GetStringValue(get(get(nd, "Description"), "Hostname"));
-                cJSON *e = cJSON_CreateObject();
-                cJSON_AddStringToObject(e, "service", svc ? svc : "?");
-                cJSON_AddStringToObject(
-                        e, "id",
-                        cJSON_GetStringValue(get(t, "ID")) ? cJSON_GetStringValue(get(t, "ID")) : "");
-                if (cJSON_IsNumber(get(t, "Slot")))
-                        cJSON_AddNumberToObject(e, "slot", get(t, "Slot")->valuedouble);
-                cJSON_AddStringToObject(e, "node", node ? node : "");
-                cJSON_AddStringToObject(e, "desired",
-                                        cJSON_GetStringValue(get(t, "DesiredState"))
-                                                ? cJSON_GetStringValue(get(t, "DesiredState"))
-                                                : "");
-                cJSON_AddStringToObject(e, "state",
-                                        cJSON_GetStringValue(get(get(t, "Status"), "State"))
-                                                ? cJSON_GetStringValue(get(get(t, "Status"), "State"))
-                                                : "");
+                const char *tid = cJSON_GetStringValue(get(t, "ID"));
+                const char *desired = cJSON_GetStringValue(get(t, "DesiredState"));
+                const char *state = cJSON_GetStringValue(get(get(t, "Status"), "State"));
                 const char *terr = cJSON_GetStringValue(get(get(t, "Status"), "Err"));
-                cJSON_AddStringToObject(e, "error", terr ? terr : "");
-                cJSON_AddItemToArray(out, e);
+                char task[400];
+                /* As docker stack ps names a task: the service and its slot, or (global) its node. */
+                if (cJSON_IsNumber(get(t, "Slot")))
+                        snprintf(task, sizeof(task), "%s.%.0f", svc ? svc : "?",
+                                 get(t, "Slot")->valuedouble);
+                else
+                        snprintf(task, sizeof(task), "%s.%s", svc ? svc : "?", node ? node : "");
+                cJSON *e = cJSON_CreateObject();
+                if (!e || !cJSON_AddItemToArray(out, e)) {
+                        cJSON_Delete(e);
+                        cJSON_Delete(out);
+                        return -ENOMEM;
+                }
+                if (!cJSON_AddStringToObject(e, "Task", task) ||
+                    !cJSON_AddStringToObject(e, "Service", svc ? svc : "?") ||
+                    !cJSON_AddStringToObject(e, "ID", tid ? tid : "") ||
+                    (cJSON_IsNumber(get(t, "Slot")) &&
+                     !cJSON_AddNumberToObject(e, "Slot", get(t, "Slot")->valuedouble)) ||
+                    !cJSON_AddStringToObject(e, "Node", node ? node : "") ||
+                    !cJSON_AddStringToObject(e, "Desired", desired ? desired : "") ||
+                    !cJSON_AddStringToObject(e, "State", state ? state : "") ||
+                    !cJSON_AddStringToObject(e, "Error", terr ? terr : "")) {
+                        cJSON_Delete(out);
+                        return -ENOMEM;
+                }
         }
         *ret = out;
         return 0;

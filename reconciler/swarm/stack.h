@@ -8,8 +8,13 @@
 
 #include "../engine/engine.h"
 #include "../source/source.h"
+#include "../deployer/deployer.h"
 #include "../util/envmap.h"
 #include "spec.h"
+
+/* The swarm deployer: swarm_stack_up (with --wait, swarm_stack_wait), swarm_stack_down and
+ * swarm_live_list behind the deploy interface. */
+extern const Deployer swarm_deployer;
 
 typedef enum SwarmActionKind {
         SWARM_NOOP,
@@ -24,6 +29,11 @@ typedef struct SwarmAction {
         bool network;  /* a network of the stack, not a service */
         char *digest;  /* the registry digest the service runs ("repo@sha256:..."), or NULL */
         char reason[256];
+        /* What apply does: DELETE path (a removal), or POST spec to path with the registry
+         * credentials auth (NULL: none). path NULL: nothing (a no-op, a network made with the plan). */
+        char *path;
+        cJSON *spec;
+        char *auth;
 } SwarmAction;
 
 typedef struct SwarmResult {
@@ -41,7 +51,7 @@ typedef struct SwarmOptions {
         const cJSON *pins;
         DeployIdentity id;
         void (*warn)(void *ud, const char *msg);
-        void (*on_action)(void *ud, const SwarmAction *a, const char *error); /* planned, then done */
+        void (*on_action)(void *ud, const SwarmAction *a, const char *error); /* NULL: begun; "": done */
         void (*on_removed)(void *ud, const char *what, const char *name); /* an unused config or secret */
         void *ud;
 } SwarmOptions;
@@ -50,6 +60,16 @@ typedef struct SwarmOptions {
 int swarm_engine_list(EngineClient *c, const char *path, const char *filter, const char *what, cJSON **ret,
                       BerthError *err);
 
+/* Plans the stack: its networks, configs and secrets made first unless o->dry_run (services refer to
+ * them), then one action per service of the model and per service of the stack that it no longer has,
+ * each with its reason. Nothing else changes. */
+int swarm_stack_plan(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
+                     BerthError *err);
+/* Carries out the plan's actions in order, each told to o->on_action before and after, then removes
+ * the configs and secrets no service uses any longer. */
+int swarm_stack_apply(EngineClient *c, const Project *p, const SwarmOptions *o, const SwarmResult *res,
+                      BerthError *err);
+/* Plan, then apply unless o->dry_run. */
 int swarm_stack_up(EngineClient *c, const Project *p, const SwarmOptions *o, SwarmResult *ret,
                    BerthError *err);
 void swarm_result_done(SwarmResult *r);
@@ -69,5 +89,6 @@ int swarm_stack_wait(EngineClient *c, const Project *p, const SwarmResult *res, 
 int swarm_stack_down(EngineClient *c, const char *stack, bool volumes,
                      void (*done)(void *ud, const char *what, const char *name), void *ud, BerthError *err);
 
-/* The stack's tasks, as `docker stack ps` lists them: {service, node, desired, state, error, slot}. */
+/* The stack's tasks, as `docker stack ps` lists them: {Task ("web.1", or "web.NODE" of a global
+ * service), Service, ID, Slot, Node, Desired, State, Error}. */
 int swarm_stack_tasks(EngineClient *c, const char *stack, cJSON **ret, BerthError *err);

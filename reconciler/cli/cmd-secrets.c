@@ -24,24 +24,22 @@
 
 extern char **environ;
 
-static void secrets_help(FILE *f)
-{
-        fprintf(f,
-                "usage: berth secrets encrypt [--age RECIPIENT]... [-i] FILE\n"
-                "       berth secrets decrypt [-o OUT] FILE\n"
-                "       berth secrets edit FILE\n\n"
-                "SOPS files with age keys, as the sops tool reads and writes them; the format follows the\n"
-                "file's extension (.yaml/.yml, .json, .env, .ini; anything else is one binary value).\n\n"
-                "  encrypt   encrypt FILE to the recipients of --age, or else of the first creation_rules\n"
-                "            entry of .sops.yaml (searched from FILE's directory up) whose path_regex\n"
-                "            matches; prints the document, or with -i replaces FILE\n"
-                "  decrypt   print FILE's plain text (or write it to OUT, mode 0600)\n"
-                "  edit      open the plain text in $EDITOR (a 0600 file on tmpfs) and encrypt it again,\n"
-                "            keeping the recipients and the rules of the file\n\n"
-                "Keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, then ~/.config/sops/age/keys.txt; make one with\n"
-                "age-keygen (Debian's age package).\n\n"
-                "exit codes: 0 done, 1 failed, 64 usage error\n");
-}
+static const CliCommand secrets_cmd = {
+        .name = "secrets",
+        .args = "encrypt|decrypt|edit FILE",
+        .min_args = 2,
+        .max_args = 2,
+        .about = "SOPS files with age keys, as the sops tool reads and writes them; the format follows the\n"
+                 "file's extension (.yaml/.yml, .json, .env, .ini; anything else is one binary value).\n\n"
+                 "  encrypt   encrypt FILE to the recipients of --age, or else of the first creation_rules\n"
+                 "            entry of .sops.yaml (searched from FILE's directory up) whose path_regex\n"
+                 "            matches; prints the document, or with -i replaces FILE\n"
+                 "  decrypt   print FILE's plain text (or write it to OUT, mode 0600)\n"
+                 "  edit      open the plain text in $EDITOR (a 0600 file on tmpfs) and encrypt it again,\n"
+                 "            keeping the recipients and the rules of the file\n\n"
+                 "Keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, then ~/.config/sops/age/keys.txt; make one with\n"
+                 "age-keygen (Debian's age package).",
+};
 
 static int load_keys(AgeIdentities *ids)
 {
@@ -281,44 +279,29 @@ static int do_edit(const char *file)
 
 int cmd_secrets(int argc, char **argv)
 {
-        static const struct option longopts[] = { { "age", required_argument, NULL, 'a' },
-                                                  { "in-place", no_argument, NULL, 'i' },
-                                                  { "output", required_argument, NULL, 'o' },
-                                                  { "help", no_argument, NULL, 'h' },
-                                                  {} };
         _cleanup_strbuf_ StrBuf age = STRBUF_INIT;
+        CliList recipients = { 0 };
         const char *out = NULL;
         bool in_place = false;
-        int c;
+        int first, r;
+        const CliOption opts[] = {
+                CLI_LIST('a', "age", "RECIPIENT", &recipients, "encrypt: to this age recipient (repeat)"),
+                CLI_FLAG('i', "in-place", &in_place, "encrypt: replace FILE"),
+                CLI_STRING('o', "output", "OUT", &out, "decrypt: write the plain text to OUT (mode 0600)"),
+                CLI_END,
+        };
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "a:io:h", longopts, NULL)) >= 0) {
-                switch (c) {
-                case 'a':
-                        if ((age.len && strbuf_addch(&age, ',') < 0) || strbuf_addstr(&age, optarg) < 0)
-                                return cli_report_error(NULL, -ENOMEM, "berth secrets");
-                        break;
-                case 'i':
-                        in_place = true;
-                        break;
-                case 'o':
-                        out = optarg;
-                        break;
-                case 'h':
-                        secrets_help(stdout);
-                        return EXIT_DONE;
-                default:
-                        secrets_help(stderr);
-                        return EXIT_USAGE;
+        if (!cli_parse(&secrets_cmd, opts, argc, argv, &first, &r)) {
+                cli_list_done(&recipients);
+                return r;
+        }
+        for (size_t i = 0; i < recipients.n; i++)
+                if ((age.len && strbuf_addch(&age, ',') < 0) || strbuf_addstr(&age, recipients.v[i]) < 0) {
+                        cli_list_done(&recipients);
+                        return cli_report_error(NULL, -ENOMEM, "berth secrets");
                 }
-        }
-        /* getopt_long() moved the verb and the file behind the options. */
-        if (optind + 2 != argc) {
-                secrets_help(stderr);
-                return EXIT_USAGE;
-        }
-        const char *verb = argv[optind++];
-        const char *file = argv[optind];
+        cli_list_done(&recipients);
+        const char *verb = argv[first], *file = argv[first + 1];
         if (strcmp(verb, "encrypt") == 0)
                 return do_encrypt(file, age.len ? strbuf_str(&age) : NULL, in_place);
         if (strcmp(verb, "decrypt") == 0)

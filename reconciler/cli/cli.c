@@ -40,42 +40,6 @@ void cli_warn(const char *fmt, ...)
         fputc('\n', stderr);
 }
 
-static int push(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[(*n)++] = (char *)s;
-        nv[*n] = NULL;
-        return 0;
-}
-
-int cli_compose_option(ComposeArgs *a, int opt, const char *arg)
-{
-        int r;
-        switch (opt) {
-        case 'f':
-                r = push(&a->files, &a->o.n_files, arg);
-                break;
-        case 'p':
-                a->o.project_name = arg;
-                return 1;
-        case OPT_PROJECT_DIRECTORY:
-                a->o.project_directory = arg;
-                return 1;
-        case OPT_ENV_FILE:
-                r = push(&a->env_files, &a->o.n_env_files, arg);
-                break;
-        case OPT_PROFILE:
-                r = push(&a->profiles, &a->o.n_profiles, arg);
-                break;
-        default:
-                return 0;
-        }
-        return r < 0 ? r : 1;
-}
-
 int cli_load_keys(const EnvMap *env, AgeIdentities *keys)
 {
         BerthError err = { 0 };
@@ -91,9 +55,12 @@ int cli_compose_load(ComposeArgs *a, Project **ret)
         envmap_init(&a->env);
         if (envmap_from_environ(&a->env, environ) < 0)
                 return cli_report_error(NULL, -ENOMEM, "berth");
-        a->o.files = a->files;
-        a->o.env_files = a->env_files;
-        a->o.profiles = a->profiles;
+        a->o.files = (char **)a->files.v;
+        a->o.n_files = a->files.n;
+        a->o.env_files = (char **)a->env_files.v;
+        a->o.n_env_files = a->env_files.n;
+        a->o.profiles = (char **)a->profiles.v;
+        a->o.n_profiles = a->profiles.n;
         a->o.os_env = &a->env;
         if ((r = cli_load_keys(&a->env, &a->keys)) != EXIT_DONE)
                 return r;
@@ -108,9 +75,9 @@ int cli_compose_load(ComposeArgs *a, Project **ret)
 
 void cli_compose_done(ComposeArgs *a)
 {
-        free(a->files);
-        free(a->env_files);
-        free(a->profiles);
+        cli_list_done(&a->files);
+        cli_list_done(&a->env_files);
+        cli_list_done(&a->profiles);
         envmap_done(&a->env);
         age_identities_done(&a->keys);
 }
@@ -153,105 +120,25 @@ static void reconcile_warn(void *ud, const char *msg)
         cli_warn_once(msg);
 }
 
-enum {
-        OPT_REPO = OPT_FIRST_COMMAND_OPTION,
-        OPT_REV,
-        OPT_ALL,
-        OPT_ALLOW_DOWNGRADE,
-        OPT_FORMAT_R,
-        OPT_DETAILED,
-        OPT_DRY_RUN_R,
-        OPT_LOCK_TIMEOUT,
-        OPT_REPORT,
-        OPT_TARGET,
-};
-
-int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FILE *), ReconcileArgs *a)
+bool cli_reconcile_args(const CliCommand *cmd, const CliOption *opts, int argc, char **argv,
+                        ReconcileArgs *a, int *ret_first, int *ret_exit)
 {
-        static const struct option longopts[] = {
-                { "repo", required_argument, NULL, OPT_REPO },
-                { "rev", required_argument, NULL, OPT_REV },
-                { "all", no_argument, NULL, OPT_ALL },
-                { "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
-                { "format", required_argument, NULL, OPT_FORMAT_R },
-                { "detailed-exitcode", no_argument, NULL, OPT_DETAILED },
-                { "dry-run", no_argument, NULL, OPT_DRY_RUN_R },
-                { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-                { "report", required_argument, NULL, OPT_REPORT },
-                { "target", required_argument, NULL, OPT_TARGET },
-                { "host", required_argument, NULL, 'H' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
         char *end;
-        int c;
 
         *a = (ReconcileArgs){ .repo_path = ".",
+                              .format = "text",
                               .lock_timeout_s = 300,
                               .o = { .prune = true, .health_timeout_s = 120, .warn = reconcile_warn } };
         envmap_init(&a->env);
-        envmap_from_environ(&a->env, environ);
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "H:h", longopts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_REPO:
-                        a->repo_path = optarg;
-                        break;
-                case OPT_REV:
-                        a->o.rev = optarg;
-                        break;
-                case OPT_ALL:
-                        a->o.all = true;
-                        break;
-                case OPT_ALLOW_DOWNGRADE:
-                        a->o.allow_downgrade = true;
-                        break;
-                case OPT_FORMAT_R:
-                        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
-                                fprintf(stderr, "berth %s: unknown format \"%s\": use text or json\n", verb,
-                                        optarg);
-                                return EXIT_USAGE;
-                        }
-                        a->json = strcmp(optarg, "json") == 0;
-                        break;
-                case OPT_DETAILED:
-                        a->detailed_exitcode = true;
-                        break;
-                case OPT_DRY_RUN_R:
-                        a->dry_run = true;
-                        break;
-                case OPT_LOCK_TIMEOUT:
-                        a->lock_timeout_s = strtol(optarg, &end, 10);
-                        if (*end || a->lock_timeout_s < 0) {
-                                fprintf(stderr, "berth %s: --lock-timeout takes a number of seconds\n",
-                                        verb);
-                                return EXIT_USAGE;
-                        }
-                        break;
-                case OPT_REPORT:
-                        a->report = optarg;
-                        break;
-                case OPT_TARGET:
-                        a->target_name = optarg;
-                        break;
-                case 'H':
-                        a->host = optarg;
-                        break;
-                case 'h':
-                        help(stdout);
-                        return CLI_HELP_SHOWN;
-                default:
-                        help(stderr);
-                        return EXIT_USAGE;
-                }
-        }
-        if (optind < argc) {
-                fprintf(stderr, "berth %s: unexpected argument \"%s\"\n", verb, argv[optind]);
-                return EXIT_USAGE;
-        }
+        if (!cli_parse(cmd, opts, argc, argv, ret_first, ret_exit))
+                return false;
+        a->json = strcmp(a->format, "json") == 0;
+        *ret_exit = EXIT_FAILED;
+        if (envmap_from_environ(&a->env, environ) < 0)
+                return false;
         a->o.env = &a->env;
         if (cli_load_keys(&a->env, &a->keys) != EXIT_DONE)
-                return EXIT_FAILED;
+                return false;
         a->o.age_keys = &a->keys;
         BerthError err = { 0 };
         const char *ttl = envmap_get(&a->env, "BERTH_LOCK_TTL");
@@ -261,15 +148,18 @@ int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FIL
                 if (*end || a->lock_ttl_s < 3 || a->lock_ttl_s > 86400) {
                         fprintf(stderr,
                                 "berth %s: BERTH_LOCK_TTL takes a number of seconds from 3 to 86400\n",
-                                verb);
-                        return EXIT_USAGE;
+                                cmd->name);
+                        *ret_exit = EXIT_USAGE;
+                        return false;
                 }
         }
         int r = statedir_default(&a->env, &a->state_buf, &err);
-        if (r < 0)
-                return cli_report_error(&err, r, "berth");
+        if (r < 0) {
+                *ret_exit = cli_report_error(&err, r, "berth");
+                return false;
+        }
         a->o.state_dir = a->state_buf;
-        return EXIT_DONE;
+        return true;
 }
 
 int cli_reconcile_open(ReconcileArgs *a)

@@ -17,7 +17,14 @@ static const Command commands[] = {
           "build the images at a release tag and push them with its version's tags" },
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
         { "secrets", cmd_secrets, "encrypt, decrypt or edit a SOPS file with age keys" },
+        { "completion", cmd_completion, "print a bash or zsh completion script" },
 };
+
+const Command *cli_commands(size_t *ret_n)
+{
+        *ret_n = sizeof(commands) / sizeof(*commands);
+        return commands;
+}
 
 static void usage(FILE *f)
 {

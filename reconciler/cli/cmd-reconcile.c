@@ -11,28 +11,16 @@
 #include "yaml/emit.h"
 #include "report/sections.h"
 
-static void reconcile_help(FILE *f)
-{
-        fprintf(f,
-                "usage: berth reconcile [--repo DIR] [--rev REV] [--all] [--dry-run] [--allow-downgrade]\n"
-                "                       [--lock-timeout S] [--report FILE] [--target NAME] [-H HOST]\n\n"
+static const CliCommand reconcile_cmd = {
+        .name = "reconcile",
+        .about =
                 "Deploys new stacks, updates changed ones minimally, removes the ones deleted from git "
-                "(prune),\n"
-                "each health-gated: a stack that does not come up healthy is put back as it was at its\n"
-                "previous commit and reported as failed and rolled back. Stacks are applied side by side\n"
-                "(berth.yaml's parallel bounds the engine operations of all of them together), each after\n"
-                "the stacks it waits for; targets too, each on its own engine.\n\n"
-                "      --repo DIR             the config repo (default: .)\n"
-                "      --rev REV              the commit to reconcile to (default: HEAD)\n"
-                "      --all                  check every stack against live state and repair drift\n"
-                "      --dry-run              print the plan only (with --all: report drift)\n"
-                "      --allow-downgrade      deploy a commit older than the deployed one (a rollback)\n"
-                "      --lock-timeout S       wait this long for another reconcile's lock (default 300)\n"
-                "      --report FILE          write the JSON report there (a CI artifact)\n"
-                "      --target NAME          only this target of berth.yaml (default: every target)\n"
-                "  -H, --host HOST            engine (default: DOCKER_HOST)\n\n"
-                "exit codes: 0 done, 1 a stack failed, was invalid or was refused, 64 usage error\n");
-}
+                "(prune),\neach health-gated: a stack that does not come up healthy is put back as it was "
+                "at its\nprevious commit and reported as failed and rolled back. Stacks are applied side by "
+                "side\n(berth.yaml's parallel bounds the engine operations of all of them together), each "
+                "after\nthe stacks it waits for; targets too, each on its own engine.",
+        .exits = "0 done, 1 a stack failed, was invalid or was refused, 64 usage error",
+};
 
 /* One target's reconcile, in a thread of its own: targets have their own engines and locks. */
 typedef struct TargetJob {
@@ -111,8 +99,14 @@ static void *target_job(void *ud)
 int cmd_reconcile(int argc, char **argv)
 {
         ReconcileArgs a = { 0 };
-        int r = cli_reconcile_args(argc, argv, "reconcile", reconcile_help, &a);
-        if (r != EXIT_DONE)
+        const CliOption opts[] = {
+                CLI_REPO_OPTIONS(&a),
+                CLI_PLAN_OPTIONS(&a),
+                CLI_APPLY_OPTIONS(&a),
+                CLI_END,
+        };
+        int first, r;
+        if (!cli_reconcile_args(&reconcile_cmd, opts, argc, argv, &a, &first, &r))
                 return r;
         CiKind ci = ci_detect(&a.env);
         char holder[256];

@@ -2,7 +2,7 @@
  * Only main.c and the cmd-*.c files include this; the library never prints. */
 #pragma once
 
-#include <getopt.h>
+#include "options.h"
 
 #include "compose/project.h"
 #include "engine/engine.h"
@@ -18,9 +18,6 @@ enum {
         EXIT_PENDING = 2, /* changes pending (plan --detailed-exitcode) */
         EXIT_USAGE = 64,  /* usage error */
 };
-
-/* Not an exit code: a helper printed --help, and the command should exit 0. */
-#define CLI_HELP_SHOWN (-1)
 
 typedef struct Command {
         const char *name;
@@ -39,6 +36,10 @@ int cmd_rollback(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_secrets(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+
+/* The verbs, in the order `berth --help` lists them. */
+const Command *cli_commands(size_t *ret_n);
 
 /* Prints err as one line on stderr (then its hint) and returns EXIT_FAILED. */
 int cli_report_error(const BerthError *err, int r, const char *what);
@@ -49,55 +50,40 @@ void cli_warn_once(const char *msg);
 /* The compose options every stack command takes: -f, -p, --project-directory, --env-file, --profile. */
 typedef struct ComposeArgs {
         ComposeOptions o;
-        char **files, **env_files, **profiles;
+        CliList files, env_files, profiles;
         EnvMap env;         /* the process environment */
         AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ComposeArgs;
 
-enum {
-        OPT_PROJECT_DIRECTORY = 0x1000,
-        OPT_ENV_FILE,
-        OPT_PROFILE,
-        OPT_HOST,
-        OPT_FIRST_COMMAND_OPTION, /* commands number their own long options from here */
-};
-
-#define CLI_COMPOSE_LONGOPTS                                                                                \
-        { "file", required_argument, NULL, 'f' }, { "project-name", required_argument, NULL, 'p' },         \
-                { "project-directory", required_argument, NULL, OPT_PROJECT_DIRECTORY },                    \
-                { "env-file", required_argument, NULL, OPT_ENV_FILE },                                      \
-        {                                                                                                   \
-                "profile", required_argument, NULL, OPT_PROFILE                                             \
-        }
-#define CLI_COMPOSE_HELP                                                                                    \
-        "  -f, --file FILE            compose file (repeat to merge; default: compose.yaml & co.)\n"        \
-        "  -p, --project-name NAME    project (stack) name\n"                                               \
-        "      --project-directory D  where relative paths and .env resolve from\n"                         \
-        "      --env-file FILE        read variables from FILE instead of <project dir>/.env\n"             \
-        "      --profile P            enable services of profile P\n"
+/* The compose options' rows of a verb's option table, filling a (a ComposeArgs *). */
+#define CLI_COMPOSE_OPTIONS(a)                                                                              \
+        CLI_LIST('f', "file", "FILE", &(a)->files,                                                          \
+                 "compose file (repeat to merge; default: compose.yaml & co.)"),                            \
+                CLI_STRING('p', "project-name", "NAME", &(a)->o.project_name, "project (stack) name"),      \
+                CLI_STRING(0, "project-directory", "D", &(a)->o.project_directory,                          \
+                           "where relative paths and .env resolve from"),                                   \
+                CLI_LIST(0, "env-file", "FILE", &(a)->env_files,                                            \
+                         "read variables from FILE instead of <project dir>/.env"),                         \
+                CLI_LIST(0, "profile", "P", &(a)->profiles, "enable services of profile P")
+/* -H: the engine. */
+#define CLI_HOST_OPTION(v)                                                                                  \
+        CLI_STRING('H', "host", "HOST", (v), "engine (default: DOCKER_HOST, unix:///var/run/docker.sock)")
 
 /* Loads the age keys that open SOPS files from env, as the sops tool finds them; prints an error and
  * returns EXIT_FAILED when a key file named there cannot be read. */
 int cli_load_keys(const EnvMap *env, AgeIdentities *keys);
 
-/* Takes one parsed option; returns 1 if it was a compose option, 0 if not, <0 on OOM. */
-int cli_compose_option(ComposeArgs *a, int opt, const char *arg);
 /* Loads the project, printing warnings and, on failure, the error; returns an exit code. */
 int cli_compose_load(ComposeArgs *a, Project **ret);
 void cli_compose_done(ComposeArgs *a);
 /* Connects to the engine that DOCKER_HOST & co. (or host) name; prints the error; returns an exit code. */
 int cli_engine_connect(const char *host, EngineClient **ret);
 
-/* --swarm: the stack as swarm services (cmd-swarm.c). */
-int swarm_up_main(ComposeArgs *args, const char *host, bool dry_run, bool remove_orphans, bool wait,
-                  long timeout_s);
-int swarm_down_main(const char *stack, const char *host);
-int swarm_ps_main(const char *stack, const char *host, bool json);
-
 /* What plan, reconcile and rollback share: their options, the repo, the targets and their engines. */
 typedef struct ReconcileArgs {
         ReconcileOptions o;
         const char *repo_path, *host, *report, *target_name;
+        const char *format; /* --format: text or json */
         bool json, detailed_exitcode, dry_run;
         long lock_timeout_s;
         long lock_ttl_s; /* BERTH_LOCK_TTL, default 1800: how long a lock lives unless renewed */
@@ -112,8 +98,32 @@ typedef struct ReconcileArgs {
         AgeIdentities keys; /* for SOPS files: SOPS_AGE_KEY & co. */
 } ReconcileArgs;
 
-/* Parses the shared options; returns EXIT_DONE to go on, or the exit code to stop with. */
-int cli_reconcile_args(int argc, char **argv, const char *verb, void (*help)(FILE *), ReconcileArgs *a);
+/* The rows of the options plan, reconcile and rollback share, filling a (a ReconcileArgs *): where the
+ * repo and the targets are; what to plan; how to apply. */
+#define CLI_REPO_OPTIONS(a)                                                                                 \
+        CLI_STRING(0, "repo", "DIR", &(a)->repo_path, "the config repo (default: .)"),                      \
+                CLI_STRING(0, "target", "NAME", &(a)->target_name,                                          \
+                           "only this target of berth.yaml (default: every target)"),                       \
+                CLI_HOST_OPTION(&(a)->host)
+#define CLI_PLAN_OPTIONS(a)                                                                                 \
+        CLI_STRING(0, "rev", "REV", &(a)->o.rev, "the commit to reconcile to (default: HEAD)"),             \
+                CLI_FLAG(0, "all", &(a)->o.all,                                                             \
+                         "check every stack against live state (drift), not only\n"                         \
+                         "what changed in git"),                                                            \
+                CLI_FLAG(0, "allow-downgrade", &(a)->o.allow_downgrade,                                     \
+                         "go to a commit older than the deployed one (a rollback)")
+#define CLI_APPLY_OPTIONS(a)                                                                                \
+        CLI_FLAG(0, "dry-run", &(a)->dry_run, "print the plan only (with --all: report drift)"),            \
+                CLI_NUMBER(0, "lock-timeout", "S", &(a)->lock_timeout_s, 0, 86400,                          \
+                           "wait this long for another reconcile's lock (default 300)"),                    \
+                CLI_STRING(0, "report", "FILE", &(a)->report,                                               \
+                           "write the JSON report there (a CI artifact)")
+
+/* Parses plan's, reconcile's and rollback's options (extra: the verb's own, as CLI_END-terminated rows
+ * or NULL); returns true to go on, with rollback's stack in argv[*ret_first], or false to stop with the
+ * exit code *ret_exit. */
+bool cli_reconcile_args(const CliCommand *cmd, const CliOption *extra, int argc, char **argv,
+                        ReconcileArgs *a, int *ret_first, int *ret_exit);
 /* Opens the repo, reads berth.yaml at the commit and connects to each target (--target: one of them).
  * A target that cannot be reached is marked failed and the others go on. Prints errors; returns an
  * exit code. */

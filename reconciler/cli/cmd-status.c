@@ -8,25 +8,16 @@
 #include "cli.h"
 #include "deploy/container.h"
 #include "deploy/status.h"
-#include "deployer/deployer.h"
+#include "modes/modes.h"
 #include "yaml/emit.h"
 
-static void status_help(FILE *f)
-{
-        fprintf(f, "usage: berth status [--format table|json] [--repo DIR] [--target NAME] [-H HOST]\n\n"
-                   "Shows each stack berth manages on the engine: the commit it was deployed from, its "
-                   "services,\n"
-                   "their health, and drift (containers that are not running, or fewer than its last "
-                   "deploy made).\n"
-                   "A swarm stack counts services: running when all their tasks run.\n"
-                   "Run in a config repo whose berth.yaml names targets, it shows every target (--target: "
-                   "one).\n");
-}
-
-enum {
-        OPT_FORMAT = OPT_FIRST_COMMAND_OPTION,
-        OPT_REPO_S,
-        OPT_TARGET_S,
+static const CliCommand status_cmd = {
+        .name = "status",
+        .about = "Shows each stack berth manages on the engine: the commit it was deployed from, its "
+                 "services,\n"
+                 "their health, and drift (containers that are not running, or fewer than its last deploy\n"
+                 "made). A swarm stack counts services: running when all their tasks run. Run in a config\n"
+                 "repo whose berth.yaml names targets, it shows every target (--target: one).",
 };
 
 /* One engine's stacks, as rows of the table or objects of the JSON array. */
@@ -95,45 +86,22 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
 
 int cmd_status(int argc, char **argv)
 {
-        static const struct option longopts[] = { { "format", required_argument, NULL, OPT_FORMAT },
-                                                  { "repo", required_argument, NULL, OPT_REPO_S },
-                                                  { "target", required_argument, NULL, OPT_TARGET_S },
-                                                  { "host", required_argument, NULL, 'H' },
-                                                  { "help", no_argument, NULL, 'h' },
-                                                  {} };
         ReconcileArgs a = { 0 };
-        const char *host = NULL, *repo_path = NULL, *target = NULL;
-        bool json = false, targets = false;
-        int c, r = EXIT_DONE;
+        const char *host = NULL, *repo_path = NULL, *target = NULL, *format = "table";
+        bool targets = false;
+        int first, r = EXIT_DONE;
+        const CliOption opts[] = {
+                CLI_CHOICE(0, "format", "table|json", &format, "output format (default table)"),
+                CLI_STRING(0, "repo", "DIR", &repo_path,
+                           "the config repo whose targets to show (default: .)"),
+                CLI_STRING(0, "target", "NAME", &target, "only this target of berth.yaml"),
+                CLI_HOST_OPTION(&host),
+                CLI_END,
+        };
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "H:h", longopts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_FORMAT:
-                        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0) {
-                                fprintf(stderr, "berth status: unknown format \"%s\": use table or json\n",
-                                        optarg);
-                                return EXIT_USAGE;
-                        }
-                        json = strcmp(optarg, "json") == 0;
-                        break;
-                case OPT_REPO_S:
-                        repo_path = optarg;
-                        break;
-                case OPT_TARGET_S:
-                        target = optarg;
-                        break;
-                case 'H':
-                        host = optarg;
-                        break;
-                case 'h':
-                        status_help(stdout);
-                        return EXIT_DONE;
-                default:
-                        status_help(stderr);
-                        return EXIT_USAGE;
-                }
-        }
+        if (!cli_parse(&status_cmd, opts, argc, argv, &first, &r))
+                return r;
+        bool json = strcmp(format, "json") == 0;
         /* In a config repo (or given one), its targets; anywhere else, the one engine. */
         {
                 _cleanup_repo_ Repo *probe = NULL;
@@ -142,7 +110,8 @@ int cmd_status(int argc, char **argv)
                 if (repo_path || target ||
                     (repo_open(".", &probe, &e) >= 0 && repo_resolve(probe, "HEAD", head, &e) >= 0)) {
                         char *args[] = { (char *)"status", NULL };
-                        if ((r = cli_reconcile_args(1, args, "status", status_help, &a)) != EXIT_DONE)
+                        const CliOption none[] = { CLI_END };
+                        if (!cli_reconcile_args(&status_cmd, none, 1, args, &a, &first, &r))
                                 return r;
                         a.repo_path = repo_path ? repo_path : ".";
                         a.host = host;

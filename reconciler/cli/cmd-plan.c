@@ -7,31 +7,27 @@
 #include "report/ci.h"
 #include "yaml/emit.h"
 
-static void plan_help(FILE *f)
-{
-        fprintf(f,
-                "usage: berth plan [--repo DIR] [--rev REV] [--all] [--allow-downgrade] [--format "
-                "text|json]\n"
-                "                  [--detailed-exitcode] [--target NAME] [-H HOST]\n\n"
-                "Prints, per stack and per container, what `berth reconcile` would do and why.\n\n"
-                "      --repo DIR             the config repo (default: .)\n"
-                "      --rev REV              the commit to reconcile to (default: HEAD)\n"
-                "      --all                  check every stack against live state (drift)\n"
-                "      --allow-downgrade      plan for a commit older than the deployed one\n"
-                "      --format text|json     output format (default text)\n"
-                "      --detailed-exitcode    exit 0 when there is nothing to do, 2 when there are changes\n"
-                "      --target NAME          only this target of berth.yaml\n"
-                "  -H, --host HOST            engine (default: DOCKER_HOST)\n\n"
-                "exit codes: 0 done (or nothing to do), 1 failed, 2 changes pending (--detailed-exitcode),\n"
-                "64 usage error\n");
-}
+static const CliCommand plan_cmd = {
+        .name = "plan",
+        .about = "Prints, per stack and per container, what `berth reconcile` would do and why.",
+        .exits = "0 done (or nothing to do), 1 failed, 2 changes pending (--detailed-exitcode),\n64 usage "
+                 "error",
+};
 
 int cmd_plan(int argc, char **argv)
 {
         ReconcileArgs a = { 0 };
-        int r = cli_reconcile_args(argc, argv, "plan", plan_help, &a);
-        if (r != EXIT_DONE)
-                return r == CLI_HELP_SHOWN ? EXIT_DONE : r;
+        const CliOption opts[] = {
+                CLI_REPO_OPTIONS(&a),
+                CLI_PLAN_OPTIONS(&a),
+                CLI_CHOICE(0, "format", "text|json", &a.format, "output format (default text)"),
+                CLI_FLAG(0, "detailed-exitcode", &a.detailed_exitcode,
+                         "exit 0 when there is nothing to do, 2 when there are changes"),
+                CLI_END,
+        };
+        int first, r;
+        if (!cli_reconcile_args(&plan_cmd, opts, argc, argv, &a, &first, &r))
+                return r;
         r = cli_reconcile_prepare(&a);
         if (r != EXIT_DONE) {
                 cli_reconcile_done(&a);

@@ -10,24 +10,19 @@
 #include "cli.h"
 #include "image/release.h"
 
-static void release_help(FILE *f)
-{
-        fprintf(f,
-                "usage: berth release --tag GIT_TAG [--repo DIR] [--no-cache] [--report FILE] [-H HOST]\n\n"
-                "Builds the image descriptors at a release tag and pushes each with the version's tags:\n"
-                "image_v1.2.3 or v1.2.3 release every image as 1.2.3, 1.2 and 1; web/v1.2.3 releases web\n"
-                "alone; a pre-release (1.3.0-rc.1) gets its full version only. latest moves only when no\n"
-                "other release tag of the repo has a higher version. Every image is also tagged with the\n"
-                "commit's short id. berth.yaml may set release: {tag_pattern: ..., latest: true|false}.\n"
-                "An image whose inputs were built before is tagged and pushed, not rebuilt.\n\n"
-                "      --tag GIT_TAG    the release's git tag (in a tag pipeline: $CI_COMMIT_TAG,\n"
-                "                       $GITHUB_REF_NAME)\n"
-                "      --repo DIR       the config repo (default: .)\n"
-                "      --no-cache       build even what was built before, without the engine's cache\n"
-                "      --report FILE    write the JSON report there, with each pushed digest\n"
-                "  -H, --host HOST      engine (default: DOCKER_HOST)\n\n"
-                "exit codes: 0 done, 1 an image failed, 64 usage error\n");
-}
+static const CliCommand release_cmd = {
+        .name = "release",
+        .about =
+                "Builds the image descriptors at a release tag (--tag, which it needs) and pushes each "
+                "with\n"
+                "the version's tags: image_v1.2.3 or v1.2.3 release every image as 1.2.3, 1.2 and 1;\n"
+                "web/v1.2.3 releases web alone; a pre-release (1.3.0-rc.1) gets its full version only.\n"
+                "latest moves only when no other release tag of the repo has a higher version. Every image\n"
+                "is also tagged with the commit's short id. berth.yaml may set release: {tag_pattern: ...,\n"
+                "latest: true|false}. An image whose inputs were built before is tagged and pushed, not\n"
+                "rebuilt.",
+        .exits = "0 done, 1 an image failed, 64 usage error",
+};
 
 /* Whether v is at least every other release of the image (pre-releases never count: they never
  * move latest, and a release is never held back by one). */
@@ -46,54 +41,27 @@ static bool highest(const ReleaseTag *t, const char *git_tag, const char *const 
         return true;
 }
 
-enum {
-        OPT_REPO = OPT_FIRST_COMMAND_OPTION,
-        OPT_TAG,
-        OPT_NO_CACHE,
-        OPT_REPORT,
-};
-
 int cmd_release(int argc, char **argv)
 {
-        static const struct option longopts[] = { { "repo", required_argument, NULL, OPT_REPO },
-                                                  { "tag", required_argument, NULL, OPT_TAG },
-                                                  { "no-cache", no_argument, NULL, OPT_NO_CACHE },
-                                                  { "report", required_argument, NULL, OPT_REPORT },
-                                                  { "host", required_argument, NULL, 'H' },
-                                                  { "help", no_argument, NULL, 'h' },
-                                                  {} };
         BuildRun run = { .command = "berth release", .repo_path = ".", .push = true, .commit_tag = true };
         const char *git_tag = NULL;
-        int c;
+        int first, r;
+        const CliOption opts[] = {
+                CLI_STRING(0, "tag", "GIT_TAG", &git_tag,
+                           "the release's git tag (in a tag pipeline: $CI_COMMIT_TAG,\n$GITHUB_REF_NAME)"),
+                CLI_STRING(0, "repo", "DIR", &run.repo_path, "the config repo (default: .)"),
+                CLI_FLAG(0, "no-cache", &run.no_cache,
+                         "build even what was built before, without the engine's cache"),
+                CLI_STRING(0, "report", "FILE", &run.report,
+                           "write the JSON report there, with each pushed digest"),
+                CLI_HOST_OPTION(&run.host),
+                CLI_END,
+        };
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "H:h", longopts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_REPO:
-                        run.repo_path = optarg;
-                        break;
-                case OPT_TAG:
-                        git_tag = optarg;
-                        break;
-                case OPT_NO_CACHE:
-                        run.no_cache = true;
-                        break;
-                case OPT_REPORT:
-                        run.report = optarg;
-                        break;
-                case 'H':
-                        run.host = optarg;
-                        break;
-                case 'h':
-                        release_help(stdout);
-                        return EXIT_DONE;
-                default:
-                        release_help(stderr);
-                        return EXIT_USAGE;
-                }
-        }
-        if (!git_tag || optind < argc) {
-                release_help(stderr);
+        if (!cli_parse(&release_cmd, opts, argc, argv, &first, &r))
+                return r;
+        if (!git_tag) {
+                fprintf(stderr, "berth release: name the release's git tag: --tag GIT_TAG\n");
                 return EXIT_USAGE;
         }
 
@@ -105,7 +73,6 @@ int cmd_release(int argc, char **argv)
         ImageList images = { 0 };
         ReleaseTag t;
         char commit[41];
-        int r;
         if (asprintf(&ref, "refs/tags/%s", git_tag) < 0)
                 return cli_report_error(NULL, -ENOMEM, run.command);
         if ((r = repo_open(run.repo_path, &repo, &err)) < 0)
