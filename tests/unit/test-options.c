@@ -41,8 +41,8 @@ TEST(every_kind)
 {
         Got g;
         int first;
-        char *argv[] = { "t", "-v", "--str", "a", "--format=json", "-n", "7", "-f", "x", "pos", "--file", "y",
-                         "-d", NULL };
+        char *argv[] = { "t",      "-v", "--str", "a", "--format=json", "-n", "7", "-f", "x", "pos",
+                         "--file", "y",  "-d",    NULL };
         ASSERT_EQ(parse(&g, argv, &first), -1);
         ASSERT_TRUE(g.flag);
         ASSERT_STREQ(g.str, "a");
@@ -76,7 +76,8 @@ TEST(usage_errors)
         Got g;
         int first;
         char *bad_num[] = { "t", "--num", "11", "a", NULL }, *not_num[] = { "t", "-n", "1x", "a", NULL };
-        char *bad_choice[] = { "t", "--format", "xml", "a", NULL }, *unknown[] = { "t", "--nope", "a", NULL };
+        char *bad_choice[] = { "t", "--format", "xml", "a", NULL },
+             *unknown[] = { "t", "--nope", "a", NULL };
         char *no_arg[] = { "t", "a", "--str", NULL }, *too_many[] = { "t", "a", "b", "c", NULL };
         char *too_few[] = { "t", "-v", NULL };
         ASSERT_EQ(parse(&g, bad_num, &first), 64);
