@@ -78,7 +78,8 @@ static int flag(char **field, const char *value)
         return (*field = strdup(value)) ? 0 : -ENOMEM;
 }
 
-int main(int argc, char **argv)
+/* The command line over the config file's settings; returns -1 to go on, or the exit code. */
+static int parse_args(int argc, char **argv, Config *cfg, const char **config_file, bool *healthcheck)
 {
         static const struct option longopts[] = { { "listen", required_argument, NULL, 'l' },
                                                   { "repo", required_argument, NULL, 'r' },
@@ -91,48 +92,35 @@ int main(int argc, char **argv)
                                                   { "host", required_argument, NULL, 'H' },
                                                   { "help", no_argument, NULL, 'h' },
                                                   {} };
-        _cleanup_(config_done) Config cfg = { 0 };
-        const char *config_file = getenv("BERTH_API_CONFIG");
-        Api api = { 0 };
-        BerthError err = { 0 };
         int c, r = 0;
-
-        if (argc > 1 && strcmp(argv[1], "hash-token") == 0)
-                return hash_token(argc, argv);
-        /* The route table as served, for the test that holds it to schemas/openapi.yaml. */
-        if (argc == 2 && strcmp(argv[1], "routes") == 0) {
-                for (size_t i = 0; i < api_n_routes; i++)
-                        printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
-                return EXIT_DONE;
-        }
         while (r >= 0 && (c = getopt_long(argc, argv, "hH:", longopts, NULL)) != -1)
                 switch (c) {
                 case 'l':
-                        r = flag(&cfg.listen, optarg);
+                        r = flag(&cfg->listen, optarg);
                         break;
                 case 'r':
-                        r = flag(&cfg.repo, optarg);
+                        r = flag(&cfg->repo, optarg);
                         break;
                 case 'b':
-                        r = flag(&cfg.branch, optarg);
+                        r = flag(&cfg->branch, optarg);
                         break;
                 case 'w':
-                        r = flag(&cfg.workdir, optarg);
+                        r = flag(&cfg->workdir, optarg);
                         break;
                 case 't':
-                        r = flag(&cfg.token_file, optarg);
+                        r = flag(&cfg->token_file, optarg);
                         break;
                 case 'T':
-                        r = flag(&cfg.templates, optarg);
+                        r = flag(&cfg->templates, optarg);
                         break;
                 case 'P':
-                        r = flag(&cfg.policy, optarg);
+                        r = flag(&cfg->policy, optarg);
                         break;
                 case 'H':
-                        r = flag(&cfg.docker_host, optarg);
+                        r = flag(&cfg->docker_host, optarg);
                         break;
                 case 'c':
-                        config_file = optarg;
+                        *config_file = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -144,11 +132,101 @@ int main(int argc, char **argv)
         if (r < 0)
                 return EXIT_FAILED;
         /* healthcheck reads the settings as the server does: it runs in the same container. */
-        bool healthcheck = optind + 1 == argc && strcmp(argv[optind], "healthcheck") == 0;
-        if (optind < argc && !healthcheck) {
+        *healthcheck = optind + 1 == argc && strcmp(argv[optind], "healthcheck") == 0;
+        if (optind < argc && !*healthcheck) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
+        return -1;
+}
+
+/* The policy, the tokens and the config repo's working copy; on failure nothing is left open. */
+static int api_open(Api *api, const Config *cfg, BerthError *err)
+{
+        api->branch = cfg->branch;
+        api->templates_dir = cfg->templates;
+        if ((cfg->policy ? policy_load(cfg->policy, &api->policy, err) : policy_default(&api->policy)) < 0)
+                return fail(err, "cannot read the policy");
+        if (tokens_load(cfg->token_file, &api->tokens, err) < 0) {
+                policy_free(api->policy);
+                return fail(err, "cannot read the token file");
+        }
+        /* A path is a file:// URL to libgit2. */
+        _cleanup_free_ char *url =
+                strstr(cfg->repo, "://") ? strdup(cfg->repo) : path_absolute(NULL, cfg->repo);
+        StrBuf u = STRBUF_INIT;
+        if (url && !strstr(url, "://"))
+                strbuf_addf(&u, "file://%s", url);
+        _cleanup_free_ char *file_url = u.len ? strbuf_detach(&u) : NULL;
+        WriterOptions wo = { .url = file_url ? file_url : url,
+                             .branch = cfg->branch,
+                             .dir = cfg->workdir,
+                             .user = cfg->git_user,
+                             .password = cfg->git_password };
+        if (!wo.url || writer_open(&wo, &api->writer, err) < 0) {
+                tokens_done(&api->tokens);
+                policy_free(api->policy);
+                return fail(err, "cannot open the config repo");
+        }
+        metrics_init(&api->metrics);
+        validity_init(&api->validity);
+        EnvMap env;
+        envmap_init(&env);
+        envmap_from_environ(&env, environ);
+        live_init(&api->live, cfg->docker_host, &env);
+        envmap_done(&env);
+        return EXIT_DONE;
+}
+
+static void api_close(Api *api)
+{
+        writer_free(api->writer);
+        tokens_done(&api->tokens);
+        policy_free(api->policy);
+        metrics_done(&api->metrics);
+        validity_done(&api->validity);
+        live_fini(&api->live);
+}
+
+/* Serves until SIGTERM or SIGINT, then stops taking requests and finishes those in flight. */
+static int serve(Api *api, const char *listen, BerthError *err)
+{
+        /* Signals are taken by this thread alone, so the server's threads are never interrupted. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        void *daemon = api_serve(api, listen, err);
+        if (!daemon)
+                return fail(err, "cannot serve");
+        int sig = 0;
+        fprintf(stderr, "berth-api: serving %s on %s\n", api->branch, listen);
+        sigwait(&set, &sig);
+        api_stop(api, daemon);
+        return EXIT_DONE;
+}
+
+int main(int argc, char **argv)
+{
+        _cleanup_(config_done) Config cfg = { 0 };
+        const char *config_file = getenv("BERTH_API_CONFIG");
+        bool healthcheck = false;
+        Api api = { 0 };
+        BerthError err = { 0 };
+        int r;
+
+        if (argc > 1 && strcmp(argv[1], "hash-token") == 0)
+                return hash_token(argc, argv);
+        /* The route table as served, for the test that holds it to schemas/openapi.yaml. */
+        if (argc == 2 && strcmp(argv[1], "routes") == 0) {
+                for (size_t i = 0; i < api_n_routes; i++)
+                        printf("%s %s\n", api_routes[i].method, api_routes[i].pattern);
+                return EXIT_DONE;
+        }
+        if ((r = parse_args(argc, argv, &cfg, &config_file, &healthcheck)) >= 0)
+                return r;
         if (config_file && config_load(config_file, &cfg, &err) < 0)
                 return fail(&err, "cannot read the config file");
         if (config_finish(&cfg, &err) < 0) {
@@ -158,63 +236,12 @@ int main(int argc, char **argv)
         }
         if (healthcheck)
                 return api_healthcheck(cfg.listen);
-        api.branch = cfg.branch;
-        api.templates_dir = cfg.templates;
-        if ((cfg.policy ? policy_load(cfg.policy, &api.policy, &err) : policy_default(&api.policy)) < 0)
-                return fail(&err, "cannot read the policy");
-        if (tokens_load(cfg.token_file, &api.tokens, &err) < 0) {
-                policy_free(api.policy);
-                return fail(&err, "cannot read the token file");
-        }
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return EXIT_FAILED;
-        _cleanup_free_ char *url =
-                strstr(cfg.repo, "://") ? strdup(cfg.repo) : path_absolute(NULL, cfg.repo);
-        StrBuf u = STRBUF_INIT;
-        if (url && !strstr(url, "://"))
-                strbuf_addf(&u, "file://%s", url);
-        _cleanup_free_ char *file_url = u.len ? strbuf_detach(&u) : NULL;
-        WriterOptions wo = { .url = file_url ? file_url : url,
-                             .branch = cfg.branch,
-                             .dir = cfg.workdir,
-                             .user = cfg.git_user,
-                             .password = cfg.git_password };
-        if (!wo.url || writer_open(&wo, &api.writer, &err) < 0) {
-                tokens_done(&api.tokens);
-                policy_free(api.policy);
-                return fail(&err, "cannot open the config repo");
+        if ((r = api_open(&api, &cfg, &err)) == EXIT_DONE) {
+                r = serve(&api, cfg.listen, &err);
+                api_close(&api);
         }
-        metrics_init(&api.metrics);
-        validity_init(&api.validity);
-        EnvMap env;
-        envmap_init(&env);
-        envmap_from_environ(&env, environ);
-        live_init(&api.live, cfg.docker_host, &env);
-        envmap_done(&env);
-
-        /* Signals are taken by this thread alone, so the server's threads are never interrupted. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        void *daemon = api_serve(&api, cfg.listen, &err);
-        int rc = EXIT_DONE;
-        if (!daemon)
-                rc = fail(&err, "cannot serve");
-        else {
-                int sig = 0;
-                fprintf(stderr, "berth-api: serving %s on %s\n", api.branch, cfg.listen);
-                sigwait(&set, &sig);
-                api_stop(&api, daemon);
-        }
-        writer_free(api.writer);
-        tokens_done(&api.tokens);
-        policy_free(api.policy);
-        metrics_done(&api.metrics);
-        validity_done(&api.validity);
-        live_fini(&api.live);
         curl_global_cleanup();
-        return rc;
+        return r;
 }

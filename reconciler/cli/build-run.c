@@ -276,6 +276,63 @@ static char **tags_for(const BuildRun *run, const char *image, const char *short
         return v;
 }
 
+/* Whether this run moves latest: berth build on the default branch's head, unless a release owns it. */
+static bool takes_latest(const BuildRun *run, Repo *repo, const Settings *settings, const EnvMap *env,
+                         const char *head)
+{
+        const ReleaseSettings *rs = &settings->release;
+        char at_head[41];
+        /* An older commit of the branch (--rev) never takes latest back from its head. */
+        return run->branch_latest && !(rs->present && rs->latest) && on_default_branch(repo, env) &&
+               repo_resolve(repo, "HEAD", at_head, NULL) >= 0 && strcmp(at_head, head) == 0;
+}
+
+/* --since: of the images selected, only those whose context changed between since and head. */
+static int select_since(const BuildRun *run, Repo *repo, const char *head, Job *jobs, size_t n,
+                        BerthError *err)
+{
+        char from[41];
+        SinceCtx sc = { .jobs = jobs, .n = n };
+        int r;
+        for (size_t i = 0; i < n; i++) {
+                jobs[i].named = jobs[i].selected;
+                jobs[i].selected = false;
+        }
+        if ((r = repo_resolve(repo, run->since, from, err)) < 0 ||
+            (r = repo_changed_paths(repo, from, head, since_cb, &sc, err)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                jobs[i].selected &= jobs[i].named;
+        return 0;
+}
+
+/* The table of results and, with --report, the JSON report; false when an image failed or the report
+ * could not be written. */
+static bool summarize(const BuildRun *run, const char *head, const Job *jobs, size_t n)
+{
+        bool ok = true;
+        printf("\n%-22s %-22s %s\n", "IMAGE", "RESULT", "DURATION");
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].selected) {
+                        printf("%-22s %-22s %.1fs\n", jobs[i].d->name, result_name(&jobs[i], run->push),
+                               jobs[i].built.seconds);
+                        ok &= jobs[i].ok;
+                }
+        if (!run->report)
+                return ok;
+        _cleanup_cjson_ cJSON *doc = report_json(run, head, jobs, n);
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        FILE *f = fopen(run->report, "we");
+        emit_json(doc, 0, &out);
+        if (!f || fwrite(strbuf_str(&out), 1, out.len, f) != out.len) {
+                fprintf(stderr, "%s: cannot write the report to \"%s\"\n", run->command, run->report);
+                ok = false;
+        }
+        if (f)
+                fclose(f);
+        return ok;
+}
+
 int build_run(const BuildRun *run)
 {
         _cleanup_repo_ Repo *repo = NULL;
@@ -314,14 +371,7 @@ int build_run(const BuildRun *run)
                 image_list_done(&images);
                 return cli_report_error(NULL, -ENOMEM, run->command);
         }
-        bool branch_latest = false;
-        if (run->branch_latest) {
-                const ReleaseSettings *rs = &settings.release;
-                /* An older commit of the branch (--rev) never takes latest back from its head. */
-                char at_head[41];
-                branch_latest = !(rs->present && rs->latest) && on_default_branch(repo, &env) &&
-                                repo_resolve(repo, "HEAD", at_head, NULL) >= 0 && strcmp(at_head, head) == 0;
-        }
+        bool branch_latest = takes_latest(run, repo, &settings, &env, head);
         char short_id[9];
         snprintf(short_id, sizeof(short_id), "%.8s", head);
         /* Every descriptor loads first: a broken image.json fails alone, and --since needs the contexts. */
@@ -336,20 +386,9 @@ int build_run(const BuildRun *run)
                             (!run->since ||
                              context_ignore(repo, head, j->spec.context, &j->ignore, &j->error) >= 0);
         }
-        if (run->since) {
-                char from[41];
-                SinceCtx sc = { .jobs = jobs, .n = images.n };
-                for (size_t i = 0; i < images.n; i++) {
-                        jobs[i].named = jobs[i].selected;
-                        jobs[i].selected = false;
-                }
-                if ((r = repo_resolve(repo, run->since, from, &err)) < 0 ||
-                    (r = repo_changed_paths(repo, from, head, since_cb, &sc, &err)) < 0) {
-                        r = cli_report_error(&err, r, run->command);
-                        goto out;
-                }
-                for (size_t i = 0; i < images.n; i++)
-                        jobs[i].selected &= jobs[i].named;
+        if (run->since && (r = select_since(run, repo, head, jobs, images.n, &err)) < 0) {
+                r = cli_report_error(&err, r, run->command);
+                goto out;
         }
         size_t selected = 0;
         for (size_t i = 0; i < images.n; i++)
@@ -379,28 +418,7 @@ int build_run(const BuildRun *run)
                 if (!j->ok)
                         print_error(j->d->name, &j->error);
         }
-        printf("\n%-22s %-22s %s\n", "IMAGE", "RESULT", "DURATION");
-        bool bad = false;
-        for (size_t i = 0; i < images.n; i++)
-                if (jobs[i].selected) {
-                        printf("%-22s %-22s %.1fs\n", jobs[i].d->name, result_name(&jobs[i], run->push),
-                               jobs[i].built.seconds);
-                        bad |= !jobs[i].ok;
-                }
-        if (run->report) {
-                _cleanup_cjson_ cJSON *doc = report_json(run, head, jobs, images.n);
-                _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
-                FILE *f = fopen(run->report, "we");
-                emit_json(doc, 0, &out);
-                if (!f || fwrite(strbuf_str(&out), 1, out.len, f) != out.len) {
-                        fprintf(stderr, "%s: cannot write the report to \"%s\"\n", run->command,
-                                run->report);
-                        bad = true;
-                }
-                if (f)
-                        fclose(f);
-        }
-        r = bad ? EXIT_FAILED : EXIT_DONE;
+        r = summarize(run, head, jobs, images.n) ? EXIT_DONE : EXIT_FAILED;
 out:
         for (size_t i = 0; i < images.n; i++) {
                 image_spec_done(&jobs[i].spec);

@@ -557,36 +557,9 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
         return 0;
 }
 
-int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
-                         const char *run_image, const char *digest, const DeployIdentity *id,
-                         ContainerSpec *ret, BerthError *err)
+/* What the process runs with: its environment, user, directories, terminal and how it is stopped. */
+static int build_process(cJSON *body, const cJSON *svc, const char *svcpath, BerthError *err)
 {
-        const cJSON *svc = service_of(p, service);
-        _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
-        _cleanup_cjson_ cJSON *extra = cJSON_CreateArray();
-        _cleanup_free_ char *name = container_name(p, service, number);
-        char svcpath[256];
-        int r;
-
-        if (!svc)
-                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "no service \"%s\"", service);
-        if (!body || !extra || !name)
-                return -ENOMEM;
-        snprintf(svcpath, sizeof(svcpath), "services.%s", service);
-        cJSON *host = cJSON_AddObjectToObject(body, "HostConfig");
-        if (!host)
-                return -ENOMEM;
-
-        const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "image"));
-        if (!image)
-                return error_set(err, -EINVAL, NULL, 0, 0, svcpath, "service \"%s\" has no image to run",
-                                 service);
-        cJSON_AddStringToObject(body, "Image", run_image ? run_image : image);
-        if ((r = spec_string_list(body, "Cmd", cJSON_GetObjectItemCaseSensitive(svc, "command"))) < 0 ||
-            (r = spec_string_list(body, "Entrypoint", cJSON_GetObjectItemCaseSensitive(svc, "entrypoint"))) <
-                    0)
-                return r;
-
         cJSON *env = cJSON_AddArrayToObject(body, "Env");
         for (cJSON *e = cJSON_GetObjectItemCaseSensitive(svc, "environment")
                                 ? cJSON_GetObjectItemCaseSensitive(svc, "environment")->child
@@ -620,19 +593,14 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
                 /* The engine takes whole seconds; round up so a grace period is never cut short. */
                 cJSON_AddNumberToObject(body, "StopTimeout", (double)((ns + 999999999) / 1000000000));
         }
-        if ((r = spec_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
-                                  err)) < 0 ||
-            (r = build_ports(body, host, svc)) < 0 ||
-            (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
-            (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
-            (r = build_devices(host, svc, svcpath, err)) < 0 ||
-            (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||
-            (r = build_labels(p, body, svc, service, number, hash, id)) < 0)
-                return r;
-        if (digest)
-                cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(body, "Labels"), LABEL_IMAGE_DIGEST,
-                                        digest);
+        return 0;
+}
 
+/* The HostConfig fields the model names one to one: capabilities, DNS, security options, flags,
+ * namespaces, extra hosts, sysctls, ulimits, logging and the OOM score. */
+static int build_host_options(cJSON *host, const cJSON *svc)
+{
+        int r;
         static const char *const lists[][2] = { { "cap_add", "CapAdd" },
                                                 { "cap_drop", "CapDrop" },
                                                 { "dns", "Dns" },
@@ -708,6 +676,55 @@ int container_spec_build(const Project *p, const char *service, unsigned number,
         if (cJSON_IsNumber(oom))
                 cJSON_AddNumberToObject(host, "OomScoreAdj", oom->valuedouble);
 
+        return 0;
+}
+
+int container_spec_build(const Project *p, const char *service, unsigned number, const char *hash,
+                         const char *run_image, const char *digest, const DeployIdentity *id,
+                         ContainerSpec *ret, BerthError *err)
+{
+        const cJSON *svc = service_of(p, service);
+        _cleanup_cjson_ cJSON *body = cJSON_CreateObject();
+        _cleanup_cjson_ cJSON *extra = cJSON_CreateArray();
+        _cleanup_free_ char *name = container_name(p, service, number);
+        char svcpath[256];
+        int r;
+
+        if (!svc)
+                return error_set(err, -ENOENT, NULL, 0, 0, NULL, "no service \"%s\"", service);
+        if (!body || !extra || !name)
+                return -ENOMEM;
+        snprintf(svcpath, sizeof(svcpath), "services.%s", service);
+        cJSON *host = cJSON_AddObjectToObject(body, "HostConfig");
+        if (!host)
+                return -ENOMEM;
+
+        const char *image = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "image"));
+        if (!image)
+                return error_set(err, -EINVAL, NULL, 0, 0, svcpath, "service \"%s\" has no image to run",
+                                 service);
+        cJSON_AddStringToObject(body, "Image", run_image ? run_image : image);
+        if ((r = spec_string_list(body, "Cmd", cJSON_GetObjectItemCaseSensitive(svc, "command"))) < 0 ||
+            (r = spec_string_list(body, "Entrypoint", cJSON_GetObjectItemCaseSensitive(svc, "entrypoint"))) <
+                    0)
+                return r;
+
+        if ((r = build_process(body, svc, svcpath, err)) < 0 ||
+            (r = spec_healthcheck(body, cJSON_GetObjectItemCaseSensitive(svc, "healthcheck"), svcpath,
+                                  err)) < 0 ||
+            (r = build_ports(body, host, svc)) < 0 ||
+            (r = build_mounts(p, id, host, svc, svcpath, err)) < 0 ||
+            (r = build_resources(host, svc, svcpath, err)) < 0 || (r = build_restart(host, svc)) < 0 ||
+            (r = build_devices(host, svc, svcpath, err)) < 0 ||
+            (r = build_networks(p, body, host, svc, service, name, extra)) < 0 ||
+            (r = build_labels(p, body, svc, service, number, hash, id)) < 0)
+                return r;
+        if (digest)
+                cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(body, "Labels"), LABEL_IMAGE_DIGEST,
+                                        digest);
+
+        if ((r = build_host_options(host, svc)) < 0)
+                return r;
         const char *platform = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(svc, "platform"));
         if (platform && !(ret->platform = strdup(platform)))
                 return -ENOMEM;

@@ -446,186 +446,184 @@ static BuiltImages *built_images_of(Repo *repo, const char *head, const Reconcil
         return b;
 }
 
-int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
-                   BerthError *err)
+/* What planning a commit reads once and every stack uses. */
+typedef struct PlanCtx {
+        EngineClient *c;
+        Repo *repo;
+        const ReconcileOptions *o;
+        ReconcilePlan *plan;
+        size_t alloc; /* of plan->stacks */
+        StackList stacks;
+        LiveSet live;
+        LiveRef *idx; /* live, by stack */
+        size_t n_idx;
+        Changes *cache;
+        CommitMemo memo;
+        StateDir *sd;
+        BerthError *err;
+} PlanCtx;
+
+/* Why a stack that git did not touch since its deploy is looked at anyway, or VERDICT_SKIP: a stack
+ * cut short, a container not running, its files on this host stale, or --all. */
+static int untouched_reason(PlanCtx *x, const StackDesc *d, const LiveStack *ls, const char *deployed,
+                            const char *newest, StackPlan *s)
 {
-        ReconcilePlan plan = { 0 };
-        StackList stacks = { 0 };
-        LiveSet live = { 0 };
-        Changes *cache = NULL;
-        LiveRef *idx = NULL;
-        CommitMemo memo = { 0 };
-        cJSON *provided = NULL;
-        BuiltImages *built = NULL;
-        bool built_read = false;
-        _cleanup_(statedir_freep) StateDir *sd = NULL;
-        size_t alloc = 0, n_idx = 0;
+        const char *path = NULL;
+        /* The count the newest deploy wrote: fewer containers mean it was cut short (or some were
+         * removed by hand) and the stack must be looked at. */
+        unsigned expected = 0;
+        for (size_t k = 0; k < ls->n_commits; k++)
+                if (strcmp(ls->commits[k], newest) == 0)
+                        expected = ls->expected[k];
+        if (ls->count < expected) {
+                snprintf(s->reason, sizeof(s->reason), "%u of its %u containers exist: checking live state",
+                         ls->count, expected);
+                return 0;
+        }
+        if (x->o->all || !ls->all_running) {
+                snprintf(s->reason, sizeof(s->reason),
+                         ls->all_running ? "checking live state (--all)"
+                                         : "a container is not running: checking live state");
+                return 0;
+        }
+        int r = files_stale(x->repo, &x->cache, &x->memo, x->sd, d, ls->refs, x->plan->head, &path);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                s->verdict = VERDICT_SKIP;
+                snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
+        } else
+                snprintf(s->reason, sizeof(s->reason),
+                         "its files on this host are older than %.12s (%s differs)", x->plan->head, path);
+        return 0;
+}
+
+/* A deployed stack against git: refused when the commit is older than the deployed one, else the
+ * reason to look at it (its files changed since a container's commit), or VERDICT_SKIP. */
+static int deployed_reason(PlanCtx *x, const StackDesc *d, const LiveStack *ls, const char *deployed,
+                           const char *newest, StackPlan *s)
+{
+        const char *head = x->plan->head, *path = NULL, *from = NULL;
+        int r, desc = memo_descends(&x->memo, x->repo, newest, head, x->err);
+        if (desc < 0)
+                return desc;
+        if (desc && strcmp(newest, head) != 0 && !x->o->allow_downgrade) {
+                s->verdict = VERDICT_REFUSED;
+                snprintf(s->reason, sizeof(s->reason),
+                         "%.12s is older than the deployed commit %.12s: refusing to downgrade (an older "
+                         "pipeline running late? use --allow-downgrade to roll back)",
+                         head, newest);
+                return 0;
+        }
+        /* Every container's commit against the target: a stack is touched if its files changed since
+         * any of them (a rollback leaves older and newer labels side by side). */
+        bool touched = false;
+        for (size_t k = 0; k < ls->n_commits && !touched; k++) {
+                Changes *ch = NULL;
+                if ((r = changes_between(x->repo, &x->cache, ls->commits[k], head, &ch, x->err)) < 0)
+                        return r;
+                touched = stack_touched(d, ls->refs, ch, &path);
+                from = ls->commits[k];
+        }
+        if (s->mode_switch)
+                switch_reason(ls, s);
+        else if (touched)
+                snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s", path, from,
+                         head);
+        else
+                return untouched_reason(x, d, ls, deployed, newest, s);
+        return 0;
+}
+
+/* One stack of the commit: what it is to be (deploy, update, skip, remove when disabled, refused,
+ * invalid) and why, and its compose project loaded. Returns < 0 only for what stops the whole plan. */
+static int plan_stack(PlanCtx *x, const StackDesc *d)
+{
+        const ReconcileOptions *o = x->o;
+        LiveStack ls = live_stack(x->idx, x->n_idx, d->name);
+        StackPlan *s = add_stack(x->plan, &x->alloc, d->name);
+        const char *why = NULL, *deployed = NULL, *newest = NULL;
+        bool disabled = false;
         int r;
-
-        if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0)
-                return r;
-        if ((r = statedir_open(o->state_dir, repo_identity(repo), false, &sd, err)) < 0)
-                return r;
-        if (!(plan.repo_identity = strdup(repo_identity(repo))) ||
-            (o->target && !(plan.target = strdup(o->target->name)))) {
-                reconcile_plan_done(&plan);
+        if (!s)
                 return -ENOMEM;
+        if (ls.present)
+                deployed_commits(x->repo, &x->memo, &ls, &deployed, &newest, &why);
+        if (deployed)
+                snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
+        if (ls.last)
+                snprintf(s->previous, sizeof(s->previous), "%s", ls.last);
+        if (ls.present && ls.repo && strcmp(ls.repo, x->plan->repo_identity) != 0 &&
+            strcmp(ls.repo, "local") != 0) {
+                s->verdict = VERDICT_REFUSED;
+                snprintf(s->reason, sizeof(s->reason),
+                         "stack \"%s\" on this engine belongs to another repo (%s)", d->name, ls.repo);
+                return 0;
         }
-        if ((r = repo_stacks(repo, plan.head, &stacks, warn_cb, (void *)o, err)) < 0 ||
-            (r = deployer_live_all(c, &live, NULL, err)) < 0)
-                goto out;
-        if (!(idx = live_index(&live, &n_idx))) {
-                r = -ENOMEM;
-                goto out;
+        s->verdict = ls.present ? VERDICT_UPDATE : VERDICT_DEPLOY;
+        s->mode = o->target && o->target->mode >= 0 ? (DeployMode)o->target->mode : o->mode;
+        s->mode_switch = mode_switches(x->repo, x->plan->head, &x->stacks, d, &ls, s);
+        if (!ls.present)
+                snprintf(s->reason, sizeof(s->reason), "new stack: not on this engine yet");
+        else if (why)
+                snprintf(s->reason, sizeof(s->reason), "%s%.12s%s%s", deployed ? "deployed commit " : "",
+                         deployed ? deployed : "", deployed ? " " : "", why);
+        else if ((r = deployed_reason(x, d, &ls, deployed, newest, s)) < 0)
+                return r;
+        if (s->verdict == VERDICT_REFUSED || s->verdict == VERDICT_SKIP)
+                return 0;
+        if ((r = stack_meta(x->repo, x->plan->head, &x->stacks, d, s, &disabled, &s->error)) < 0) {
+                s->verdict = VERDICT_INVALID;
+                return r == -ENOMEM ? r : 0;
         }
+        /* Its stack.json may name another mode than the one it runs in. */
+        if (runs_otherwise(&ls, s->mode) && !s->mode_switch) {
+                s->mode_switch = true;
+                switch_reason(&ls, s);
+        }
+        /* Kept in git but switched off (stack.json "enabled": false): removed here, volumes kept. */
+        if (disabled) {
+                char meta[300];
+                s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
+                s->keep_data = true;
+                stack_desc_meta_path(d, meta, sizeof(meta));
+                snprintf(s->reason, sizeof(s->reason), "disabled in %s", meta);
+                return 0;
+        }
+        /* Parse and plan the services. An invalid stack fails alone, with its own error. */
+        if ((r = stackplan_set_desc(s, d)) < 0)
+                return r;
+        if (stackplan_load(x->repo, x->plan->head, o, x->sd, s, &s->error) < 0) {
+                s->verdict = VERDICT_INVALID;
+                return 0;
+        }
+        s->refs = stackplan_outside_refs(s, d);
+        return 0;
+}
 
-        for (size_t i = 0; i < stacks.n; i++) {
-                const StackDesc *d = &stacks.items[i];
-                if ((o->only && strcmp(d->name, o->only) != 0) || !target_has_stack(o->target, d->name))
-                        continue;
-                LiveStack ls = live_stack(idx, n_idx, d->name);
-                StackPlan *s = add_stack(&plan, &alloc, d->name);
-                const char *path = NULL;
-                if (!s) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                const char *why = NULL, *deployed = NULL, *newest = NULL;
-                if (ls.present)
-                        deployed_commits(repo, &memo, &ls, &deployed, &newest, &why);
-                if (deployed)
-                        snprintf(s->deployed, sizeof(s->deployed), "%s", deployed);
-                if (ls.last)
-                        snprintf(s->previous, sizeof(s->previous), "%s", ls.last);
-                if (ls.present && ls.repo && strcmp(ls.repo, plan.repo_identity) != 0 &&
-                    strcmp(ls.repo, "local") != 0) {
-                        s->verdict = VERDICT_REFUSED;
-                        snprintf(s->reason, sizeof(s->reason),
-                                 "stack \"%s\" on this engine belongs to another repo (%s)", d->name,
-                                 ls.repo);
-                        continue;
-                }
-                s->verdict = ls.present ? VERDICT_UPDATE : VERDICT_DEPLOY;
-                s->mode = o->target && o->target->mode >= 0 ? (DeployMode)o->target->mode : o->mode;
-                s->mode_switch = mode_switches(repo, plan.head, &stacks, d, &ls, s);
-                if (!ls.present)
-                        snprintf(s->reason, sizeof(s->reason), "new stack: not on this engine yet");
-                else if (why)
-                        snprintf(s->reason, sizeof(s->reason), "%s%.12s%s%s",
-                                 deployed ? "deployed commit " : "", deployed ? deployed : "",
-                                 deployed ? " " : "", why);
-                else {
-                        int desc = memo_descends(&memo, repo, newest, plan.head, err);
-                        if (desc < 0) {
-                                r = desc;
-                                goto out;
-                        }
-                        if (desc && strcmp(newest, plan.head) != 0 && !o->allow_downgrade) {
-                                s->verdict = VERDICT_REFUSED;
-                                snprintf(s->reason, sizeof(s->reason),
-                                         "%.12s is older than the deployed commit %.12s: refusing to "
-                                         "downgrade (an older "
-                                         "pipeline running late? use --allow-downgrade to roll back)",
-                                         plan.head, newest);
-                                continue;
-                        }
-                        /* Every container's commit against the target: a stack is touched if its files
-                         * changed since any of them (a rollback leaves older and newer labels side by side). */
-                        const char *from = NULL;
-                        bool touched = false;
-                        for (size_t k = 0; k < ls.n_commits && !touched; k++) {
-                                Changes *ch = NULL;
-                                if ((r = changes_between(repo, &cache, ls.commits[k], plan.head, &ch, err)) <
-                                    0)
-                                        goto out;
-                                touched = stack_touched(d, ls.refs, ch, &path);
-                                from = ls.commits[k];
-                        }
-                        /* The count the newest deploy wrote: fewer containers mean it was cut short
-                         * (or some were removed by hand) and the stack must be looked at. */
-                        unsigned expected = 0;
-                        for (size_t k = 0; k < ls.n_commits; k++)
-                                if (strcmp(ls.commits[k], newest) == 0)
-                                        expected = ls.expected[k];
-                        if (s->mode_switch)
-                                switch_reason(&ls, s);
-                        else if (touched)
-                                snprintf(s->reason, sizeof(s->reason), "%s changed between %.12s and %.12s",
-                                         path, from, plan.head);
-                        else if (ls.count < expected)
-                                snprintf(s->reason, sizeof(s->reason),
-                                         "%u of its %u containers exist: checking live state", ls.count,
-                                         expected);
-                        else if (!o->all && ls.all_running &&
-                                 (r = files_stale(repo, &cache, &memo, sd, d, ls.refs, plan.head, &path)) ==
-                                         0) {
-                                s->verdict = VERDICT_SKIP;
-                                snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
-                                continue;
-                        } else if (r < 0)
-                                goto out;
-                        else if (!o->all && ls.all_running)
-                                snprintf(s->reason, sizeof(s->reason),
-                                         "its files on this host are older than %.12s (%s differs)",
-                                         plan.head, path);
-                        else
-                                snprintf(s->reason, sizeof(s->reason),
-                                         ls.all_running ? "checking live state (--all)"
-                                                        : "a container is not running: checking live state");
-                }
-                bool disabled = false;
-                if ((r = stack_meta(repo, plan.head, &stacks, d, s, &disabled, &s->error)) < 0) {
-                        if (r == -ENOMEM)
-                                goto out;
-                        s->verdict = VERDICT_INVALID;
-                        r = 0;
-                        continue;
-                }
-                /* Its stack.json may name another mode than the one it runs in. */
-                if (runs_otherwise(&ls, s->mode) && !s->mode_switch) {
-                        s->mode_switch = true;
-                        switch_reason(&ls, s);
-                }
-                /* Kept in git but switched off (stack.json "enabled": false): removed here, volumes kept. */
-                if (disabled) {
-                        s->verdict = ls.present ? VERDICT_REMOVE : VERDICT_SKIP;
-                        s->keep_data = true;
-                        char meta[300];
-                        stack_desc_meta_path(d, meta, sizeof(meta));
-                        snprintf(s->reason, sizeof(s->reason), "disabled in %s", meta);
-                        continue;
-                }
-                /* Parse and plan the services. An invalid stack fails alone, with its own error. */
-                if ((r = stackplan_set_desc(s, d)) < 0)
-                        goto out;
-                if ((r = stackplan_load(repo, plan.head, o, sd, s, &s->error)) < 0) {
-                        s->verdict = VERDICT_INVALID;
-                        r = 0;
-                        continue;
-                }
-                s->refs = stackplan_outside_refs(s, d);
-        }
-        /* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
-        for (size_t i = 0; i < n_idx; i++) {
-                const char *project = idx[i].project;
+/* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
+static int plan_removed(PlanCtx *x)
+{
+        const ReconcileOptions *o = x->o;
+        for (size_t i = 0; i < x->n_idx; i++) {
+                const char *project = x->idx[i].project;
                 const LiveContainer *lc = NULL;
                 bool services = false, containers = false;
-                for (; i < n_idx && strcmp(idx[i].project, project) == 0; i++) {
-                        if (!lc && idx[i].c->repo && strcmp(idx[i].c->repo, plan.repo_identity) == 0)
-                                lc = idx[i].c;
-                        services |= idx[i].c->swarm;
-                        containers |= !idx[i].c->swarm;
+                for (; i < x->n_idx && strcmp(x->idx[i].project, project) == 0; i++) {
+                        const LiveContainer *c = x->idx[i].c;
+                        if (!lc && c->repo && strcmp(c->repo, x->plan->repo_identity) == 0)
+                                lc = c;
+                        services |= c->swarm;
+                        containers |= !c->swarm;
                 }
                 i--; /* the loop's own step moves to the next project */
-                bool in_git = stack_list_find(&stacks, project) != NULL;
+                bool in_git = stack_list_find(&x->stacks, project) != NULL;
                 if (!lc || (in_git && target_has_stack(o->target, project)) ||
                     (o->only && strcmp(project, o->only) != 0))
-                        continue; /* planned above, another repo's, or not asked for */
-                StackPlan *s = add_stack(&plan, &alloc, project);
-                if (!s) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                        continue; /* planned already, another repo's, or not asked for */
+                StackPlan *s = add_stack(x->plan, &x->alloc, project);
+                if (!s)
+                        return -ENOMEM;
                 if (lc->commit)
                         snprintf(s->deployed, sizeof(s->deployed), "%s", lc->commit);
                 /* Removed in the mode it runs in; both, when a switch was cut short. */
@@ -640,30 +638,69 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                         snprintf(s->reason, sizeof(s->reason), "removed from git%s",
                                  o->prune ? "" : "; kept (prune: false)");
         }
-        /* Only now are the services planned: a stack may use an external network that another stack
-         * of this plan creates, and it is then applied after that one. */
-        if (!(provided = order_provided(&plan)) || (r = order_stacks(&plan, provided)) < 0) {
-                r = r < 0 ? r : -ENOMEM;
-                goto out;
-        }
-        for (size_t i = 0; i < plan.n; i++)
-                if (plan.stacks[i].project && plan.stacks[i].verdict != VERDICT_INVALID) {
-                        /* Read once, and only when a stack is planned at all (not on a no-op run). */
-                        if (!built_read) {
-                                built = built_images_of(repo, plan.head, o);
-                                built_read = true;
-                        }
-                        plan_stack_services(c, built, &plan, &plan.stacks[i], sd, o, provided);
+        return 0;
+}
+
+/* The services of every stack loaded, planned against the engine in the order the stacks are applied:
+ * a stack may use an external network that another stack of this plan creates. */
+static int plan_services_all(PlanCtx *x)
+{
+        _cleanup_cjson_ cJSON *provided = order_provided(x->plan);
+        BuiltImages *built = NULL;
+        bool built_read = false;
+        int r;
+        if (!provided)
+                return -ENOMEM;
+        if ((r = order_stacks(x->plan, provided)) < 0)
+                return r;
+        for (size_t i = 0; i < x->plan->n; i++) {
+                StackPlan *s = &x->plan->stacks[i];
+                if (!s->project || s->verdict == VERDICT_INVALID)
+                        continue;
+                /* Read once, and only when a stack is planned at all (not on a no-op run). */
+                if (!built_read) {
+                        built = built_images_of(x->repo, x->plan->head, x->o);
+                        built_read = true;
                 }
-        *ret = plan;
-        plan = (ReconcilePlan){ 0 };
-out:
+                plan_stack_services(x->c, built, x->plan, s, x->sd, x->o, provided);
+        }
         built_images_free(built);
-        cJSON_Delete(provided);
-        free(idx);
-        changes_free(cache);
-        live_done(&live);
-        stack_list_done(&stacks);
+        return 0;
+}
+
+int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, ReconcilePlan *ret,
+                   BerthError *err)
+{
+        ReconcilePlan plan = { 0 };
+        PlanCtx x = { .c = c, .repo = repo, .o = o, .plan = &plan, .err = err };
+        _cleanup_(statedir_freep) StateDir *sd = NULL;
+        int r;
+
+        if ((r = repo_resolve(repo, o->rev ? o->rev : "HEAD", plan.head, err)) < 0 ||
+            (r = statedir_open(o->state_dir, repo_identity(repo), false, &sd, err)) < 0)
+                return r;
+        x.sd = sd;
+        if (!(plan.repo_identity = strdup(repo_identity(repo))) ||
+            (o->target && !(plan.target = strdup(o->target->name)))) {
+                reconcile_plan_done(&plan);
+                return -ENOMEM;
+        }
+        if ((r = repo_stacks(repo, plan.head, &x.stacks, warn_cb, (void *)o, err)) >= 0 &&
+            (r = deployer_live_all(c, &x.live, NULL, err)) >= 0 && !(x.idx = live_index(&x.live, &x.n_idx)))
+                r = -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < x.stacks.n; i++) {
+                const StackDesc *d = &x.stacks.items[i];
+                if ((!o->only || strcmp(d->name, o->only) == 0) && target_has_stack(o->target, d->name))
+                        r = plan_stack(&x, d);
+        }
+        if (r >= 0 && (r = plan_removed(&x)) >= 0 && (r = plan_services_all(&x)) >= 0) {
+                *ret = plan;
+                plan = (ReconcilePlan){ 0 };
+        }
+        free(x.idx);
+        changes_free(x.cache);
+        live_done(&x.live);
+        stack_list_done(&x.stacks);
         reconcile_plan_done(&plan);
-        return r;
+        return r < 0 ? r : 0;
 }

@@ -804,6 +804,90 @@ static bool validate_scalar(Ctx *c, const cJSON *inst, const Keywords *kw, StrBu
         return true;
 }
 
+/* type, enum and const: what the instance is, before what it holds. */
+static bool validate_literal(Ctx *c, const cJSON *inst, const Keywords *kw, int d, StrBuf *path, VError *e)
+{
+        const cJSON *k;
+        if ((k = ((cJSON *)kw->type))) {
+                bool any = false;
+                if (cJSON_IsString(k))
+                        any = type_matches(inst, k->valuestring);
+                for (const cJSON *t = cJSON_IsArray(k) ? k->child : NULL; t && !any; t = t->next)
+                        any = cJSON_IsString(t) && type_matches(inst, t->valuestring);
+                if (!any) {
+                        char want[128] = "";
+                        size_t n = 0;
+                        if (cJSON_IsString(k))
+                                snprintf(want, sizeof(want), "%s", type_word(k->valuestring));
+                        for (const cJSON *t = cJSON_IsArray(k) ? k->child : NULL; t; t = t->next)
+                                if (cJSON_IsString(t) && n < sizeof(want))
+                                        n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s",
+                                                              n ? " or " : "", type_word(t->valuestring));
+                        verr(e, d, inst, false, strbuf_str(path), "must be a %s, not a %s", want,
+                             type_name(inst));
+                        return false;
+                }
+        }
+        if ((k = ((cJSON *)kw->enum_))) {
+                bool any = false;
+                for (const cJSON *v = k->child; v && !any; v = v->next)
+                        any = json_equal(inst, v);
+                if (!any) {
+                        _cleanup_strbuf_ StrBuf list = STRBUF_INIT;
+                        for (const cJSON *v = k->child; v; v = v->next) {
+                                _cleanup_free_ char *p = cJSON_PrintUnformatted(v);
+                                strbuf_addf(&list, "%s%s", list.len ? ", " : "", p ? p : "?");
+                        }
+                        verr(e, d, inst, false, strbuf_str(path), "must be one of: %s", strbuf_str(&list));
+                        return false;
+                }
+        }
+        if ((k = ((cJSON *)kw->const_)) && !json_equal(inst, k)) {
+                _cleanup_free_ char *p = cJSON_PrintUnformatted(k);
+                verr(e, d, inst, false, strbuf_str(path), "must be %s", p ? p : "the constant");
+                return false;
+        }
+        return true;
+}
+
+/* anyOf and oneOf (both may be present): at least one alternative, or exactly one; when none
+ * matches, the error of the alternative that got deepest, since that is the one the author meant. */
+static bool validate_alternatives(Ctx *c, const cJSON *inst, const Keywords *kw, const char *base, int d,
+                                  StrBuf *path, VError *e)
+{
+        bool ok = true, one;
+        const cJSON *any_of = ((cJSON *)kw->any_of);
+        const cJSON *one_of = ((cJSON *)kw->one_of);
+        for (int pass = 0; pass < 2 && ok; pass++) {
+                const cJSON *list = pass == 0 ? any_of : one_of;
+                if (!list)
+                        continue;
+                one = pass == 1;
+                int matches = 0;
+                VError best = { 0 };
+                for (const cJSON *s = list->child; s; s = s->next) {
+                        VError tmp = { 0 };
+                        if (validate(c, inst, s, base, path, &tmp))
+                                matches++;
+                        else if (!best.set || tmp.depth > best.depth)
+                                best = tmp;
+                }
+                if (matches == 0) {
+                        if (best.set && best.depth > d + 1)
+                                *e = best.depth >= e->depth || !e->set ? best : *e;
+                        else
+                                verr(e, d, inst, false, strbuf_str(path), "%s",
+                                     best.set ? best.msg : "matches no alternative");
+                        ok = false;
+                } else if (one && matches > 1) {
+                        verr(e, d, inst, false, strbuf_str(path),
+                             "matches more than one alternative of \"oneOf\"");
+                        ok = false;
+                }
+        }
+        return ok;
+}
+
 static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *base, StrBuf *path, VError *e)
 {
         const cJSON *k;
@@ -850,45 +934,7 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         base = own_base;
         }
 
-        if ((k = ((cJSON *)kw->type))) {
-                bool any = false;
-                if (cJSON_IsString(k))
-                        any = type_matches(inst, k->valuestring);
-                for (const cJSON *t = cJSON_IsArray(k) ? k->child : NULL; t && !any; t = t->next)
-                        any = cJSON_IsString(t) && type_matches(inst, t->valuestring);
-                if (!any) {
-                        char want[128] = "";
-                        size_t n = 0;
-                        if (cJSON_IsString(k))
-                                snprintf(want, sizeof(want), "%s", type_word(k->valuestring));
-                        for (const cJSON *t = cJSON_IsArray(k) ? k->child : NULL; t; t = t->next)
-                                if (cJSON_IsString(t) && n < sizeof(want))
-                                        n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s",
-                                                              n ? " or " : "", type_word(t->valuestring));
-                        verr(e, d, inst, false, strbuf_str(path), "must be a %s, not a %s", want,
-                             type_name(inst));
-                        ok = false;
-                        goto done;
-                }
-        }
-        if ((k = ((cJSON *)kw->enum_))) {
-                bool any = false;
-                for (const cJSON *v = k->child; v && !any; v = v->next)
-                        any = json_equal(inst, v);
-                if (!any) {
-                        _cleanup_strbuf_ StrBuf list = STRBUF_INIT;
-                        for (const cJSON *v = k->child; v; v = v->next) {
-                                _cleanup_free_ char *p = cJSON_PrintUnformatted(v);
-                                strbuf_addf(&list, "%s%s", list.len ? ", " : "", p ? p : "?");
-                        }
-                        verr(e, d, inst, false, strbuf_str(path), "must be one of: %s", strbuf_str(&list));
-                        ok = false;
-                        goto done;
-                }
-        }
-        if ((k = ((cJSON *)kw->const_)) && !json_equal(inst, k)) {
-                _cleanup_free_ char *p = cJSON_PrintUnformatted(k);
-                verr(e, d, inst, false, strbuf_str(path), "must be %s", p ? p : "the constant");
+        if (!validate_literal(c, inst, kw, d, path, e)) {
                 ok = false;
                 goto done;
         }
@@ -903,40 +949,9 @@ static bool validate(Ctx *c, const cJSON *inst, const cJSON *sch, const char *ba
                         ok = validate(c, inst, s, base, path, e);
         if (!ok)
                 goto done;
-        if ((k = ((cJSON *)kw->any_of)) || (k = ((cJSON *)kw->one_of))) {
-                bool one = strcmp(k->string, "oneOf") == 0;
-                /* Both may be present. */
-                const cJSON *any_of = ((cJSON *)kw->any_of);
-                const cJSON *one_of = ((cJSON *)kw->one_of);
-                for (int pass = 0; pass < 2 && ok; pass++) {
-                        const cJSON *list = pass == 0 ? any_of : one_of;
-                        if (!list)
-                                continue;
-                        one = pass == 1;
-                        int matches = 0;
-                        VError best = { 0 };
-                        for (const cJSON *s = list->child; s; s = s->next) {
-                                VError tmp = { 0 };
-                                if (validate(c, inst, s, base, path, &tmp))
-                                        matches++;
-                                else if (!best.set || tmp.depth > best.depth)
-                                        best = tmp;
-                        }
-                        if (matches == 0) {
-                                if (best.set && best.depth > d + 1)
-                                        *e = best.depth >= e->depth || !e->set ? best : *e;
-                                else
-                                        verr(e, d, inst, false, strbuf_str(path), "%s",
-                                             best.set ? best.msg : "matches no alternative");
-                                ok = false;
-                        } else if (one && matches > 1) {
-                                verr(e, d, inst, false, strbuf_str(path),
-                                     "matches more than one alternative of \"oneOf\"");
-                                ok = false;
-                        }
-                }
-                if (!ok)
-                        goto done;
+        if (!validate_alternatives(c, inst, kw, base, d, path, e)) {
+                ok = false;
+                goto done;
         }
         if ((k = ((cJSON *)kw->not_))) {
                 VError tmp = { 0 };
