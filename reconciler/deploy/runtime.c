@@ -81,37 +81,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static int write_file(const char *path, const PlainFile *f, BerthError *err)
 {
-        _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s.tmp", path) < 0)
-                return -ENOMEM;
-        unlink(tmp);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
-        if (fd < 0)
-                return error_set(err, -errno, path, 0, 0, NULL, "cannot write a decrypted file: %m");
-        const char *p = f->data;
-        size_t left = f->len;
-        while (left) {
-                ssize_t n = write(fd, p, left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        int e = -errno;
-                        close(fd);
-                        unlink(tmp);
-                        return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s",
-                                         strerror(-e));
-                }
-                p += n;
-                left -= (size_t)n;
-        }
-        close(fd);
-        if (rename(tmp, path) < 0) {
-                int e = -errno;
-                unlink(tmp);
-                return error_set(err, e, path, 0, 0, NULL, "cannot write a decrypted file: %s",
-                                 strerror(-e));
-        }
-        return 0;
+        int r = file_replace_at(AT_FDCWD, path, f->data, f->len, 0444);
+        return r < 0 ? error_set(err, r, path, 0, 0, NULL, "cannot write a decrypted file: %s", strerror(-r))
+                     : 0;
 }
 
 /* Whether path holds exactly f's bytes (then it is left alone: a running container mounts it). */

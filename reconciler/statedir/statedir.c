@@ -152,32 +152,6 @@ char *statedir_stack_path(const StateDir *sd, const char *stack)
 
 /* ---- small files of berth's own, next to the stacks' directories ---- */
 
-static int write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
-{
-        char tmp[300];
-        snprintf(tmp, sizeof(tmp), ".%s.berth-tmp-%d", name, (int)getpid());
-        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0)
-                return -errno;
-        int r = 0;
-        for (size_t off = 0; off < len && r == 0;) {
-                ssize_t k = write(fd, (const char *)data + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        r = k < 0 ? -errno : -EIO;
-                else
-                        off += (size_t)k;
-        }
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                unlinkat(dirfd, tmp, 0);
-        return r;
-}
-
 static char *own_file(const char *stack, const char *suffix)
 {
         StrBuf sb = STRBUF_INIT;
@@ -238,7 +212,7 @@ int statedir_pins_write(StateDir *sd, const char *stack, const char *commit, con
                 cJSON_DeleteItemFromArray(doc, 0);
         if (!(text = cJSON_Print(doc)))
                 return -ENOMEM;
-        int r = write_atomic(sd->fd, name, text, strlen(text), 0600);
+        int r = file_replace_at(sd->fd, name, text, strlen(text), 0600);
         return r < 0 ? error_set(err, r, NULL, 0, 0, NULL, "cannot record the images of stack \"%s\": %s",
                                  stack, strerror(-r))
                      : 0;
@@ -377,7 +351,7 @@ static int manifest_write(StateDir *sd, const char *stack, const Manifest *a, co
                         if (strbuf_addf(&sb, "%c %s %s\n", m->items[i].kind, m->items[i].sum,
                                         m->items[i].path) < 0)
                                 return -ENOMEM;
-        return write_atomic(sd->fd, name, sb.buf, sb.len, 0600);
+        return file_replace_at(sd->fd, name, sb.buf, sb.len, 0600);
 }
 
 static const Entry *manifest_find(const Manifest *m, const char *path)
@@ -638,7 +612,7 @@ int statedir_sync_finish(StateSync *s, const char *commit, BerthError *err)
                 return error_set(err, r, NULL, 0, 0, NULL, "cannot write the manifest of stack \"%s\": %s",
                                  s->stack, strerror(-r));
         snprintf(line, sizeof(line), "%s\n", commit);
-        if ((r = write_atomic(s->sd->fd, marker, line, strlen(line), 0600)) < 0)
+        if ((r = file_replace_at(s->sd->fd, marker, line, strlen(line), 0600)) < 0)
                 return error_set(err, r, NULL, 0, 0, NULL, "cannot mark stack \"%s\" synced: %s", s->stack,
                                  strerror(-r));
         return 0;

@@ -2,11 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fileio.h"
 #include "strbuf.h"
 
@@ -198,4 +200,70 @@ char *path_dirname(const char *path)
         if (slash == path)
                 return strdup("/");
         return strndup(path, (size_t)(slash - path));
+}
+
+int fd_write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+        while (len) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* The directory that holds name, opened for fsync. */
+static int open_parent(int dirfd, const char *name)
+{
+        const char *slash = strrchr(name, '/');
+        if (!slash)
+                return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (slash == name)
+                return open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *dir = strndup(name, (size_t)(slash - name));
+        return dir ? openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+int file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        static unsigned counter;
+        _cleanup_free_ char *tmp = NULL;
+        int fd = -1, r;
+        /* A name of its own: several threads of one process may replace files side by side. */
+        for (int tries = 0; fd < 0 && tries < 100; tries++) {
+                free(tmp);
+                tmp = NULL;
+                if (asprintf(&tmp, "%s.berth-tmp-%d-%u", name, (int)getpid(),
+                             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)) < 0)
+                        return -ENOMEM;
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (fd < 0 && errno != EEXIST)
+                        return -errno;
+        }
+        if (fd < 0)
+                return -EEXIST;
+        /* The mode exactly as asked, whatever the umask took away. */
+        r = fchmod(fd, mode) < 0 ? -errno : fd_write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        int dfd = open_parent(dirfd, name);
+        if (dfd >= 0) {
+                if (fsync(dfd) < 0)
+                        r = -errno;
+                close(dfd);
+        }
+        return r;
 }
