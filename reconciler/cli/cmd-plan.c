@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "report/ci.h"
-#include "yaml/emit.h"
+#include "report/json.h"
 
 static const CliCommand plan_cmd = {
         .name = "plan",
@@ -41,12 +41,9 @@ int cmd_plan(int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++)
                 changes += reconcile_changes(plans[i]);
-        if (a.json) {
-                _cleanup_cjson_ cJSON *doc = reconcile_report_json(plans, n);
-                _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
-                emit_json(doc, 0, &out);
-                fwrite(strbuf_str(&out), 1, out.len, stdout);
-        } else
+        if (a.json)
+                report_json_print(stdout, plans, n);
+        else
                 for (size_t i = 0; i < n; i++)
                         ci_print_plan(stdout, ci_detect(&a.env), plans[i]);
         bool bad = cli_reconcile_failed(&a);

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "report/ci.h"
-#include "yaml/emit.h"
+#include "report/json.h"
 #include "report/sections.h"
 
 static const CliCommand reconcile_cmd = {
@@ -162,30 +162,10 @@ int cmd_reconcile(int argc, char **argv)
                 return cli_report_error(NULL, -ENOMEM, "berth reconcile");
         }
         ci_print_summary(stdout, plans, n);
-        for (size_t p = 0; p < n; p++)
-                for (size_t i = 0; i < plans[p]->n; i++) {
-                        const StackPlan *s = &plans[p]->stacks[i];
-                        char line[1200];
-                        if (!s->applied || s->ok)
-                                continue;
-                        fprintf(stderr, "stack %s%s%s %s: %s\n", s->name, plans[p]->target ? " on " : "",
-                                plans[p]->target ? plans[p]->target : "",
-                                s->rolled_back ? "failed and was rolled back" : "failed",
-                                error_format(&s->error, line, sizeof(line)));
-                        if (s->error.hint[0])
-                                fprintf(stderr, "hint: %s\n", s->error.hint);
-                }
-        if (a.report) {
-                _cleanup_cjson_ cJSON *doc = reconcile_report_json(plans, n);
-                _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
-                FILE *f = fopen(a.report, "we");
-                emit_json(doc, 0, &out);
-                if (!f || fwrite(strbuf_str(&out), 1, out.len, f) != out.len) {
-                        fprintf(stderr, "berth reconcile: cannot write the report to \"%s\"\n", a.report);
-                        r = EXIT_FAILED;
-                }
-                if (f)
-                        fclose(f);
+        ci_print_failures(stderr, plans, n);
+        if (a.report && report_json_write(a.report, plans, n) < 0) {
+                fprintf(stderr, "berth reconcile: cannot write the report to \"%s\"\n", a.report);
+                r = EXIT_FAILED;
         }
         const char *summary = envmap_get(&a.env, "GITHUB_STEP_SUMMARY");
         if (ci == CI_GITHUB && summary && *summary)

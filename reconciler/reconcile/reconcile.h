@@ -117,4 +117,3 @@ bool stack_plan_changes(const StackPlan *s);
 size_t reconcile_changes(const ReconcilePlan *plan);
 /* The plans of one run, one per target (and outcomes, after apply), as a JSON document; owned by the
  * caller. */
-cJSON *reconcile_report_json(const ReconcilePlan *const *plans, size_t n);

@@ -97,3 +97,20 @@ int ci_step_summary(const char *path, const ReconcilePlan *const *plans, size_t 
                 }
         return fclose(f) == 0 ? 0 : -EIO;
 }
+
+void ci_print_failures(FILE *f, const ReconcilePlan *const *plans, size_t n)
+{
+        for (size_t p = 0; p < n; p++)
+                for (size_t i = 0; i < plans[p]->n; i++) {
+                        const StackPlan *s = &plans[p]->stacks[i];
+                        char line[1200];
+                        if (!s->applied || s->ok)
+                                continue;
+                        fprintf(f, "stack %s%s%s %s: %s\n", s->name, plans[p]->target ? " on " : "",
+                                plans[p]->target ? plans[p]->target : "",
+                                s->rolled_back ? "failed and was rolled back" : "failed",
+                                error_format(&s->error, line, sizeof(line)));
+                        if (s->error.hint[0])
+                                fprintf(f, "hint: %s\n", s->error.hint);
+                }
+}

@@ -21,5 +21,7 @@ void ci_section_end(FILE *f, CiKind ci, const char *id);
 void ci_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan);
 /* The closing table over a run's plans (one per target): stack, target, action, result, duration. */
 void ci_print_summary(FILE *f, const ReconcilePlan *const *plans, size_t n);
+/* A line per stack that failed (and whether it was rolled back), with its error and hint: for stderr. */
+void ci_print_failures(FILE *f, const ReconcilePlan *const *plans, size_t n);
 /* GitHub: the same table in Markdown, appended to the step summary file. */
 int ci_step_summary(const char *path, const ReconcilePlan *const *plans, size_t n);
