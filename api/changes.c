@@ -184,14 +184,16 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
         if (r < 0)
                 return check_refusal(res, r, &chk);
         /* stack.json: what it was made from, for GET /stacks and for re-rendering. */
-        cJSON *m = cJSON_CreateObject();
-        cJSON_AddStringToObject(m, "definition", x->def->name);
-        cJSON_AddStringToObject(m, "definition_version", x->def->version);
-        cJSON_AddItemToObject(m, "options", cJSON_Duplicate(x->options, 1));
-        cJSON_AddBoolToObject(m, "enabled", enabled);
-        if (x->mode >= 0)
-                cJSON_AddStringToObject(m, "mode", deployer_of((DeployMode)x->mode)->name);
-        x->meta = cJSON_Print(m);
+        /* Every member or none: a stack.json without its options would deploy the template's defaults. */
+        cJSON *m = cJSON_CreateObject(), *opts = cJSON_Duplicate(x->options, 1);
+        bool built =
+                m && opts && cJSON_AddStringToObject(m, "definition", x->def->name) &&
+                cJSON_AddStringToObject(m, "definition_version", x->def->version) &&
+                cJSON_AddItemToObject(m, "options", opts) &&
+                (opts = NULL, cJSON_AddBoolToObject(m, "enabled", enabled)) &&
+                (x->mode < 0 || cJSON_AddStringToObject(m, "mode", deployer_of((DeployMode)x->mode)->name));
+        x->meta = built ? cJSON_Print(m) : NULL;
+        cJSON_Delete(opts);
         cJSON_Delete(m);
         _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
         _cleanup_(digest_freep) Digest *dg = digest_new();

@@ -262,7 +262,11 @@ int apply_plan(EngineClient *c, const Project *p, const Plan *plan, const Servic
         size_t i = 0;
         for (cJSON *s = services ? services->child : NULL; s; s = s->next, i++) {
                 g.nodes[i] = (Node){ .service = s->string, .index = i };
-                ret->services[i].service = strdup(s->string);
+                if (!(ret->services[i].service = strdup(s->string))) {
+                        free(g.nodes);
+                        apply_report_done(ret);
+                        return -ENOMEM;
+                }
         }
         g.n = n;
         _cleanup_(op_budget_freep) OpBudget *own = NULL;

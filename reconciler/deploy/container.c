@@ -561,6 +561,7 @@ static int build_labels(const Project *p, cJSON *body, const cJSON *svc, const c
 static int build_process(cJSON *body, const cJSON *svc, const char *svcpath, BerthError *err)
 {
         cJSON *env = cJSON_AddArrayToObject(body, "Env");
+        int r;
         for (cJSON *e = cJSON_GetObjectItemCaseSensitive(svc, "environment")
                                 ? cJSON_GetObjectItemCaseSensitive(svc, "environment")->child
                                 : NULL;
@@ -568,10 +569,10 @@ static int build_process(cJSON *body, const cJSON *svc, const char *svcpath, Ber
                 /* A variable without a value stays unset, as compose does. */
                 if (!cJSON_IsString(e))
                         continue;
-                StrBuf kv = STRBUF_INIT;
+                _cleanup_strbuf_ StrBuf kv = STRBUF_INIT;
                 strbuf_addf(&kv, "%s=%s", e->string, e->valuestring);
-                cJSON_AddItemToArray(env, cJSON_CreateString(strbuf_str(&kv)));
-                strbuf_done(&kv);
+                if ((r = spec_append(env, &kv)) < 0)
+                        return r;
         }
         static const char *const strings[][2] = { { "user", "User" },
                                                   { "working_dir", "WorkingDir" },
@@ -633,12 +634,12 @@ static int build_host_options(cJSON *host, const cJSON *svc)
         if (hosts) {
                 cJSON *eh = cJSON_AddArrayToObject(host, "ExtraHosts");
                 for (cJSON *h = hosts->child; h; h = h->next) {
-                        StrBuf sb = STRBUF_INIT;
+                        _cleanup_strbuf_ StrBuf sb = STRBUF_INIT;
                         if (cJSON_IsString(h))
                                 strbuf_addf(&sb, "%s:%s", h->string ? h->string : h->valuestring,
                                             h->string ? h->valuestring : "");
-                        cJSON_AddItemToArray(eh, cJSON_CreateString(strbuf_str(&sb)));
-                        strbuf_done(&sb);
+                        if ((r = spec_append(eh, &sb)) < 0)
+                                return r;
                 }
         }
         cJSON *sysctls = cJSON_GetObjectItemCaseSensitive(svc, "sysctls");

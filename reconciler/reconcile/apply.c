@@ -91,7 +91,9 @@ static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err
         if ((r = stackplan_set_desc(&old, d)) >= 0 &&
             (r = stackplan_load(repo, s->previous, o, run->sd, &old, &err)) >= 0)
                 r = stackplan_sync(repo, s->previous, run->sd, &old, &err);
-        _cleanup_free_ char *refs = r >= 0 ? stackplan_outside_refs(&old, d) : NULL;
+        _cleanup_free_ char *refs = NULL;
+        if (r >= 0)
+                r = stackplan_outside_refs(&old, d, &refs);
         repo_unlock(repo);
         ProgressCtx pc = { .run = run, .stack = s->name };
         /* What that deploy ran, by digest: the tags may name other bytes by now. */

@@ -597,8 +597,7 @@ static int plan_stack(PlanCtx *x, const StackDesc *d)
                 s->verdict = VERDICT_INVALID;
                 return 0;
         }
-        s->refs = stackplan_outside_refs(s, d);
-        return 0;
+        return stackplan_outside_refs(s, d, &s->refs);
 }
 
 /* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */

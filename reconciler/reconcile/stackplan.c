@@ -112,20 +112,24 @@ int stackplan_set_desc(StackPlan *s, const StackDesc *d)
         return s->desc_dir && (!d->file || s->desc_file) ? 0 : -ENOMEM;
 }
 
-char *stackplan_outside_refs(const StackPlan *s, const StackDesc *d)
+int stackplan_outside_refs(const StackPlan *s, const StackDesc *d, char **ret)
 {
-        StrBuf sb = STRBUF_INIT;
+        _cleanup_strbuf_ StrBuf sb = STRBUF_INIT;
         size_t wl = strlen(s->root);
         size_t dl = strlen(d->dir);
-        cJSON *all = cJSON_CreateArray();
+        _cleanup_cjson_ cJSON *all = cJSON_CreateArray();
+        if (!all)
+                return -ENOMEM;
         for (char **f = s->project->files; f && *f; f++)
-                cJSON_AddItemToArray(all, cJSON_CreateString(*f));
+                if (!cJSON_AddItemToArray(all, cJSON_CreateString(*f)))
+                        return -ENOMEM;
         for (cJSON *svc = s->project->refs ? s->project->refs->child : NULL; svc; svc = svc->next)
                 for (cJSON *f = svc->child; f; f = f->next)
-                        cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring));
+                        if (!cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring)))
+                                return -ENOMEM;
         for (cJSON *f = all->child; f; f = f->next) {
                 const char *p = f->valuestring;
-                if (strncmp(p, s->root, wl) != 0 || p[wl] != '/')
+                if (!p || strncmp(p, s->root, wl) != 0 || p[wl] != '/')
                         continue;
                 p += wl + 1;
                 if (dl && strncmp(p, d->dir, dl) == 0 && p[dl] == '/')
@@ -134,8 +138,7 @@ char *stackplan_outside_refs(const StackPlan *s, const StackDesc *d)
                         continue;
                 strbuf_addf(&sb, "%s%s", sb.len ? "," : "", p);
         }
-        cJSON_Delete(all);
-        return strbuf_detach(&sb);
+        return (*ret = strbuf_detach(&sb)) ? 0 : -ENOMEM;
 }
 
 static void lock_repo(void *ud)

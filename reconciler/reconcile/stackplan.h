@@ -21,7 +21,7 @@ int stackplan_shared_source(Repo *repo, const StackPlan *s, Source **ret);
 /* Writes the stack's files as commit has them into its directory, with the manifest. */
 int stackplan_sync(Repo *repo, const char *commit, StateDir *sd, const StackPlan *s, BerthError *err);
 /* The repo files outside the stack's directory that it reads, comma-separated (the io.berth.refs
- * label); owned by the caller. */
-char *stackplan_outside_refs(const StackPlan *s, const StackDesc *d);
+ * label; "" for none) into *ret, owned by the caller. */
+int stackplan_outside_refs(const StackPlan *s, const StackDesc *d, char **ret);
 /* Whether the comma-separated list holds path as a whole entry (not as part of another). */
 bool stackplan_refs_has(const char *list, const char *path);

@@ -86,3 +86,15 @@ int spec_healthcheck(cJSON *body, const cJSON *hc, const char *svcpath, BerthErr
                 cJSON_AddNumberToObject(h, "Retries", retries->valuedouble);
         return 0;
 }
+
+int spec_append(cJSON *array, const StrBuf *sb)
+{
+        if (!array || strbuf_error(sb) < 0)
+                return -ENOMEM;
+        cJSON *item = cJSON_CreateString(strbuf_str(sb));
+        if (!item || !cJSON_AddItemToArray(array, item)) {
+                cJSON_Delete(item);
+                return -ENOMEM;
+        }
+        return 0;
+}

@@ -16,33 +16,45 @@ void strbuf_done(StrBuf *sb)
         free(sb->buf);
         sb->buf = NULL;
         sb->len = sb->alloc = 0;
+        sb->error = 0;
 }
 
 void strbuf_reset(StrBuf *sb)
 {
         sb->len = 0;
+        sb->error = 0;
         if (sb->buf)
                 sb->buf[0] = '\0';
+}
+
+/* Records the buffer's first failure. */
+static int fail(StrBuf *sb, int r)
+{
+        if (!sb->error)
+                sb->error = r;
+        return r;
 }
 
 int strbuf_grow(StrBuf *sb, size_t extra)
 {
         size_t need, n;
 
+        if (sb->error)
+                return sb->error;
         if (!size_add(sb->len, extra, &need) || need > sb->max)
-                return -E2BIG;
+                return fail(sb, -E2BIG);
         if (need < sb->alloc)
                 return 0;
         n = sb->alloc ? sb->alloc : 64;
         while (n <= need) {
                 if (!size_mul(n, 2, &n))
-                        return -E2BIG;
+                        return fail(sb, -E2BIG);
         }
         if (n > sb->max + 1)
                 n = sb->max + 1;
         char *p = realloc(sb->buf, n);
         if (!p)
-                return -ENOMEM;
+                return fail(sb, -ENOMEM);
         sb->buf = p;
         sb->alloc = n;
         return 0;
@@ -79,7 +91,7 @@ int strbuf_vaddf(StrBuf *sb, const char *fmt, va_list ap)
         n = vsnprintf(NULL, 0, fmt, aq);
         va_end(aq);
         if (n < 0)
-                return -EINVAL;
+                return fail(sb, -EINVAL);
         r = strbuf_grow(sb, (size_t)n);
         if (r < 0)
                 return r;
@@ -104,8 +116,17 @@ const char *strbuf_str(const StrBuf *sb)
         return sb->buf ? sb->buf : "";
 }
 
+int strbuf_error(const StrBuf *sb)
+{
+        return sb->error;
+}
+
 char *strbuf_detach(StrBuf *sb)
 {
+        if (sb->error) {
+                strbuf_done(sb);
+                return NULL;
+        }
         char *s = sb->buf ? sb->buf : strdup("");
         sb->buf = NULL;
         sb->len = sb->alloc = 0;
