@@ -110,12 +110,7 @@ int cmd_reconcile(int argc, char **argv)
                 return r;
         CiKind ci = ci_detect(&a.env);
         char holder[256];
-        const char *job = envmap_get(&a.env, "CI_JOB_ID") ? envmap_get(&a.env, "CI_JOB_ID")
-                                                          : envmap_get(&a.env, "GITHUB_RUN_ID");
-        char host[128] = "";
-        gethostname(host, sizeof(host) - 1);
-        snprintf(holder, sizeof(holder), "%s pid %d%s%s", host, (int)getpid(), job ? " job " : "",
-                 job ? job : "");
+        runs_holder(&a.env, NULL, holder, sizeof(holder));
 
         r = cli_reconcile_open(&a);
         if (r != EXIT_DONE) {
@@ -123,12 +118,7 @@ int cmd_reconcile(int argc, char **argv)
                 return r;
         }
         TargetJob *jobs = calloc(a.n_runs ? a.n_runs : 1, sizeof(TargetJob));
-        pthread_t *threads = calloc(a.n_runs ? a.n_runs : 1, sizeof(pthread_t));
-        bool *started = calloc(a.n_runs ? a.n_runs : 1, sizeof(bool));
-        if (!jobs || !threads || !started) {
-                free(jobs);
-                free(threads);
-                free(started);
+        if (!jobs) {
                 cli_reconcile_done(&a);
                 return cli_report_error(NULL, -ENOMEM, "berth reconcile");
         }
@@ -144,17 +134,8 @@ int cmd_reconcile(int argc, char **argv)
                 jobs[i].o.warn = on_warn;
                 jobs[i].o.ud = &jobs[i];
         }
-        /* Targets fan out, each on its own engine; one alone runs here. */
-        for (size_t i = 0; i < a.n_runs && a.n_runs > 1; i++)
-                started[i] = pthread_create(&threads[i], NULL, target_job, &jobs[i]) == 0;
-        for (size_t i = 0; i < a.n_runs; i++)
-                if (started[i])
-                        pthread_join(threads[i], NULL);
-                else
-                        target_job(&jobs[i]);
+        runs_each(jobs, a.n_runs, sizeof(TargetJob), target_job);
         free(jobs);
-        free(threads);
-        free(started);
         size_t n = 0;
         const ReconcilePlan *const *plans = cli_reconcile_plans(&a, &n);
         if (!plans) {

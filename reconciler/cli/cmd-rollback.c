@@ -21,7 +21,7 @@ int cmd_rollback(int argc, char **argv)
 {
         ReconcileArgs a = { 0 };
         const char *to = NULL;
-        char target[41], holder[256], host[128] = "";
+        char target[41], holder[256];
         int first, r;
         const CliOption opts[] = {
                 CLI_STRING(0, "to", "REV", &to,
@@ -45,8 +45,7 @@ int cmd_rollback(int argc, char **argv)
                 cli_reconcile_done(&a);
                 return r;
         }
-        gethostname(host, sizeof(host) - 1);
-        snprintf(holder, sizeof(holder), "%s pid %d (rollback)", host, (int)getpid());
+        runs_holder(&a.env, "rollback", holder, sizeof(holder));
         bool ok = true, found = false;
         for (size_t i = 0; i < a.n_runs; i++) {
                 TargetRun *run = &a.runs[i];

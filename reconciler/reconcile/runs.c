@@ -1,5 +1,6 @@
 /* runs.c: one reconcile across berth.yaml's targets: their engines, plans and locks. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,4 +175,29 @@ void runs_free(TargetRun *runs, size_t n)
                 engine_client_free(runs[i].engine);
         }
         free(runs);
+}
+
+void runs_each(void *items, size_t n, size_t item_size, void *(*fn)(void *))
+{
+        pthread_t *threads = n > 1 ? calloc(n, sizeof(pthread_t)) : NULL;
+        bool *started = n > 1 ? calloc(n, sizeof(bool)) : NULL;
+        for (size_t i = 0; threads && started && i < n; i++)
+                started[i] = pthread_create(&threads[i], NULL, fn, (char *)items + i * item_size) == 0;
+        for (size_t i = 0; i < n; i++)
+                if (started && started[i])
+                        pthread_join(threads[i], NULL);
+                else
+                        fn((char *)items + i * item_size);
+        free(threads);
+        free(started);
+}
+
+void runs_holder(const EnvMap *env, const char *what, char *buf, size_t size)
+{
+        char host[128] = "";
+        const char *job = envmap_get(env, "CI_JOB_ID") ? envmap_get(env, "CI_JOB_ID")
+                                                       : envmap_get(env, "GITHUB_RUN_ID");
+        gethostname(host, sizeof(host) - 1);
+        snprintf(buf, size, "%s pid %d%s%s%s%s%s", host, (int)getpid(), job ? " job " : "", job ? job : "",
+                 what ? " (" : "", what ? what : "", what ? ")" : "");
 }

@@ -34,4 +34,11 @@ int runs_plan(TargetRun *run, Repo *repo, ReconcileOptions *o, const char *holde
               long lock_ttl_s);
 /* True when a run failed or a stack was invalid, refused or failed. */
 bool runs_failed(const TargetRun *runs, size_t n);
+/* Runs fn on each of the n items (item_size bytes apart): side by side in threads of their own when
+ * there are several (targets have their own engines and locks), here when there is one, or where a
+ * thread cannot be made. Returns when every one is done. */
+void runs_each(void *items, size_t n, size_t item_size, void *(*fn)(void *));
+/* Who holds a lock taken now, for the engine's lock record: host, pid, and the CI job (CI_JOB_ID,
+ * GITHUB_RUN_ID) or what took it (what; may be NULL). */
+void runs_holder(const EnvMap *env, const char *what, char *buf, size_t size);
 void runs_free(TargetRun *runs, size_t n);
