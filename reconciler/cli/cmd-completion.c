@@ -9,7 +9,6 @@
 typedef struct Listing {
         StrBuf words; /* the current verb's options */
         StrBuf cases; /* "verb:--opt) ...;;" for options that take an argument */
-        const char *verb;
 } Listing;
 
 /* What an argument completes to, from its name: files for a FILE, directories for a DIR, the
@@ -64,7 +63,7 @@ int cmd_completion(int argc, char **argv)
         size_t n;
         const Command *cmds = cli_commands(&n);
         _cleanup_strbuf_ StrBuf verbs = STRBUF_INIT, per_verb = STRBUF_INIT;
-        Listing l = { STRBUF_INIT, STRBUF_INIT, NULL };
+        Listing l = { STRBUF_INIT, STRBUF_INIT };
         CliListing hook = { add_option, &l };
         for (size_t i = 0; i < n; i++) {
                 char *args[] = { (char *)cmds[i].name, (char *)"--help", NULL };

@@ -2,14 +2,9 @@
 #include "live.h"
 #include "stack.h"
 
-static int compose_live(EngineClient *c, LiveSet *live, BerthError *err)
+static int compose_live(EngineClient *c, LiveSet *ret, BerthError *err)
 {
-        LiveSet got = { 0 };
-        int r = live_list(c, NULL, &got, err);
-        if (r >= 0)
-                r = live_append(live, &got);
-        live_done(&got);
-        return r;
+        return live_list(c, NULL, ret, err);
 }
 
 static int compose_up(EngineClient *c, const Project *p, const StackOptions *o, Source *src,

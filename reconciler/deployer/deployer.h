@@ -70,9 +70,10 @@ typedef struct PsColumn {
 typedef struct Deployer {
         DeployMode mode;
         const char *name; /* "compose", "swarm": what berth.yaml and stack.json say */
-        /* What the engine runs of berth's stacks in this mode, appended to *live. -EOPNOTSUPP: the
-         * engine cannot run this mode at all (a swarm listing on an engine that is no manager). */
-        int (*live)(EngineClient *c, LiveSet *live, BerthError *err);
+        /* What the engine runs of berth's stacks in this mode, into *ret (owned by the caller, to free
+         * with live_done() also on failure). -EOPNOTSUPP: the engine cannot run this mode at all (a
+         * swarm listing on an engine that is no manager). */
+        int (*live)(EngineClient *c, LiveSet *ret, BerthError *err);
         /* Plans the stack against the engine and, unless o->dry_run, applies the plan (and with
          * o->wait waits until it is running and healthy, up to o->timeout_s). src is where the
          * stack's files are read from (swarm makes configs and secrets of them); NULL: its root. */

@@ -12,21 +12,22 @@ const Deployer *deployer_of(DeployMode m)
 
 int deployer_live_all(EngineClient *c, LiveSet *ret, bool *ret_manager, BerthError *err)
 {
-        LiveSet live = { 0 };
+        LiveSet live = { 0 }, services = { 0 };
         BerthError e = { 0 };
-        int r = compose_deployer.live(c, &live, err);
+        int r = compose_deployer.live(c, &live, err), rs = 0;
+        if (r >= 0 && (rs = swarm_deployer.live(c, &services, &e)) < 0 && rs != -EOPNOTSUPP) {
+                *err = e;
+                r = rs;
+        }
+        if (r >= 0)
+                r = live_append(&live, &services);
+        live_done(&services);
         if (r < 0) {
                 live_done(&live);
                 return r;
         }
-        r = swarm_deployer.live(c, &live, &e);
-        if (r < 0 && r != -EOPNOTSUPP) {
-                live_done(&live);
-                *err = e;
-                return r;
-        }
         if (ret_manager)
-                *ret_manager = r >= 0;
+                *ret_manager = rs >= 0;
         *ret = live;
         return 0;
 }

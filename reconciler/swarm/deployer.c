@@ -12,16 +12,6 @@
 
 #define get(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
 
-static int swarm_live(EngineClient *c, LiveSet *live, BerthError *err)
-{
-        LiveSet got = { 0 };
-        int r = swarm_live_list(c, &got, err);
-        if (r >= 0)
-                r = live_append(live, &got);
-        live_done(&got);
-        return r;
-}
-
 typedef struct SwarmUp {
         const Project *p;
         const StackOptions *o;
@@ -196,7 +186,7 @@ static const PsColumn swarm_columns[] = {
 const Deployer swarm_deployer = {
         .mode = DEPLOY_SWARM,
         .name = "swarm",
-        .live = swarm_live,
+        .live = swarm_live_list,
         .up = swarm_up,
         .down = swarm_down,
         .ps = swarm_ps,

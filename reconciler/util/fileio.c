@@ -239,8 +239,10 @@ int file_replace_at(int dirfd, const char *name, const void *data, size_t len, m
                 free(tmp);
                 tmp = NULL;
                 if (asprintf(&tmp, "%s.berth-tmp-%d-%u", name, (int)getpid(),
-                             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)) < 0)
+                             __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED)) < 0) {
+                        tmp = NULL; /* asprintf leaves it undefined */
                         return -ENOMEM;
+                }
                 fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
                 if (fd < 0 && errno != EEXIST)
                         return -errno;
