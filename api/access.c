@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "access.h"
+#include "util/json.h"
 
 static cJSON *entry_new(const char *event, const char *client, const char *method, const char *path)
 {
@@ -28,7 +29,7 @@ static cJSON *entry_new(const char *event, const char *client, const char *metho
 
 static void entry_write(FILE *f, cJSON *o)
 {
-        char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+        char *text = json_print(o, false);
         if (text)
                 fprintf(f, "%s\n", text);
         free(text);

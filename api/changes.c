@@ -18,6 +18,7 @@
 #include "template/render.h"
 #include "util/digest.h"
 #include "util/strbuf.h"
+#include "util/json.h"
 
 /* ---- creating a stack ---- */
 
@@ -192,10 +193,10 @@ static int render_stack(Api *api, Repo *repo, const char *head, const char *name
                 cJSON_AddItemToObject(m, "options", opts) &&
                 (opts = NULL, cJSON_AddBoolToObject(m, "enabled", enabled)) &&
                 (x->mode < 0 || cJSON_AddStringToObject(m, "mode", deployer_of((DeployMode)x->mode)->name));
-        x->meta = built ? cJSON_Print(m) : NULL;
+        x->meta = built ? json_print(m, true) : NULL;
         cJSON_Delete(opts);
         cJSON_Delete(m);
-        _cleanup_free_ char *opts_text = cJSON_PrintUnformatted(x->options);
+        _cleanup_free_ char *opts_text = json_print(x->options, false);
         _cleanup_(digest_freep) Digest *dg = digest_new();
         if (!x->meta || !opts_text || !dg || digest_update(dg, opts_text, strlen(opts_text)) < 0 ||
             digest_final_hex(dg, x->options_hash) < 0)
@@ -640,7 +641,7 @@ static int toggle_change(void *ud, Repo *repo, const char *head, ChangeSet *cs, 
         }
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "enabled");
         cJSON_AddBoolToObject(meta, "enabled", t->enabled);
-        _cleanup_free_ char *text = cJSON_Print(meta);
+        _cleanup_free_ char *text = json_print(meta, true);
         return text ? change_set_add(cs, path, text, strlen(text)) : -ENOMEM;
 }
 

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "util/strbuf.h"
 #include "web.h"
+#include "util/json.h"
 
 const char *api_query(const Request *req, const char *name)
 {
@@ -110,9 +111,15 @@ static enum MHD_Result reply(struct MHD_Connection *c, const Request *req, Respo
                 res->json = p;
                 type = "application/problem+json";
         }
-        if (res->json)
-                text = cJSON_PrintUnformatted(res->json);
-        else if (res->text) {
+        if (res->json && !(text = json_print(res->json, false))) {
+                /* A reply that lost a part to a failed allocation is not sent as if whole. */
+                static const char oom[] =
+                        "{\"type\":\"about:blank\",\"title\":\"out of memory\",\"status\":500}";
+                if (!(text = strdup(oom)))
+                        return MHD_NO;
+                res->status = 500;
+                type = "application/problem+json";
+        } else if (!res->json && res->text) {
                 text = TAKE_PTR(res->text);
                 type = res->text_type ? res->text_type : "text/plain; charset=utf-8";
         }
@@ -287,6 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
         Api *api = cls;
         Conn *conn = *state;
+        json_reset(); /* a failed allocation of an earlier request is not this one's */
         if (!conn) {
                 if (!(conn = calloc(1, sizeof(Conn))))
                         return MHD_NO;

@@ -23,23 +23,25 @@ static const CliCommand build_cmd = {
 int cmd_build(int argc, char **argv)
 {
         CliList tags = { 0 };
-        BuildRun run = { .command = "berth build",
-                         .repo_path = ".",
-                         .rev = "HEAD",
-                         .own_tags = true,
-                         .commit_tag = true,
-                         .branch_latest = true };
+        CliBuild b = { .command = "berth build",
+                       .run = { .repo_path = ".",
+                                .rev = "HEAD",
+                                .own_tags = true,
+                                .commit_tag = true,
+                                .branch_latest = true } };
+        BuildRun *run = &b.run;
         int first, r;
         const CliOption opts[] = {
-                CLI_STRING(0, "repo", "DIR", &run.repo_path, "the config repo (default: .)"),
-                CLI_STRING(0, "rev", "REV", &run.rev, "the commit to build from (default: HEAD)"),
-                CLI_STRING(0, "since", "REV", &run.since, "only the images whose context changed since REV"),
+                CLI_STRING(0, "repo", "DIR", &run->repo_path, "the config repo (default: .)"),
+                CLI_STRING(0, "rev", "REV", &run->rev, "the commit to build from (default: HEAD)"),
+                CLI_STRING(0, "since", "REV", &run->since,
+                           "only the images whose context changed since REV"),
                 CLI_LIST(0, "tag", "TAG", &tags, "one more tag for every image (repeat)"),
-                CLI_FLAG(0, "push", &run.push, "push every tag to the image's registry"),
-                CLI_FLAG(0, "no-cache", &run.no_cache,
+                CLI_FLAG(0, "push", &run->push, "push every tag to the image's registry"),
+                CLI_FLAG(0, "no-cache", &run->no_cache,
                          "build even what was built before, without the engine's cache"),
-                CLI_STRING(0, "report", "FILE", &run.report, "write the JSON report there (a CI artifact)"),
-                CLI_HOST_OPTION(&run.host),
+                CLI_STRING(0, "report", "FILE", &b.report, "write the JSON report there (a CI artifact)"),
+                CLI_HOST_OPTION(&b.host),
                 CLI_END,
         };
 
@@ -47,9 +49,9 @@ int cmd_build(int argc, char **argv)
                 cli_list_done(&tags);
                 return r;
         }
-        run.tags = (char *const *)tags.v;
-        run.names = argv + first;
-        r = build_run(&run);
+        run->tags = (char *const *)tags.v;
+        run->names = argv + first;
+        r = cli_build_run(&b);
         cli_list_done(&tags);
         return r;
 }

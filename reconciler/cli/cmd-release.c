@@ -43,18 +43,20 @@ static bool highest(const ReleaseTag *t, const char *git_tag, const char *const 
 
 int cmd_release(int argc, char **argv)
 {
-        BuildRun run = { .command = "berth release", .repo_path = ".", .push = true, .commit_tag = true };
+        CliBuild b = { .command = "berth release",
+                       .run = { .repo_path = ".", .push = true, .commit_tag = true } };
+        BuildRun *run = &b.run;
         const char *git_tag = NULL;
         int first, r;
         const CliOption opts[] = {
                 CLI_STRING(0, "tag", "GIT_TAG", &git_tag,
                            "the release's git tag (in a tag pipeline: $CI_COMMIT_TAG,\n$GITHUB_REF_NAME)"),
-                CLI_STRING(0, "repo", "DIR", &run.repo_path, "the config repo (default: .)"),
-                CLI_FLAG(0, "no-cache", &run.no_cache,
+                CLI_STRING(0, "repo", "DIR", &run->repo_path, "the config repo (default: .)"),
+                CLI_FLAG(0, "no-cache", &run->no_cache,
                          "build even what was built before, without the engine's cache"),
-                CLI_STRING(0, "report", "FILE", &run.report,
+                CLI_STRING(0, "report", "FILE", &b.report,
                            "write the JSON report there, with each pushed digest"),
-                CLI_HOST_OPTION(&run.host),
+                CLI_HOST_OPTION(&b.host),
                 CLI_END,
         };
 
@@ -74,9 +76,9 @@ int cmd_release(int argc, char **argv)
         ReleaseTag t;
         char commit[41];
         if (asprintf(&ref, "refs/tags/%s", git_tag) < 0)
-                return cli_report_error(NULL, -ENOMEM, run.command);
-        if ((r = repo_open(run.repo_path, &repo, &err)) < 0)
-                return cli_report_error(&err, r, run.command);
+                return cli_report_error(NULL, -ENOMEM, b.command);
+        if ((r = repo_open(run->repo_path, &repo, &err)) < 0)
+                return cli_report_error(&err, r, b.command);
         if (repo_resolve(repo, ref, commit, &err) < 0) {
                 fprintf(stderr, "berth release: there is no tag \"%s\" in the repo (git fetch --tags?)\n",
                         git_tag);
@@ -84,7 +86,7 @@ int cmd_release(int argc, char **argv)
         }
         if ((r = settings_load(repo, commit, &settings, &err)) < 0 ||
             (r = repo_tag_names(repo, &git_tags, &err)) < 0)
-                return cli_report_error(&err, r, run.command);
+                return cli_report_error(&err, r, b.command);
         const ReleaseSettings rs = settings.release;
         const char *const *patterns =
                 rs.patterns ? (const char *const *)rs.patterns : release_default_patterns;
@@ -105,21 +107,21 @@ int cmd_release(int argc, char **argv)
         /* latest, per image: a release of every image may be the highest of one and not of another,
          * which has a higher release of its own. */
         if ((r = settings_images(&settings, repo, &images, &err)) < 0)
-                return cli_report_error(&err, r, run.command);
+                return cli_report_error(&err, r, b.command);
         char **latest = calloc(images.n + 1, sizeof(char *));
         size_t n_latest = 0;
         for (size_t i = 0; latest && rs.latest && !t.v.pre[0] && i < images.n; i++)
                 if ((!t.image[0] || strcmp(t.image, images.items[i].name) == 0) &&
                     highest(&t, git_tag, patterns, git_tags, images.items[i].name))
                         latest[n_latest++] = images.items[i].name;
-        run.rev = commit;
-        run.tags = tag_list;
-        run.names = t.image[0] ? one : NULL;
-        run.latest_for = latest;
-        run.release = git_tag;
-        run.version = version;
-        repo = repo_free(repo); /* build_run opens its own */
-        r = latest ? build_run(&run) : cli_report_error(NULL, -ENOMEM, run.command);
+        run->rev = commit;
+        run->tags = tag_list;
+        run->names = t.image[0] ? one : NULL;
+        run->latest_for = latest;
+        run->release = git_tag;
+        run->version = version;
+        repo = repo_free(repo); /* the build set opens its own */
+        r = latest ? cli_build_run(&b) : cli_report_error(NULL, -ENOMEM, b.command);
         free(latest);
         image_list_done(&images);
         return r;

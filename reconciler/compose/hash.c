@@ -5,6 +5,7 @@
 #include "../util/digest.h"
 #include "../util/strbuf.h"
 #include "project.h"
+#include "../util/json.h"
 
 /* s with every "root/" (and a trailing "root") written as "@/" ("@"); root NULL: s as it is. */
 static char *rooted(const char *s, const char *root)
@@ -59,7 +60,7 @@ int project_service_hash(const Project *p, const char *service, const char *imag
         /* A secret value changes the hash, keyed: the label shows nothing that could be guessed back. */
         if ((r = project_redact(p, copy, REDACT_HASH)) < 0)
                 return r;
-        _cleanup_free_ char *raw = cJSON_PrintUnformatted(copy);
+        _cleanup_free_ char *raw = json_print(copy, false);
         if (!raw || !(text = rooted(raw, p->root)))
                 return -ENOMEM;
         digest_update(d, "berth-service-v1", 17);

@@ -9,6 +9,7 @@
 
 #include "../util/fileio.h"
 #include "engine.h"
+#include "../util/json.h"
 
 struct EngineClient {
         EngineConfig cfg;
@@ -412,7 +413,7 @@ int engine_call(EngineClient *c, const char *method, const char *path, const cJS
         int r;
 
         out.max = ENGINE_RESPONSE_MAX;
-        if (body && !(text = cJSON_PrintUnformatted(body)))
+        if (body && !(text = json_print(body, false)))
                 return -ENOMEM;
         r = perform(c, method, path, true, text, text ? strlen(text) : 0, NULL, NULL, timeout_s, ret_status,
                     &out, NULL, NULL, what, err);

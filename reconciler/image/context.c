@@ -10,6 +10,7 @@
 
 #include "context.h"
 #include "ignore.h"
+#include "../util/json.h"
 
 typedef struct TarCtx {
         struct archive *a;
@@ -171,7 +172,7 @@ int context_hash(Repo *r, const char *commit, const char *dir, const char *docke
                  const cJSON *build_args, char ret[65], BerthError *err)
 {
         _cleanup_(digest_freep) Digest *d = digest_new();
-        _cleanup_free_ char *args = build_args ? cJSON_PrintUnformatted(build_args) : NULL;
+        _cleanup_free_ char *args = build_args ? json_print(build_args, false) : NULL;
         Ignore ig = { 0 };
         int rr;
         if (!d || (build_args && !args))

@@ -13,6 +13,7 @@
 #include "../yaml/yaml.h"
 #include "../registry/auth.h"
 #include "image.h"
+#include "../util/json.h"
 
 void image_spec_done(ImageSpec *s)
 {
@@ -259,7 +260,7 @@ fail:
 
 static int add_query_json(StrBuf *q, const char *key, const cJSON *v)
 {
-        _cleanup_free_ char *json = cJSON_PrintUnformatted(v);
+        _cleanup_free_ char *json = json_print(v, false);
         if (!json)
                 return -ENOMEM;
         strbuf_addf(q, "&%s=", key);

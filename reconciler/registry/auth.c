@@ -11,6 +11,7 @@
 #include "../util/fileio.h"
 #include "../util/strbuf.h"
 #include "auth.h"
+#include "../util/json.h"
 
 char *registry_of(const char *ref)
 {
@@ -92,7 +93,7 @@ static char *auth_json(const char *user, const char *pass, const char *server)
                 cJSON_AddStringToObject(j, "password", pass);
         if (server)
                 cJSON_AddStringToObject(j, "serveraddress", server);
-        return cJSON_PrintUnformatted(j);
+        return json_print(j, false);
 }
 
 static void free_secret(char *s)
@@ -173,7 +174,7 @@ int registry_config_header(const EnvMap *env, char **ret)
         }
         if (!out->child)
                 return 0;
-        char *json = cJSON_PrintUnformatted(out);
+        char *json = json_print(out, false);
         char *enc = json ? base64_string(json, strlen(json), true) : NULL;
         StrBuf h = STRBUF_INIT;
         int r = !enc || strbuf_addf(&h, "X-Registry-Config: %s", enc) < 0 ? -ENOMEM : 0;

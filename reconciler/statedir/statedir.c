@@ -13,6 +13,7 @@
 #include "../util/fileio.h"
 #include "../util/strbuf.h"
 #include "statedir.h"
+#include "../util/json.h"
 
 #define MANIFEST_MAX ((size_t)64 * 1024 * 1024)
 #define WALK_DEPTH   64
@@ -210,7 +211,7 @@ int statedir_pins_write(StateDir *sd, const char *stack, const char *commit, con
         cJSON_AddItemToObject(doc, commit, cJSON_Duplicate(pins, true));
         while (cJSON_GetArraySize(doc) > STATEDIR_PINS_KEPT)
                 cJSON_DeleteItemFromArray(doc, 0);
-        if (!(text = cJSON_Print(doc)))
+        if (!(text = json_print(doc, true)))
                 return -ENOMEM;
         int r = file_replace_at(sd->fd, name, text, strlen(text), 0600);
         return r < 0 ? error_set(err, r, NULL, 0, 0, NULL, "cannot record the images of stack \"%s\": %s",

@@ -14,6 +14,7 @@
 #include "../util/strbuf.h"
 #include "drift.h"
 #include "stack.h"
+#include "../util/json.h"
 
 #define get(o, k)       cJSON_GetObjectItemCaseSensitive((o), (k))
 #define OBJECT_DATA_MAX ((size_t)500 * 1024) /* swarm's limit for a config or secret */
@@ -323,7 +324,7 @@ static int service_hash(const Project *p, const char *service, const cJSON *refs
 static int service_write(EngineClient *c, const char *path, const cJSON *spec, const char *auth,
                          const char *what, BerthError *err)
 {
-        _cleanup_free_ char *body = cJSON_PrintUnformatted(spec);
+        _cleanup_free_ char *body = json_print(spec, false);
         _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
         if (!body)
                 return -ENOMEM;

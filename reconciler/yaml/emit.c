@@ -7,6 +7,7 @@
 #include <yaml.h>
 
 #include "emit.h"
+#include "../util/json.h"
 
 static int write_cb(void *data, unsigned char *buffer, size_t size)
 {
@@ -140,6 +141,8 @@ int emit_yaml(const cJSON *node, unsigned flags, StrBuf *out)
         yaml_event_t ev;
         int r = -EIO;
 
+        if (json_failures())
+                return -ENOMEM; /* the tree may have lost a part (json.h) */
         if (flags & EMIT_ESCAPE_DOLLAR) {
                 if (!(copy = escaped_copy(node)))
                         return -ENOMEM;
@@ -173,7 +176,7 @@ int emit_json(const cJSON *node, unsigned flags, StrBuf *out)
         _cleanup_cjson_ cJSON *copy = (flags & EMIT_ESCAPE_DOLLAR) ? escaped_copy(node) : NULL;
         if ((flags & EMIT_ESCAPE_DOLLAR) && !copy)
                 return -ENOMEM;
-        _cleanup_free_ char *text = cJSON_Print(copy ? copy : node);
+        _cleanup_free_ char *text = json_print(copy ? copy : node, true);
         int r = 0;
 
         if (!text)
