@@ -52,25 +52,6 @@ static void on_warn(void *ud, const char *msg)
         cli_warn_once(msg);
 }
 
-static void print_plan(TargetJob *j)
-{
-        const Target *t = j->run->target;
-        char id[80], title[96];
-        char *text = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&text, &len);
-        if (!f)
-                return;
-        snprintf(id, sizeof(id), "berth_plan%s%s", t ? "_" : "", t ? t->name : "");
-        snprintf(title, sizeof(title), "berth: plan%s%s", t ? ", target " : "", t ? t->name : "");
-        ci_section_start(f, j->ci, id, title, true);
-        ci_print_plan(f, j->ci, &j->run->plan);
-        ci_section_end(f, j->ci, id);
-        fclose(f);
-        sections_print(stdout, text);
-        free(text);
-}
-
 static void *target_job(void *ud)
 {
         TargetJob *j = ud;
@@ -82,7 +63,7 @@ static void *target_job(void *ud)
         bool locked = !j->a->dry_run && reconcile_changes(&j->run->plan) > 0;
         if (locked && cli_reconcile_plan_run(j->a, j->run, &j->o, j->holder) != EXIT_DONE)
                 return NULL;
-        print_plan(j);
+        sections_print_plan(stdout, j->ci, &j->run->plan);
         if (!locked)
                 return NULL;
         BerthError err = { 0 };

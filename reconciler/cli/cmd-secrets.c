@@ -8,13 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "cli.h"
 #include "secrets/keys.h"
 #include "secrets/files.h"
 #include "util/fileio.h"
-#include "util/strbuf.h"
 
 extern char **environ;
 
@@ -35,35 +32,14 @@ static const CliCommand secrets_cmd = {
                  "age-keygen (Debian's age package).",
 };
 
-static int load_keys(AgeIdentities *ids)
-{
-        EnvMap env;
-        BerthError err = { 0 };
-        envmap_init(&env);
-        int r = envmap_from_environ(&env, environ);
-        if (r >= 0)
-                r = secrets_keys_load(&env, ids, &err);
-        envmap_done(&env);
-        return r < 0 ? cli_report_error(&err, r, "berth secrets") : 0;
-}
-
 /* ---- the subcommands ---- */
 
-static int do_encrypt(const char *file, const char *age, bool in_place)
+static int do_encrypt(const char *file, const CliList *recipients, bool in_place)
 {
-        _cleanup_(sops_rule_done) SopsRule rule = { 0 };
-        _cleanup_free_ char *plain = NULL, *doc = NULL;
-        size_t len = 0, doc_len = 0;
+        _cleanup_free_ char *doc = NULL;
+        size_t doc_len = 0;
         BerthError err = { 0 };
-        int r;
-
-        r = age ? sops_rule_add_recipients(&rule, age, &err) : sops_rule_for_file(file, &rule, &err);
-        if (r < 0)
-                return cli_report_error(&err, r, "berth secrets encrypt");
-        if ((r = file_read(file, SOPS_FILE_MAX, &plain, &len, &err)) < 0)
-                return cli_report_error(&err, r, "berth secrets encrypt");
-        r = sops_encrypt(sops_format_of(file), plain, len, file, &rule.o, &doc, &doc_len, &err);
-        OPENSSL_cleanse(plain, len);
+        int r = sops_encrypt_file(file, (char *const *)recipients->v, recipients->n, &doc, &doc_len, &err);
         if (r < 0)
                 return cli_report_error(&err, r, "berth secrets encrypt");
         if (in_place) {
@@ -75,16 +51,13 @@ static int do_encrypt(const char *file, const char *age, bool in_place)
         return fd_write_all(STDOUT_FILENO, doc, doc_len) < 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
-static int do_decrypt(const char *file, const char *out)
+static int do_decrypt(const char *file, const AgeIdentities *ids, const char *out)
 {
-        _cleanup_(age_identities_done) AgeIdentities ids = { 0 };
         _cleanup_(sops_plain_done) SopsPlain plain = { 0 };
         BerthError err = { 0 };
         int r;
 
-        if ((r = load_keys(&ids)) != 0)
-                return r;
-        if ((r = sops_read_file(file, &ids, &plain, &err)) < 0)
+        if ((r = sops_read_file(file, ids, &plain, &err)) < 0)
                 return cli_report_error(&err, r, "berth secrets decrypt");
         if (out) {
                 r = file_replace_at(AT_FDCWD, out, plain.data, plain.len, 0600);
@@ -121,16 +94,11 @@ static int editor_cb(void *ud, const char *path)
         return run_editor(path);
 }
 
-static int do_edit(const char *file)
+static int do_edit(const char *file, const AgeIdentities *ids)
 {
-        _cleanup_(age_identities_done) AgeIdentities ids = { 0 };
         BerthError err = { 0 };
         bool unchanged;
-        int r;
-
-        if ((r = load_keys(&ids)) != 0)
-                return r;
-        r = sops_edit_file(file, &ids, editor_cb, NULL, &unchanged, &err);
+        int r = sops_edit_file(file, ids, editor_cb, NULL, &unchanged, &err);
         if (r == -ECANCELED)
                 return EXIT_FAILED; /* the editor's failure is said already */
         if (r < 0)
@@ -142,7 +110,8 @@ static int do_edit(const char *file)
 
 int cmd_secrets(int argc, char **argv)
 {
-        _cleanup_strbuf_ StrBuf age = STRBUF_INIT;
+        _cleanup_(age_identities_done) AgeIdentities ids = { 0 };
+        _cleanup_envmap_ EnvMap env;
         CliList recipients = { 0 };
         const char *out = NULL;
         bool in_place = false;
@@ -154,23 +123,25 @@ int cmd_secrets(int argc, char **argv)
                 CLI_END,
         };
 
+        envmap_init(&env);
         if (!cli_parse(&secrets_cmd, opts, argc, argv, &first, &r)) {
                 cli_list_done(&recipients);
                 return r;
         }
-        for (size_t i = 0; i < recipients.n; i++)
-                if ((age.len && strbuf_addch(&age, ',') < 0) || strbuf_addstr(&age, recipients.v[i]) < 0) {
-                        cli_list_done(&recipients);
-                        return cli_report_error(NULL, -ENOMEM, "berth secrets");
-                }
-        cli_list_done(&recipients);
         const char *verb = argv[first], *file = argv[first + 1];
-        if (strcmp(verb, "encrypt") == 0)
-                return do_encrypt(file, age.len ? strbuf_str(&age) : NULL, in_place);
-        if (strcmp(verb, "decrypt") == 0)
-                return do_decrypt(file, out);
-        if (strcmp(verb, "edit") == 0)
-                return do_edit(file);
-        fprintf(stderr, "berth secrets: unknown verb \"%s\": use encrypt, decrypt or edit\n", verb);
-        return EXIT_USAGE;
+        if (strcmp(verb, "encrypt") == 0) {
+                r = do_encrypt(file, &recipients, in_place);
+                cli_list_done(&recipients);
+                return r;
+        }
+        cli_list_done(&recipients);
+        if (strcmp(verb, "decrypt") != 0 && strcmp(verb, "edit") != 0) {
+                fprintf(stderr, "berth secrets: unknown verb \"%s\": use encrypt, decrypt or edit\n", verb);
+                return EXIT_USAGE;
+        }
+        if (envmap_from_environ(&env, environ) < 0)
+                return cli_report_error(NULL, -ENOMEM, "berth secrets");
+        if ((r = cli_load_keys(&env, &ids)) != EXIT_DONE)
+                return r;
+        return strcmp(verb, "decrypt") == 0 ? do_decrypt(file, &ids, out) : do_edit(file, &ids);
 }

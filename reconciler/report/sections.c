@@ -1,6 +1,7 @@
 /* sections.c: per-stack buffers, printed whole under one lock. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,13 +69,28 @@ static void counter_clear(FILE *f)
         counter_shown = false;
 }
 
-void sections_print(FILE *f, const char *text)
+void sections_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan)
 {
+        const char *t = plan->target;
+        char id[80], title[96];
+        char *text = NULL;
+        size_t len = 0;
+        /* Made whole first, then written under the lock: targets plan side by side. */
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+                return;
+        snprintf(id, sizeof(id), "berth_plan%s%s", t ? "_" : "", t ? t : "");
+        snprintf(title, sizeof(title), "berth: plan%s%s", t ? ", target " : "", t ? t : "");
+        ci_section_start(m, ci, id, title, true);
+        ci_print_plan(m, ci, plan);
+        ci_section_end(m, ci, id);
+        fclose(m);
         pthread_mutex_lock(&out_lock);
         counter_clear(f);
         fputs(text, f);
         fflush(f);
         pthread_mutex_unlock(&out_lock);
+        free(text);
 }
 
 void sections_finished(Sections *s, const StackPlan *sp, size_t done, size_t total, size_t failed)

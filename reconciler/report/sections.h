@@ -21,7 +21,7 @@ void sections_progress(Sections *s, const char *stack, const Action *a, const ch
                        const char *error);
 /* The stack finished: its section is printed, then the counter. */
 void sections_finished(Sections *s, const StackPlan *sp, size_t done, size_t total, size_t failed);
-/* Writes text to the output as a whole, between sections (a target's plan). */
-void sections_print(FILE *f, const char *text);
+/* A target's plan, in a section of its own, written as a whole between the stacks' sections. */
+void sections_print_plan(FILE *f, CiKind ci, const ReconcilePlan *plan);
 /* Clears the counter line, once every stack is done. */
 void sections_end(Sections *s);

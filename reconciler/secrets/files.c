@@ -61,6 +61,22 @@ int sops_read_file(const char *file, const AgeIdentities *ids, SopsPlain *plain,
         return r < 0 ? r : 0;
 }
 
+int sops_encrypt_file(const char *file, char *const *recipients, size_t n, char **ret, size_t *ret_len,
+                      BerthError *err)
+{
+        _cleanup_(sops_rule_done) SopsRule rule = { 0 };
+        _cleanup_free_ char *plain = NULL;
+        size_t len = 0;
+        int r = n ? 0 : sops_rule_for_file(file, &rule, err);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sops_rule_add_recipients(&rule, recipients[i], err);
+        if (r < 0 || (r = file_read(file, SOPS_FILE_MAX, &plain, &len, err)) < 0)
+                return r;
+        r = sops_encrypt(sops_format_of(file), plain, len, file, &rule.o, ret, ret_len, err);
+        OPENSSL_cleanse(plain, len);
+        return r;
+}
+
 static bool on_tmpfs(const char *dir)
 {
         struct statfs fs;

@@ -13,6 +13,11 @@
 /* The creation rule for file: from the first .sops.yaml found from its directory up, as sops finds
  * it. -ENOENT, said so, when there is none. */
 int sops_rule_for_file(const char *file, SopsRule *rule, BerthError *err);
+/* Encrypts file's plain text (in the format of its extension) to recipients (each an age recipient or
+ * a comma-separated list of them), or with none to the rule .sops.yaml has for it; *ret is the SOPS
+ * document. */
+int sops_encrypt_file(const char *file, char *const *recipients, size_t n, char **ret, size_t *ret_len,
+                      BerthError *err);
 /* Reads and decrypts file; a file without SOPS metadata is -EINVAL, said so. */
 int sops_read_file(const char *file, const AgeIdentities *ids, SopsPlain *plain, BerthError *err);
 /* Decrypts file into a 0600 file in a directory of its own on tmpfs ($XDG_RUNTIME_DIR, else /dev/shm;
