@@ -72,10 +72,10 @@ int repo_source_new(Repo *r, const char *commit, const char *stack_dir, const ch
  * (source_name_valid) fails the walk with -EINVAL and an error naming it and the commit. */
 int repo_walk_stack(Repo *r, const char *commit, const char *stack_dir, RepoFileFn fn, void *ud,
                     BerthError *err);
-/* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
- * commit: where a stack was before its current version. -ENOENT when history has none. */
 /* The id of the tree or blob at path ("" for the root tree) in commit; -ENOENT when absent. */
 int repo_path_id(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);
+/* The newest ancestor of commit (first parents) in which path (a file or a directory) differs from
+ * commit: where a stack was before its current version. -ENOENT when history has none. */
 int repo_previous_change(Repo *r, const char *commit, const char *path, char ret[41], BerthError *err);
 /* The commits (first parents, newest first) in which path (a file or a directory) changed, up to max:
  * fn gets each one's id, author, time and subject. */

@@ -29,3 +29,11 @@ static inline void repo_commit(const char *dir, const char *what)
         free(repo_sh(dir, "git add -A && git -c user.name=t -c user.email=t@t commit -qm '%s' --allow-empty",
                      what));
 }
+
+/* The commit id of rev (git rev-parse). */
+static inline void repo_rev(const char *dir, const char *rev, char ret[41])
+{
+        char *s = repo_sh(dir, "git rev-parse %s", rev);
+        snprintf(ret, 41, "%s", s);
+        free(s);
+}

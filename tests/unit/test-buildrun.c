@@ -35,11 +35,8 @@ static void make_repo(void)
         free(repo_sh(dir, "mkdir -p images/web/notes && echo n > images/web/notes/a && echo two > "
                           "images/api/main.c"));
         repo_commit(dir, "two");
-        char *a = repo_sh(dir, "git rev-parse HEAD~1"), *b = repo_sh(dir, "git rev-parse HEAD");
-        snprintf(first, sizeof(first), "%s", a);
-        snprintf(head, sizeof(head), "%s", b);
-        free(a);
-        free(b);
+        repo_rev(dir, "HEAD~1", first);
+        repo_rev(dir, "HEAD", head);
 }
 
 static const BuildJob *job(const BuildSet *s, const char *name)
