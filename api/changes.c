@@ -275,7 +275,7 @@ static bool dry_run(const Request *req)
 
 static void preview_warn(void *ud, const char *msg)
 {
-        cJSON_AddItemToArray(ud, cJSON_CreateString(msg));
+        json_append(ud, cJSON_CreateString(msg));
 }
 
 /* The stack's mode: the request's "mode", else the one its stack.json had (meta, may be NULL). */

@@ -10,6 +10,7 @@
 #include "template/render.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
+#include "util/json.h"
 
 #define DEFINITION_FILE_MAX ((size_t)1024 * 1024)
 
@@ -99,7 +100,7 @@ static cJSON *definition_json(const Definition *d, const char *source)
                 cJSON_AddStringToObject(o, "description", d->description);
         cJSON_AddStringToObject(o, "version", d->version);
         cJSON_AddStringToObject(o, "source", source);
-        cJSON_AddItemToObject(o, "options", cJSON_Duplicate(d->options, 1));
+        json_set(o, "options", cJSON_Duplicate(d->options, 1));
         return o;
 }
 

@@ -10,6 +10,7 @@
 #include "secrets/rules.h"
 #include "secrets/sops.h"
 #include "util/strbuf.h"
+#include "util/json.h"
 
 #define SOPS_CONFIG ".sops.yaml"
 
@@ -207,7 +208,7 @@ cJSON *sealed_names(Repo *repo, const char *head, const char *dir)
                 const char *eq = strchrnul(p, '=');
                 _cleanup_free_ char *n = strndup(p, (size_t)(eq - p));
                 if (n)
-                        cJSON_AddItemToArray(list, cJSON_CreateString(n));
+                        json_append(list, cJSON_CreateString(n));
                 p = strchrnul(p, '\n');
                 p += *p != '\0';
         }

@@ -107,7 +107,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, const Request *req, Respo
                 if (res->pointer[0])
                         cJSON_AddStringToObject(p, "pointer", res->pointer);
                 for (cJSON *e = res->extra ? res->extra->child : NULL; e; e = e->next)
-                        cJSON_AddItemToObject(p, e->string, cJSON_Duplicate(e, 1));
+                        json_set(p, e->string, cJSON_Duplicate(e, 1));
                 res->json = p;
                 type = "application/problem+json";
         }

@@ -11,6 +11,7 @@
 #include "head.h"
 #include "sealed.h"
 #include "util/fileio.h"
+#include "util/json.h"
 
 /* ---- stacks ---- */
 
@@ -159,7 +160,7 @@ static cJSON *stack_json(View *v, const StackDesc *d)
         for (size_t i = 0; cJSON_IsObject(meta) && i < ELEMENTSOF(keys); i++) {
                 cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, keys[i]);
                 if (x)
-                        cJSON_AddItemToObject(o, keys[i], cJSON_Duplicate(x, 1));
+                        json_set(o, keys[i], cJSON_Duplicate(x, 1));
         }
         if (!cJSON_HasObjectItem(o, "enabled"))
                 cJSON_AddTrueToObject(o, "enabled");

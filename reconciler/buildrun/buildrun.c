@@ -9,6 +9,7 @@
 #include "../registry/auth.h"
 #include "../util/strbuf.h"
 #include "buildrun.h"
+#include "../util/json.h"
 
 typedef struct SinceCtx {
         BuildJob *jobs;
@@ -66,7 +67,7 @@ static cJSON *job_json(const BuildJob *j, bool push)
                 cJSON_AddStringToObject(o, "reference", j->spec.reference);
                 cJSON *tags = cJSON_AddArrayToObject(o, "tags");
                 for (size_t k = 0; k < j->spec.n_tags; k++)
-                        cJSON_AddItemToArray(tags, cJSON_CreateString(j->spec.tags[k]));
+                        json_append(tags, cJSON_CreateString(j->spec.tags[k]));
         }
         cJSON_AddStringToObject(o, "result", build_job_result(j, push));
         if (j->built.id[0])
@@ -84,7 +85,7 @@ static cJSON *job_json(const BuildJob *j, bool push)
                         snprintf(ref, sizeof(ref), "%s:%s", j->spec.reference, j->pushed[k].tag);
                         cJSON_AddStringToObject(p, "reference", ref);
                         cJSON_AddStringToObject(p, "digest", j->pushed[k].digest);
-                        cJSON_AddItemToArray(list, p);
+                        json_append(list, p);
                 }
         }
         cJSON_AddNumberToObject(o, "seconds", j->built.seconds);
@@ -105,7 +106,7 @@ cJSON *build_set_report(const BuildSet *s, const BuildRun *run)
         images = cJSON_AddArrayToObject(doc, "images");
         for (size_t i = 0; i < s->n; i++)
                 if (s->jobs[i].selected)
-                        cJSON_AddItemToArray(images, job_json(&s->jobs[i], run->push));
+                        json_append(images, job_json(&s->jobs[i], run->push));
         return TAKE_PTR(doc); /* complete or not, json_print() and the emitters know (json.h) */
 }
 

@@ -12,6 +12,7 @@
 
 #include "../yaml/yaml.h"
 #include "loader.h"
+#include "../util/json.h"
 
 /* refs is the service's list in Project.refs, made once per service by loader_finalize_service(). */
 static int add_ref(cJSON *list, const char *file)
@@ -19,7 +20,7 @@ static int add_ref(cJSON *list, const char *file)
         for (cJSON *f = list->child; f; f = f->next)
                 if (strcmp(f->valuestring, file) == 0)
                         return 0;
-        cJSON_AddItemToArray(list, cJSON_CreateString(file));
+        json_append(list, cJSON_CreateString(file));
         return 0;
 }
 

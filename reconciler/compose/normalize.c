@@ -7,6 +7,7 @@
 #include "../util/fileio.h"
 #include "normalize.h"
 #include "spec.h"
+#include "../util/json.h"
 
 #define PATH(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
 
@@ -401,7 +402,7 @@ int normalize_service(ComposeCtx *c, cJSON *svc, const char *name, const char *b
                 cJSON *l = cJSON_CreateArray();
                 if (!l)
                         return -ENOMEM;
-                cJSON_AddItemToArray(l, cJSON_CreateString("CMD-SHELL"));
+                json_append(l, cJSON_CreateString("CMD-SHELL"));
                 cJSON_AddItemToArray(l, compose_string_at(c, test->valuestring, test));
                 if ((r = compose_replace(c, hc, "test", l)) < 0)
                         return r;

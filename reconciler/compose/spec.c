@@ -9,6 +9,7 @@
 #include "../util/fileio.h"
 #include "../util/strbuf.h"
 #include "spec.h"
+#include "../util/json.h"
 
 #define bad(...) (snprintf(errbuf, errlen, __VA_ARGS__), -EINVAL)
 
@@ -280,7 +281,7 @@ int spec_split_words(const char *s, cJSON **ret, char *errbuf, size_t errlen)
                 }
                 if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                         if (in_word) {
-                                cJSON_AddItemToArray(list, cJSON_CreateString(strbuf_str(&w)));
+                                json_append(list, cJSON_CreateString(strbuf_str(&w)));
                                 strbuf_reset(&w);
                                 in_word = false;
                         }
@@ -296,7 +297,7 @@ int spec_split_words(const char *s, cJSON **ret, char *errbuf, size_t errlen)
                         return -ENOMEM;
         }
         if (in_word)
-                cJSON_AddItemToArray(list, cJSON_CreateString(strbuf_str(&w)));
+                json_append(list, cJSON_CreateString(strbuf_str(&w)));
         *ret = TAKE_PTR(list);
         return 0;
 }

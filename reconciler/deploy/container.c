@@ -8,6 +8,7 @@
 #include "../util/units.h"
 #include "container.h"
 #include "runtime.h"
+#include "../util/json.h"
 
 void container_spec_done(ContainerSpec *s)
 {
@@ -161,7 +162,7 @@ static int add_bind(cJSON *binds, const char *src, const char *dst, bool ro, con
         StrBuf sb = STRBUF_INIT;
         int r = strbuf_addf(&sb, "%s:%s:%s%s%s", src, dst, ro ? "ro" : "rw", extra ? "," : "",
                             extra ? extra : "");
-        if (r >= 0 && !cJSON_AddItemToArray(binds, cJSON_CreateString(strbuf_str(&sb))))
+        if (r >= 0 && !json_append(binds, cJSON_CreateString(strbuf_str(&sb))))
                 r = -ENOMEM;
         strbuf_done(&sb);
         return r;
@@ -449,13 +450,13 @@ static cJSON *endpoint_config(const cJSON *netcfg, const char *service, const ch
                 cJSON_Delete(ep);
                 return NULL;
         }
-        cJSON_AddItemToArray(aliases, cJSON_CreateString(service));
+        json_append(aliases, cJSON_CreateString(service));
         for (cJSON *a = cJSON_GetObjectItemCaseSensitive(netcfg, "aliases")
                                 ? cJSON_GetObjectItemCaseSensitive(netcfg, "aliases")->child
                                 : NULL;
              a; a = a->next)
                 if (cJSON_IsString(a))
-                        cJSON_AddItemToArray(aliases, cJSON_CreateString(a->valuestring));
+                        json_append(aliases, cJSON_CreateString(a->valuestring));
         const char *v4 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(netcfg, "ipv4_address"));
         const char *v6 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(netcfg, "ipv6_address"));
         if (v4 || v6) {
@@ -644,7 +645,7 @@ static int build_host_options(cJSON *host, const cJSON *svc)
         }
         cJSON *sysctls = cJSON_GetObjectItemCaseSensitive(svc, "sysctls");
         if (cJSON_IsObject(sysctls))
-                cJSON_AddItemToObject(host, "Sysctls", cJSON_Duplicate(sysctls, 1));
+                json_set(host, "Sysctls", cJSON_Duplicate(sysctls, 1));
         cJSON *ulimits = cJSON_GetObjectItemCaseSensitive(svc, "ulimits");
         if (cJSON_IsObject(ulimits)) {
                 cJSON *ul = cJSON_AddArrayToObject(host, "Ulimits");
@@ -671,7 +672,7 @@ static int build_host_options(cJSON *host, const cJSON *svc)
                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(logging, "driver"));
                 cJSON_AddStringToObject(lc, "Type", driver ? driver : "json-file");
                 cJSON *opts = cJSON_GetObjectItemCaseSensitive(logging, "options");
-                cJSON_AddItemToObject(lc, "Config", opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject());
+                json_set(lc, "Config", opts ? cJSON_Duplicate(opts, 1) : cJSON_CreateObject());
         }
         cJSON *oom = cJSON_GetObjectItemCaseSensitive(svc, "oom_score_adj");
         if (cJSON_IsNumber(oom))

@@ -11,6 +11,7 @@
 #include "ops.h"
 #include "runtime.h"
 #include "stack.h"
+#include "../util/json.h"
 
 static cJSON *services_of(const Project *p)
 {
@@ -266,7 +267,7 @@ static int ensure_resource(EngineClient *c, const Project *p, const ResourceKind
         cJSON_AddStringToObject(body, "Driver", driver ? driver : k->default_driver);
         cJSON *opts = cJSON_GetObjectItemCaseSensitive(decl, "driver_opts");
         if (opts)
-                cJSON_AddItemToObject(body, k->opts_field, cJSON_Duplicate(opts, 1));
+                json_set(body, k->opts_field, cJSON_Duplicate(opts, 1));
         cJSON *labels = cJSON_GetObjectItemCaseSensitive(decl, "labels");
         labels = labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
         add_labels(labels, p, k->label, key, id);

@@ -11,6 +11,7 @@
 #include "../util/fileio.h"
 #include "../util/units.h"
 #include "lock.h"
+#include "../util/json.h"
 
 #define LOCK_NAME "berth-lock"
 
@@ -56,7 +57,7 @@ static int lock_list(EngineClient *c, cJSON **ret, BerthError *err)
         }
         qsort(v, k, sizeof(cJSON *), cmp_lock);
         for (size_t i = 0; i < k; i++)
-                cJSON_AddItemToArray(out, cJSON_Duplicate(v[i], 1));
+                json_append(out, cJSON_Duplicate(v[i], 1));
         free(v);
         *ret = out;
         return 0;

@@ -6,6 +6,7 @@
 
 #include "../util/fileio.h"
 #include "stackplan.h"
+#include "../util/json.h"
 
 /* The loaded tree and project, not the plan's verdict or result. */
 void stackplan_unload(StackPlan *s)
@@ -121,11 +122,11 @@ int stackplan_outside_refs(const StackPlan *s, const StackDesc *d, char **ret)
         if (!all)
                 return -ENOMEM;
         for (char **f = s->project->files; f && *f; f++)
-                if (!cJSON_AddItemToArray(all, cJSON_CreateString(*f)))
+                if (!json_append(all, cJSON_CreateString(*f)))
                         return -ENOMEM;
         for (cJSON *svc = s->project->refs ? s->project->refs->child : NULL; svc; svc = svc->next)
                 for (cJSON *f = svc->child; f; f = f->next)
-                        if (!cJSON_AddItemToArray(all, cJSON_CreateString(f->valuestring)))
+                        if (!json_append(all, cJSON_CreateString(f->valuestring)))
                                 return -ENOMEM;
         for (cJSON *f = all->child; f; f = f->next) {
                 const char *p = f->valuestring;

@@ -8,6 +8,7 @@
 #include "../yaml/emit.h"
 #include "../util/cleanup.h"
 #include "sops-store.h"
+#include "../util/json.h"
 
 #define META_KEY    "sops"
 #define META_PREFIX "sops_"
@@ -275,7 +276,7 @@ static cJSON *step(cJSON *cur, const Token *t)
 {
         if (!t->name) {
                 while (cJSON_GetArraySize(cur) <= t->index)
-                        if (!cJSON_AddItemToArray(cur, cJSON_CreateNull()))
+                        if (!json_append(cur, cJSON_CreateNull()))
                                 return NULL;
                 return cJSON_GetArrayItem(cur, (int)t->index);
         }
@@ -504,7 +505,7 @@ int sops_store_emit(SopsFormat f, const cJSON *tree, const cJSON *meta, StrBuf *
                         return f == SOPS_YAML ? emit_yaml(tree, 0, out) : emit_json(tree, 0, out);
                 if (!(all = cJSON_Duplicate(tree, 1)))
                         return -ENOMEM;
-                cJSON_AddItemToObject(all, META_KEY, cJSON_Duplicate(meta, 1));
+                json_set(all, META_KEY, cJSON_Duplicate(meta, 1));
                 return f == SOPS_YAML ? emit_yaml(all, EMIT_LITERAL_BLOCKS, out) : emit_json(all, 0, out);
         case SOPS_DOTENV:
                 for (const cJSON *m = tree->child; m; m = m->next)

@@ -17,6 +17,7 @@
 #include "../util/cleanup.h"
 #include "sops-store.h"
 #include "sops.h"
+#include "../util/json.h"
 
 #define DATA_KEY_LEN    32
 #define IV_LEN          32
@@ -832,7 +833,7 @@ static int data_key(const cJSON *meta, const AgeIdentities *ids, const char *fil
                 cJSON_AddItemToArray(single, g);
                 const cJSON *age = cJSON_GetObjectItemCaseSensitive(meta, "age");
                 if (g && age)
-                        cJSON_AddItemToObject(g, "age", cJSON_Duplicate(age, 1));
+                        json_set(g, "age", cJSON_Duplicate(age, 1));
                 groups = single;
         }
         n_groups = (size_t)cJSON_GetArraySize(groups);

@@ -7,6 +7,7 @@
 #include "../util/cleanup.h"
 #include "../util/units.h"
 #include "fields.h"
+#include "../util/json.h"
 
 int spec_string_list(cJSON *to, const char *key, const cJSON *from)
 {
@@ -18,7 +19,7 @@ int spec_string_list(cJSON *to, const char *key, const cJSON *from)
         for (cJSON *it = from->child; it; it = it->next) {
                 _cleanup_free_ char *s =
                         cJSON_IsString(it) ? strdup(it->valuestring) : cJSON_PrintUnformatted(it);
-                if (!s || !cJSON_AddItemToArray(a, cJSON_CreateString(s)))
+                if (!s || !json_append(a, cJSON_CreateString(s)))
                         return -ENOMEM;
         }
         return 0;
@@ -66,7 +67,7 @@ int spec_healthcheck(cJSON *body, const cJSON *hc, const char *svcpath, BerthErr
                 return -ENOMEM;
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hc, "disable"))) {
                 cJSON *t = cJSON_AddArrayToObject(h, "Test");
-                cJSON_AddItemToArray(t, cJSON_CreateString("NONE"));
+                json_append(t, cJSON_CreateString("NONE"));
                 return 0;
         }
         if ((r = spec_string_list(h, "Test", cJSON_GetObjectItemCaseSensitive(hc, "test"))) < 0)

@@ -208,7 +208,7 @@ int statedir_pins_write(StateDir *sd, const char *stack, const char *commit, con
                 return -ENOMEM;
         /* The newest last: a commit deployed again moves to the end, the oldest beyond the limit go. */
         cJSON_DeleteItemFromObjectCaseSensitive(doc, commit);
-        cJSON_AddItemToObject(doc, commit, cJSON_Duplicate(pins, true));
+        json_set(doc, commit, cJSON_Duplicate(pins, true));
         while (cJSON_GetArraySize(doc) > STATEDIR_PINS_KEPT)
                 cJSON_DeleteItemFromArray(doc, 0);
         if (!(text = json_print(doc, true)))

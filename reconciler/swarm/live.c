@@ -9,6 +9,7 @@
 #include "live.h"
 #include "spec.h"
 #include "stack.h"
+#include "../util/json.h"
 
 #define get(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
 
@@ -72,7 +73,7 @@ int swarm_live_list(EngineClient *c, LiveSet *ret, BerthError *err)
                 cJSON *raw = cJSON_CreateObject();
                 if (!raw)
                         return -ENOMEM;
-                cJSON_AddItemToObject(raw, "Labels", cJSON_Duplicate(labels, true));
+                json_set(raw, "Labels", cJSON_Duplicate(labels, true));
                 cJSON_AddNumberToObject(raw, "Created",
                                         rfc3339_seconds(cJSON_GetStringValue(get(e, "UpdatedAt"))));
                 LiveContainer *lc = &ret->items[ret->n++];

@@ -8,6 +8,7 @@
 #include "../util/strbuf.h"
 #include "../util/units.h"
 #include "spec.h"
+#include "../util/json.h"
 
 #define get(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
 
@@ -130,7 +131,7 @@ static int build_env(cJSON *cs, const cJSON *env)
         qsort(v, i, sizeof(char *), cmp_strings);
         cJSON *a = cJSON_AddArrayToObject(cs, "Env");
         for (size_t k = 0; k < i; k++) {
-                cJSON_AddItemToArray(a, cJSON_CreateString(v[k] ? v[k] : ""));
+                json_append(a, cJSON_CreateString(v[k] ? v[k] : ""));
                 free(v[k]);
         }
         return a ? 0 : -ENOMEM;
@@ -433,8 +434,8 @@ static int build_networks(const Project *p, cJSON *task, const cJSON *svc, const
                 for (const cJSON *al = get(n, "aliases") ? get(n, "aliases")->child : NULL; al;
                      al = al->next)
                         if (cJSON_IsString(al))
-                                cJSON_AddItemToArray(aliases, cJSON_CreateString(al->valuestring));
-                cJSON_AddItemToArray(aliases, cJSON_CreateString(service));
+                                json_append(aliases, cJSON_CreateString(al->valuestring));
+                json_append(aliases, cJSON_CreateString(service));
                 if (get(n, "driver_opts") &&
                     (r = copy_labels(cJSON_AddObjectToObject(e, "DriverOpts"), get(n, "driver_opts"))) < 0)
                         return r;
@@ -486,7 +487,7 @@ static int capabilities(cJSON *cs, const char *key, const cJSON *list)
                         strbuf_addstr(&sb, "CAP_");
                 for (const char *q = v; *q; q++)
                         strbuf_addf(&sb, "%c", (*q >= 'a' && *q <= 'z') ? *q - 'a' + 'A' : *q);
-                cJSON_AddItemToArray(a, cJSON_CreateString(strbuf_str(&sb)));
+                json_append(a, cJSON_CreateString(strbuf_str(&sb)));
                 strbuf_done(&sb);
         }
         return 0;
@@ -505,7 +506,7 @@ static int build_container_extras(cJSON *cs, const cJSON *svc, const char *svcpa
                                 StrBuf sb = STRBUF_INIT;
                                 strbuf_addf(&sb, "%s %s", cJSON_GetStringValue(ip) ? ip->valuestring : "",
                                             h->string);
-                                cJSON_AddItemToArray(a, cJSON_CreateString(strbuf_str(&sb)));
+                                json_append(a, cJSON_CreateString(strbuf_str(&sb)));
                                 strbuf_done(&sb);
                         }
                 }

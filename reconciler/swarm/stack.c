@@ -181,7 +181,7 @@ static int ensure_objects(EngineClient *c, const Project *p, const SwarmOptions 
                                 snprintf(path, sizeof(path), "/%s", kinds[k][0]);
                                 _cleanup_cjson_ cJSON *filter = cJSON_CreateObject();
                                 cJSON *names = cJSON_AddArrayToObject(filter, "name");
-                                cJSON_AddItemToArray(names, cJSON_CreateString(name));
+                                json_append(names, cJSON_CreateString(name));
                                 _cleanup_free_ char *f = cJSON_PrintUnformatted(filter);
                                 if (!f)
                                         return -ENOMEM;

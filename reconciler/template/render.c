@@ -11,6 +11,7 @@
 #include "../util/srcmap.h"
 #include "../util/strbuf.h"
 #include "render.h"
+#include "../util/json.h"
 
 #define DEFINITION_MAX ((size_t)1024 * 1024)
 #define RENDER_DEPTH   16
@@ -307,7 +308,7 @@ int definition_options(const Definition *d, const cJSON *options, cJSON **ret, B
         for (const cJSON *p = props ? props->child : NULL; p; p = p->next) {
                 const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
                 if (def && !cJSON_GetObjectItemCaseSensitive(o, p->string) &&
-                    !cJSON_AddItemToObject(o, p->string, cJSON_Duplicate(def, 1)))
+                    !json_set(o, p->string, cJSON_Duplicate(def, 1)))
                         return -ENOMEM;
         }
         char where[512] = "/options";

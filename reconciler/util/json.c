@@ -48,3 +48,19 @@ char *json_print(const cJSON *doc, bool formatted)
         }
         return text;
 }
+
+bool json_append(cJSON *array, cJSON *item)
+{
+        if (cJSON_AddItemToArray(array, item))
+                return true;
+        cJSON_Delete(item);
+        return false;
+}
+
+bool json_set(cJSON *object, const char *key, cJSON *item)
+{
+        if (cJSON_AddItemToObject(object, key, item))
+                return true;
+        cJSON_Delete(item);
+        return false;
+}

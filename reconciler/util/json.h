@@ -20,3 +20,7 @@ void json_reset(void);
 __attribute__((warn_unused_result)) char *json_print(const cJSON *doc, bool formatted);
 /* For tests: the n-th cJSON allocation from now on this thread fails (0: none). */
 void json_fail_allocation(unsigned n);
+/* Appends item to array, or sets it as object's key: as cJSON_AddItemTo*, but an item that could not be
+ * added is freed, not lost (a parent that failed to allocate is NULL; the key may fail to copy). */
+bool json_append(cJSON *array, cJSON *item);
+bool json_set(cJSON *object, const char *key, cJSON *item);

@@ -210,15 +210,25 @@ TEST(reused_when_built_before)
         ASSERT_CONTAINS(strbuf_str(&out), "\"built_at\": \"abcdef0123456789\"");
         ASSERT_TRUE(!strstr(strbuf_str(&out), "\"web\"")); /* only what was selected */
         strbuf_done(&out);
-        /* A report that lost a part to a failed allocation is not written as if whole (json.h). */
+        /* A report that lost a part to a failed allocation, at any of them, is not written as if
+         * whole (json.h); under the sanitizers, nothing leaks either. */
         cJSON_Delete(doc);
-        json_fail_allocation(7);
-        doc = build_set_report(&s, &run);
-        ASSERT_EQ(emit_json(doc, 0, &out), -ENOMEM);
-        ASSERT_EQ(out.len, 0);
+        unsigned k, refused = 0;
+        for (k = 1; k < 100; k++) {
+                json_reset();
+                json_fail_allocation(k);
+                doc = build_set_report(&s, &run);
+                bool failed = json_failures() > 0;
+                json_fail_allocation(0);
+                refused += failed && emit_json(doc, 0, &out) == -ENOMEM && out.len == 0;
+                cJSON_Delete(doc);
+                strbuf_done(&out);
+                if (!failed)
+                        break;
+        }
         json_reset();
-        cJSON_Delete(doc);
-        strbuf_done(&out);
+        ASSERT_TRUE(k > 10);
+        ASSERT_EQ(refused, k - 1);
         engine_client_free(c);
         fake_stop(&f);
         build_set_done(&s);

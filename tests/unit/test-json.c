@@ -18,7 +18,7 @@ static cJSON *build(void)
         for (int i = 0; i < 5; i++) {
                 char kv[32];
                 snprintf(kv, sizeof(kv), "K%d=v%d", i, i);
-                cJSON_AddItemToArray(env, cJSON_CreateString(kv));
+                json_append(env, cJSON_CreateString(kv));
         }
         cJSON *host = cJSON_AddObjectToObject(o, "HostConfig");
         cJSON_AddNumberToObject(host, "Memory", 1 << 20);
