@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util/json.h"
 #include "deploy/container.h"
 #include "deploy/status.h"
 #include "modes/modes.h"
@@ -21,7 +22,8 @@ static const CliCommand status_cmd = {
 };
 
 /* One engine's stacks, as rows of the table or objects of the JSON array. */
-static int status_of(EngineClient *engine, const char *target, bool json, StrBuf *out, cJSON *doc)
+static int status_of(EngineClient *engine, const char *target, bool json, StrBuf *out, StrBuf *foot,
+                     cJSON *doc)
 {
         StatusList st = { 0 };
         BerthError err = { 0 };
@@ -47,30 +49,11 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                                     d ? d + 1 : "");
                 }
                 if (json) {
-                        cJSON *o = cJSON_CreateObject(), *services = cJSON_CreateObject();
-                        cJSON_AddStringToObject(o, "stack", s->name);
+                        cJSON *o = stack_status_json(s, drifted);
                         if (target)
                                 cJSON_AddStringToObject(o, "target", target);
-                        cJSON_AddStringToObject(o, "commit",
-                                                s->several_commits ? "several"
-                                                : s->commit        ? s->commit
-                                                                   : "");
-                        cJSON_AddStringToObject(o, "repo", s->repo ? s->repo : "");
-                        cJSON_AddStringToObject(o, "mode", s->swarm ? "swarm" : "compose");
-                        cJSON_AddNumberToObject(o, "containers", s->containers);
-                        cJSON_AddNumberToObject(o, "running", s->running);
-                        cJSON_AddStringToObject(o, "health", stack_status_health(s));
-                        cJSON_AddBoolToObject(o, "drift", drifted);
-                        cJSON *digests = cJSON_CreateObject();
-                        for (size_t i = 0; i < s->n_services; i++) {
-                                cJSON_AddStringToObject(services, s->services[i].name, s->services[i].state);
-                                if (s->services[i].digest)
-                                        cJSON_AddStringToObject(digests, s->services[i].name,
-                                                                s->services[i].digest);
-                        }
-                        cJSON_AddItemToObject(o, "services", services);
-                        cJSON_AddItemToObject(o, "digests", digests);
-                        cJSON_AddItemToArray(doc, o);
+                        cJSON_AddStringToObject(o, "engine", engine_client_product(engine));
+                        json_append(doc, o);
                 } else {
                         if (target)
                                 strbuf_addf(out, "%-16s ", target);
@@ -81,6 +64,8 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
                 }
         }
         status_list_done(&st);
+        strbuf_addf(foot, "%s%s%sengine: %s at %s\n", target ? "target " : "", target ? target : "",
+                    target ? ": " : "", engine_client_product(engine), engine_client_host(engine));
         return EXIT_DONE;
 }
 
@@ -126,7 +111,7 @@ int cmd_status(int argc, char **argv)
         _cleanup_engine_ EngineClient *engine = NULL;
         if (!a.runs && (r = cli_engine_connect(host, &engine)) != EXIT_DONE)
                 return r;
-        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT, foot = STRBUF_INIT;
         _cleanup_cjson_ cJSON *doc = cJSON_CreateArray();
         if (!json) {
                 if (targets)
@@ -136,13 +121,15 @@ int cmd_status(int argc, char **argv)
         }
         bool bad = false;
         if (!a.runs)
-                bad = status_of(engine, NULL, json, &out, doc) != EXIT_DONE;
+                bad = status_of(engine, NULL, json, &out, &foot, doc) != EXIT_DONE;
         for (size_t i = 0; i < a.n_runs; i++)
                 bad |= !a.runs[i].engine ||
                        status_of(a.runs[i].engine, targets ? a.runs[i].target->name : NULL, json, &out,
-                                 doc) != EXIT_DONE;
+                                 &foot, doc) != EXIT_DONE;
         if (json)
                 emit_json(doc, 0, &out);
+        else if (foot.len) /* which engine each table is of, below it */
+                strbuf_addf(&out, "\n%s", strbuf_str(&foot));
         fwrite(strbuf_str(&out), 1, out.len, stdout);
         cli_reconcile_done(&a);
         return bad ? EXIT_FAILED : EXIT_DONE;

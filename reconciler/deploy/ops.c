@@ -135,22 +135,70 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Podman runs healthchecks from systemd timers; where there is no systemd (a container, a rootless
+ * user without a session, OpenRC) none ever runs and the health stays "starting" for good. So while
+ * berth waits for health on Podman, a check that is overdue (none logged for its interval and a second)
+ * is run through libpod's API, as `podman healthcheck run` would: at the container's own pace, so its
+ * retries mean what the user wrote. */
+typedef struct HealthDriver {
+        char last[64]; /* the Start of the newest check logged */
+        long long seen_ms;
+} HealthDriver;
+
+static void health_drive(EngineClient *c, const char *id, const cJSON *inspect, HealthDriver *d)
+{
+        const cJSON *state = cJSON_GetObjectItemCaseSensitive(inspect, "State");
+        const cJSON *hc = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(inspect, "Config"), "Healthcheck");
+        const cJSON *log =
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "Health"), "Log");
+        const char *start = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetArrayItem(log, cJSON_GetArraySize(log) - 1), "Start"));
+        double interval_ns = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc, "Interval"));
+        long long interval_ms = interval_ns > 0 ? (long long)(interval_ns / 1e6) : 30000;
+        long long t = now_ms();
+        if (!hc || engine_client_kind(c) != ENGINE_PODMAN)
+                return;
+        if (!d->seen_ms || strcmp(d->last, start ? start : "") != 0) {
+                snprintf(d->last, sizeof(d->last), "%s", start ? start : "");
+                d->seen_ms = t;
+                return;
+        }
+        if (t - d->seen_ms < interval_ms + 1000)
+                return;
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        strbuf_addstr(&path, "/libpod/containers/");
+        if (engine_escape(id, &path) < 0 || strbuf_addstr(&path, "/healthcheck") < 0)
+                return;
+        _cleanup_strbuf_ StrBuf out = STRBUF_INIT;
+        BerthError ignored = { 0 };
+        /* Its outcome is read from the inspect that follows, as any other check's. */
+        (void)engine_call_raw(c, "GET", strbuf_str(&path), NULL, 0, NULL, NULL, "run a healthcheck", 0, NULL,
+                              &out, &ignored);
+        d->seen_ms = t;
+}
+
 int ops_wait(EngineClient *c, const char *id, const char *name, WaitFor what, long timeout_s,
              BerthError *err)
 {
         long long deadline = now_ms() + timeout_s * 1000;
         unsigned delay_ms = 50;
+        HealthDriver driver = { 0 };
 
         for (;;) {
                 _cleanup_cjson_ cJSON *j = NULL;
                 int r = ops_inspect(c, id, &j, err);
                 if (r < 0)
                         return r;
+                if (what == WAIT_HEALTHY)
+                        health_drive(c, id, j, &driver);
                 cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
                 const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "Status"));
                 const char *health = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                         cJSON_GetObjectItemCaseSensitive(state, "Health"), "Status"));
                 int code = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(state, "ExitCode"));
+                if (health && !*health)
+                        health = NULL; /* Podman's word for a container without a healthcheck */
                 bool running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
                 bool exited = status && (strcmp(status, "exited") == 0 || strcmp(status, "dead") == 0);
 

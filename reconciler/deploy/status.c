@@ -6,6 +6,7 @@
 
 #include "container.h"
 #include "status.h"
+#include "../util/json.h"
 
 static int add_service(StackStatus *s, const LiveContainer *lc, bool running)
 {
@@ -120,4 +121,25 @@ bool stack_status_drift(const StackStatus *s, char *buf, size_t size)
                 return false;
         }
         return true;
+}
+
+cJSON *stack_status_json(const StackStatus *s, bool drifted)
+{
+        cJSON *o = cJSON_CreateObject(), *services = cJSON_CreateObject(), *digests = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "stack", s->name);
+        cJSON_AddStringToObject(o, "commit", s->several_commits ? "several" : s->commit ? s->commit : "");
+        cJSON_AddStringToObject(o, "repo", s->repo ? s->repo : "");
+        cJSON_AddStringToObject(o, "mode", s->swarm ? "swarm" : "compose");
+        cJSON_AddNumberToObject(o, "containers", s->containers);
+        cJSON_AddNumberToObject(o, "running", s->running);
+        cJSON_AddStringToObject(o, "health", stack_status_health(s));
+        cJSON_AddBoolToObject(o, "drift", drifted);
+        for (size_t i = 0; i < s->n_services; i++) {
+                cJSON_AddStringToObject(services, s->services[i].name, s->services[i].state);
+                if (s->services[i].digest)
+                        cJSON_AddStringToObject(digests, s->services[i].name, s->services[i].digest);
+        }
+        json_set(o, "services", services);
+        json_set(o, "digests", digests);
+        return o;
 }

@@ -44,3 +44,5 @@ const StackStatus *status_find(const StatusList *l, const char *name);
 const char *stack_status_health(const StackStatus *s);
 /* Whether the engine differs from the last deploy, and how: "2 missing", "not running". */
 bool stack_status_drift(const StackStatus *s, char *buf, size_t size);
+/* The stack as an object of berth status --format json (its target and engine are the caller's). */
+cJSON *stack_status_json(const StackStatus *s, bool drifted);

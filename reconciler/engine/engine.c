@@ -18,6 +18,8 @@ struct EngineClient {
         char *socket_path; /* for unix:// */
         char *ca, *cert, *key;
         char version[16];
+        EngineKind kind;
+        char product[64]; /* "Docker 24.0.7", "Podman 4.3.1" */
         char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -31,6 +33,7 @@ typedef struct Sink {
 
 typedef struct HeaderSink {
         char api_version[16];
+        char server[64]; /* "Docker/24.0.7 (linux)", "Libpod/4.3.1 (linux)" */
 } HeaderSink;
 
 void engine_config_done(EngineConfig *cfg)
@@ -116,21 +119,44 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *userdata)
         return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
 }
 
+/* The value of header name (with its colon) in the line data, into buf; false if it is another one. */
+static bool header_value(const char *data, size_t len, const char *name, char *buf, size_t size)
+{
+        size_t nl = strlen(name), k = 0;
+        if (len <= nl || strncasecmp(data, name, nl) != 0)
+                return false;
+        const char *v = data + nl;
+        while (v < data + len && *v == ' ')
+                v++;
+        while (k + 1 < size && v + k < data + len && v[k] != '\r' && v[k] != '\n')
+                k++;
+        memcpy(buf, v, k);
+        buf[k] = '\0';
+        return true;
+}
+
 static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
 {
         HeaderSink *h = userdata;
         size_t len = size * n;
-        if (len > 12 && strncasecmp(data, "Api-Version:", 12) == 0) {
-                const char *v = data + 12;
-                while (*v == ' ')
-                        v++;
-                size_t k = 0;
-                while (k + 1 < sizeof(h->api_version) && v + k < data + len && v[k] != '\r' && v[k] != '\n')
-                        k++;
-                memcpy(h->api_version, v, k);
-                h->api_version[k] = '\0';
-        }
+        if (!header_value(data, len, "Api-Version:", h->api_version, sizeof(h->api_version)))
+                header_value(data, len, "Server:", h->server, sizeof(h->server));
         return len;
+}
+
+/* Which engine answers, from the Server header of its /_ping: Podman's compat API calls itself
+ * Libpod (its /version's Components say "Podman Engine" too, at the cost of another request). */
+static void engine_identify(EngineClient *c, const char *server)
+{
+        const char *slash = strchr(server, '/');
+        size_t n = slash ? strcspn(slash + 1, " ") : 0;
+        c->kind = strncmp(server, "Libpod/", 7) == 0 ? ENGINE_PODMAN : ENGINE_DOCKER;
+        if (slash)
+                snprintf(c->product, sizeof(c->product), "%s %.*s",
+                         c->kind == ENGINE_PODMAN ? "Podman" : "Docker", (int)n, slash + 1);
+        else
+                snprintf(c->product, sizeof(c->product), "%s",
+                         c->kind == ENGINE_PODMAN ? "Podman" : "Docker");
 }
 
 static int version_cmp(const char *a, const char *b)
@@ -340,6 +366,7 @@ int engine_client_new(const EngineConfig *cfg, EngineClient **ret, BerthError *e
                                  cfg->host, hs.api_version, ENGINE_API_MIN);
         snprintf(c->version, sizeof(c->version), "%s",
                  version_cmp(hs.api_version, ENGINE_API_MAX) > 0 ? ENGINE_API_MAX : hs.api_version);
+        engine_identify(c, hs.server);
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -353,6 +380,8 @@ int engine_client_clone(const EngineClient *src, EngineClient **ret, BerthError 
         if ((r = client_init(c, &src->cfg, err)) < 0)
                 return r;
         memcpy(c->version, src->version, sizeof(c->version));
+        c->kind = src->kind;
+        memcpy(c->product, src->product, sizeof(c->product));
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -376,6 +405,16 @@ EngineClient *engine_client_free(EngineClient *c)
 const char *engine_client_version(const EngineClient *c)
 {
         return c->version;
+}
+
+EngineKind engine_client_kind(const EngineClient *c)
+{
+        return c->kind;
+}
+
+const char *engine_client_product(const EngineClient *c)
+{
+        return c->product;
 }
 
 const char *engine_client_host(const EngineClient *c)

@@ -39,6 +39,15 @@ int engine_client_new(const EngineConfig *cfg, EngineClient **ret, BerthError *e
 int engine_client_clone(const EngineClient *c, EngineClient **ret, BerthError *err);
 EngineClient *engine_client_free(EngineClient *c);
 const char *engine_client_version(const EngineClient *c);
+/* The engine that answered /_ping: Docker, or Podman's Docker-compatible service (no swarm, and its
+ * own defaults where the user wrote none). */
+typedef enum EngineKind {
+        ENGINE_DOCKER,
+        ENGINE_PODMAN,
+} EngineKind;
+EngineKind engine_client_kind(const EngineClient *c);
+/* "Docker 24.0.7", "Podman 4.3.1": for status, reports and messages. */
+const char *engine_client_product(const EngineClient *c);
 const char *engine_client_host(const EngineClient *c);
 
 /* One API call. path starts with "/" and is prefixed with the negotiated version. body may be NULL.

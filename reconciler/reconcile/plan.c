@@ -679,6 +679,7 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
             (r = statedir_open(o->state_dir, repo_identity(repo), false, &sd, err)) < 0)
                 return r;
         x.sd = sd;
+        snprintf(plan.engine, sizeof(plan.engine), "%s", engine_client_product(c));
         if (!(plan.repo_identity = strdup(repo_identity(repo))) ||
             (o->target && !(plan.target = strdup(o->target->name)))) {
                 reconcile_plan_done(&plan);

@@ -64,7 +64,8 @@ typedef struct StackPlan {
 
 typedef struct ReconcilePlan {
         char head[41];
-        char *target; /* the target's name; NULL without targets */
+        char engine[64]; /* what answered: "Docker 24.0.7", "Podman 4.3.1" */
+        char *target;    /* the target's name; NULL without targets */
         char *repo_identity;
         StackPlan *stacks;
         size_t n;

@@ -22,6 +22,7 @@ cJSON *report_json(const ReconcilePlan *const *plans, size_t n)
                         cJSON_AddStringToObject(o, "stack", s->name);
                         if (plans[p]->target)
                                 cJSON_AddStringToObject(o, "target", plans[p]->target);
+                        cJSON_AddStringToObject(o, "engine", plans[p]->engine);
                         cJSON_AddStringToObject(o, "action", stack_verdict_name(s->verdict));
                         cJSON_AddStringToObject(o, "reason", s->reason);
                         if (s->deployed[0])

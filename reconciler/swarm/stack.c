@@ -46,6 +46,13 @@ int swarm_engine_list(EngineClient *c, const char *path, const char *filter, con
         _cleanup_strbuf_ StrBuf p = STRBUF_INIT;
         long status = 0;
         int r;
+        /* Podman answers the swarm endpoints with 404: there is no swarm to ask about. */
+        if (engine_client_kind(c) == ENGINE_PODMAN)
+                return error_set(
+                        err, -EOPNOTSUPP, NULL, 0, 0, NULL,
+                        "the engine at %s is %s, which has no swarm mode (mode: swarm needs a Docker "
+                        "Engine swarm manager; deploy this stack with mode: compose)",
+                        engine_client_host(c), engine_client_product(c));
         strbuf_addf(&p, "%s%cfilters=", path, strchr(path, '?') ? '&' : '?');
         if ((r = engine_escape(filter, &p)) < 0)
                 return r;

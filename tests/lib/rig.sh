@@ -303,8 +303,74 @@ rig_second_stop() {
         unset BERTH_TEST_HOST2 BERTH_TEST_TLS_HOST2
 }
 
+# A Podman service (Debian's podman 4.3, rootful) on a socket of its own, with its own storage and
+# configuration, for the tests that run berth against Podman's Docker-compatible API. On these machines
+# root lacks CAP_SYS_RESOURCE, so Podman's default nofile/nproc limits (above the current ones) cannot be
+# set, and crun refuses the mixed cgroup layout: containers.conf lowers the ulimits and names runc.
+# Events go to a file (no journald here). The rig's test image is loaded into it. Exports
+# BERTH_TEST_PODMAN_HOST; rig_podman runs the podman CLI on that storage.
+rig_podman() {
+        CONTAINERS_CONF="$BERTH_RIG_DIR/podman/containers.conf" \
+                CONTAINERS_STORAGE_CONF="$BERTH_RIG_DIR/podman/storage.conf" podman "$@"
+}
+
+rig_podman_start() {
+        command -v podman >/dev/null || { echo "rig: podman is not installed (Debian package podman)" >&2; return 1; }
+        local d="$BERTH_RIG_DIR/podman"
+        mkdir -p "$d/storage" "$d/run" || return 1
+        cat >"$d/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$d/events.log"
+CONF
+        cat >"$d/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$d/storage"
+runroot = "$d/run"
+CONF
+        rig_podman system service --time=0 "unix://$d/podman.sock" >"$d/service.log" 2>&1 &
+        echo $! >"$d/service.pid"
+        local i
+        for i in $(seq 1 100); do
+                curl -sf --unix-socket "$d/podman.sock" http://podman/_ping >/dev/null 2>&1 && break
+                sleep 0.1
+        done
+        if ! curl -sf --unix-socket "$d/podman.sock" http://podman/_ping >/dev/null 2>&1; then
+                echo "rig: FATAL: the Podman service did not come up:" >&2
+                cat "$d/service.log" >&2
+                return 1
+        fi
+        if ! docker save "$BERTH_TEST_IMAGE" | rig_podman load -q >"$d/load.log" 2>&1; then
+                echo "rig: FATAL: cannot load the test image into Podman:" >&2
+                cat "$d/load.log" >&2
+                return 1
+        fi
+        export BERTH_TEST_PODMAN_HOST="unix://$d/podman.sock"
+        echo "rig: podman $(rig_podman --version | awk '{print $3}') on $BERTH_TEST_PODMAN_HOST"
+}
+
+rig_podman_stop() {
+        local d="${BERTH_RIG_DIR:-/nonexistent}/podman"
+        [ -f "$d/service.pid" ] || return 0
+        rig_podman rm -af -t 0 >/dev/null 2>&1
+        rig_podman pod rm -af >/dev/null 2>&1
+        rig_podman volume rm -af >/dev/null 2>&1
+        rig_podman network prune -f >/dev/null 2>&1
+        kill "$(cat "$d/service.pid")" 2>/dev/null
+        rm -f "$d/service.pid"
+        rig_podman system reset -f >/dev/null 2>&1
+        rm -rf "$d"
+        unset BERTH_TEST_PODMAN_HOST
+}
+
 rig_stop() {
         [ -n "${BERTH_RIG_DIR:-}" ] || return 0
+        rig_podman_stop
         rig_second_stop
         rig_git_http_stop
         kill "$(cat "$BERTH_RIG_DIR/registry/registry.pid" 2>/dev/null)" 2>/dev/null

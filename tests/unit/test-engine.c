@@ -29,6 +29,35 @@ TEST(version_negotiated)
         fake_stop(&f);
 }
 
+/* Which engine answers, from its /_ping's Server header: Podman's compat service calls itself Libpod. */
+TEST(engine_identified)
+{
+        struct {
+                const char *headers;
+                EngineKind kind;
+                const char *product;
+        } cases[] = {
+                { "Api-Version: 1.41\r\nServer: Libpod/4.3.1 (linux)\r\nLibpod-Api-Version: 4.3.1\r\n",
+                  ENGINE_PODMAN, "Podman 4.3.1" },
+                { "Api-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n", ENGINE_DOCKER,
+                  "Docker 20.10.24+dfsg1" },
+                { "Api-Version: 1.43\r\n", ENGINE_DOCKER, "Docker" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                FakeEngine f;
+                FakeReply r[] = { { 200, cases[i].headers, "OK" } };
+                ASSERT_OK(fake_start(&f, r, 1));
+                _cleanup_engine_ EngineClient *c = NULL, *clone = NULL;
+                BerthError err = { 0 };
+                ASSERT_OK(connect_to(&f, &c, &err));
+                ASSERT_EQ(engine_client_kind(c), cases[i].kind);
+                ASSERT_STREQ(engine_client_product(c), cases[i].product);
+                ASSERT_OK(engine_client_clone(c, &clone, &err)); /* a thread's client knows it too */
+                ASSERT_STREQ(engine_client_product(clone), cases[i].product);
+                fake_stop(&f);
+        }
+}
+
 TEST(version_bounds)
 {
         FakeEngine f;
