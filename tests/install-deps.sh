@@ -10,7 +10,7 @@ packages=(
         libnghttp2-dev libidn2-dev librtmp-dev libpsl-dev libkrb5-dev libldap-dev libzstd-dev libbrotli-dev nettle-dev libacl1-dev liblzma-dev liblz4-dev libbz2-dev
         # the real components the tests start, and the clients that check them
         docker.io podman iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
-        json-schema-test-suite git jq hyperfine clang-format procps rsync time
+        json-schema-test-suite git jq hyperfine clang-format procps rsync time man-db groff-base bsdextrautils
         # the shells the completion scripts are checked in (tests/unit/test-cli.sh)
         zsh bash-completion
         # the age tool, the reference implementation that secrets/age.c is checked against, and the AES-GCM

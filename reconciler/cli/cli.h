@@ -37,6 +37,7 @@ int cmd_build(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_secrets(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+int cmd_man(int argc, char **argv);
 
 /* The verbs, in the order `berth --help` lists them. */
 const Command *cli_commands(size_t *ret_n);

@@ -64,7 +64,7 @@ int cmd_completion(int argc, char **argv)
         const Command *cmds = cli_commands(&n);
         _cleanup_strbuf_ StrBuf verbs = STRBUF_INIT, per_verb = STRBUF_INIT;
         Listing l = { STRBUF_INIT, STRBUF_INIT };
-        CliListing hook = { add_option, &l };
+        CliListing hook = { .add = add_option, .ud = &l };
         for (size_t i = 0; i < n; i++) {
                 char *args[] = { (char *)cmds[i].name, (char *)"--help", NULL };
                 strbuf_addf(&verbs, "%s%s", i ? " " : "", cmds[i].name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "deploy/live.h"
 #include "util/json.h"
 #include "deploy/container.h"
 #include "deploy/status.h"
@@ -31,8 +32,10 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
 
         LiveSet live = { 0 };
         /* Both modes: a swarm manager runs containers too. */
-        if ((r = deployer_live_all(engine, &live, NULL, &err)) < 0 || (r = status_list_of(&live, &st)) < 0) {
+        if ((r = deployer_live_all(engine, &live, NULL, &err)) < 0 ||
+            (r = live_health(engine, &live, &err)) < 0 || (r = status_list_of(&live, &st)) < 0) {
                 status_list_done(&st);
+                live_done(&live);
                 if (target)
                         fprintf(stderr, "target %s: ", target);
                 return cli_report_error(&err, r, "berth status");

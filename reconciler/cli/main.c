@@ -18,6 +18,7 @@ static const Command commands[] = {
         { "status", cmd_status, "show each managed stack: deployed commit, services, health, drift" },
         { "secrets", cmd_secrets, "encrypt, decrypt or edit a SOPS file with age keys" },
         { "completion", cmd_completion, "print a bash or zsh completion script" },
+        { "man", cmd_man, "print the manual page of berth or of one verb (roff)" },
 };
 
 const Command *cli_commands(size_t *ret_n)

@@ -150,7 +150,9 @@ bool cli_parse(const CliCommand *cmd, const CliOption *opts, int argc, char **ar
         int c;
 
         if (cli_listing) {
-                for (size_t i = 0; i < n; i++)
+                if (cli_listing->whole)
+                        cli_listing->whole(cli_listing->ud, cmd, opts);
+                for (size_t i = 0; cli_listing->add && i < n; i++)
                         cli_listing->add(cli_listing->ud, cmd, &opts[i]);
                 *ret_exit = 0;
                 ok = false;

@@ -87,7 +87,8 @@ void cli_help(const CliCommand *cmd, const CliOption *opts, FILE *f);
 /* Set by `berth completion`: cli_parse() then appends the verb's options here and stops, so the
  * verbs' own tables say what completes. */
 typedef struct CliListing {
-        void (*add)(void *ud, const CliCommand *cmd, const CliOption *o);
+        void (*add)(void *ud, const CliCommand *cmd, const CliOption *o);      /* each option; may be NULL */
+        void (*whole)(void *ud, const CliCommand *cmd, const CliOption *opts); /* the table; may be NULL */
         void *ud;
 } CliListing;
 extern CliListing *cli_listing;

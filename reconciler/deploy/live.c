@@ -136,3 +136,37 @@ int live_rows(EngineClient *c, const char *project, cJSON **ret, BerthError *err
                 *ret = TAKE_PTR(list);
         return r;
 }
+
+int live_health(EngineClient *c, LiveSet *ls, BerthError *err)
+{
+        static const char *const states[] = { "healthy", "unhealthy", "starting" };
+        static const char *const shown[] = { " (healthy)", " (unhealthy)", " (health: starting)" };
+        if (engine_client_kind(c) != ENGINE_PODMAN)
+                return 0;
+        for (size_t k = 0; k < ELEMENTSOF(states); k++) {
+                _cleanup_strbuf_ StrBuf path = STRBUF_INIT, filter = STRBUF_INIT;
+                _cleanup_cjson_ cJSON *list = NULL;
+                int r;
+                strbuf_addf(&filter, "{\"label\":[\"%s=true\"],\"health\":[\"%s\"]}", LABEL_MANAGED,
+                            states[k]);
+                strbuf_addstr(&path, "/containers/json?all=1&filters=");
+                if ((r = engine_escape(strbuf_str(&filter), &path)) < 0 ||
+                    (r = engine_call(c, "GET", strbuf_str(&path), NULL, "list containers by health", 0, NULL,
+                                     &list, err)) < 0)
+                        return r;
+                for (const cJSON *e = cJSON_IsArray(list) ? list->child : NULL; e; e = e->next) {
+                        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "Id"));
+                        for (size_t i = 0; id && i < ls->n; i++) {
+                                LiveContainer *lc = &ls->items[i];
+                                char *s = NULL;
+                                if (lc->swarm || !lc->id || strcmp(lc->id, id) != 0)
+                                        continue;
+                                if (asprintf(&s, "%s%s", lc->status ? lc->status : "", shown[k]) < 0)
+                                        return -ENOMEM;
+                                free(lc->status);
+                                lc->status = s;
+                        }
+                }
+        }
+        return 0;
+}

@@ -55,7 +55,7 @@ out=$(cd "$W/app" && "$BERTH" up 2>&1)
 tap_like "a second up is a no-op" "$? $out" "^0 stack app: 0 changes"
 out=$("$BERTH" status 2>&1)
 tap_like "berth status names the engine" "$out" "engine: Podman [0-9]+\.[0-9]+"
-tap_like "and shows the stack running" "$out" "app +- +2/2"
+tap_like "and shows the stack running and healthy (Podman's list has no health: berth asks it by filter)" "$out" "app +- +2/2 +healthy"
 tap_is "its JSON too" "$("$BERTH" status --format json | /usr/bin/python3 -c 'import json,sys; print({s["engine"].split()[0] for s in json.load(sys.stdin)})')" "{'Podman'}"
 out=$(cd "$W/app" && "$BERTH" down -v -t 0 2>&1)
 tap_is "berth down removes it" "$? $(pm ps -a --format '{{.Names}}' | grep -c '^app-')" "0 0"

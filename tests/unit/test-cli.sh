@@ -10,7 +10,7 @@ trap 'rm -rf "$W"' EXIT
 "$BERTH" completion bash >"$W/berth.bash"
 tap_is "berth completion bash exits 0" "$?" "0"
 verbs=$("$BERTH" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} /^$/ && on {on = 0}' | tr '\n' ' ')
-tap_like "berth --help lists the verbs" "$verbs" "^config up down ps plan reconcile rollback build release status secrets completion $"
+tap_like "berth --help lists the verbs" "$verbs" "^config up down ps plan reconcile rollback build release status secrets completion man $"
 
 # What bash offers after "berth VERB ... CUR", with the previous word PREV.
 complete_words() { # cur words...
@@ -25,6 +25,22 @@ for verb in $verbs; do
         comp_opts=$(complete_words -- "$verb" | tr ' ' '\n' | grep -E '^--' | sort | tr '\n' ' ')
         tap_is "$verb: the completion offers exactly the options --help documents" "$comp_opts" "$help_opts"
 done
+
+# The manual pages come from the same tables: each renders without a warning from man(1), and names
+# every option its --help does.
+for verb in "" $verbs; do
+        page=$("$BERTH" man $verb | LC_ALL=C.UTF-8 MANWIDTH=200 man --warnings -l - 2>"$W/man.err" | col -b)
+        tap_is "berth man $verb renders without a warning" "$(cat "$W/man.err")" ""
+        [ -n "$verb" ] || continue
+        help_opts=$("$BERTH" "$verb" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort | tr '\n' ' ')
+        man_opts=$(grep -oE '^ +(-[a-zA-Z], )?--[a-z-]+' <<<"$page" | grep -oE -- '--[a-z-]+' | sort | tr '\n' ' ')
+        tap_is "berth-$verb(1) documents exactly the options --help does" "$man_opts" "$help_opts"
+done
+tap_like "berth(1) lists every verb's page" "$("$BERTH" man | LC_ALL=C.UTF-8 man -l - 2>/dev/null | col -b | grep -oE 'berth-[a-z]+\(1\)' | sort -u | wc -l)" "^$(wc -w <<<"$verbs")$"
+missing=$(for verb in $verbs; do [ -s "$(dirname "$BERTH")/cli/berth-$verb.1" ] || echo "$verb"; done | tr '\n' ' ')
+tap_is "the build makes (and installs) a page for every verb (reconciler/cli/meson.build)" "$missing" ""
+"$BERTH" man nope >/dev/null 2>"$W/err"
+tap_is "berth man of no such verb is a usage error" "$? $(cat "$W/err")" '64 berth man: there is no verb "nope"'
 
 tap_is "a verb completes from its prefix" "$(complete_words re)" "reconcile release "
 tap_is "a choice completes to its values" "$(complete_words "" ps --format)" "json table "

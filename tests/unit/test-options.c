@@ -125,7 +125,7 @@ TEST(listing_hook)
         Got g;
         int first, n = 0;
         char *argv[] = { "t", "--num", "99", NULL };
-        CliListing hook = { count_option, &n };
+        CliListing hook = { .add = count_option, .ud = &n };
         cli_listing = &hook;
         int code = parse(&g, argv, &first);
         cli_listing = NULL;
