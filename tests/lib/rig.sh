@@ -333,7 +333,10 @@ driver = "overlay"
 graphroot = "$d/storage"
 runroot = "$d/run"
 CONF
-        rig_podman system service --time=0 "unix://$d/podman.sock" >"$d/service.log" 2>&1 &
+        # Started directly, not through rig_podman: $! must be podman itself, not a subshell, for
+        # rig_podman_stop to stop it.
+        CONTAINERS_CONF="$d/containers.conf" CONTAINERS_STORAGE_CONF="$d/storage.conf" \
+                podman system service --time=0 "unix://$d/podman.sock" >"$d/service.log" 2>&1 &
         echo $! >"$d/service.pid"
         local i
         for i in $(seq 1 100); do
@@ -361,7 +364,10 @@ rig_podman_stop() {
         rig_podman pod rm -af >/dev/null 2>&1
         rig_podman volume rm -af >/dev/null 2>&1
         rig_podman network prune -f >/dev/null 2>&1
-        kill "$(cat "$d/service.pid")" 2>/dev/null
+        local pid i
+        pid=$(cat "$d/service.pid")
+        kill "$pid" 2>/dev/null
+        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$d/service.pid"
         rig_podman system reset -f >/dev/null 2>&1
         rm -rf "$d"
