@@ -66,12 +66,9 @@ int cmd_completion(int argc, char **argv)
         Listing l = { STRBUF_INIT, STRBUF_INIT };
         CliListing hook = { .add = add_option, .ud = &l };
         for (size_t i = 0; i < n; i++) {
-                char *args[] = { (char *)cmds[i].name, (char *)"--help", NULL };
                 strbuf_addf(&verbs, "%s%s", i ? " " : "", cmds[i].name);
                 strbuf_reset(&l.words);
-                cli_listing = &hook;
-                cmds[i].run(2, args);
-                cli_listing = NULL;
+                cli_list_verb(cmds[i].run, cmds[i].name, &hook);
                 strbuf_addf(&per_verb, "        %s) words=\"%s --help\";;\n", cmds[i].name,
                             strbuf_str(&l.words));
         }

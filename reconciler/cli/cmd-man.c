@@ -86,12 +86,9 @@ int cmd_man(int argc, char **argv)
         for (size_t i = 0; verb && i < n; i++) {
                 if (strcmp(cmds[i].name, verb) != 0)
                         continue;
-                char *args[] = { (char *)cmds[i].name, (char *)"--help", NULL };
                 Page pg = { cmds[i].summary };
                 CliListing hook = { .whole = verb_page, .ud = &pg };
-                cli_listing = &hook;
-                cmds[i].run(2, args);
-                cli_listing = NULL;
+                cli_list_verb(cmds[i].run, cmds[i].name, &hook);
                 return EXIT_DONE;
         }
         if (verb) {

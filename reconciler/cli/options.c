@@ -8,6 +8,14 @@
 
 CliListing *cli_listing;
 
+void cli_list_verb(int (*run)(int argc, char **argv), const char *name, CliListing *hook)
+{
+        char *args[] = { (char *)name, (char *)"--help", NULL };
+        cli_listing = hook;
+        run(2, args);
+        cli_listing = NULL;
+}
+
 /* getopt_long's value for the i-th option of a table: above every character. */
 #define OPT_BASE 0x1000
 

@@ -92,3 +92,5 @@ typedef struct CliListing {
         void *ud;
 } CliListing;
 extern CliListing *cli_listing;
+/* Runs a verb (its main, argv[0] its name) with hook set, so that it hands its table over and stops. */
+void cli_list_verb(int (*run)(int argc, char **argv), const char *name, CliListing *hook);

@@ -12,9 +12,22 @@ static char *dup_or_null(const char *s)
         return s ? strdup(s) : NULL;
 }
 
+/* Every container (running or not) that the engine's filter (JSON) matches. */
+static int list_containers(EngineClient *c, const StrBuf *filter, const char *what, cJSON **ret,
+                           BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        int r;
+        if (strbuf_error(filter) || strbuf_addstr(&path, "/containers/json?all=1&filters=") < 0)
+                return -ENOMEM;
+        if ((r = engine_escape(strbuf_str(filter), &path)) < 0)
+                return r;
+        return engine_call(c, "GET", strbuf_str(&path), NULL, what, 0, NULL, ret, err);
+}
+
 int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *err)
 {
-        _cleanup_strbuf_ StrBuf path = STRBUF_INIT, filter = STRBUF_INIT;
+        _cleanup_strbuf_ StrBuf filter = STRBUF_INIT;
         _cleanup_cjson_ cJSON *list = NULL;
         int r;
 
@@ -22,11 +35,7 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                 strbuf_addf(&filter, "{\"label\":[\"%s=%s\"]}", LABEL_PROJECT, project);
         else
                 strbuf_addf(&filter, "{\"label\":[\"%s=true\"]}", LABEL_MANAGED);
-        strbuf_addstr(&path, "/containers/json?all=1&filters=");
-        if ((r = engine_escape(strbuf_str(&filter), &path)) < 0)
-                return r;
-        r = engine_call(c, "GET", path.buf, NULL, "list containers", 0, NULL, &list, err);
-        if (r < 0)
+        if ((r = list_containers(c, &filter, "list containers", &list, err)) < 0)
                 return r;
         *ret = (LiveSet){ 0 };
         int n = cJSON_GetArraySize(list);
@@ -144,15 +153,12 @@ int live_health(EngineClient *c, LiveSet *ls, BerthError *err)
         if (engine_client_kind(c) != ENGINE_PODMAN)
                 return 0;
         for (size_t k = 0; k < ELEMENTSOF(states); k++) {
-                _cleanup_strbuf_ StrBuf path = STRBUF_INIT, filter = STRBUF_INIT;
+                _cleanup_strbuf_ StrBuf filter = STRBUF_INIT;
                 _cleanup_cjson_ cJSON *list = NULL;
                 int r;
                 strbuf_addf(&filter, "{\"label\":[\"%s=true\"],\"health\":[\"%s\"]}", LABEL_MANAGED,
                             states[k]);
-                strbuf_addstr(&path, "/containers/json?all=1&filters=");
-                if ((r = engine_escape(strbuf_str(&filter), &path)) < 0 ||
-                    (r = engine_call(c, "GET", strbuf_str(&path), NULL, "list containers by health", 0, NULL,
-                                     &list, err)) < 0)
+                if ((r = list_containers(c, &filter, "list containers by health", &list, err)) < 0)
                         return r;
                 for (const cJSON *e = cJSON_IsArray(list) ? list->child : NULL; e; e = e->next) {
                         const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "Id"));

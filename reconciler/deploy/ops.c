@@ -157,7 +157,7 @@ static void health_drive(EngineClient *c, const char *id, const cJSON *inspect, 
         double interval_ns = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(hc, "Interval"));
         long long interval_ms = interval_ns > 0 ? (long long)(interval_ns / 1e6) : 30000;
         long long t = now_ms();
-        if (!hc || engine_client_kind(c) != ENGINE_PODMAN)
+        if (!hc)
                 return;
         if (!d->seen_ms || strcmp(d->last, start ? start : "") != 0) {
                 snprintf(d->last, sizeof(d->last), "%s", start ? start : "");
@@ -190,7 +190,7 @@ int ops_wait(EngineClient *c, const char *id, const char *name, WaitFor what, lo
                 int r = ops_inspect(c, id, &j, err);
                 if (r < 0)
                         return r;
-                if (what == WAIT_HEALTHY)
+                if (what == WAIT_HEALTHY && engine_client_kind(c) == ENGINE_PODMAN)
                         health_drive(c, id, j, &driver);
                 cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State");
                 const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state, "Status"));
