@@ -22,7 +22,9 @@ static const struct {
         { "git_user", offsetof(Config, git_user) },
 };
 
-/* A secret from a file: its first line, without the newline (as Docker and Kubernetes mount them). */
+/* A secret from a file: its first line, without the newline (as Docker and Kubernetes mount them). An
+ * empty file is no secret at all, so that a service manager's credential can be there, empty, for an
+ * origin that needs no password (berth-api.service). */
 static int read_secret(const char *path, char **ret, BerthError *err)
 {
         _cleanup_free_ char *buf = NULL;
@@ -31,9 +33,9 @@ static int read_secret(const char *path, char **ret, BerthError *err)
         if (r < 0)
                 return r;
         len = strcspn(buf, "\r\n");
-        *ret = strndup(buf, len);
+        *ret = len ? strndup(buf, len) : NULL;
         explicit_bzero(buf, strlen(buf));
-        return *ret ? 0 : -ENOMEM;
+        return *ret || !len ? 0 : -ENOMEM;
 }
 
 int config_load(const char *path, Config *c, BerthError *err)

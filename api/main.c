@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "api.h"
+#include "commit.h"
 #include "config.h"
 #include "healthcheck.h"
 #include "util/fileio.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f)
                 "       file's settings in capitals; the file and flags win)\n"
                 "       berth-api hash-token NAME read|write   (reads the token on stdin, prints its line)\n"
                 "       berth-api healthcheck   (GET /healthz where the settings say the server listens)\n"
+                "       berth-api --version\n"
                 "\n"
                 "Git credentials for an http(s) origin: BERTH_API_GIT_USER with BERTH_API_GIT_PASSWORD or\n"
                 "BERTH_API_GIT_PASSWORD_FILE, or BERTH_API_GIT_TOKEN (a GitLab or GitHub token).\n"
@@ -219,6 +221,10 @@ int main(int argc, char **argv)
 
         if (argc > 1 && strcmp(argv[1], "hash-token") == 0)
                 return hash_token(argc, argv);
+        if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+                printf("berth-api %s (commit %s)\n", BERTH_VERSION, BERTH_COMMIT);
+                return EXIT_DONE;
+        }
         /* The route table as served, for the test that holds it to schemas/openapi.yaml. */
         if (argc == 2 && strcmp(argv[1], "routes") == 0) {
                 for (size_t i = 0; i < api_n_routes; i++)

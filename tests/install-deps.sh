@@ -6,7 +6,8 @@ packages=(
         # build
         meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
         libgit2-dev libyaml-dev libcurl4-openssl-dev libcjson-dev libssl-dev libarchive-dev libmicrohttpd-dev
-        # what the linked-in libcurl and libarchive load in turn (meson.build, static_deps)
+        # the static build (-Dstatic_deps=true, as the runner image and the start-up figures use): what the
+        # linked-in libcurl and libarchive load in turn
         libnghttp2-dev libidn2-dev librtmp-dev libpsl-dev libkrb5-dev libldap-dev libzstd-dev libbrotli-dev nettle-dev libacl1-dev liblzma-dev liblz4-dev libbz2-dev
         # the real components the tests start, and the clients that check them
         docker.io podman iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml

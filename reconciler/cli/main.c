@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "commit.h"
 
 static const Command commands[] = {
         { "config", cmd_config, "print the resolved, canonical compose model of a stack" },
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
                 return EXIT_DONE;
         }
         if (strcmp(argv[1], "--version") == 0) {
-                printf("berth %s\n", BERTH_VERSION);
+                printf("berth %s (commit %s)\n", BERTH_VERSION, BERTH_COMMIT);
                 return EXIT_DONE;
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
