@@ -146,7 +146,10 @@ static int parse_args(int argc, char **argv, Config *cfg, const char **config_fi
 static int api_open(Api *api, const Config *cfg, BerthError *err)
 {
         api->branch = cfg->branch;
-        api->templates_dir = cfg->templates;
+        /* Unset, the built-in definitions where meson install put them, if it did. */
+        api->templates_dir = cfg->templates                           ? cfg->templates
+                             : access(BERTH_TEMPLATES_DIR, R_OK) == 0 ? BERTH_TEMPLATES_DIR
+                                                                      : NULL;
         if ((cfg->policy ? policy_load(cfg->policy, &api->policy, err) : policy_default(&api->policy)) < 0)
                 return fail(err, "cannot read the policy");
         if (tokens_load(cfg->token_file, &api->tokens, err) < 0) {

@@ -9,6 +9,8 @@ packages=(
         # the static build (-Dstatic_deps=true, as the runner image and the start-up figures use): what the
         # linked-in libcurl and libarchive load in turn
         libnghttp2-dev libidn2-dev librtmp-dev libpsl-dev libkrb5-dev libldap-dev libzstd-dev libbrotli-dev nettle-dev libacl1-dev liblzma-dev liblz4-dev libbz2-dev
+        # the manual pages made from docs/, and the Debian packages built, checked and installed in a chroot
+        pandoc debhelper lintian
         # the real components the tests start, and the clients that check them
         docker.io podman iptables busybox-static openssl docker-registry apache2-utils curl docker-compose python3-docker python3-jsonschema python3-yaml
         json-schema-test-suite git jq hyperfine clang-format procps rsync time man-db groff-base bsdextrautils
