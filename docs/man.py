@@ -5,7 +5,8 @@
 
 The page's first line, "# name: what it is", becomes the NAME section, what follows it DESCRIPTION; its
 level-2 headings become the page's sections (in capitals, as manual pages have them); pandoc writes the rest. Links to other pages
-of docs/ keep their text and lose their target, which is a file a manual page reader does not have.
+of docs/ keep their text and lose their target, which is a file a manual page reader does not have;
+tables become lists.
 """
 import re
 import subprocess
@@ -19,6 +20,16 @@ if not m:
     sys.exit(f"{src}:1:1: the first line must be '# name: what it is'")
 summary = m.group(2).replace("`", "")
 body = re.sub(r"\[([^\]]+)\]\((?!https?:)[^)]+\)", r"\1", body)
+
+
+def table_as_list(m):
+    """A table of two columns as a list of its rows: a terminal's width cannot fit a table's long cells,
+    and troff warns at every line it cannot fill."""
+    rows = [r.strip().strip("|").split(" | ") for r in m.group(0).strip().split("\n")]
+    return "\n".join(f"- {r[0].strip()}: {' | '.join(r[1:]).strip()}" for r in rows[2:]) + "\n"
+
+
+body = re.sub(r"^\|.*\|\n\|[-| ]+\|\n(?:\|.*\|\n)+", table_as_list, body, flags=re.M)
 if not body.lstrip().startswith("## "):
     body = "## Description\n" + body
 body = re.sub(r"^## (.+)$", lambda h: "## " + h.group(1).upper(), body, flags=re.M)
