@@ -354,7 +354,7 @@ CONF
                 return 1
         fi
         export BERTH_TEST_PODMAN_HOST="unix://$d/podman.sock"
-        echo "rig: podman $(rig_podman --version | awk '{print $3}') on $BERTH_TEST_PODMAN_HOST"
+        echo "# rig: podman $(rig_podman --version | awk '{print $3}') on $BERTH_TEST_PODMAN_HOST"
 }
 
 rig_podman_stop() {
