@@ -44,9 +44,8 @@ static void add_remotes(Schema *s)
                 { "http://localhost:1234/name.json", JSTS_DIR "/remotes/name.json" },
                 { "http://localhost:1234/folder/folderInteger.json",
                   JSTS_DIR "/remotes/folder/folderInteger.json" },
-                /* The draft-07 metaschema, as Debian's python3-jsonschema ships it. */
-                { "http://json-schema.org/draft-07/schema",
-                  "/usr/lib/python3/dist-packages/jsonschema/schemas/draft7.json" },
+                /* The draft-07 metaschema, as Debian's python3-jsonschema ships it (tests/meson.build). */
+                { "http://json-schema.org/draft-07/schema", DRAFT7_METASCHEMA },
         };
         for (size_t i = 0; i < sizeof(remotes) / sizeof(*remotes); i++) {
                 char *t = tap_slurp(remotes[i][1]);
