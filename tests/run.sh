@@ -69,7 +69,7 @@ for variant in plain sanitize; do
                 continue
         fi
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-                meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 | tail -n 25
+                meson test -C "$dir" --no-suite once --print-errorlogs --num-processes 2 --timeout-multiplier 3 | tail -n 25
         count "$dir"
 done
 # The concurrency suite once more under ThreadSanitizer: a race is a failure even when the results come
@@ -91,6 +91,15 @@ print(" ".join(f for t in json.load(sys.stdin) if t["id"] in ids for f in t["fil
 else
         echo "run: the thread build failed:"
         tail -n 40 "$dir.setup.log" "$dir.build.log" 2>/dev/null
+        failed=$((failed + 1))
+fi
+# What builds berth anew from the committed head (the release tarball and the Debian packages, other
+# compilers, Debian 13), once: it is the same whichever build runs it.
+echo "=== once: packages, compilers, Debian 13"
+if [ -f "$top/build-test-plain/build.ninja" ]; then
+        meson test -C "$top/build-test-plain" --no-rebuild --suite once --print-errorlogs --num-processes 1 | tail -n 15
+        count "$top/build-test-plain"
+else
         failed=$((failed + 1))
 fi
 took
