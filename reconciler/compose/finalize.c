@@ -15,7 +15,7 @@
 #include "../util/json.h"
 
 /* refs is the service's list in Project.refs, made once per service by loader_finalize_service(). */
-static int add_ref(cJSON *list, const char *file)
+static int refs_add_file(cJSON *list, const char *file)
 {
         for (cJSON *f = list->child; f; f = f->next)
                 if (strcmp(f->valuestring, file) == 0)
@@ -66,7 +66,7 @@ static int resolve_environment(Loader *l, cJSON *svc, const char *name, cJSON *r
                                 envmap_done(&from_files);
                                 return r;
                         }
-                        if ((r = add_ref(refs, file)) < 0) {
+                        if ((r = refs_add_file(refs, file)) < 0) {
                                 envmap_done(&from_files);
                                 return r;
                         }
@@ -129,7 +129,7 @@ static int check_refs(Loader *l, cJSON *svc, const char *name, cJSON *refs, cons
                 int r;
                 snprintf(path, sizeof(path), "%s.%s.file", key, ref);
                 if (file && ((r = loader_note_contents(l, file, fnode, path, true)) < 0 ||
-                             (r = add_ref(refs, file)) < 0))
+                             (r = refs_add_file(refs, file)) < 0))
                         return r;
         }
         return 0;
@@ -193,7 +193,8 @@ int loader_finalize_service(Loader *l, cJSON *services, cJSON *svc)
                 _cleanup_free_ char *rel = NULL;
                 if (type && src && strcmp(type, "bind") == 0 && source_relative(l->src, src, &rel) >= 0 &&
                     source_kind(l->src, src) == SRC_FILE &&
-                    ((r = loader_note_contents(l, src, v, NULL, true)) < 0 || (r = add_ref(refs, src)) < 0))
+                    ((r = loader_note_contents(l, src, v, NULL, true)) < 0 ||
+                     (r = refs_add_file(refs, src)) < 0))
                         return r;
         }
 

@@ -9,6 +9,7 @@
 # verified and scored by systemd-analyze. Checked with git, tar, ldd, dpkg, lintian, man and
 # systemd-analyze, never through berth's own reading of itself.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/debian.sh"
 for c in debootstrap dpkg-buildpackage lintian pandoc systemd-analyze man; do
         command -v "$c" >/dev/null || tap_bail "$c is not installed (tests/install-deps.sh installs it)"
 done
@@ -77,19 +78,7 @@ fi
 # A fresh Debian 12 with the packages' dependencies (from Debian's archive once, then from a cache),
 # and nothing of berth's.
 include=libgit2-1.5,libyaml-0-2,libcurl4,libcjson1,libssl3,libarchive13,libmicrohttpd12,systemd,man-db,groff-base,git
-key=$(echo "bookworm $include" | sha256sum | cut -c1-12)
-cache=${XDG_CACHE_HOME:-$HOME/.cache}/berth-debian/chroot-$key
-if [ ! -f "$cache/rootfs.tar" ]; then
-        mkdir -p "$cache"
-        echo "# making a bookworm chroot with debootstrap (cached in $cache)"
-        debootstrap --variant=minbase --include="$include" bookworm "$W/mk" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" \
-                >"$cache/debootstrap.log" 2>&1 || { tail -n 20 "$cache/debootstrap.log"; tap_bail "debootstrap failed"; }
-        rm -rf "$W/mk/var/cache/apt/archives/"*.deb
-        tar -C "$W/mk" --numeric-owner -cf "$cache/rootfs.tar.part" . && mv "$cache/rootfs.tar.part" "$cache/rootfs.tar"
-        rm -rf "$W/mk"
-fi
-mkdir "$W/root" && tar -C "$W/root" -xf "$cache/rootfs.tar" || tap_bail "cannot unpack the chroot"
-mount -t proc proc "$W/root/proc"
+debian_chroot bookworm "$include" "$W/root" || tap_bail "cannot make a bookworm chroot with debootstrap (see above)"
 tap_is "berth is not in the fresh system" "$(chroot "$W/root" sh -c 'command -v berth berth-api' | wc -l)" "0"
 cp "$deb" "$api" "$W/root/tmp/"
 # apt takes local packages by a ./ path; their dependencies are all there, so nothing is downloaded.

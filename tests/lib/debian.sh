@@ -89,3 +89,26 @@ debian_base_stop() {
         [ -f "${BERTH_RIG_DIR:-/nonexistent}/apt-archive.pid" ] && kill "$(cat "$BERTH_RIG_DIR/apt-archive.pid")" 2>/dev/null
         return 0
 }
+
+# debian_chroot SUITE PACKAGES DIR: a minbase system of SUITE (bookworm, trixie) with PACKAGES (comma
+# separated) unpacked in DIR, with /proc mounted (the caller unmounts it). Made by debootstrap from
+# Debian's archive once, then unpacked from a tarball kept under ~/.cache/berth-debian, keyed by both.
+debian_chroot() {
+        local key cache mk
+        key=$(echo "$1 $2" | sha256sum | cut -c1-12)
+        cache=${XDG_CACHE_HOME:-$HOME/.cache}/berth-debian/$1-$key
+        if [ ! -f "$cache/rootfs.tar" ]; then
+                mkdir -p "$cache"
+                mk=$(mktemp -d /tmp/berth-chroot.XXXXXX)
+                echo "# making a $1 chroot with debootstrap (cached in $cache)"
+                if ! debootstrap --variant=minbase --include="$2" "$1" "$mk/fs" "$DEBIAN_MIRROR" >"$cache/debootstrap.log" 2>&1; then
+                        tail -n 20 "$cache/debootstrap.log" | sed 's/^/# /'
+                        rm -rf "$mk"
+                        return 1
+                fi
+                rm -rf "$mk/fs/var/cache/apt/archives/"*.deb
+                tar -C "$mk/fs" --numeric-owner -cf "$cache/rootfs.tar.part" . && mv "$cache/rootfs.tar.part" "$cache/rootfs.tar"
+                rm -rf "$mk"
+        fi
+        mkdir -p "$3" && tar -C "$3" -xf "$cache/rootfs.tar" && mount -t proc proc "$3/proc"
+}
