@@ -36,8 +36,12 @@ health_of() { # container
         done
         echo "$h"
 }
+# The commit the binary under test names in its --version, given to the image builds as the CI's commit
+# would be, so that the images' berth names it too.
+commit=$("$BERTH" --version | sed -n 's/.*(commit \(.*\))$/\1/p')
 build() { # dockerfile tag
         DOCKER_BUILDKIT=0 docker build -q --network host --build-arg "APT_SOURCES=$DEBIAN_APT_SOURCES" \
+                --build-arg "BERTH_COMMIT=$commit" \
                 -f "$SOURCE_DIR/$1" -t "$2" "$SOURCE_DIR" 2>&1
 }
 
@@ -47,7 +51,7 @@ out=$(build docker/berth-api/Dockerfile "$API")
 tap_is "docker build of docker/berth-api/Dockerfile succeeds" "$? $(tail -n1 <<<"$out")" "0 $(docker inspect -f '{{.Id}}' "$API" 2>&1)"
 # berth's repo lists docker/ as an image dir: berth builds them as any config repo's descriptors, from
 # the commit (the same files as the docker CLI sent: every layer comes from its cache).
-out=$(cd "$SOURCE_DIR" && APT_SOURCES=$DEBIAN_APT_SOURCES "$BERTH" build berth berth-api 2>&1)
+out=$(cd "$SOURCE_DIR" && APT_SOURCES=$DEBIAN_APT_SOURCES CI_COMMIT_SHA=$commit "$BERTH" build berth berth-api 2>&1)
 tap_like "berth build builds them too, from berth's own repo" "$? $out" "^0 .*image berth: built .*image berth-api: built "
 short=$(git -C "$SOURCE_DIR" rev-parse --short=8 HEAD)
 tap_is "tagged with the commit, and running the same berth" "$(docker run --rm "berth:$short" berth --version 2>&1)" "$("$BERTH" --version)"
