@@ -6,16 +6,17 @@
 # be berth's own: a tarball unpacked inside some other repository (a packaging tree) is not that
 # repository's commit.
 set -u
+# The commit alone, 12 digits, never a tag's name.
+described() { git -C "$1" describe --always --dirty --abbrev=12 --match 'no-tag-is-named-this'; }
 if [ "${1:-}" = dist ]; then
-        git -C "$MESON_SOURCE_ROOT" describe --always --dirty --abbrev=12 --match 'no-tag-is-named-this' \
-                >"$MESON_DIST_ROOT/.berth-commit"
+        described "$MESON_SOURCE_ROOT" >"$MESON_DIST_ROOT/.berth-commit"
         exit
 fi
 top=$1
 if [ -n "${BERTH_COMMIT:-}" ]; then
         echo "$BERTH_COMMIT"
 elif [ "$(git -C "$top" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$top" && pwd -P)" ]; then
-        git -C "$top" describe --always --dirty --abbrev=12 --match 'no-tag-is-named-this'
+        described "$top"
 elif [ -f "$top/.berth-commit" ]; then
         cat "$top/.berth-commit"
 else

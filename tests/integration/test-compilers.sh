@@ -4,8 +4,8 @@
 # Debian 12's clang, and on Debian 13, which has newer everything (GCC 14, clang 19, libgit2 1.9,
 # OpenSSL 3.5, curl 8.14, meson 1.7), with GCC and with clang, in a debootstrap chroot of trixie with
 # the packages the build and the unit tests need (from Debian's archive once, then from a cache). With
-# each, the unit, compose-error and fuzz-replay suites pass. (The compose suite's peer test needs docker-compose 1.29.2, which
-# Debian 13 no longer has; it runs on Debian 12 in the rest of the suite.)
+# each, the unit, compose-error and fuzz-replay suites pass. (The compose suite's peer test needs
+# docker-compose 1.29.2, which Debian 13 no longer has; it runs on Debian 12 in the rest of the suite.)
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/debian.sh"
 command -v debootstrap >/dev/null || tap_bail "debootstrap is not installed (tests/install-deps.sh installs it)"

@@ -95,7 +95,6 @@ for page in berth berth-reconcile berth-api berth.yaml berth-templates; do
         out=$(chroot "$W/root" env MANWIDTH=80 man --warnings "$page" 2>&1 >/dev/null)
         tap_is "man $page, there, without a warning" "$? $out" "0 "
         tap_like "and it has its NAME" "$(chroot "$W/root" env MANWIDTH=80 man "$page" 2>/dev/null | head -n 4)" "NAME"
-
 done
 tap_like "the package made the service's user" "$(chroot "$W/root" getent passwd berth-api)" \
         '^berth-api:x:[0-9]+:[0-9]+:berth-api:/var/lib/berth-api:'
