@@ -98,10 +98,15 @@ else
 fi
 # What builds berth anew from the committed head (the release tarball and the Debian packages, other
 # compilers, Debian 13), once: it is the same whichever build runs it.
+# The Debian packages it builds are kept as the run's release artifact, beside the images a release
+# pushes (docs/images.md).
 echo "=== once: packages, compilers, Debian 13"
 if [ -f "$top/build-test-plain/build.ninja" ]; then
-        meson test -C "$top/build-test-plain" --no-rebuild --suite once --print-errorlogs --num-processes 1 | tail -n 15
+        rm -rf "$top/dist/debian"
+        BERTH_PACKAGES_OUT="$top/dist/debian" meson test -C "$top/build-test-plain" --no-rebuild --suite once \
+                --print-errorlogs --num-processes 1 | tail -n 15
         count "$top/build-test-plain"
+        ls "$top/dist/debian"/*.deb 2>/dev/null | sed 's/^/run: package kept: /'
 else
         failed=$((failed + 1))
 fi

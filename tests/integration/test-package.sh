@@ -72,7 +72,9 @@ tap_like "berth ships its man pages" "$(dpkg-deb -c "$deb")" 'man1/berth-reconci
 tap_like "berth-api ships its unit and its man page" "$(dpkg-deb -c "$api")" 'berth-api\.service'
 tap_like "and berth-api(8)" "$(dpkg-deb -c "$api")" 'man8/berth-api\.8\.gz'
 if [ -n "${BERTH_PACKAGES_OUT:-}" ]; then
-        mkdir -p "$BERTH_PACKAGES_OUT" && cp "$deb" "$api" "$BERTH_PACKAGES_OUT"/
+        tap_check "the packages are kept in BERTH_PACKAGES_OUT" \
+                sh -c 'mkdir -p "$0" && cp "$1" "$2" "$0"/ && dpkg-deb -I "$0/$(basename "$1")" >/dev/null' \
+                "$BERTH_PACKAGES_OUT" "$deb" "$api"
 fi
 
 # A fresh Debian 12 with the packages' dependencies (from Debian's archive once, then from a cache),
