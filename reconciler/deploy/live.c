@@ -6,6 +6,7 @@
 #include "../util/strbuf.h"
 #include "container.h"
 #include "live.h"
+#include "record.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -23,6 +24,40 @@ static int list_containers(EngineClient *c, const StrBuf *filter, const char *wh
         if ((r = engine_escape(strbuf_str(filter), &path)) < 0)
                 return r;
         return engine_call(c, "GET", strbuf_str(&path), NULL, what, 0, NULL, ret, err);
+}
+
+/* Every stack's deploy record (record.h). */
+static int list_records(EngineClient *c, LiveSet *ret, BerthError *err)
+{
+        _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
+        _cleanup_cjson_ cJSON *list = NULL;
+        int r;
+        if (strbuf_addstr(&path, "/volumes?filters=") < 0 || engine_escape(RECORD_FILTER, &path) < 0)
+                return -ENOMEM;
+        if ((r = engine_call(c, "GET", strbuf_str(&path), NULL, "list deploy records", 0, NULL, &list,
+                             err)) < 0)
+                return r;
+        const cJSON *vols = cJSON_GetObjectItemCaseSensitive(list, "Volumes");
+        int n = cJSON_GetArraySize(vols);
+        if (!(ret->records = calloc(n ? (size_t)n : 1, sizeof(LiveRecord))))
+                return -ENOMEM;
+        for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
+                const cJSON *labels = cJSON_GetObjectItemCaseSensitive(v, "Labels");
+                const char *stack =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_STACK));
+                const char *count =
+                        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, LABEL_CONTAINERS));
+                if (!stack || !count)
+                        continue;
+                LiveRecord *rec = &ret->records[ret->n_records++];
+                *rec = (LiveRecord){ .project = strdup(stack),
+                                     .commit = dup_or_null(cJSON_GetStringValue(
+                                             cJSON_GetObjectItemCaseSensitive(labels, LABEL_COMMIT))),
+                                     .containers = (unsigned)strtoul(count, NULL, 10) };
+                if (!rec->project)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *err)
@@ -82,7 +117,7 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                 if (!lc->id || !lc->raw)
                         return -ENOMEM;
         }
-        return 0;
+        return project ? 0 : list_records(c, ret, err);
 }
 
 /* The container's published and exposed ports, as docker ps shows them. */

@@ -7,7 +7,8 @@
 #include "../engine/engine.h"
 #include "../spec/liveset.h"
 
-/* Lists the containers of project (all states). project NULL: every berth-managed container. */
+/* Lists the containers of project (all states). project NULL: every berth-managed container, and
+ * every stack's deploy record (record.h). */
 int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *err);
 /* The containers of project (NULL: every stack's) as `berth ps` rows: ID, Name, Project, Service,
  * Number, State, Status, Image, Ports ("127.0.0.1:8080->80/tcp, ..."), ContentHash and Commit. */

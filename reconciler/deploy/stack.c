@@ -9,6 +9,7 @@
 #include "../registry/digest.h"
 #include "../registry/auth.h"
 #include "ops.h"
+#include "record.h"
 #include "runtime.h"
 #include "stack.h"
 #include "../util/json.h"
@@ -466,12 +467,25 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                             .id = &id,
                             .progress = o->progress,
                             .ud = o->ud };
+        /* A deploy that makes containers is told by their labels, so a record of an earlier one goes
+         * first (were the deploy cut short, its containers' count would be hidden behind the record); one
+         * that only removes them (a scale-down) writes a record when it is done (record.h). */
+        bool creates = false, removes = false;
+        for (size_t i = 0; i < ret->plan.n; i++) {
+                creates |= ret->plan.actions[i].kind == ACTION_CREATE ||
+                           ret->plan.actions[i].kind == ACTION_RECREATE;
+                removes |= ret->plan.actions[i].kind == ACTION_REMOVE;
+        }
+        if (id.commit && creates && (r = record_remove(c, p->name, err)) < 0)
+                return r;
         r = apply_plan(c, p, &ret->plan, ret->hashes, ret->n_hashes, &ao, &ret->report, err);
         if (r < 0)
                 return r;
         if (ret->report.failed)
                 return error_set(err, -EIO, NULL, 0, 0, NULL, "%zu service%s of stack \"%s\" failed",
                                  ret->report.failed, ret->report.failed == 1 ? "" : "s", p->name);
+        if (id.commit && removes && !creates && (r = record_write(c, p->name, &id, err)) < 0)
+                return r;
         if (o->wait)
                 return wait_all(c, p, o->timeout_s, err);
         return 0;
@@ -648,6 +662,8 @@ int stack_down(EngineClient *c, const char *project, const DownOptions *o, Berth
         }
         if (r >= 0)
                 r = remove_labelled(c, "networks", project, o, err);
+        if (r >= 0)
+                r = record_remove(c, project, err);
         if (r >= 0 && o->volumes)
                 r = remove_labelled(c, "volumes", project, o, err);
 out:

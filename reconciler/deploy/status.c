@@ -85,6 +85,16 @@ int status_list_of(LiveSet *live, StatusList *ret)
                 if (lc->service && add_service(s, lc, running) < 0)
                         return -ENOMEM;
         }
+        /* A deploy that made no container (a scale-down) left a record of what it did instead. */
+        for (size_t i = 0; i < ret->live.n_records; i++) {
+                const LiveRecord *rec = &ret->live.records[i];
+                for (size_t k = 0; k < ret->n; k++)
+                        if (!ret->items[k].swarm && strcmp(ret->items[k].name, rec->project) == 0) {
+                                ret->items[k].expected = rec->containers;
+                                if (rec->commit)
+                                        ret->items[k].commit = rec->commit;
+                        }
+        }
         return 0;
 }
 

@@ -19,6 +19,8 @@
 #define LABEL_IMAGE_DIGEST "io.berth.image-digest"
 #define LABEL_REFS         "io.berth.refs"
 #define LABEL_CONTAINERS   "io.berth.containers"
+/* On a stack's deploy record (deploy/record.h), which is not a container. */
+#define LABEL_DEPLOY_RECORD "io.berth.deploy-record"
 
 typedef struct DeployIdentity {
         const char *repo;   /* io.berth.repo; "local" outside a repo */

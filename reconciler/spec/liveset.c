@@ -20,21 +20,39 @@ void live_done(LiveSet *s)
                 free(c->repo);
                 cJSON_Delete(c->raw);
         }
+        for (size_t i = 0; i < s->n_records; i++) {
+                free(s->records[i].project);
+                free(s->records[i].commit);
+        }
+        free(s->records);
         free(s->items);
         *s = (LiveSet){ 0 };
 }
 
 int live_append(LiveSet *into, LiveSet *from)
 {
-        if (!from->n)
-                return 0;
-        LiveContainer *v = realloc(into->items, (into->n + from->n) * sizeof(LiveContainer));
-        if (!v)
-                return -ENOMEM;
-        memcpy(v + into->n, from->items, from->n * sizeof(LiveContainer));
-        into->items = v;
+        /* Both arrays grown before anything moves: a failure leaves each set whole. */
+        if (from->n) {
+                LiveContainer *v = realloc(into->items, (into->n + from->n) * sizeof(LiveContainer));
+                if (!v)
+                        return -ENOMEM;
+                into->items = v;
+        }
+        if (from->n_records) {
+                LiveRecord *v =
+                        realloc(into->records, (into->n_records + from->n_records) * sizeof(LiveRecord));
+                if (!v)
+                        return -ENOMEM;
+                into->records = v;
+        }
+        if (from->n)
+                memcpy(into->items + into->n, from->items, from->n * sizeof(LiveContainer));
+        if (from->n_records)
+                memcpy(into->records + into->n_records, from->records, from->n_records * sizeof(LiveRecord));
         into->n += from->n;
+        into->n_records += from->n_records;
         free(from->items);
+        free(from->records);
         *from = (LiveSet){ 0 };
         return 0;
 }

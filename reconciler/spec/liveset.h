@@ -24,12 +24,21 @@ typedef struct LiveContainer {
         cJSON *raw; /* the engine's list entry */
 } LiveContainer;
 
+/* A stack's deploy record (deploy/record.h): what its last deploy left, when no container says it. */
+typedef struct LiveRecord {
+        char *project;
+        char *commit; /* may be NULL */
+        unsigned containers;
+} LiveRecord;
+
 typedef struct LiveSet {
         LiveContainer *items;
         size_t n;
+        LiveRecord *records;
+        size_t n_records;
 } LiveSet;
 
-/* Moves the units of from to the end of into (emptying from). */
+/* Moves the units and records of from to the end of into's (emptying from). */
 int live_append(LiveSet *into, LiveSet *from);
 void live_done(LiveSet *s);
 /* The container of service with that replica number, or NULL. */

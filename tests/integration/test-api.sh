@@ -206,6 +206,10 @@ tap_is "marking the one deployed (the update is not reconciled yet)" "$(field '[
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)
 tap_is "the update, reconciled, runs 1 replica" "$(docker ps --filter label=com.docker.compose.project=apiw --filter status=running -q | wc -l)" "1"
 created=$(field 'd[-1]["commit"]')
+# The update only scaled it down: no container was made, and the live state must not call that drift.
+tap_is "after the scale-down the live state has no drift: 1 desired, 1 running, at the new commit" \
+        "$(req GET /stacks "$read_token" >/dev/null; field '[(x["live"]["running"], x["live"]["desired"], x["live"]["drift"], x["live"]["commit"]) for x in d if x["name"] == "apiw"]')" \
+        "[(1, 1, False, '$(git -C "$W/deploy" rev-parse HEAD)')]"
 tap_like "revert to the first version makes a new commit" "$(req POST /stacks/apiw/revert "$write_token" "{\"to\": \"$created\"}")" '^201 .*"commit"'
 tap_is "the stack's files are as they were then" "$(git -C "$W/origin.git" diff --stat "$created" main -- stacks/apiw | wc -l) $(replicas)" "0 2"
 out=$(cd "$W/deploy" && git pull -q origin main 2>/dev/null && "$BERTH" reconcile 2>&1)

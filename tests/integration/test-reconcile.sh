@@ -5,12 +5,12 @@
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
 cleanup() {
-        for s in web api worker broken flaky flat other files; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in web api worker broken flaky flat other files scaled; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         docker network rm berth-lock >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-cleanup_stacks() { for s in web api worker broken flaky flat other files; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
+cleanup_stacks() { for s in web api worker broken flaky flat other files scaled; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
 cleanup_stacks # whatever an earlier run left behind
 . "$(dirname "$0")/../lib/repo.sh"
 repo_start
@@ -99,6 +99,29 @@ docker stop api-helper-1 >/dev/null
 tap_like "berth status shows a container stopped by hand as drift" "$("$BERTH" status)" "api +[0-9a-f]{12} +1/2 .*not running"
 out=$(rec)
 tap_like "and a plain reconcile notices it and starts it again" "$out" "start +api-helper-1 +container is exited"
+
+# A deploy that only scales a service down makes no container to carry its count, so it leaves a
+# record (an empty, labelled volume): berth status sees no drift and names the new commit; a container
+# removed by hand after it is drift again; a deploy that makes containers drops the record, and so
+# does the stack's removal.
+mkdir -p stacks/scaled
+scaled() { { echo "services:"; service w "    deploy: {replicas: $1}
+"; } >stacks/scaled/compose.yaml; commit "scaled to $1" && rec >/dev/null; }
+record() { docker volume inspect -f "{{index .Labels \"io.berth.containers\"}} {{index .Labels \"io.berth.commit\"}}" berth-record.scaled 2>&1; }
+scaled 3
+scaled 2
+tap_is "a scale-down leaves two containers, as docker sees it" "$(docker ps -q --filter label=com.docker.compose.project=scaled | wc -l)" "2"
+tap_is "and a record of the deploy: 2 containers, at the new commit" "$(record)" "2 $(g rev-parse HEAD)"
+tap_like "berth status sees no drift after a scale-down, and names the new commit" "$("$BERTH" status)" \
+        "scaled +$(g rev-parse --short=12 HEAD) +2/2 +- +- +compose"
+docker rm -f scaled-w-2 >/dev/null
+tap_like "a container removed by hand after it is drift" "$("$BERTH" status)" "scaled +[0-9a-f]{12} +1/1 +- +1 missing"
+rec --all >/dev/null
+tap_is "a deploy that makes a container drops the record" "$(docker ps -q --filter label=com.docker.compose.project=scaled | wc -l) $(docker volume ls -q --filter name=berth-record.scaled)" "2 "
+tap_like "and status still sees no drift" "$("$BERTH" status)" "scaled +[0-9a-f]{12} +2/2 +- +- +compose"
+scaled 1
+g rm -rq stacks/scaled && commit "no scaled" && rec >/dev/null
+tap_is "removing the stack removes its record" "$(docker ps -aq --filter label=com.docker.compose.project=scaled | wc -l) $(docker volume ls -q --filter name=berth-record.scaled)" "0 "
 
 # The health gate: a version that never turns healthy is rolled back to the deployed one.
 mkdir -p stacks/flaky

@@ -102,10 +102,11 @@ static int plan(Repo *repo, bool prune, ReconcilePlan *ret, BerthError *err)
         FakeRoute routes[] = {
                 { "GET", "/_ping", { 200, "Api-Version: 1.43\r\n", "OK" } },
                 { "GET", "/containers/json", { 200, NULL, containers } },
+                { "GET", "/volumes", { 200, NULL, "{\"Volumes\":[]}" } }, /* deploy records: none */
                 { "GET", "/services", { 503, NULL, "{\"message\":\"This node is not a swarm manager.\"}" } },
         };
         FakeEngine f;
-        if (fake_start_routes(&f, routes, 3) < 0)
+        if (fake_start_routes(&f, routes, 4) < 0)
                 abort();
         char host[160];
         snprintf(host, sizeof(host), "unix://%s", f.path);
