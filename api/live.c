@@ -47,7 +47,8 @@ static LiveSnapshot *fetch(Live *l, EngineClient **proto)
         s->n_ref = 1;
         if (!*proto && engine_client_new(&l->cfg, proto, &err) < 0)
                 snprintf(s->why, sizeof(s->why), "the engine does not answer: %s", err.msg);
-        else if (deployer_live_all(*proto, &units, NULL, &err) < 0 || status_list_of(&units, &s->list) < 0)
+        else if (deployer_live_all(*proto, &units, NULL, &err) < 0 ||
+                 status_list_of(*proto, &units, &s->list, &err) < 0)
                 snprintf(s->why, sizeof(s->why), "the engine does not answer: %s",
                          err.msg[0] ? err.msg : "out of memory");
         else

@@ -33,7 +33,8 @@ static int status_of(EngineClient *engine, const char *target, bool json, StrBuf
         LiveSet live = { 0 };
         /* Both modes: a swarm manager runs containers too. */
         if ((r = deployer_live_all(engine, &live, NULL, &err)) < 0 ||
-            (r = live_health(engine, &live, &err)) < 0 || (r = status_list_of(&live, &st)) < 0) {
+            (r = live_health(engine, &live, &err)) < 0 ||
+            (r = status_list_of(engine, &live, &st, &err)) < 0) {
                 status_list_done(&st);
                 live_done(&live);
                 if (target)

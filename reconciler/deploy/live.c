@@ -26,8 +26,7 @@ static int list_containers(EngineClient *c, const StrBuf *filter, const char *wh
         return engine_call(c, "GET", strbuf_str(&path), NULL, what, 0, NULL, ret, err);
 }
 
-/* Every stack's deploy record (record.h). */
-static int list_records(EngineClient *c, LiveSet *ret, BerthError *err)
+int live_records(EngineClient *c, LiveSet *ret, BerthError *err)
 {
         _cleanup_strbuf_ StrBuf path = STRBUF_INIT;
         _cleanup_cjson_ cJSON *list = NULL;
@@ -39,8 +38,10 @@ static int list_records(EngineClient *c, LiveSet *ret, BerthError *err)
                 return r;
         const cJSON *vols = cJSON_GetObjectItemCaseSensitive(list, "Volumes");
         int n = cJSON_GetArraySize(vols);
-        if (!(ret->records = calloc(n ? (size_t)n : 1, sizeof(LiveRecord))))
+        LiveRecord *grown = realloc(ret->records, (ret->n_records + (size_t)n + 1) * sizeof(LiveRecord));
+        if (!grown)
                 return -ENOMEM;
+        ret->records = grown;
         for (const cJSON *v = vols ? vols->child : NULL; v; v = v->next) {
                 const cJSON *labels = cJSON_GetObjectItemCaseSensitive(v, "Labels");
                 const char *stack =
@@ -53,6 +54,8 @@ static int list_records(EngineClient *c, LiveSet *ret, BerthError *err)
                 *rec = (LiveRecord){ .project = strdup(stack),
                                      .commit = dup_or_null(cJSON_GetStringValue(
                                              cJSON_GetObjectItemCaseSensitive(labels, LABEL_COMMIT))),
+                                     .repo = dup_or_null(cJSON_GetStringValue(
+                                             cJSON_GetObjectItemCaseSensitive(labels, LABEL_REPO))),
                                      .containers = (unsigned)strtoul(count, NULL, 10) };
                 if (!rec->project)
                         return -ENOMEM;
@@ -117,7 +120,7 @@ int live_list(EngineClient *c, const char *project, LiveSet *ret, BerthError *er
                 if (!lc->id || !lc->raw)
                         return -ENOMEM;
         }
-        return project ? 0 : list_records(c, ret, err);
+        return 0;
 }
 
 /* The container's published and exposed ports, as docker ps shows them. */

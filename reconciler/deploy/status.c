@@ -31,18 +31,13 @@ static int add_service(StackStatus *s, const LiveContainer *lc, bool running)
         return 0;
 }
 
-int status_list(EngineClient *engine, StatusList *ret, BerthError *err)
-{
-        LiveSet live = { 0 };
-        *ret = (StatusList){ 0 };
-        int r = live_list(engine, NULL, &live, err);
-        return r < 0 ? r : status_list_of(&live, ret);
-}
-
-int status_list_of(LiveSet *live, StatusList *ret)
+int status_list_of(EngineClient *engine, LiveSet *live, StatusList *ret, BerthError *err)
 {
         *ret = (StatusList){ .live = *live };
         *live = (LiveSet){ 0 };
+        int r = live_records(engine, &ret->live, err);
+        if (r < 0)
+                return r;
         if (!(ret->items = calloc(ret->live.n ? ret->live.n : 1, sizeof(StackStatus))))
                 return -ENOMEM;
         /* Stacks in the order their first container is listed. */
@@ -137,7 +132,10 @@ cJSON *stack_status_json(const StackStatus *s, bool drifted)
 {
         cJSON *o = cJSON_CreateObject(), *services = cJSON_CreateObject(), *digests = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "stack", s->name);
-        cJSON_AddStringToObject(o, "commit", s->several_commits ? "several" : s->commit ? s->commit : "");
+        /* The last deploy's commit, as the table shows it; containers that deploy left alone keep older
+         * ones, which several_commits says. */
+        cJSON_AddStringToObject(o, "commit", s->commit ? s->commit : "");
+        cJSON_AddBoolToObject(o, "several_commits", s->several_commits);
         cJSON_AddStringToObject(o, "repo", s->repo ? s->repo : "");
         cJSON_AddStringToObject(o, "mode", s->swarm ? "swarm" : "compose");
         cJSON_AddNumberToObject(o, "containers", s->containers);

@@ -34,9 +34,9 @@ typedef struct StatusList {
 } StatusList;
 
 /* The standalone engine's stacks (its containers). */
-int status_list(EngineClient *engine, StatusList *ret, BerthError *err);
-/* The stacks of a listing of units (containers, swarm services or both), which the list takes over. */
-int status_list_of(LiveSet *live, StatusList *ret);
+/* The stacks of a listing of units (containers, swarm services or both), which the list takes over,
+ * with the deploy records (record.h) the engine holds. */
+int status_list_of(EngineClient *engine, LiveSet *live, StatusList *ret, BerthError *err);
 void status_list_done(StatusList *l);
 const StackStatus *status_find(const StatusList *l, const char *name);
 /* "unhealthy", "starting" (a healthcheck has not passed yet), "healthy", or "-" when no container has a

@@ -102,6 +102,7 @@ static int rollback(Run *run, EngineClient *c, StackPlan *s, BerthError *ret_err
                 .budget = run->budget,
                 .timeout_s = o->health_timeout_s,
                 .wait = false,
+                .remove_orphans = o->prune,
                 .pins = pins,
                 .env = o->env,
                 .warn = stack_warn,
@@ -194,6 +195,8 @@ static void apply_stack(Run *run, EngineClient *c, StackPlan *s)
                                 .budget = run->budget,
                                 .timeout_s = run->o->health_timeout_s,
                                 .wait = true,
+                                /* A service deleted from git goes as a stack deleted from git does. */
+                                .remove_orphans = run->o->prune,
                                 .pins = s->pins, /* chosen by the plan */
                                 .env = run->o->env,
                                 .warn = stack_warn,

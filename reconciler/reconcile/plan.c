@@ -166,7 +166,30 @@ static size_t live_lower(const LiveRef *idx, size_t n, const char *name)
         return lo;
 }
 
-static LiveStack live_stack(const LiveRef *idx, size_t n, const char *name)
+/* A deploy that made no container (a scale-down, or every service scaled to 0) left a record of itself
+ * (deploy/record.h): it is the stack's last deploy, and says how many containers that deploy left. */
+static void live_stack_record(const LiveSet *live, const char *name, LiveStack *l)
+{
+        for (size_t i = 0; i < live->n_records; i++) {
+                const LiveRecord *rec = &live->records[i];
+                if (strcmp(rec->project, name) != 0 || !rec->commit)
+                        continue;
+                size_t k = 0;
+                while (k < l->n_commits && strcmp(l->commits[k], rec->commit) != 0)
+                        k++;
+                if (k == ELEMENTSOF(l->commits))
+                        return;
+                l->present = l->containers = true;
+                l->last = rec->commit;
+                if (!l->repo)
+                        l->repo = rec->repo;
+                if (k == l->n_commits)
+                        l->commits[l->n_commits++] = rec->commit;
+                l->expected[k] = rec->containers;
+        }
+}
+
+static LiveStack live_stack(const LiveSet *live, const LiveRef *idx, size_t n, const char *name)
 {
         LiveStack l = { .all_running = true };
         for (size_t i = live_lower(idx, n, name); i < n && strcmp(idx[i].project, name) == 0; i++) {
@@ -203,6 +226,7 @@ static LiveStack live_stack(const LiveRef *idx, size_t n, const char *name)
                         l.refs = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                                 cJSON_GetObjectItemCaseSensitive(c->raw, "Labels"), LABEL_REFS));
         }
+        live_stack_record(live, name, &l);
         return l;
 }
 
@@ -400,7 +424,8 @@ static void stack_warn(void *ud, const char *msg)
 /* The services of a loaded stack planned against the engine (a dry run of stack_up): one that cannot be
  * is invalid, alone. */
 static void plan_stack_services(EngineClient *c, BuiltImages *built, const ReconcilePlan *plan, StackPlan *s,
-                                StateDir *sd, const ReconcileOptions *o, const cJSON *provided)
+                                StateDir *sd, const ReconcileOptions *o, const cJSON *provided,
+                                bool files_current)
 {
         /* berth rollback (a downgrade asked for) goes back to the bytes that commit ran; any other
          * deploy runs what its own commit built, where the tags have moved on. */
@@ -410,6 +435,7 @@ static void plan_stack_services(EngineClient *c, BuiltImages *built, const Recon
                 s->pins = NULL;
         StackWarn warn = { o, s->name };
         StackOptions so = { .dry_run = true,
+                            .remove_orphans = o->prune,
                             .provided = provided,
                             .pins = s->pins,
                             .env = o->env,
@@ -421,13 +447,13 @@ static void plan_stack_services(EngineClient *c, BuiltImages *built, const Recon
                 s->verdict = VERDICT_INVALID;
                 return;
         }
-        if (s->verdict == VERDICT_UPDATE && plan_changes(&s->result.plan) == 0) {
-                /* No container changes; but the stack's files on this host (bind mounts) may still be at
-                 * an older commit, and are then brought up to date in place. */
-                char synced[41];
+        if ((s->verdict == VERDICT_UPDATE || s->verdict == VERDICT_DEPLOY) &&
+            plan_changes(&s->result.plan) == 0) {
+                /* No container changes (a "new" stack that has none: every service scaled to 0); but the
+                 * stack's files on this host (bind mounts) may still be at an older commit, and are then
+                 * brought up to date in place. */
                 size_t n = strlen(s->reason);
-                statedir_marker_read(sd, s->name, synced);
-                if (strcmp(synced, plan->head) == 0)
+                if (files_current)
                         s->verdict = VERDICT_SKIP;
                 snprintf(s->reason + n, sizeof(s->reason) - n, "; every service is up to date%s",
                          s->verdict == VERDICT_SKIP ? "" : ", its files are updated in place");
@@ -540,7 +566,7 @@ static int deployed_reason(PlanCtx *x, const StackDesc *d, const LiveStack *ls, 
 static int plan_stack(PlanCtx *x, const StackDesc *d)
 {
         const ReconcileOptions *o = x->o;
-        LiveStack ls = live_stack(x->idx, x->n_idx, d->name);
+        LiveStack ls = live_stack(&x->live, x->idx, x->n_idx, d->name);
         StackPlan *s = add_stack(x->plan, &x->alloc, d->name);
         const char *why = NULL, *deployed = NULL, *newest = NULL;
         bool disabled = false;
@@ -600,10 +626,37 @@ static int plan_stack(PlanCtx *x, const StackDesc *d)
         return stackplan_outside_refs(s, d, &s->refs);
 }
 
-/* Stacks this repo deployed that the commit no longer has (or this target no longer gets). */
-static int plan_removed(PlanCtx *x)
+/* A stack this repo deployed, if the commit no longer has it (or this target no longer gets it): removed
+ * in the mode it runs in; both, when a switch was cut short. */
+static int plan_removed_one(PlanCtx *x, const char *project, const char *commit, bool services,
+                            bool containers)
 {
         const ReconcileOptions *o = x->o;
+        bool in_git = stack_list_find(&x->stacks, project) != NULL;
+        if ((in_git && target_has_stack(o->target, project)) || (o->only && strcmp(project, o->only) != 0))
+                return 0; /* planned already, or not asked for */
+        StackPlan *s = add_stack(x->plan, &x->alloc, project);
+        if (!s)
+                return -ENOMEM;
+        if (commit)
+                snprintf(s->deployed, sizeof(s->deployed), "%s", commit);
+        s->mode = services ? DEPLOY_SWARM : DEPLOY_COMPOSE;
+        s->mode_switch = services && containers;
+        s->verdict = o->prune ? VERDICT_REMOVE : VERDICT_SKIP;
+        if (in_git)
+                snprintf(s->reason, sizeof(s->reason), "berth.yaml maps it to other targets than %s%s",
+                         o->target->name, o->prune ? "" : "; kept (prune: false)");
+        else
+                snprintf(s->reason, sizeof(s->reason), "removed from git%s",
+                         o->prune ? "" : "; kept (prune: false)");
+        return 0;
+}
+
+/* Stacks this repo deployed that the commit no longer has (or this target no longer gets): those with
+ * units, and those whose last deploy left none, only its record. */
+static int plan_removed(PlanCtx *x)
+{
+        int r;
         for (size_t i = 0; i < x->n_idx; i++) {
                 const char *project = x->idx[i].project;
                 const LiveContainer *lc = NULL;
@@ -616,28 +669,39 @@ static int plan_removed(PlanCtx *x)
                         containers |= !c->swarm;
                 }
                 i--; /* the loop's own step moves to the next project */
-                bool in_git = stack_list_find(&x->stacks, project) != NULL;
-                if (!lc || (in_git && target_has_stack(o->target, project)) ||
-                    (o->only && strcmp(project, o->only) != 0))
-                        continue; /* planned already, another repo's, or not asked for */
-                StackPlan *s = add_stack(x->plan, &x->alloc, project);
-                if (!s)
-                        return -ENOMEM;
-                if (lc->commit)
-                        snprintf(s->deployed, sizeof(s->deployed), "%s", lc->commit);
-                /* Removed in the mode it runs in; both, when a switch was cut short. */
-                s->mode = services ? DEPLOY_SWARM : DEPLOY_COMPOSE;
-                s->mode_switch = services && containers;
-                s->verdict = o->prune ? VERDICT_REMOVE : VERDICT_SKIP;
-                if (in_git)
-                        snprintf(s->reason, sizeof(s->reason),
-                                 "berth.yaml maps it to other targets than %s%s", o->target->name,
-                                 o->prune ? "" : "; kept (prune: false)");
-                else
-                        snprintf(s->reason, sizeof(s->reason), "removed from git%s",
-                                 o->prune ? "" : "; kept (prune: false)");
+                if (lc && (r = plan_removed_one(x, project, lc->commit, services, containers)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < x->live.n_records; i++) {
+                const LiveRecord *rec = &x->live.records[i];
+                size_t k = live_lower(x->idx, x->n_idx, rec->project);
+                if (k < x->n_idx && strcmp(x->idx[k].project, rec->project) == 0)
+                        continue; /* it has units: seen above */
+                if (rec->repo && strcmp(rec->repo, x->plan->repo_identity) == 0 &&
+                    (r = plan_removed_one(x, rec->project, rec->commit, false, true)) < 0)
+                        return r;
         }
         return 0;
+}
+
+/* Whether the stack's directory on this host holds head's version of its files: synced at head, or at
+ * a commit since which git changed none of them (an unchanged stack is skipped, and its marker stays at
+ * the commit it was last synced to). Never synced, or synced to a commit this repo lacks: not. */
+static bool files_current(PlanCtx *x, const StackPlan *s)
+{
+        const StackDesc d = { .name = s->name, .dir = s->desc_dir, .file = s->desc_file };
+        const char *path = NULL;
+        Changes *ch = NULL;
+        char synced[41];
+        statedir_marker_read(x->sd, s->name, synced);
+        if (!synced[0] || !d.dir)
+                return false;
+        if (strcmp(synced, x->plan->head) == 0)
+                return true;
+        if (!memo_has(&x->memo, x->repo, synced) ||
+            changes_between(x->repo, &x->cache, synced, x->plan->head, &ch, NULL) < 0)
+                return false;
+        return !stack_touched(&d, s->refs, ch, &path);
 }
 
 /* The services of every stack loaded, planned against the engine in the order the stacks are applied:
@@ -661,7 +725,7 @@ static int plan_services_all(PlanCtx *x)
                         built = built_images_of(x->repo, x->plan->head, x->o);
                         built_read = true;
                 }
-                plan_stack_services(x->c, built, x->plan, s, x->sd, x->o, provided);
+                plan_stack_services(x->c, built, x->plan, s, x->sd, x->o, provided, files_current(x, s));
         }
         built_images_free(built);
         return 0;
@@ -686,7 +750,8 @@ int reconcile_plan(EngineClient *c, Repo *repo, const ReconcileOptions *o, Recon
                 return -ENOMEM;
         }
         if ((r = repo_stacks(repo, plan.head, &x.stacks, warn_cb, (void *)o, err)) >= 0 &&
-            (r = deployer_live_all(c, &x.live, NULL, err)) >= 0 && !(x.idx = live_index(&x.live, &x.n_idx)))
+            (r = deployer_live_all(c, &x.live, NULL, err)) >= 0 &&
+            (r = live_records(c, &x.live, err)) >= 0 && !(x.idx = live_index(&x.live, &x.n_idx)))
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < x.stacks.n; i++) {
                 const StackDesc *d = &x.stacks.items[i];

@@ -23,6 +23,7 @@ void live_done(LiveSet *s)
         for (size_t i = 0; i < s->n_records; i++) {
                 free(s->records[i].project);
                 free(s->records[i].commit);
+                free(s->records[i].repo);
         }
         free(s->records);
         free(s->items);

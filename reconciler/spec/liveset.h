@@ -28,6 +28,7 @@ typedef struct LiveContainer {
 typedef struct LiveRecord {
         char *project;
         char *commit; /* may be NULL */
+        char *repo;   /* may be NULL */
         unsigned containers;
 } LiveRecord;
 

@@ -5,12 +5,12 @@
 [ -n "${BERTH_RIG_DIR:-}" ] || tap_bail "the test rig is not running: run the suite through tests/run.sh"
 W=$(mktemp -d)
 cleanup() {
-        for s in web api worker broken flaky flat other files scaled; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in web api worker broken flaky flat other files scaled svcs; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         docker network rm berth-lock >/dev/null 2>&1
         rm -rf "$W"
 }
 trap cleanup EXIT
-cleanup_stacks() { for s in web api worker broken flaky flat other files scaled; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
+cleanup_stacks() { for s in web api worker broken flaky flat other files scaled svcs; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done; }
 cleanup_stacks # whatever an earlier run left behind
 . "$(dirname "$0")/../lib/repo.sh"
 repo_start
@@ -119,9 +119,38 @@ tap_like "a container removed by hand after it is drift" "$("$BERTH" status)" "s
 rec --all >/dev/null
 tap_is "a deploy that makes a container drops the record" "$(docker ps -q --filter label=com.docker.compose.project=scaled | wc -l) $(docker volume ls -q --filter name=berth-record.scaled)" "2 "
 tap_like "and status still sees no drift" "$("$BERTH" status)" "scaled +[0-9a-f]{12} +2/2 +- +- +compose"
+# Found by the soak (test-soak.py): a service deleted from git stayed as an orphan; status's JSON said
+# "several" for the commit; a stack scaled to 0 was "new" at every run, and left its network when
+# deleted; plan --all saw a stack skipped by later commits as "its files are updated in place".
+mkdir -p stacks/svcs
+echo conf >stacks/svcs/conf.txt
+{ echo "services:"; service one '    volumes: [./conf.txt:/conf.txt:ro]
+'; } >stacks/svcs/compose.yaml
+commit "svcs: one" && rec >/dev/null
+one=$(cid svcs-one-1)
+{ echo "services:"; service one '    volumes: [./conf.txt:/conf.txt:ro]
+'; service two; } >stacks/svcs/compose.yaml
+commit "svcs: two" && rec >/dev/null
+tap_is "status --format json names the last deploy's commit, and that older containers keep theirs" \
+        "$("$BERTH" status --format json | python3 -c 'import json,sys; print([(s["commit"], s["several_commits"]) for s in json.load(sys.stdin) if s["stack"] == "svcs"])')" \
+        "[('$(g rev-parse HEAD)', True)]"
+{ echo "services:"; service one '    volumes: [./conf.txt:/conf.txt:ro]
+'; } >stacks/svcs/compose.yaml
+commit "svcs: one again"
+out=$(rec)
+tap_is "a service deleted from git is removed (prune), the other left as it was" \
+        "$(docker ps -a --filter label=com.docker.compose.project=svcs --format '{{.Names}}') $([ "$(cid svcs-one-1)" = "$one" ] && echo same)" "svcs-one-1 same"
 scaled 1
-g rm -rq stacks/scaled && commit "no scaled" && rec >/dev/null
+scaled 0
+out=$(cd "$W/repo" && "$BERTH" plan --detailed-exitcode 2>&1)
+tap_like "a stack scaled to 0 is deployed: no container, and plan finds nothing to do" \
+        "$? $(docker ps -aq --filter label=com.docker.compose.project=scaled | wc -l) $out" "^0 0 .*stack scaled +skip"
+out=$(cd "$W/repo" && "$BERTH" plan --all --detailed-exitcode 2>&1)
+tap_like "plan --all, which compares every stack with the engine, finds nothing either (svcs was skipped since)" \
+        "$? $out" "^0 .*stack svcs +skip"
+g rm -rq stacks/scaled stacks/svcs && commit "no scaled" && rec >/dev/null
 tap_is "removing the stack removes its record" "$(docker ps -aq --filter label=com.docker.compose.project=scaled | wc -l) $(docker volume ls -q --filter name=berth-record.scaled)" "0 "
+tap_is "and a stack scaled to 0 is removed too: its network goes" "$(docker network ls -q --filter name=scaled_default | wc -l)" "0"
 
 # The health gate: a version that never turns healthy is rolled back to the deployed one.
 mkdir -p stacks/flaky
