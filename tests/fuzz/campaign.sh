@@ -3,7 +3,8 @@
 # with clang (-Dfuzz=true) into build-fuzz/, runs each for RUNS executions (default 10,000,000) on 2
 # jobs from its corpus in tests/fuzz/corpus/<target>, merges what is new back into that corpus
 # (minimised, so the replay tests stay fast), and prints one line per target: executions, new inputs,
-# crashes. A crash stops the campaign with exit 1 and leaves its input in tests/fuzz/out/.
+# crashes. A crash stops the campaign with exit 1 and leaves its input in tests/fuzz/out/. compose-tree
+# is the compose loader under a mutator of YAML trees rather than bytes (tests/fuzz/mutate-tree.c).
 #   [MAX_TIME=SECONDS] bash tests/fuzz/campaign.sh [RUNS] [TARGET...]
 set -u
 cd "$(dirname "$0")/../.."
@@ -11,7 +12,7 @@ top=$(pwd)
 runs=${1:-10000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(yaml interp dotenv json compose ignore source render release api age sops)
+[ ${#targets[@]} -gt 0 ] || targets=(yaml interp dotenv json compose compose-tree ignore source render release api age sops)
 bash tests/install-deps.sh || exit 1
 CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null 2>&1 ||
         CC=clang meson setup --reconfigure build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
@@ -22,7 +23,8 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leak
 status=0
 for t in "${targets[@]}"; do
         bin=$top/build-fuzz/tests/fuzz/fuzz-$t
-        corpus=$top/tests/fuzz/corpus/$t
+        # compose-tree is the compose loader under a mutator of YAML trees: it shares compose's corpus.
+        corpus=$top/tests/fuzz/corpus/${t%-tree}
         new=$(mktemp -d)
         logs=$(mktemp -d)
         before=$(ls "$corpus" | wc -l)

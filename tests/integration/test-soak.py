@@ -12,6 +12,8 @@ on disk, never through berth's own records:
   - disabled, deleted and renamed-away stacks have nothing left but their volumes; no container or
     network of a soak stack is left without a deployed stack;
   - files written by containers (into the named volume and under the bind-mounted directory) are there;
+  - a reconcile SIGKILLed at a random moment (SOAK_KILL_P of the steps, default 0.3) is followed by one
+    that converges: everything above holds, no lock or file is left for a person to delete;
   - a second reconcile changes nothing, `plan --all --detailed-exitcode` (every stack parsed and compared
     with the engine) finds nothing to do, and `berth status` and berth-api's /stacks report no drift.
 
@@ -44,6 +46,7 @@ client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=120)
 IMAGES = ["berth-test/busybox:latest", "berth-test/soak:b"]
 ENV_KEYS = ["A", "B", "C"]
 PREFIX = "soak-"
+KILL_P = float(os.environ.get("SOAK_KILL_P", "0.3"))  # the share of steps that first kill a reconcile
 GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="soak", GIT_AUTHOR_EMAIL="soak@example.com",
                GIT_COMMITTER_NAME="soak", GIT_COMMITTER_EMAIL="soak@example.com")
 
@@ -252,8 +255,10 @@ def render_stack(name, st):
 class Run:
     """One history played on a fresh repo, origin and state dir, against the rig's engine."""
 
-    def __init__(self, out):
+    def __init__(self, out, seed):
         self.w = tempfile.mkdtemp(prefix="berth-soak.")
+        self.kill_rng = random.Random(seed)
+        self.kills = 0
         self.out = out
         self.repo = os.path.join(self.w, "repo")
         self.origin = os.path.join(self.w, "origin.git")
@@ -348,6 +353,8 @@ class Run:
         rc, out, _ = self.berth("plan", "--detailed-exitcode")
         if rc not in (0, 1, 2):
             raise Failure(f"plan exited {rc}:\n{out}")
+        if self.kill_rng.random() < KILL_P:
+            self.killed_reconcile()
         rc, out, _ = self.berth("reconcile")
         broken = sorted(n for n, s in self.model["stacks"].items() if s["broken"] and s["enabled"])
         if rc != (1 if broken else 0):
@@ -378,6 +385,17 @@ class Run:
         self.check_status(head, changed)
         if self.step % 10 == 0:
             self.check_files()
+
+    def killed_reconcile(self):
+        """A reconcile SIGKILLed at a random moment: pulling, creating, starting, removing, writing the
+        state dir or holding the lock. The reconcile after it must converge as if nothing happened."""
+        p = subprocess.Popen([BERTH, "reconcile"], cwd=self.repo, env=self.env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(self.kill_rng.uniform(0, 1.5))
+        if p.poll() is None:
+            p.kill()
+            self.kills += 1
+        p.wait()
 
     def check_engine(self, changed):
         live = {}
@@ -550,9 +568,9 @@ def sweep():
             v.remove(force=True)
 
 
-def play(history, out, verbose):
+def play(history, out, verbose, seed=0, stats=None):
     """Plays history; None, or (step, message) of the first failure."""
-    run = Run(out)
+    run = Run(out, seed)
     try:
         for i, op in enumerate(history):
             run.step = i + 1
@@ -564,6 +582,8 @@ def play(history, out, verbose):
                       f"{len(run.model['stacks'])} stacks deployed)", flush=True)
         run.step = 0
         run.check_files()
+        if stats is not None:
+            stats["kills"] = run.kills
         return None
     except Failure as e:
         return (run.step, str(e))
@@ -599,7 +619,7 @@ def shrink(history, failure, budget, out):
         i = 0
         while i < len(best) and time.monotonic() < deadline:
             trial = best[:i] + best[i + chunk:]
-            f = play(trial, out, False)
+            f = play(trial, out, False, len(trial))
             if f:
                 best, failure = trial[:f[0]], f
                 print(f"# shrunk to {len(best)} steps", flush=True)
@@ -629,8 +649,10 @@ def main():
         history = generate(seed, int(os.environ.get("SOAK_STEPS", "60")))
     print(f"# seed {seed}: {len(history)} steps (SOAK_SEED={seed} plays this history again)", flush=True)
     t = time.monotonic()
-    failure = play(history, out, True)
-    check(f"{len(history)} random steps (seed {seed}) keep every invariant, in {time.monotonic() - t:.0f} s",
+    stats = {}
+    failure = play(history, out, True, seed, stats)
+    check(f"{len(history)} random steps (seed {seed}), {stats.get('kills', 'some')} of their reconciles "
+          f"SIGKILLed midway, keep every invariant, in {time.monotonic() - t:.0f} s",
           failure is None, failure and f"step {failure[0]}: {failure[1]}")
     if failure:
         budget = float(os.environ.get("SOAK_SHRINK_S", "900"))
