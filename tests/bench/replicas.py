@@ -7,8 +7,12 @@ status, the requests with no reply at all, p50 and p99 of a create, and the push
 redone because the other pushed first (from /metrics). Then the origin is checked with the git CLI: each
 201 is exactly one stack, made by exactly one commit.
 
+Each replica's resident memory is sampled every second (/proc/PID/status): at the start, its peak, and
+at the end, to show whether it grows with the requests.
+
 A benchmark, not a test: it prints what it saw. Its figures go in the README.
-  bench/replicas.py [BERTH_API]   (PRESEED=3000 CREATES=2000 CLIENTS=16)"""
+  bench/replicas.py [BERTH_API]   (PRESEED=3000 CREATES=2000 CLIENTS=16)
+  The issue-28 soak: PRESEED=0 CREATES=10000 CLIENTS=50"""
 import http.client
 import json
 import os
@@ -67,6 +71,16 @@ def start(w, n):
     raise SystemExit("a replica did not start")
 
 
+def rss_mb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def main():
     with tempfile.TemporaryDirectory() as w:
         print(f"seeding {PRESEED} stacks...", file=sys.stderr, flush=True)
@@ -104,6 +118,15 @@ def main():
                 if done % 200 == 0:
                     print(f"  {done}/{CREATES} answered", file=sys.stderr, flush=True)
 
+        rss = [[], []]
+        sampling = threading.Event()
+
+        def sampler():
+            while not sampling.wait(1.0):
+                for k, (p, _) in enumerate(replicas):
+                    rss[k].append(rss_mb(p.pid))
+
+        threading.Thread(target=sampler, daemon=True).start()
         t0 = time.monotonic()
         threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
         for t in threads:
@@ -111,6 +134,7 @@ def main():
         for t in threads:
             t.join()
         took = time.monotonic() - t0
+        sampling.set()
         retries = []
         for _, port in replicas:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -132,6 +156,10 @@ def main():
         print(f"| {replies} | {statuses.get('no reply', 0)} | {statistics.median(t) * 1000:.0f} ms | "
               f"{t[min(len(t) - 1, int(len(t) * 0.99))] * 1000:.0f} ms | {retries[0]}, {retries[1]} | "
               f"{made} (201s: {statuses.get(201, 0)}) | {commits} |")
+        for k in range(2):
+            r = rss[k] or [0.0]
+            print(f"replica {k + 1} RSS: {r[0]:.0f} MB at the start, {max(r):.0f} MB at its peak, {r[-1]:.0f} MB at the end "
+                  f"(a sample a second, {len(r)} samples)")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ export AXE_DIR=${AXE_DIR:-$(npm root -g 2>/dev/null)/axe-core}
 W=$(mktemp -d)
 cleanup() {
         [ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
-        for s in w1 web0; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+        for s in w1 w2 web0; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
         rm -rf "$W"
 }
 trap cleanup EXIT
-for s in w1 web0; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
+for s in w1 w2 web0; do "$BERTH" down -p "$s" -v -t 0 >/dev/null 2>&1; done
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
 export BERTH_STATE_DIR=$W/state
 git init -q --bare -b main "$W/origin.git"

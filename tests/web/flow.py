@@ -350,6 +350,25 @@ try:
     check("and the stack's delete takes the .env with it", api("DELETE", "/stacks/s1", write_token) == 200 and
           git("ls-tree", "--name-only", "main", "stacks/s1/") == "")
 
+    # ---- a scale-down: no container is made, and the list must not call that drift ----
+    opts = {"image": "berth-test/busybox:latest", "command": "sleep 3600", "healthcheck": "true", "replicas": 2}
+    made = api("POST", "/stacks", write_token, {"name": "w2", "definition": "worker", "options": opts})
+    r1 = reconcile()
+    put = api("PUT", "/stacks/w2", write_token, {"options": dict(opts, replicas=1)})
+    r2 = reconcile()
+    ps = docker("ps", "-q", "--filter", "label=com.docker.compose.project=w2").split()
+    check("a stack of two workers scaled down to one: docker runs one", (made, put, r1.returncode, r2.returncode, len(ps)) ==
+          (201, 200, 0, 0, 1), (made, put, r1.stdout[-800:], r2.stdout[-800:], ps))
+    goto("#/")
+    cells = "#stacks tr[data-stack=w2] td"
+    WebDriverWait(d, 30, ignored_exceptions=(StaleElementReferenceException, IndexError)).until(
+        lambda _: d.find_elements(By.CSS_SELECTOR, cells)[3].text == "1/1")
+    texts = [c.text for c in d.find_elements(By.CSS_SELECTOR, cells)]
+    check("the list shows it 1/1 running, at the new commit, with no drift",
+          texts[3] == "1/1" and texts[5] == "none" and git("rev-parse", "main").startswith(texts[2]), texts)
+    api("DELETE", "/stacks/w2", write_token)
+    reconcile()
+
     # ---- a read token ----
     click("#signout")
     w.until(EC.presence_of_element_located((By.ID, "token")))
