@@ -399,10 +399,9 @@ class Run:
 
     def check_engine(self, changed):
         live = {}
-        for c in client.containers.list(all=True, filters={"label": "com.docker.compose.project"}):
-            p = c.labels.get("com.docker.compose.project", "")
-            if p.startswith(PREFIX):
-                live.setdefault(p, []).append(c)
+        for row in soak_containers():
+            # Inspected whole: no berth runs now, so a soak container cannot vanish meanwhile.
+            live.setdefault(row["Labels"]["com.docker.compose.project"], []).append(client.containers.get(row["Id"]))
         for p in live:
             if p not in self.deployed:
                 raise Failure(f"stack {p} is not deployed (deleted, disabled or never valid) but has "
@@ -464,15 +463,15 @@ class Run:
         """A container of a deployed stack writes into its volume and its bind-mounted directory."""
         for p in sorted(self.deployed)[self.step % 3::3]:
             first = sorted(self.deployed[p]["services"])[0]
-            cs = client.containers.list(filters={"label": [f"com.docker.compose.project={p}",
-                                                           f"com.docker.compose.service={first}"]})
+            cs = [c for c in soak_containers(project=p, service=first) if c["State"] == "running"]
             if not cs:
                 continue
             name = f"w-{self.step}"
-            r = cs[0].exec_run(["sh", "-c", f"echo {name} > /data/{name} && echo {name} > /state/{name}"])
+            r = client.containers.get(cs[0]["Id"]).exec_run(
+                ["sh", "-c", f"echo {name} > /data/{name} && echo {name} > /state/{name}"])
             if r.exit_code != 0:
                 raise Failure(f"stack {p}: writing into its mounts failed: {r.output!r}")
-            src = next(m["Source"] for m in cs[0].attrs["Mounts"] if m["Destination"] == "/state")
+            src = next(m["Source"] for m in cs[0]["Mounts"] if m["Destination"] == "/state")
             self.written += [(f"{p}_data", name), (os.path.join(src, name), None)]
 
     def check_files(self):
@@ -550,16 +549,22 @@ def http_get(url):
         return None
 
 
+def soak_containers(**filters):
+    """The soak's containers as the engine lists them (dicts): other tests' containers may come and go
+    meanwhile, and python3-docker's list, which inspects each one listed, would fail on those."""
+    labels = ["com.docker.compose.project"] + [f"com.docker.compose.{k}={v}" for k, v in filters.items()]
+    return [c for c in client.api.containers(all=True, filters={"label": labels})
+            if c["Labels"]["com.docker.compose.project"].startswith(PREFIX)]
+
+
 def container_ids():
-    return sorted(c.id for c in client.containers.list(all=True, filters={"label": "com.docker.compose.project"})
-                  if c.labels["com.docker.compose.project"].startswith(PREFIX))
+    return sorted(c["Id"] for c in soak_containers())
 
 
 def sweep():
     """Removes everything of soak stacks from the engine: containers, networks, volumes, records."""
-    for c in client.containers.list(all=True, filters={"label": "com.docker.compose.project"}):
-        if c.labels["com.docker.compose.project"].startswith(PREFIX):
-            c.remove(force=True)
+    for c in soak_containers():
+        client.api.remove_container(c["Id"], force=True)
     for n in client.networks.list(filters={"label": "com.docker.compose.project"}):
         if (n.attrs["Labels"].get("com.docker.compose.project") or "").startswith(PREFIX):
             n.remove()
