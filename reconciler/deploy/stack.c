@@ -469,13 +469,12 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
                             .ud = o->ud };
         /* A deploy that makes containers is told by their labels, so a record of an earlier one goes
          * first (were the deploy cut short, its containers' count would be hidden behind the record); one
-         * that only removes them (a scale-down) writes a record when it is done (record.h). */
-        bool creates = false, removes = false;
-        for (size_t i = 0; i < ret->plan.n; i++) {
+         * that makes none (a scale-down, or a change to a service scaled to 0) writes a record when it
+         * is done (record.h), or status would name an older commit. */
+        bool creates = false;
+        for (size_t i = 0; i < ret->plan.n; i++)
                 creates |= ret->plan.actions[i].kind == ACTION_CREATE ||
                            ret->plan.actions[i].kind == ACTION_RECREATE;
-                removes |= ret->plan.actions[i].kind == ACTION_REMOVE;
-        }
         if (id.commit && creates && (r = record_remove(c, p->name, err)) < 0)
                 return r;
         r = apply_plan(c, p, &ret->plan, ret->hashes, ret->n_hashes, &ao, &ret->report, err);
@@ -484,7 +483,7 @@ int stack_up(EngineClient *c, const Project *p, const StackOptions *o, StackResu
         if (ret->report.failed)
                 return error_set(err, -EIO, NULL, 0, 0, NULL, "%zu service%s of stack \"%s\" failed",
                                  ret->report.failed, ret->report.failed == 1 ? "" : "s", p->name);
-        if (id.commit && removes && !creates && (r = record_write(c, p->name, &id, err)) < 0)
+        if (id.commit && !creates && (r = record_write(c, p->name, &id, err)) < 0)
                 return r;
         if (o->wait)
                 return wait_all(c, p, o->timeout_s, err);

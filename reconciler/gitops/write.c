@@ -398,22 +398,23 @@ static void backoff(unsigned attempt)
         nanosleep(&ts, NULL);
 }
 
-/* A fetch or a push can fail for a moment while another writer holds the origin's locks: true (after a
- * pause) for the first two such failures of a commit; an origin that stays unreachable fails. */
-static bool try_again(Writer *w, int r, unsigned *failed)
-{
-        if (r != -EIO || ++*failed >= 3)
-                return false;
-        w->stats.failed_tries++;
-        backoff(*failed);
-        return true;
-}
-
 static double elapsed(const struct timespec *t0)
 {
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Whether an error talking to the origin is worth another try: three in a row are not (the origin is
+ * down, or refuses us), nor one past the deadline. Under many writers a local origin's locks fail a
+ * fetch or push now and then; the count starts again after each push the origin answered. */
+static bool try_again(Writer *w, int r, unsigned *failed, const struct timespec *t0)
+{
+        if (r != -EIO || ++*failed >= 3 || elapsed(t0) >= w->deadline_s)
+                return false;
+        w->stats.failed_tries++;
+        backoff(*failed);
+        return true;
 }
 
 int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const char *email,
@@ -442,7 +443,7 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 if (err)
                         *err = (BerthError){ 0 };
                 r = fetch(w, err);
-                if (try_again(w, r, &failed))
+                if (try_again(w, r, &failed, &t0))
                         continue;
                 if (r < 0 || (r = head_of(w, &head_id, err)) < 0)
                         break;
@@ -469,7 +470,7 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 }
                 w->stats.pushes++;
                 r = push(w, &commit_id, have_head ? &head_id : NULL, err);
-                if (try_again(w, r, &failed))
+                if (try_again(w, r, &failed, &t0))
                         continue;
                 if (r < 0)
                         break;
@@ -491,6 +492,7 @@ int writer_commit(Writer *w, ChangeFn fn, void *ud, const char *author, const ch
                 }
                 /* Someone pushed first: back off a little, at random, then redo the change on their head. */
                 w->stats.rejected++;
+                failed = 0;
                 backoff(attempt);
         }
         pthread_mutex_unlock(&w->lock);

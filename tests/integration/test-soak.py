@@ -314,7 +314,7 @@ class Run:
             if old != text:
                 with open(full, "w") as f:
                     f.write(text)
-        self.git("add", "-A", "stacks")
+        self.git("add", "-A", ".")
 
     def play(self, op):
         """Commits op; False when it does not apply (a shrunk history) or changes no file."""
@@ -625,7 +625,9 @@ def shrink(history, failure, budget, out):
         while i < len(best) and time.monotonic() < deadline:
             trial = best[:i] + best[i + chunk:]
             f = play(trial, out, False, len(trial))
-            if f:
+            # The same kind of failure (its first words), not any: a shrunk history that breaks the
+            # harness instead says nothing of the bug.
+            if f and f[1].split(":")[0] == failure[1].split(":")[0]:
                 best, failure = trial[:f[0]], f
                 print(f"# shrunk to {len(best)} steps", flush=True)
             else:
