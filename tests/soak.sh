@@ -13,7 +13,7 @@ trap rig_stop EXIT
 rig_start || exit 1
 start=$(date +%s)
 BERTH=$top/build/reconciler/berth BERTH_API=$top/build/api/berth-api SOURCE_DIR=$top SOAK_STEPS=${1:-2000} \
-        SOAK_SEED=${2:-} /usr/bin/python3 tests/integration/test-soak.py
+        SOAK_SEED=${2:-$(( $(date +%s%N) % 1000000000 ))} /usr/bin/python3 tests/integration/test-soak.py
 rc=$?
 echo "soak: ${1:-2000} steps in $(( $(date +%s) - start )) s, exit $rc"
 exit $rc
