@@ -309,20 +309,32 @@ static void deployed_commits(Repo *repo, CommitMemo *memo, const LiveStack *ls, 
         *ret_newest = newest;
 }
 
-/* 1 when the stack's directory on this host holds another commit's version of its files than head
- * (a files-only sync that a later commit undid, or one cut short), 0 when not or never synced. */
-static int files_stale(Repo *repo, Changes **cache, CommitMemo *memo, StateDir *sd, const StackDesc *d,
+/* Which version of its files the stack's directory on this host holds, against head. An unchanged
+ * stack is skipped and its marker stays at the commit it was last synced to, so a marker at another
+ * commit is current when git changed none of the stack's files since. */
+typedef enum FilesState {
+        FILES_NEVER,   /* never synced */
+        FILES_UNKNOWN, /* synced to a commit this repo lacks */
+        FILES_CURRENT, /* head's version */
+        FILES_STALE,   /* another commit's (a files-only sync that a later commit undid, or one cut short) */
+} FilesState;
+
+static int files_state(Repo *repo, Changes **cache, CommitMemo *memo, StateDir *sd, const StackDesc *d,
                        const char *refs, const char *head, const char **ret_path)
 {
         char synced[41];
         Changes *ch = NULL;
         statedir_marker_read(sd, d->name, synced);
-        if (!synced[0] || strcmp(synced, head) == 0 || !memo_has(memo, repo, synced))
-                return 0;
+        if (!synced[0])
+                return FILES_NEVER;
+        if (strcmp(synced, head) == 0)
+                return FILES_CURRENT;
+        if (!memo_has(memo, repo, synced))
+                return FILES_UNKNOWN;
         int r = changes_between(repo, cache, synced, head, &ch, NULL);
         if (r < 0)
                 return r;
-        return stack_touched(d, refs, ch, ret_path) ? 1 : 0;
+        return stack_touched(d, refs, ch, ret_path) ? FILES_STALE : FILES_CURRENT;
 }
 
 /* A stack's stack.json (stack-<name>.json in the flat layout): "enabled": false switches it off, and
@@ -512,10 +524,10 @@ static int untouched_reason(PlanCtx *x, const StackDesc *d, const LiveStack *ls,
                                          : "a container is not running: checking live state");
                 return 0;
         }
-        int r = files_stale(x->repo, &x->cache, &x->memo, x->sd, d, ls->refs, x->plan->head, &path);
+        int r = files_state(x->repo, &x->cache, &x->memo, x->sd, d, ls->refs, x->plan->head, &path);
         if (r < 0)
                 return r;
-        if (r == 0) {
+        if (r != FILES_STALE) {
                 s->verdict = VERDICT_SKIP;
                 snprintf(s->reason, sizeof(s->reason), "unchanged since %.12s", deployed);
         } else
@@ -684,24 +696,13 @@ static int plan_removed(PlanCtx *x)
         return 0;
 }
 
-/* Whether the stack's directory on this host holds head's version of its files: synced at head, or at
- * a commit since which git changed none of them (an unchanged stack is skipped, and its marker stays at
- * the commit it was last synced to). Never synced, or synced to a commit this repo lacks: not. */
+/* Whether the stack's directory on this host holds head's version of its files (files_state). */
 static bool files_current(PlanCtx *x, const StackPlan *s)
 {
         const StackDesc d = { .name = s->name, .dir = s->desc_dir, .file = s->desc_file };
         const char *path = NULL;
-        Changes *ch = NULL;
-        char synced[41];
-        statedir_marker_read(x->sd, s->name, synced);
-        if (!synced[0] || !d.dir)
-                return false;
-        if (strcmp(synced, x->plan->head) == 0)
-                return true;
-        if (!memo_has(&x->memo, x->repo, synced) ||
-            changes_between(x->repo, &x->cache, synced, x->plan->head, &ch, NULL) < 0)
-                return false;
-        return !stack_touched(&d, s->refs, ch, &path);
+        return d.dir && files_state(x->repo, &x->cache, &x->memo, x->sd, &d, s->refs, x->plan->head,
+                                    &path) == FILES_CURRENT;
 }
 
 /* The services of every stack loaded, planned against the engine in the order the stacks are applied:

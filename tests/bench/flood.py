@@ -23,6 +23,8 @@ import tempfile
 import threading
 import time
 
+import measure
+
 CONNS = int(os.environ.get("CONNS", "2000"))
 ADDRS = int(os.environ.get("ADDRS", "32"))
 BODIES = int(os.environ.get("BODIES", "900"))
@@ -36,16 +38,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-def rss_mb(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def start(binary, work):
@@ -91,7 +83,7 @@ class Prober(threading.Thread):
                 self.times.append(time.monotonic() - t0)
             else:
                 self.failed += 1
-            self.rss = max(self.rss, rss_mb(self.pid))
+            self.rss = max(self.rss, measure.rss_mb(self.pid))
             time.sleep(0.05)
 
 

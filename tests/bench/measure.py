@@ -1,4 +1,5 @@
-"""measure.py: what the benchmarks share: a command's wall time and its peak RSS."""
+"""measure.py: what the benchmarks share: a command's wall time and its peak RSS, and a running process's
+resident memory."""
 import subprocess
 import tempfile
 import time
@@ -15,3 +16,14 @@ def run(cmd, cwd, env):
         if p.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr.decode(errors='replace')[-800:]}")
         return dt, int(rss.read().split()[-1])
+
+
+def rss_mb(pid):
+    """The resident memory of a running process in MiB (0 once it is gone)."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -24,6 +24,8 @@ import tempfile
 import threading
 import time
 
+import measure
+
 BERTH_API = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/api/berth-api")
 PRESEED = int(os.environ.get("PRESEED", "3000"))
 CREATES = int(os.environ.get("CREATES", "2000"))
@@ -71,16 +73,6 @@ def start(w, n):
     raise SystemExit("a replica did not start")
 
 
-def rss_mb(pid):
-    try:
-        for line in open(f"/proc/{pid}/status"):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def main():
     with tempfile.TemporaryDirectory() as w:
         print(f"seeding {PRESEED} stacks...", file=sys.stderr, flush=True)
@@ -124,7 +116,7 @@ def main():
         def sampler():
             while not sampling.wait(1.0):
                 for k, (p, _) in enumerate(replicas):
-                    rss[k].append(rss_mb(p.pid))
+                    rss[k].append(measure.rss_mb(p.pid))
 
         threading.Thread(target=sampler, daemon=True).start()
         t0 = time.monotonic()
